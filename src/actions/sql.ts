@@ -1,0 +1,115 @@
+import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import { Duration } from '../config/duration.js';
+import { withTransaction } from '../db/transaction.js';
+import { compileNamedParams } from './named-params.js';
+import type { ParamValues } from './params.js';
+import { type ActionKind, baseActionFields, type ConfigProblem, type ResultTable } from './types.js';
+
+/** Rows shown on a run card; the count covers all of them. */
+const PREVIEW_ROWS = 20;
+
+/** An ops.yml entry of kind `sql`. */
+export const SqlActionSchema = z.strictObject({
+  kind: z.literal('sql'),
+  ...baseActionFields,
+  database: z.string().min(1),
+  preview: z.string().min(1).optional(),
+  run: z.string().min(1),
+  idempotent: z.boolean().default(false),
+  timeout: Duration.prefault('30s'),
+});
+
+export type SqlAction = z.infer<typeof SqlActionSchema>;
+
+/** A parameterised SQL statement on one of the service's databases, with an optional read-only preview. */
+export const sqlKind: ActionKind<SqlAction> = {
+  kind: 'sql',
+  help: 'Runs a parameterised SQL statement in a transaction, after a read-only preview.',
+  configSchema: SqlActionSchema,
+  idempotent: (config) => config.idempotent,
+
+  check(config, service) {
+    const problems: ConfigProblem[] = [];
+    if (!service.databases.includes(config.database)) {
+      problems.push({
+        path: ['database'],
+        message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
+      });
+    }
+    for (const field of ['preview', 'run'] as const) {
+      const sql = config[field];
+      if (sql === undefined) continue;
+      for (const name of compileNamedParams(sql).names) {
+        if (!(name in config.params)) {
+          problems.push({ path: [field], message: `uses :${name}, which is not a declared param` });
+        }
+      }
+    }
+    return problems;
+  },
+
+  async plan(config, ctx) {
+    if (!config.preview) return { summary: 'This action has no preview.' };
+    const preview = compileNamedParams(stripSemicolon(config.preview));
+    const sql = `SELECT count(*) OVER () AS opsbot_total, p.* FROM (${preview.text}) AS p LIMIT ${PREVIEW_ROWS}`;
+    const result = await inTransaction(ctx.database(config.database), 'BEGIN READ ONLY', config.timeout, (c) =>
+      c.query({ text: sql, values: bind(preview.names, ctx.params), rowMode: 'array' }),
+    );
+    const table = toTable(
+      result.fields.map((field) => field.name),
+      result.rows as unknown[][],
+    );
+    return { summary: `${table.total} ${table.total === 1 ? 'row' : 'rows'} would be affected.`, table };
+  },
+
+  async execute(config, ctx) {
+    const run = compileNamedParams(config.run);
+    const result = await inTransaction(ctx.database(config.database), 'BEGIN', config.timeout, (c) =>
+      c.query({ text: run.text, values: bind(run.names, ctx.params) }),
+    );
+    const count = result.rowCount ?? 0;
+    return { summary: `${count} ${count === 1 ? 'row' : 'rows'} affected.` };
+  },
+};
+
+function bind(names: string[], params: ParamValues): (string | number | null)[] {
+  return names.map((name) => params[name] ?? null);
+}
+
+function stripSemicolon(sql: string): string {
+  return sql.trim().replace(/;+$/, '');
+}
+
+/** The first column is the window count added by plan(); the rest are the preview's own columns. */
+function toTable(fields: string[], rows: unknown[][]): ResultTable {
+  return {
+    columns: fields.slice(1),
+    rows: rows.map((row) => row.slice(1).map(cellText)),
+    total: rows.length === 0 ? 0 : Number(rows[0]?.[0]),
+  };
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '∅';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Runs one statement in its own transaction under a statement timeout. */
+function inTransaction<T>(
+  pool: Pool,
+  begin: 'BEGIN' | 'BEGIN READ ONLY',
+  timeoutMs: number,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  return withTransaction(
+    pool,
+    async (client) => {
+      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+      return work(client);
+    },
+    begin,
+  );
+}

@@ -1,0 +1,72 @@
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { ParamsSchema, type ParamValues } from './params.js';
+
+export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const RISKS = ['low', 'medium', 'high'] as const;
+export type Risk = (typeof RISKS)[number];
+
+/** Fields every action entry in ops.yml has, whatever its kind. */
+export const baseActionFields = {
+  summary: z.string().min(1).max(150),
+  role: z.enum(ROLES).default('operator'),
+  risk: z.enum(RISKS).default('medium'),
+  params: ParamsSchema,
+};
+
+/** A table shown on a run card or in a thread. */
+export interface ResultTable {
+  columns: string[];
+  rows: string[][];
+  /** All matching rows, of which `rows` may show only the first few. */
+  total: number;
+}
+
+/** What an action would change, computed without changing anything. */
+export interface ActionPlan {
+  summary: string;
+  table?: ResultTable;
+}
+
+/** What an action did. */
+export interface ActionResult {
+  summary: string;
+  table?: ResultTable;
+}
+
+/** What a kind's plan() and execute() may use; nothing else reaches them. */
+export interface ActionContext {
+  service: string;
+  params: ParamValues;
+  /** The pool of one of the service's configured databases. */
+  database(name: string): Pool;
+  log: Logger;
+}
+
+/** A problem in one action's config, found by the kind, with a path below the action. */
+export interface ConfigProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What the service around an action offers, for a kind's config cross-checks. */
+export interface ServiceShape {
+  databases: string[];
+}
+
+/** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */
+export interface ActionKind<C extends { kind: string }> {
+  readonly kind: C['kind'];
+  /** One line for `help` and docs. */
+  readonly help: string;
+  readonly configSchema: z.ZodType<C>;
+  /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
+  idempotent(config: C): boolean;
+  /** Problems that need the surrounding service to see (a database that is not configured, ...). */
+  check(config: C, service: ServiceShape): ConfigProblem[];
+  plan(config: C, ctx: ActionContext): Promise<ActionPlan>;
+  execute(config: C, ctx: ActionContext): Promise<ActionResult>;
+}

@@ -1,0 +1,48 @@
+import { checkParams, type ParamValues, paramsUsage } from '../actions/params.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { NotFoundError, UserError } from '../errors.js';
+import { parseCommand } from './parse.js';
+
+/** What a line of `/ops` text asks for. */
+export type Intent =
+  | { kind: 'help' }
+  | { kind: 'run'; service: string; action: string; values: ParamValues }
+  /** Args are missing or invalid: collect them in the action's form, pre-filled with what was typed. */
+  | { kind: 'form'; service: string; action: string; prefill: Record<string, string>; errors: Record<string, string> };
+
+/** Turns slash text into an intent; unknown verbs, services and args are user errors. */
+export function interpret(text: string, config: OpsConfig): Intent {
+  const { verb, args, named } = parseCommand(text);
+  if (verb === '' || verb === 'help') return { kind: 'help' };
+
+  const offering = Object.entries(config.services)
+    .filter(([, service]) => verb in service.actions)
+    .map(([name]) => name);
+  if (offering.length === 0) throw new UserError(`Unknown command \`${verb}\`. Try \`/ops help\`.`);
+  const [service, ...positional] = args;
+  if (service === undefined) {
+    throw new UserError(`Which service? Type \`/ops ${verb} <service>\`; ${verb} is configured for ${offering.join(', ')}.`);
+  }
+  const action = config.services[service]?.actions[verb];
+  if (!action) {
+    throw new NotFoundError(`${service} has no action \`${verb}\`; it is configured for ${offering.join(', ')}.`);
+  }
+
+  const names = Object.keys(action.params);
+  const usage = `\`/ops ${verb} ${service} ${paramsUsage(action.params)}\``.replace(' `', '`');
+  if (positional.length > names.length) throw new UserError(`Too many arguments; the usage is ${usage}.`);
+  const raw: Record<string, string> = {};
+  positional.forEach((value, i) => {
+    raw[names[i] as string] = value;
+  });
+  for (const [name, value] of Object.entries(named)) {
+    if (!names.includes(name)) throw new UserError(`${verb} has no param called ${name}; the usage is ${usage}.`);
+    if (name in raw) throw new UserError(`${name} is given twice.`);
+    raw[name] = value;
+  }
+
+  const checked = checkParams(action.params, raw);
+  if (checked.ok) return { kind: 'run', service, action: verb, values: checked.values };
+  const typedErrors = Object.fromEntries(Object.entries(checked.errors).filter(([name]) => name in raw));
+  return { kind: 'form', service, action: verb, prefill: raw, errors: typedErrors };
+}

@@ -1,0 +1,58 @@
+import { UserError } from '../errors.js';
+
+/** `/ops` text split into its verb, positional args and `name=value` args. */
+export interface ParsedCommand {
+  verb: string;
+  args: string[];
+  named: Record<string, string>;
+}
+
+/** Slack's limit on slash-command text; longer text is refused rather than cut. */
+export const MAX_COMMAND_TEXT = 4000;
+
+const SMART_QUOTES: Record<string, string> = { '“': '"', '”': '"', '‘': "'", '’': "'" };
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** Splits slash text, honouring "double", 'single' and Slack's smart quotes, and `name=value` pairs. */
+export function parseCommand(text: string): ParsedCommand {
+  if (text.length > MAX_COMMAND_TEXT) {
+    throw new UserError(`That command is too long (at most ${MAX_COMMAND_TEXT} characters).`);
+  }
+  const decoded = text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/[“”‘’]/g, (quote) => SMART_QUOTES[quote] ?? quote);
+  const tokens: { text: string; name?: string }[] = [];
+  let current: { text: string; name?: string } | undefined;
+  let quote: string | undefined;
+  for (const char of decoded) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else (current as { text: string }).text += char;
+    } else if (/\s/.test(char)) {
+      if (current) tokens.push(current);
+      current = undefined;
+    } else if (char === '"' || char === "'") {
+      current ??= { text: '' };
+      quote = char;
+    } else if (char === '=' && current && current.name === undefined && NAME.test(current.text)) {
+      current = { name: current.text, text: '' };
+    } else {
+      current ??= { text: '' };
+      current.text += char;
+    }
+  }
+  if (quote) throw new UserError(`A ${quote} quote is not closed; close it and try again.`);
+  if (current) tokens.push(current);
+
+  const [first, ...rest] = tokens;
+  const args: string[] = [];
+  const named: Record<string, string> = {};
+  for (const token of rest) {
+    if (token.name === undefined) args.push(token.text);
+    else if (token.name in named) throw new UserError(`${token.name}= is given twice.`);
+    else named[token.name] = token.text;
+  }
+  return { verb: first?.name === undefined ? (first?.text.toLowerCase() ?? '') : '', args, named };
+}

@@ -1,0 +1,63 @@
+/** Rules for secrets in ops.yml (DESIGN §8): they come from the environment, never the file. */
+
+const PLACEHOLDER = /changeme|change-me|xxx|\.\.\.|<[^>]*>|^todo$|^secret$/i;
+const ENV_REF_ONLY = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+
+type Report = (path: PropertyKey[], message: string) => void;
+
+/** Reports literal or placeholder-looking secrets, and plain-HTTP endpoints of production services. */
+export function checkSecrets(raw: unknown, report: Report): void {
+  const services = record(record(raw).services);
+  for (const [serviceName, service] of Object.entries(services)) {
+    const fields = record(service);
+    for (const [dbName, db] of Object.entries(record(fields.databases))) {
+      const url = record(db).url;
+      if (typeof url === 'string') {
+        checkDatabaseUrl(url, ['services', serviceName, 'databases', dbName, 'url'], report);
+      }
+    }
+    if (fields.environment === 'production' && Array.isArray(fields.health)) {
+      fields.health.forEach((check, i) => {
+        const url = record(check).url;
+        if (typeof url === 'string' && isPlainHttpToRemote(url)) {
+          report(
+            ['services', serviceName, 'health', i, 'url'],
+            'is plain HTTP on a production service; use https://',
+          );
+        }
+      });
+    }
+  }
+}
+
+function checkDatabaseUrl(url: string, path: PropertyKey[], report: Report): void {
+  if (ENV_REF_ONLY.test(url)) return;
+  if (PLACEHOLDER.test(url)) {
+    report(path, 'looks like a placeholder; write ${ENV_NAME} and set it in the environment');
+    return;
+  }
+  let password = '';
+  try {
+    password = new URL(url).password;
+  } catch {
+    return;
+  }
+  if (password && !ENV_REF_ONLY.test(decodeURIComponent(password))) {
+    report(path, 'holds a literal password; write the whole URL as ${ENV_NAME} and set it in the environment');
+  }
+}
+
+function isPlainHttpToRemote(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}

@@ -1,0 +1,12 @@
+import type { OpsConfig } from '../config/ops-config.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../log.js';
+import type { RunService } from '../runs/service.js';
+
+/** What Slack listeners may call: the core, never an SDK, SQL or a target system directly. */
+export interface HandlerDeps {
+  config: OpsConfig;
+  runs: RunService;
+  log: Logger;
+  metrics: Metrics;
+}

@@ -1,0 +1,14 @@
+import type { App } from '@slack/bolt';
+import type { HandlerDeps } from './deps.js';
+import { registerOpsCommand } from './ops-command.js';
+import { registerParamsModal } from './params-modal.js';
+import { registerRunButtons } from './run-buttons.js';
+
+export type { HandlerDeps } from './deps.js';
+
+/** Every Slack listener opsbot has. */
+export function registerHandlers(app: App, deps: HandlerDeps): void {
+  registerOpsCommand(app, deps);
+  registerRunButtons(app, deps);
+  registerParamsModal(app, deps);
+}

@@ -1,0 +1,36 @@
+import type { App, ViewErrorsResponseAction } from '@slack/bolt';
+import { checkParams } from '../actions/params.js';
+import { PARAMS_MODAL } from '../slack/ids.js';
+import { ParamsSubmission, submittedValues } from '../slack/params-modal.js';
+import type { HandlerDeps } from './deps.js';
+import { handle } from './handle.js';
+
+/** The params modal's submit: field errors in place, or the same run request as a typed command. */
+export function registerParamsModal(app: App, deps: HandlerDeps): void {
+  app.view(PARAMS_MODAL, async ({ ack, body, view, client }) => {
+    let acked = false;
+    const ackOnce = async (response?: ViewErrorsResponseAction) => {
+      if (acked) return;
+      acked = true;
+      await ack(response);
+    };
+    const submission = ParamsSubmission.safeParse(view);
+    const channel = submission.success ? submission.data.private_metadata.channel : undefined;
+    const actor = body.user.id;
+    const ephemeral = async (text: string) => {
+      if (channel) await client.chat.postEphemeral({ channel, user: actor, text });
+    };
+    await handle(deps, PARAMS_MODAL, { user: actor }, ephemeral, async () => {
+      const { service, action } = ParamsSubmission.parse(view).private_metadata;
+      const config = deps.runs.actionConfig(service, action);
+      const checked = checkParams(config.params, submittedValues(ParamsSubmission.parse(view)));
+      if (!checked.ok) {
+        await ackOnce({ response_action: 'errors', errors: checked.errors });
+        return;
+      }
+      await ackOnce();
+      await deps.runs.request({ actor, channel: channel as string, service, action, params: checked.values });
+    });
+    await ackOnce();
+  });
+}

@@ -1,0 +1,123 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Env } from './config/env.js';
+import type { OpsConfig } from './config/ops-config.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+import { registerHandlers } from './handlers/index.js';
+import { Metrics } from './http/metrics.js';
+import { operationalRoutes, serveRoutes } from './http/routes.js';
+import type { Logger } from './log.js';
+import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
+import { createRedis } from './queue/redis.js';
+import { RunService } from './runs/service.js';
+import { RunStore } from './runs/store.js';
+import { startSweeper } from './runs/sweeper.js';
+import { createBoltApp } from './slack/bolt-app.js';
+import { slackRunCards } from './slack/run-cards.js';
+import { createWebClient } from './slack/web-client.js';
+import { TargetDatabases } from './targets/databases.js';
+
+export type ProcessRole = 'all' | 'web' | 'worker';
+
+export interface StartOptions {
+  role: ProcessRole;
+  /** Overrides for tests and tuning; production uses the defaults. */
+  planTtlMs?: number;
+  sweepEveryMs?: number;
+}
+
+/** A running opsbot process. */
+export interface Opsbot {
+  port: number;
+  runs: RunService;
+  /** Graceful shutdown: stop taking work, let in-flight runs finish, close every pool. */
+  stop(): Promise<void>;
+}
+
+/** Wires opsbot together and starts the parts its role runs (DESIGN §9). */
+export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, options: StartOptions): Promise<Opsbot> {
+  const pool = createPool(env.DATABASE_URL, log);
+  const applied = await migrate(pool);
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+
+  const producer = createRedis(env.REDIS_URL, 'producer', log);
+  const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX);
+  const slack = createWebClient(env, log);
+  const store = new RunStore(pool);
+  const targets = new TargetDatabases(config.services, log);
+  const enqueue = (runId: string) => enqueueRun(queue, runId);
+  const runs = new RunService({
+    config,
+    store,
+    targets,
+    cards: slackRunCards(slack),
+    enqueue,
+    log,
+    ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
+  });
+  const metrics = new Metrics({
+    runsByState: () => store.countByState(),
+    queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+  });
+  const routes = operationalRoutes(metrics, {
+    postgres: async () => {
+      await pool.query('SELECT 1');
+    },
+    redis: async () => {
+      await producer.ping();
+    },
+    slack: cachedCheck(async () => {
+      await slack.auth.test();
+    }, 30_000),
+  });
+
+  const stops: (() => Promise<unknown>)[] = [];
+  let server: Server | undefined;
+  if (options.role !== 'worker') {
+    const app = createBoltApp(env, routes, log);
+    registerHandlers(app, { config, runs, log, metrics });
+    app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
+    server = (await app.start(env.PORT)) as Server | undefined;
+    stops.push(() => app.stop());
+  } else {
+    server = await serveRoutes(routes, env.PORT);
+    const routesServer = server;
+    stops.push(() => new Promise((resolve) => routesServer.close(resolve)));
+  }
+  if (options.role !== 'web') {
+    const consumer = createRedis(env.REDIS_URL, 'worker', log);
+    const worker = createActionsWorker(consumer, env.OPSBOT_QUEUE_PREFIX, (runId) => runs.execute(runId), log);
+    const stopSweeper = startSweeper({ store, runs, enqueue, log }, options.sweepEveryMs);
+    stops.push(async () => {
+      await stopSweeper();
+      await worker.close();
+      consumer.disconnect();
+    });
+  }
+
+  const port = (server?.address() as AddressInfo | null)?.port ?? env.PORT;
+  log.info({ role: options.role, port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'opsbot started');
+  return {
+    port,
+    runs,
+    async stop() {
+      for (const stop of stops) await stop();
+      await queue.close();
+      producer.disconnect();
+      await targets.close();
+      await pool.end();
+      log.info('opsbot stopped');
+    },
+  };
+}
+
+/** Remembers a passing check for `ttlMs`, so probes do not call Slack on every scrape. */
+function cachedCheck(check: () => Promise<void>, ttlMs: number): () => Promise<void> {
+  let passedAt = 0;
+  return async () => {
+    if (Date.now() - passedAt < ttlMs) return;
+    await check();
+    passedAt = Date.now();
+  };
+}

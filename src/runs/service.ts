@@ -1,0 +1,266 @@
+import type { ParamValues } from '../actions/params.js';
+import { type ActionConfig, kindOf } from '../actions/registry.js';
+import type { ActionContext } from '../actions/types.js';
+import { decide } from '../auth/policy.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TargetDatabases } from '../targets/databases.js';
+import { describeError } from './describe-error.js';
+import type { Run } from './run.js';
+import type { RunChanges, RunStore } from './store.js';
+import { newId } from '../ids.js';
+
+/** Where runs are shown: the card in the channel, edited in place, and its thread. */
+export interface RunCards {
+  /** Posts the card; returns its message ts. */
+  post(run: Run): Promise<string>;
+  update(run: Run): Promise<void>;
+  /** Posts the outcome in the card's thread. */
+  reply(run: Run): Promise<void>;
+}
+
+export interface RunServiceDeps {
+  config: OpsConfig;
+  store: RunStore;
+  targets: TargetDatabases;
+  cards: RunCards;
+  enqueue(runId: string): Promise<void>;
+  log: Logger;
+  /** How long a plan may wait for Confirm or Approve (DESIGN §4: 5 minutes). */
+  planTtlMs?: number;
+}
+
+export interface RunRequest {
+  actor: string;
+  channel: string;
+  service: string;
+  action: string;
+  params: ParamValues;
+}
+
+const SYSTEM = 'opsbot';
+const INTERRUPTED =
+  'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
+
+/** The action lifecycle of DESIGN §4: request → plan → confirm/approve → queue → execute → report. */
+export class RunService {
+  private readonly planTtlMs: number;
+
+  constructor(private readonly deps: RunServiceDeps) {
+    this.planTtlMs = deps.planTtlMs ?? 5 * 60_000;
+  }
+
+  /** The configured action, or a NotFoundError naming what exists. */
+  actionConfig(service: string, action: string): ActionConfig {
+    const serviceConfig = this.deps.config.services[service];
+    if (!serviceConfig) {
+      const known = Object.keys(this.deps.config.services).join(', ') || 'none';
+      throw new NotFoundError(`There is no service called ${service} (configured: ${known}).`);
+    }
+    const config = serviceConfig.actions[action];
+    if (!config) throw new NotFoundError(`${service} has no action called ${action}.`);
+    return config;
+  }
+
+  /** Checks the actor, creates the run, plans it and posts its card; low risk runs go straight to the queue. */
+  async request(req: RunRequest): Promise<Run> {
+    const config = await this.admit(req);
+    const created = await this.deps.store.create({
+      id: newId('run'),
+      service: req.service,
+      action: req.action,
+      kind: config.kind,
+      risk: config.risk,
+      params: req.params,
+      requestedBy: req.actor,
+      channelId: req.channel,
+    });
+    const log = this.deps.log.child({ runId: created.id });
+    let run: Run | undefined;
+    try {
+      const plan = await kindOf(config).plan(config, this.context(created, log));
+      run =
+        config.risk === 'low'
+          ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })
+          : await this.deps.store.transition(created.id, 'awaiting_confirmation', req.actor, {
+              plan,
+              expiresAt: new Date(Date.now() + this.planTtlMs),
+            });
+    } catch (error) {
+      log.warn({ err: error }, 'plan failed');
+      run = await this.deps.store.transition(created.id, 'failed', SYSTEM, {
+        error: `Planning failed: ${describeError(error)}`,
+      });
+    }
+    const current = must(run);
+    const ts = await this.deps.cards.post(current);
+    await this.deps.store.setMessage(current.id, ts);
+    if (current.state === 'queued') await this.deps.enqueue(current.id);
+    return { ...current, message_ts: ts };
+  }
+
+  /** Checks that the actor may request this action here; audits and throws a denial. */
+  async admit(req: Omit<RunRequest, 'params'>): Promise<ActionConfig> {
+    const config = this.actionConfig(req.service, req.action);
+    const decision = decide({ ...req, role: config.role }, this.deps.config);
+    if (!decision.allow) {
+      await this.deps.store.auditDenial({
+        actor: req.actor,
+        service: req.service,
+        action: req.action,
+        detail: { reason: decision.reason, channel: req.channel },
+      });
+      throw new ForbiddenError(decision.reason);
+    }
+    return config;
+  }
+
+  /** The requester's Confirm: queues the run, or hands it to a second person when the risk is high. */
+  async confirm(actor: string, runId: string): Promise<Run> {
+    const run = await this.get(runId);
+    if (actor !== run.requested_by) {
+      throw new ForbiddenError(`Only <@${run.requested_by}> can confirm this run; they requested it.`);
+    }
+    this.authorize(run, actor, run.channel_id);
+    const next = run.risk === 'high' ? 'awaiting_approval' : 'queued';
+    const moved = await this.deps.store.transition(
+      runId,
+      next,
+      actor,
+      { confirmedBy: actor },
+      { from: ['awaiting_confirmation'], unexpired: true },
+    );
+    if (!moved) throw await this.lostRace(runId);
+    await this.show(moved);
+    if (moved.state === 'queued') await this.deps.enqueue(runId);
+    return moved;
+  }
+
+  /** A second person's Approve on a high-risk run: they must hold the action's role and not be the requester. */
+  async approve(actor: string, runId: string): Promise<Run> {
+    const run = await this.get(runId);
+    if (actor === run.requested_by) {
+      throw new ForbiddenError('You requested this run; a second person has to approve it.');
+    }
+    this.authorize(run, actor, run.channel_id);
+    const moved = await this.deps.store.transition(
+      runId,
+      'queued',
+      actor,
+      { approvedBy: actor },
+      { from: ['awaiting_approval'], unexpired: true },
+    );
+    if (!moved) throw await this.lostRace(runId);
+    await this.show(moved);
+    await this.deps.enqueue(runId);
+    return moved;
+  }
+
+  /** Reject by a would-be approver, or Cancel by the requester; either ends the run. */
+  async stop(actor: string, runId: string, how: 'cancelled' | 'rejected'): Promise<Run> {
+    const run = await this.get(runId);
+    if (how === 'cancelled' && actor !== run.requested_by) {
+      throw new ForbiddenError(`Only <@${run.requested_by}> can cancel this run; they requested it.`);
+    }
+    if (how === 'rejected') this.authorize(run, actor, run.channel_id);
+    const from = how === 'cancelled' ? (['awaiting_confirmation', 'awaiting_approval'] as const) : (['awaiting_approval'] as const);
+    const moved = await this.deps.store.transition(runId, how, actor, {}, { from: [...from] });
+    if (!moved) throw await this.lostRace(runId);
+    await this.show(moved);
+    return moved;
+  }
+
+  /** The worker's part: run once, re-checking authorization; a cut-off non-idempotent run becomes interrupted. */
+  async execute(runId: string): Promise<void> {
+    let run = await this.deps.store.transition(runId, 'running', SYSTEM, {}, { from: ['queued'] });
+    if (!run) {
+      const current = await this.deps.store.get(runId);
+      if (current?.state !== 'running') return;
+      const config = this.deps.config.services[current.service]?.actions[current.action];
+      if (!config || !kindOf(config).idempotent(config)) {
+        await this.finish(runId, 'interrupted', { error: INTERRUPTED });
+        return;
+      }
+      run = current;
+    }
+    const log = this.deps.log.child({ runId });
+    await this.show(run);
+    try {
+      const config = this.actionConfig(run.service, run.action);
+      this.authorize(run, run.requested_by, run.channel_id);
+      const result = await kindOf(config).execute(config, this.context(run, log));
+      await this.finish(runId, 'succeeded', { result });
+    } catch (error) {
+      log.warn({ err: error }, 'run failed');
+      await this.finish(runId, 'failed', { error: describeError(error) });
+    }
+  }
+
+  /** Ends a run whose plan was not confirmed or approved in time. */
+  async expire(runId: string): Promise<void> {
+    const run = await this.deps.store.transition(runId, 'expired', SYSTEM, {}, {
+      from: ['awaiting_confirmation', 'awaiting_approval'],
+    });
+    if (run) await this.show(run);
+  }
+
+  private async finish(runId: string, state: 'succeeded' | 'failed' | 'interrupted', changes: RunChanges): Promise<void> {
+    const run = await this.deps.store.transition(runId, state, SYSTEM, changes, { from: ['running'] });
+    if (!run) return;
+    await this.show(run);
+    await this.safely(run, () => this.deps.cards.reply(run));
+  }
+
+  private authorize(run: Run, actor: string, channel: string): void {
+    const config = this.actionConfig(run.service, run.action);
+    const decision = decide(
+      { actor, channel, service: run.service, action: run.action, role: config.role },
+      this.deps.config,
+    );
+    if (!decision.allow) throw new ForbiddenError(decision.reason);
+  }
+
+  /** Explains why a transition found the run in another state, expiring it if its time is up. */
+  private async lostRace(runId: string): Promise<ConflictError> {
+    const run = await this.get(runId);
+    if (run.expires_at && run.expires_at <= new Date() && ['awaiting_confirmation', 'awaiting_approval'].includes(run.state)) {
+      await this.expire(runId);
+      return new ConflictError('This plan has expired; request the action again to see a fresh plan.');
+    }
+    return new ConflictError(`This run is already ${run.state.replace('_', ' ')}.`);
+  }
+
+  private async get(runId: string): Promise<Run> {
+    const run = await this.deps.store.get(runId);
+    if (!run) throw new NotFoundError(`There is no run ${runId}.`);
+    return run;
+  }
+
+  /** Card edits are best effort: the run's truth is its row, and a failed edit must not undo a transition. */
+  private async show(run: Run): Promise<void> {
+    await this.safely(run, () => this.deps.cards.update(run));
+  }
+
+  private async safely(run: Run, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.log.warn({ err: error, runId: run.id }, 'could not update the run card');
+    }
+  }
+
+  private context(run: Run, log: Logger): ActionContext {
+    return {
+      service: run.service,
+      params: run.params,
+      database: (name) => this.deps.targets.pool(run.service, name),
+      log,
+    };
+  }
+}
+
+function must(run: Run | undefined): Run {
+  if (!run) throw new ConflictError('This run changed while it was being planned.');
+  return run;
+}

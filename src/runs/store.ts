@@ -1,0 +1,144 @@
+import type { Pool } from 'pg';
+import type { ParamValues } from '../actions/params.js';
+import type { ActionPlan, ActionResult, Risk } from '../actions/types.js';
+import { type AuditEntry, appendAudit } from '../audit/audit-log.js';
+import { withTransaction } from '../db/transaction.js';
+import { type Run, RunSchema } from './run.js';
+import { FINAL_STATES, type RunState, sourcesOf } from './states.js';
+
+export interface NewRun {
+  id: string;
+  service: string;
+  action: string;
+  kind: string;
+  risk: Risk;
+  params: ParamValues;
+  requestedBy: string;
+  channelId: string;
+}
+
+/** Column values a transition may set along with the state. */
+export interface RunChanges {
+  plan?: ActionPlan;
+  result?: ActionResult;
+  error?: string;
+  confirmedBy?: string;
+  approvedBy?: string;
+  expiresAt?: Date;
+}
+
+const CHANGE_COLUMNS: Record<keyof RunChanges, string> = {
+  plan: 'plan',
+  result: 'result',
+  error: 'error',
+  confirmedBy: 'confirmed_by',
+  approvedBy: 'approved_by',
+  expiresAt: 'expires_at',
+};
+
+/** action_runs: every state change is a compare-and-set with its audit entry in the same transaction. */
+export class RunStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Inserts a run in `planned` and audits the request. */
+  async create(run: NewRun): Promise<Run> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query(
+        `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8) RETURNING *`,
+        [run.id, run.service, run.action, run.kind, run.risk, JSON.stringify(run.params), run.requestedBy, run.channelId],
+      );
+      await appendAudit(client, {
+        actor: run.requestedBy,
+        event: 'run.requested',
+        runId: run.id,
+        service: run.service,
+        action: run.action,
+        detail: { params: run.params, risk: run.risk, channel: run.channelId },
+      });
+      return RunSchema.parse(rows[0]);
+    });
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const { rows } = await this.pool.query('SELECT * FROM action_runs WHERE id = $1', [id]);
+    return rows[0] ? RunSchema.parse(rows[0]) : undefined;
+  }
+
+  /**
+   * Moves a run to `to` if it is still in a state that may go there (and, with `unexpired`, its plan
+   * has not expired). Returns the updated run, or undefined when another request got there first.
+   */
+  async transition(
+    id: string,
+    to: RunState,
+    actor: string,
+    changes: RunChanges = {},
+    options: { from?: RunState[]; unexpired?: boolean; detail?: Record<string, unknown> } = {},
+  ): Promise<Run | undefined> {
+    const values: unknown[] = [id, to, options.from ?? sourcesOf(to)];
+    const sets = ['state = $2', 'updated_at = now()'];
+    for (const [key, column] of Object.entries(CHANGE_COLUMNS) as [keyof RunChanges, string][]) {
+      const value = changes[key];
+      if (value === undefined) continue;
+      values.push(typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${values.length}`);
+    }
+    if (to === 'running') sets.push('started_at = now()');
+    if (FINAL_STATES.includes(to)) sets.push('finished_at = now()');
+    const expiry = options.unexpired ? ' AND (expires_at IS NULL OR expires_at > now())' : '';
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query(
+        `UPDATE action_runs SET ${sets.join(', ')} WHERE id = $1 AND state = ANY($3)${expiry} RETURNING *`,
+        values,
+      );
+      if (!rows[0]) return undefined;
+      const run = RunSchema.parse(rows[0]);
+      const audit: AuditEntry = {
+        actor,
+        event: `run.${to}`,
+        runId: id,
+        service: run.service,
+        action: run.action,
+        detail: { ...options.detail, ...(changes.error ? { error: changes.error } : {}) },
+      };
+      await appendAudit(client, audit);
+      return run;
+    });
+  }
+
+  /** Remembers where the run's card is. */
+  async setMessage(id: string, ts: string): Promise<void> {
+    await this.pool.query('UPDATE action_runs SET message_ts = $2 WHERE id = $1', [id, ts]);
+  }
+
+  /** Runs left `queued` for longer than `olderThanMs`: their job may never have reached Redis. */
+  async staleQueued(olderThanMs: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      "SELECT id FROM action_runs WHERE state = 'queued' AND updated_at < now() - $1 * interval '1 millisecond' LIMIT 500",
+      [olderThanMs],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Runs waiting for a human whose plan has expired. */
+  async dueToExpire(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      "SELECT id FROM action_runs WHERE state IN ('awaiting_confirmation', 'awaiting_approval') AND expires_at <= now() LIMIT 500",
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Counts of runs by state, for /metrics. */
+  async countByState(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ state: string; n: number }>(
+      'SELECT state, count(*)::int AS n FROM action_runs GROUP BY state',
+    );
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]));
+  }
+
+  /** Records a denial (no run is created for it). */
+  async auditDenial(entry: Omit<AuditEntry, 'event' | 'runId'>): Promise<void> {
+    await appendAudit(this.pool, { ...entry, event: 'request.denied' });
+  }
+}

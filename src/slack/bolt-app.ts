@@ -1,0 +1,36 @@
+import bolt from '@slack/bolt';
+import type { Env } from '../config/env.js';
+import type { Route } from '../http/routes.js';
+import type { Logger } from '../log.js';
+import { slackLogger } from './bolt-logger.js';
+
+const { App, HTTPReceiver, SocketModeReceiver } = bolt;
+
+/**
+ * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`
+ * (signatures and timestamps checked by the receiver). `routes` are served on the same port either way.
+ */
+export function createBoltApp(env: Env, routes: Route[], log: Logger): bolt.App {
+  const logger = slackLogger(log);
+  const receiver = env.SLACK_APP_TOKEN
+    ? new SocketModeReceiver({
+        appToken: env.SLACK_APP_TOKEN,
+        customRoutes: routes,
+        installerOptions: { port: env.PORT },
+        logger,
+      })
+    : new HTTPReceiver({
+        signingSecret: env.SLACK_SIGNING_SECRET ?? '',
+        endpoints: '/slack/events',
+        customRoutes: routes,
+        processBeforeResponse: false,
+        unhandledRequestTimeoutMillis: 2_500,
+        logger,
+      });
+  return new App({
+    token: env.SLACK_BOT_TOKEN,
+    receiver,
+    logger,
+    clientOptions: { slackApiUrl: env.SLACK_API_URL },
+  });
+}

@@ -1,0 +1,32 @@
+import type { Pool } from 'pg';
+import type { OpsConfig } from '../config/ops-config.js';
+import { createPool } from '../db/pool.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** Pools for the services' own databases, opened on first use and kept small. */
+export class TargetDatabases {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(
+    private readonly services: OpsConfig['services'],
+    private readonly log: Logger,
+  ) {}
+
+  /** The pool of database `name` of `service`. */
+  pool(service: string, name: string): Pool {
+    const key = `${service}/${name}`;
+    const existing = this.pools.get(key);
+    if (existing) return existing;
+    const url = this.services[service]?.databases[name]?.url;
+    if (!url) throw new NotFoundError(`${service} has no database called ${name}.`);
+    const pool = createPool(url, this.log.child({ target: key }), 3);
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.end()));
+    this.pools.clear();
+  }
+}
