@@ -1,16 +1,14 @@
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Env } from '../config/env.js';
 import type { Route } from '../http/routes.js';
 import type { Logger } from '../log.js';
 import { slackLogger } from './bolt-logger.js';
 
-const { App, HTTPReceiver, SocketModeReceiver } = bolt;
-
 /**
  * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`
  * (signatures and timestamps checked by the receiver). `routes` are served on the same port either way.
  */
-export function createBoltApp(env: Env, routes: Route[], log: Logger): bolt.App {
+export function createBoltApp(env: Env, routes: Route[], log: Logger): App {
   const logger = slackLogger(log);
   const receiver = env.SLACK_APP_TOKEN
     ? new SocketModeReceiver({

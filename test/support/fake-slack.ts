@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'response_url'). */
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * The Slack Web API faked at the HTTP level: records every call and answers like Slack does for the
+ * methods opsbot uses. `/respond/*` stands in for response_urls.
+ */
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  private server: Server | undefined;
+  private nextTs = 1_700_000_000;
+
+  get apiUrl(): string {
+    return `${this.baseUrl}/api/`;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  responseUrl(name = 'cmd'): string {
+    return `${this.baseUrl}/respond/${name}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        const url = req.url ?? '';
+        const args = parseBody(body, req.headers['content-type'] ?? '');
+        const method = url.startsWith('/respond/') ? 'response_url' : url.replace(/^\/api\//, '').split('?')[0] ?? '';
+        this.calls.push({ method, args });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.answer(method, args)));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /** Calls of one method, in order. */
+  of(method: string): Record<string, unknown>[] {
+    return this.calls.filter((call) => call.method === method).map((call) => call.args);
+  }
+
+  /** Every text the bot sent anywhere, joined: for asserting what users saw (and never saw). */
+  allText(): string {
+    return JSON.stringify(this.calls);
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0TEAM' };
+      case 'chat.postMessage':
+        this.nextTs += 1;
+        return { ok: true, channel: args.channel, ts: `${this.nextTs}.000100` };
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'views.open':
+        return { ok: true, view: { id: 'V0VIEW' } };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+function parseBody(body: string, contentType: string): Record<string, unknown> {
+  if (body === '') return {};
+  if (contentType.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+  }
+  return args;
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type pg from 'pg';
+import { parse, stringify } from 'yaml';
+import { readEnv } from '../../src/config/env.js';
+import { parseOpsConfig } from '../../src/config/load.js';
+import { createPool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/log.js';
+import { type Opsbot, type StartOptions, startOpsbot } from '../../src/opsbot.js';
+import { createBenthamJobs } from './bentham-fixture.js';
+import { createTestDatabase } from './databases.js';
+import { FakeSlack } from './fake-slack.js';
+import { SIGNING_SECRET } from './signed-requests.js';
+
+export const BOT_TOKEN = 'xoxb-test-0000-SECRETBOTTOKEN';
+
+/** Everything an end-to-end test needs: opsbot over HTTP, its database, Bentham's database, a fake Slack. */
+export interface Harness {
+  slack: FakeSlack;
+  opsbot: Opsbot;
+  /** More opsbot processes on the same PostgreSQL and Redis. */
+  startAnother(options?: Partial<StartOptions>): Promise<Opsbot>;
+  url(bot?: Opsbot): string;
+  db: pg.Pool;
+  bentham: pg.Pool;
+  benthamUrl: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** The Bentham example config with the test-only actions added. */
+export function testConfigText(): string {
+  const example = parse(readFileSync(new URL('../../examples/bentham.ops.yml', import.meta.url), 'utf8'));
+  const extra = parse(readFileSync(new URL('../fixtures/extra-actions.yml', import.meta.url), 'utf8'));
+  example.services.bentham.actions = { ...example.services.bentham.actions, ...extra };
+  return stringify(example);
+}
+
+export async function startHarness(options: Partial<StartOptions> = {}): Promise<Harness> {
+  const slack = await new FakeSlack().start();
+  const own = await createTestDatabase('opsbot_test');
+  const target = await createTestDatabase('bentham_test');
+  const bentham = await createBenthamJobs(target.url);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const log = createLogger('debug', sink);
+  const vars = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    DATABASE_URL: own.url,
+    OPSBOT_QUEUE_PREFIX: `{opsbot_test_${randomBytes(4).toString('hex')}}`,
+    PORT: '0',
+    BENTHAM_DATABASE_URL: target.url,
+  };
+  const env = readEnv(vars);
+  const config = parseOpsConfig(testConfigText(), vars);
+  const start = (more: Partial<StartOptions> = {}) =>
+    startOpsbot(env, config, log, { role: 'all', sweepEveryMs: 200, ...options, ...more });
+  const bots = [await start()];
+  const db = createPool(own.url, log, 2);
+  const opsbot = bots[0] as Opsbot;
+  return {
+    slack,
+    opsbot,
+    db,
+    bentham,
+    benthamUrl: target.url,
+    logs,
+    url: (bot = opsbot) => `http://127.0.0.1:${bot.port}`,
+    async startAnother(more = {}) {
+      const bot = await start(more);
+      bots.push(bot);
+      return bot;
+    },
+    async close() {
+      for (const bot of bots) await bot.stop();
+      await db.end();
+      await bentham.end();
+      await slack.stop();
+      await own.drop();
+      await target.drop();
+    },
+  };
+}
