@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'response_url'). */
+/** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'respond/<name>'). */
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
+  /** The credential the call carried (Authorization header or `token` field), kept apart from its content. */
+  token?: string;
 }
 
 /**
@@ -36,9 +38,10 @@ export class FakeSlack {
       });
       req.on('end', () => {
         const url = req.url ?? '';
-        const args = parseBody(body, req.headers['content-type'] ?? '');
-        const method = url.startsWith('/respond/') ? 'response_url' : url.replace(/^\/api\//, '').split('?')[0] ?? '';
-        this.calls.push({ method, args });
+        const { token, ...args } = parseBody(body, req.headers['content-type'] ?? '');
+        const method = url.startsWith('/respond/') ? url.slice(1) : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
+        const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
+        this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(method, args)));
       });
@@ -56,9 +59,9 @@ export class FakeSlack {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
   }
 
-  /** Every text the bot sent anywhere, joined: for asserting what users saw (and never saw). */
+  /** Everything the bot sent to Slack except credentials: what users could see. */
   allText(): string {
-    return JSON.stringify(this.calls);
+    return JSON.stringify(this.calls.map((call) => ({ method: call.method, args: call.args })));
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {

@@ -57,7 +57,7 @@ export async function startHarness(options: Partial<StartOptions> = {}): Promise
     DATABASE_URL: own.url,
     OPSBOT_QUEUE_PREFIX: `{opsbot_test_${randomBytes(4).toString('hex')}}`,
     PORT: '0',
-    BENTHAM_DATABASE_URL: target.url,
+    BENTHAM_DATABASE_URL: target.url.replace('postgres@', 'postgres:s3cret-db-password@'),
   };
   const env = readEnv(vars);
   const config = parseOpsConfig(testConfigText(), vars);
