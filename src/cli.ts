@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
 import { migrate } from './db/migrate.js';
+import { OpsError } from './errors.js';
 import { createPool } from './db/pool.js';
 import { createLogger } from './log.js';
 import { type ProcessRole, startOpsbot } from './opsbot.js';
@@ -78,7 +79,10 @@ class UsageError extends Error {}
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof EnvError) {
+    if (error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof EnvError ||
+      error instanceof OpsError) {
       console.error((error as Error).message);
     } else {
       console.error(error);

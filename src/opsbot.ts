@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Env } from './config/env.js';
 import type { OpsConfig } from './config/ops-config.js';
 import { migrate } from './db/migrate.js';
+import { UnavailableError } from './errors.js';
 import { createPool } from './db/pool.js';
 import { registerHandlers } from './handlers/index.js';
 import { Metrics } from './http/metrics.js';
@@ -10,6 +11,7 @@ import { operationalRoutes, serveRoutes } from './http/routes.js';
 import type { Logger } from './log.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
+import { describeError } from './runs/describe-error.js';
 import { RunService } from './runs/service.js';
 import { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
@@ -43,6 +45,7 @@ export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, opti
 
   const producer = createRedis(env.REDIS_URL, 'producer', log);
   const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX);
+  await queue.waitUntilReady();
   const slack = createWebClient(env, log);
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
@@ -76,6 +79,9 @@ export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, opti
   let server: Server | undefined;
   if (options.role !== 'worker') {
     const app = createBoltApp(env, routes, log);
+    await app.init().catch((error: unknown) => {
+      throw new UnavailableError(`Slack did not accept SLACK_BOT_TOKEN (${describeError(error)}).`);
+    });
     registerHandlers(app, { config, runs, log, metrics });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     server = (await app.start(env.PORT)) as Server | undefined;
@@ -98,16 +104,21 @@ export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, opti
 
   const port = (server?.address() as AddressInfo | null)?.port ?? env.PORT;
   log.info({ role: options.role, port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'opsbot started');
+  let stopping: Promise<void> | undefined;
+  const stopAll = async () => {
+    for (const stop of stops) await stop();
+    await queue.close();
+    producer.disconnect();
+    await targets.close();
+    await pool.end();
+    log.info('opsbot stopped');
+  };
   return {
     port,
     runs,
-    async stop() {
-      for (const stop of stops) await stop();
-      await queue.close();
-      producer.disconnect();
-      await targets.close();
-      await pool.end();
-      log.info('opsbot stopped');
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
     },
   };
 }

@@ -30,5 +30,7 @@ export function createBoltApp(env: Env, routes: Route[], log: Logger): App {
     receiver,
     logger,
     clientOptions: { slackApiUrl: env.SLACK_API_URL },
+    // The token is verified by `init()`, awaited at start-up, so a bad token fails start-up clearly.
+    deferInitialization: true,
   });
 }

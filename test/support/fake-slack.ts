@@ -15,6 +15,8 @@ export interface SlackCall {
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
+  readonly failing = new Map<string, string>();
   private server: Server | undefined;
   private nextTs = 1_700_000_000;
 
@@ -65,6 +67,8 @@ export class FakeSlack {
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const error = this.failing.get(method);
+    if (error) return { ok: false, error };
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0TEAM' };

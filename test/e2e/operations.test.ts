@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobRows } from '../support/bentham-fixture.js';
+import { blockText, buttons, runIdOf } from '../support/cards.js';
+import { eventually } from '../support/databases.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ planTtlMs: 400 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const stateOf = async (runId: string) =>
+  (await h.db.query('SELECT state FROM action_runs WHERE id = $1', [runId])).rows[0]?.state as string;
+
+async function request(text: string, bot = h.opsbot): Promise<string> {
+  const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
+  await postSigned(h.url(bot), slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl('ops') }));
+  const runId = await eventually(async () => {
+    const { rows } = await h.db.query('SELECT id FROM action_runs ORDER BY created_at DESC LIMIT 1');
+    const card = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts)[cards];
+    expect(card).toBeDefined();
+    return rows[0].id as string;
+  });
+  return runId;
+}
+
+describe('operations endpoints', () => {
+  it('answers /healthz, and /readyz with each dependency', async () => {
+    const health = await fetch(`${h.url()}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${h.url()}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { postgres: 'ok', redis: 'ok', slack: 'ok' } });
+  });
+
+  it('exposes requests by verb and outcome, runs by state and queue depth on /metrics', async () => {
+    await postSigned(h.url(), slashBody('help', 'U0ALICE', { responseUrl: h.slack.responseUrl('help') }));
+    await postSigned(h.url(), slashBody('frobnicate', 'U0ALICE', { responseUrl: h.slack.responseUrl('help') }));
+    await eventually(() => expect(h.slack.of('respond/help')).toHaveLength(2));
+    const text = await (await fetch(`${h.url()}/metrics`)).text();
+    expect(text).toMatch(/opsbot_slack_requests_total\{verb="help",outcome="ok"\} 1/);
+    expect(text).toMatch(/opsbot_slack_requests_total\{verb="unknown",outcome="user"\} 1/);
+    expect(text).toMatch(/opsbot_slack_request_duration_seconds_count\{verb="help"\} 1/);
+    expect(text).toContain('# TYPE opsbot_runs gauge');
+    expect(text).toMatch(/opsbot_queue_jobs\{state="waiting"\} \d+/);
+  });
+});
+
+describe('run lifecycle edges', () => {
+  it('expires a plan nobody confirmed, edits the card, and refuses a late Confirm', async () => {
+    const runId = await request('retry bentham study_abc123');
+    await eventually(async () => expect(await stateOf(runId)).toBe('expired'));
+    const ts = (await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId])).rows[0].message_ts;
+    const card = await eventually(() => {
+      const update = h.slack.of('chat.update').filter((u) => u.ts === ts).at(-1);
+      expect(update).toBeDefined();
+      return update as Record<string, unknown>;
+    });
+    expect(blockText(card)).toContain('Expired');
+    expect(buttons(card)).toEqual([]);
+
+    await postSigned(
+      h.url(),
+      buttonBody('run_confirm', runId, 'U0ALICE', { messageTs: ts, responseUrl: h.slack.responseUrl('late') }),
+    );
+    await eventually(() => expect(String(h.slack.of('respond/late')[0]?.text)).toContain('already expired'));
+    expect((await jobRows(h.bentham)).filter((r) => r.status === 'failed')).toHaveLength(4);
+  });
+
+  it('marks a non-idempotent run found mid-way (its worker died) as interrupted instead of running it again', async () => {
+    const runId = await request('touch bentham study_abc123');
+    const before = await jobRows(h.bentham);
+    // What a stalled job looks like when BullMQ delivers it again: the row already says running.
+    await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);
+    await h.opsbot.runs.execute(runId);
+    expect(await stateOf(runId)).toBe('interrupted');
+    expect(await jobRows(h.bentham)).toEqual(before);
+    const reply = h.slack.of('chat.postMessage').find((m) => String(m.text).includes('Interrupted'));
+    expect(String(reply?.text)).toContain('check the target by hand');
+  });
+
+  it('runs an idempotent action found mid-way again', async () => {
+    const runId = await request('retry bentham study_other1');
+    await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);
+    await h.opsbot.runs.execute(runId);
+    expect(await stateOf(runId)).toBe('succeeded');
+    expect((await jobRows(h.bentham)).find((r) => r.study_id === 'study_other1')?.status).toBe('pending');
+  });
+
+  it('lets an in-flight run finish on graceful shutdown', async () => {
+    const second = await h.startAnother({ role: 'worker' });
+    const web = await h.startAnother({ role: 'web' });
+    await h.opsbot.stop();
+    const runId = await request('slow bentham study_abc123', web);
+    await eventually(async () => expect(await stateOf(runId)).toBe('running'));
+    await second.stop();
+    expect(await stateOf(runId)).toBe('succeeded');
+  });
+
+  it('reports not ready when Slack rejects the token', async () => {
+    const web = await h.startAnother({ role: 'web' });
+    h.slack.failing.set('auth.test', 'invalid_auth');
+    const ready = await fetch(`${h.url(web)}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: { slack: string } }).checks.slack).toContain('invalid_auth');
+    h.slack.failing.clear();
+  });
+});
