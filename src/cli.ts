@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
 import { migrate } from './db/migrate.js';
-import { OpsError } from './errors.js';
 import { createPool } from './db/pool.js';
+import { OpsError } from './errors.js';
 import { createLogger } from './log.js';
 import { type ProcessRole, startOpsbot } from './opsbot.js';
 
@@ -35,7 +35,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'config check') {
     const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
     const actions = Object.values(config.services).reduce((n, s) => n + Object.keys(s.actions).length, 0);
-    console.log(`${env.OPSBOT_CONFIG} is valid: ${Object.keys(config.services).length} services, ${actions} actions.`);
+    console.log(
+      `${env.OPSBOT_CONFIG} is valid: ${Object.keys(config.services).length} services, ${actions} actions.`,
+    );
     return 0;
   }
   if (command === 'migrate') {
@@ -52,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
     const role = values.role as ProcessRole;
     if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}.`);
     if (!env.SLACK_BOT_TOKEN) {
-      throw new UsageError('SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md).');
+      throw new UsageError(
+        'SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md).',
+      );
     }
     const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
     const opsbot = await startOpsbot(env, config, log, { role });
@@ -79,10 +83,12 @@ class UsageError extends Error {}
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError ||
+    if (
+      error instanceof ConfigError ||
       error instanceof UsageError ||
       error instanceof EnvError ||
-      error instanceof OpsError) {
+      error instanceof OpsError
+    ) {
       console.error((error as Error).message);
     } else {
       console.error(error);
@@ -90,4 +96,3 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
-

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Env } from './config/env.js';
 import type { OpsConfig } from './config/ops-config.js';
 import { migrate } from './db/migrate.js';
-import { UnavailableError } from './errors.js';
 import { createPool } from './db/pool.js';
+import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
@@ -38,7 +38,12 @@ export interface Opsbot {
 }
 
 /** Wires opsbot together and starts the parts its role runs (DESIGN §9). */
-export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, options: StartOptions): Promise<Opsbot> {
+export async function startOpsbot(
+  env: Env,
+  config: OpsConfig,
+  log: Logger,
+  options: StartOptions,
+): Promise<Opsbot> {
   const pool = createPool(env.DATABASE_URL, log);
   const applied = await migrate(pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
@@ -93,7 +98,12 @@ export async function startOpsbot(env: Env, config: OpsConfig, log: Logger, opti
   }
   if (options.role !== 'web') {
     const consumer = createRedis(env.REDIS_URL, 'worker', log);
-    const worker = createActionsWorker(consumer, env.OPSBOT_QUEUE_PREFIX, (runId) => runs.execute(runId), log);
+    const worker = createActionsWorker(
+      consumer,
+      env.OPSBOT_QUEUE_PREFIX,
+      (runId) => runs.execute(runId),
+      log,
+    );
     const stopSweeper = startSweeper({ store, runs, enqueue, log }, options.sweepEveryMs);
     stops.push(async () => {
       await stopSweeper();

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /** A param's name: what users type before `=` and the modal's block id. */
-export const ParamName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be lower_snake_case, at most 32 characters');
+export const ParamName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be lower_snake_case, at most 32 characters');
 
 const RegexSource = z.string().refine((source) => {
   try {

@@ -53,8 +53,11 @@ export const sqlKind: ActionKind<SqlAction> = {
     if (!config.preview) return { summary: 'This action has no preview.' };
     const preview = compileNamedParams(stripSemicolon(config.preview));
     const sql = `SELECT count(*) OVER () AS opsbot_total, p.* FROM (${preview.text}) AS p LIMIT ${PREVIEW_ROWS}`;
-    const result = await inTransaction(ctx.database(config.database), 'BEGIN READ ONLY', config.timeout, (c) =>
-      c.query({ text: sql, values: bind(preview.names, ctx.params), rowMode: 'array' }),
+    const result = await inTransaction(
+      ctx.database(config.database),
+      'BEGIN READ ONLY',
+      config.timeout,
+      (c) => c.query({ text: sql, values: bind(preview.names, ctx.params), rowMode: 'array' }),
     );
     const table = toTable(
       result.fields.map((field) => field.name),

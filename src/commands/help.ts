@@ -10,7 +10,9 @@ export function helpText(config: OpsConfig, actor: string, channel: string): str
       const decision = decide({ actor, channel, service, action, role: actionConfig.role }, config);
       if (!decision.allow) continue;
       const usage = `/ops ${action} ${service} ${paramsUsage(actionConfig.params)}`.trim();
-      lines.push(`• \`${usage}\` — ${actionConfig.summary} _(${actionConfig.role}, ${actionConfig.risk} risk)_`);
+      lines.push(
+        `• \`${usage}\` — ${actionConfig.summary} _(${actionConfig.role}, ${actionConfig.risk} risk)_`,
+      );
     }
   }
   const actions = lines.length > 0 ? lines.join('\n') : '_There are no actions you may run in this channel._';

@@ -8,7 +8,13 @@ export type Intent =
   | { kind: 'help' }
   | { kind: 'run'; service: string; action: string; values: ParamValues }
   /** Args are missing or invalid: collect them in the action's form, pre-filled with what was typed. */
-  | { kind: 'form'; service: string; action: string; prefill: Record<string, string>; errors: Record<string, string> };
+  | {
+      kind: 'form';
+      service: string;
+      action: string;
+      prefill: Record<string, string>;
+      errors: Record<string, string>;
+    };
 
 /** Turns slash text into an intent; unknown verbs, services and args are user errors. */
 export function interpret(text: string, config: OpsConfig): Intent {
@@ -21,11 +27,15 @@ export function interpret(text: string, config: OpsConfig): Intent {
   if (offering.length === 0) throw new UserError(`Unknown command \`${verb}\`. Try \`/ops help\`.`);
   const [service, ...positional] = args;
   if (service === undefined) {
-    throw new UserError(`Which service? Type \`/ops ${verb} <service>\`; ${verb} is configured for ${offering.join(', ')}.`);
+    throw new UserError(
+      `Which service? Type \`/ops ${verb} <service>\`; ${verb} is configured for ${offering.join(', ')}.`,
+    );
   }
   const action = config.services[service]?.actions[verb];
   if (!action) {
-    throw new NotFoundError(`${service} has no action \`${verb}\`; it is configured for ${offering.join(', ')}.`);
+    throw new NotFoundError(
+      `${service} has no action \`${verb}\`; it is configured for ${offering.join(', ')}.`,
+    );
   }
 
   const names = Object.keys(action.params);
@@ -36,7 +46,8 @@ export function interpret(text: string, config: OpsConfig): Intent {
     raw[names[i] as string] = value;
   });
   for (const [name, value] of Object.entries(named)) {
-    if (!names.includes(name)) throw new UserError(`${verb} has no param called ${name}; the usage is ${usage}.`);
+    if (!names.includes(name))
+      throw new UserError(`${verb} has no param called ${name}; the usage is ${usage}.`);
     if (name in raw) throw new UserError(`${name} is given twice.`);
     raw[name] = value;
   }

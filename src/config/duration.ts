@@ -7,6 +7,10 @@ export const Duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 5m or 2h')
   .transform((text) => {
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text) as unknown as [
+      string,
+      string,
+      keyof typeof UNIT_MS,
+    ];
     return Number(amount) * UNIT_MS[unit];
   });

@@ -16,7 +16,9 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly issues: ConfigIssue[],
   ) {
-    super(`${file} has ${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}:\n${formatIssues(issues)}`);
+    super(
+      `${file} has ${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}:\n${formatIssues(issues)}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -24,7 +26,10 @@ export class ConfigError extends Error {
 /** `  - services.bentham.role (line 12): must be ...`, one per line. */
 export function formatIssues(issues: ConfigIssue[]): string {
   return issues
-    .map((issue) => `  - ${issue.path || '(top level)'}${issue.line ? ` (line ${issue.line})` : ''}: ${issue.message}`)
+    .map(
+      (issue) =>
+        `  - ${issue.path || '(top level)'}${issue.line ? ` (line ${issue.line})` : ''}: ${issue.message}`,
+    )
     .join('\n');
 }
 
@@ -35,7 +40,9 @@ export async function loadOpsConfig(file: string, env: NodeJS.ProcessEnv): Promi
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
-    throw new ConfigError(file, [{ path: '', message: `cannot read the config: ${reason} (set OPSBOT_CONFIG)` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read the config: ${reason} (set OPSBOT_CONFIG)` },
+    ]);
   }
   return parseOpsConfig(text, env, file);
 }

@@ -44,14 +44,20 @@ const HealthCheck = z.strictObject({
     .optional(),
 });
 
-const Database = z.strictObject({ url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL') });
+const Database = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+});
 
 const Service = z.strictObject({
   environment: z.enum(['production', 'staging', 'development']),
   databases: z.record(Name, Database).default({}),
   health: z.array(HealthCheck).default([]),
   kubernetes: z
-    .strictObject({ context: z.string().min(1), namespace: z.string().min(1), deployments: z.array(z.string()) })
+    .strictObject({
+      context: z.string().min(1),
+      namespace: z.string().min(1),
+      deployments: z.array(z.string()),
+    })
     .optional(),
   actions: z.record(ParamName, ActionConfigSchema).default({}),
 });

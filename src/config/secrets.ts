@@ -43,7 +43,10 @@ function checkDatabaseUrl(url: string, path: PropertyKey[], report: Report): voi
     return;
   }
   if (password && !ENV_REF_ONLY.test(decodeURIComponent(password))) {
-    report(path, 'holds a literal password; write the whole URL as ${ENV_NAME} and set it in the environment');
+    report(
+      path,
+      'holds a literal password; write the whole URL as ${ENV_NAME} and set it in the environment',
+    );
   }
 }
 

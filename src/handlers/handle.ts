@@ -1,5 +1,5 @@
-import type { Metrics } from '../http/metrics.js';
 import { OpsError } from '../errors.js';
+import type { Metrics } from '../http/metrics.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 

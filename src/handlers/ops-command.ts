@@ -28,11 +28,25 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
       if (intent.kind === 'help') {
         await ephemeral(helpText(deps.config, actor, channel));
       } else if (intent.kind === 'form') {
-        const config = await deps.runs.admit({ actor, channel, service: intent.service, action: intent.action });
+        const config = await deps.runs.admit({
+          actor,
+          channel,
+          service: intent.service,
+          action: intent.action,
+        });
         const meta = { service: intent.service, action: intent.action, channel };
-        await client.views.open({ trigger_id, view: paramsModal(meta, config, intent.prefill, intent.errors) });
+        await client.views.open({
+          trigger_id,
+          view: paramsModal(meta, config, intent.prefill, intent.errors),
+        });
       } else {
-        await deps.runs.request({ actor, channel, service: intent.service, action: intent.action, params: intent.values });
+        await deps.runs.request({
+          actor,
+          channel,
+          service: intent.service,
+          action: intent.action,
+          params: intent.values,
+        });
       }
     });
   });

@@ -24,7 +24,8 @@ export function registerRunButtons(app: App, deps: HandlerDeps): void {
   for (const [name, actionId] of Object.entries(RUN_BUTTONS) as [keyof typeof RUN_BUTTONS, string][]) {
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
-      const ephemeral = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const ephemeral = (text: string) =>
+        respond({ response_type: 'ephemeral', replace_original: false, text });
       await handle(deps, actionId, { user: body.user.id }, ephemeral, async () => {
         const click = ButtonClick.parse(body);
         await PRESSES[name](deps.runs, click.user.id, (click.actions[0] as { value: string }).value);

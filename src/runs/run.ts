@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { RISKS } from '../actions/types.js';
 import { RUN_STATES } from './states.js';
 
-const Table = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())), total: z.number() });
+const Table = z.object({
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.string())),
+  total: z.number(),
+});
 const Outcome = z.object({ summary: z.string(), table: Table.optional() });
 
 /** A row of action_runs, checked as it leaves the database. */

@@ -4,12 +4,12 @@ import type { ActionContext } from '../actions/types.js';
 import { decide } from '../auth/policy.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { describeError } from './describe-error.js';
 import type { Run } from './run.js';
 import type { RunChanges, RunStore } from './store.js';
-import { newId } from '../ids.js';
 
 /** Where runs are shown: the card in the channel, edited in place, and its thread. */
 export interface RunCards {
@@ -164,7 +164,10 @@ export class RunService {
       throw new ForbiddenError(`Only <@${run.requested_by}> can cancel this run; they requested it.`);
     }
     if (how === 'rejected') this.authorize(run, actor, run.channel_id);
-    const from = how === 'cancelled' ? (['awaiting_confirmation', 'awaiting_approval'] as const) : (['awaiting_approval'] as const);
+    const from =
+      how === 'cancelled'
+        ? (['awaiting_confirmation', 'awaiting_approval'] as const)
+        : (['awaiting_approval'] as const);
     const moved = await this.deps.store.transition(runId, how, actor, {}, { from: [...from] });
     if (!moved) throw await this.lostRace(runId);
     await this.show(moved);
@@ -199,13 +202,23 @@ export class RunService {
 
   /** Ends a run whose plan was not confirmed or approved in time. */
   async expire(runId: string): Promise<void> {
-    const run = await this.deps.store.transition(runId, 'expired', SYSTEM, {}, {
-      from: ['awaiting_confirmation', 'awaiting_approval'],
-    });
+    const run = await this.deps.store.transition(
+      runId,
+      'expired',
+      SYSTEM,
+      {},
+      {
+        from: ['awaiting_confirmation', 'awaiting_approval'],
+      },
+    );
     if (run) await this.show(run);
   }
 
-  private async finish(runId: string, state: 'succeeded' | 'failed' | 'interrupted', changes: RunChanges): Promise<void> {
+  private async finish(
+    runId: string,
+    state: 'succeeded' | 'failed' | 'interrupted',
+    changes: RunChanges,
+  ): Promise<void> {
     const run = await this.deps.store.transition(runId, state, SYSTEM, changes, { from: ['running'] });
     if (!run) return;
     await this.show(run);
@@ -224,7 +237,11 @@ export class RunService {
   /** Explains why a transition found the run in another state, expiring it if its time is up. */
   private async lostRace(runId: string): Promise<ConflictError> {
     const run = await this.get(runId);
-    if (run.expires_at && run.expires_at <= new Date() && ['awaiting_confirmation', 'awaiting_approval'].includes(run.state)) {
+    if (
+      run.expires_at &&
+      run.expires_at <= new Date() &&
+      ['awaiting_confirmation', 'awaiting_approval'].includes(run.state)
+    ) {
       await this.expire(runId);
       return new ConflictError('This plan has expired; request the action again to see a fresh plan.');
     }

@@ -46,7 +46,16 @@ export class RunStore {
       const { rows } = await client.query(
         `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id)
          VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8) RETURNING *`,
-        [run.id, run.service, run.action, run.kind, run.risk, JSON.stringify(run.params), run.requestedBy, run.channelId],
+        [
+          run.id,
+          run.service,
+          run.action,
+          run.kind,
+          run.risk,
+          JSON.stringify(run.params),
+          run.requestedBy,
+          run.channelId,
+        ],
       );
       await appendAudit(client, {
         actor: run.requestedBy,

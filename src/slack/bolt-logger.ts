@@ -1,4 +1,4 @@
-import { type Logger as SlackLogger, LogLevel } from '@slack/logger';
+import { LogLevel, type Logger as SlackLogger } from '@slack/logger';
 import type { Logger } from '../log.js';
 
 /** Bolt and the Web API client log through opsbot's pino logger (and so through its redaction). */

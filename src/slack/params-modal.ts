@@ -57,14 +57,20 @@ export function paramsModal(
 }
 
 /** The raw text of each field, by param name. */
-export function submittedValues(submission: z.infer<typeof ParamsSubmission>): Record<string, string | undefined> {
+export function submittedValues(
+  submission: z.infer<typeof ParamsSubmission>,
+): Record<string, string | undefined> {
   return Object.fromEntries(
-    Object.entries(submission.state.values).map(([block, inputs]) => [block, inputs[PARAM_INPUT]?.value ?? undefined]),
+    Object.entries(submission.state.values).map(([block, inputs]) => [
+      block,
+      inputs[PARAM_INPUT]?.value ?? undefined,
+    ]),
   );
 }
 
 function paramInput(name: string, spec: ParamSpec, initial: string | undefined) {
-  const hint = spec.description ?? (spec.type === 'string' && spec.pattern ? `Format: ${spec.pattern}` : undefined);
+  const hint =
+    spec.description ?? (spec.type === 'string' && spec.pattern ? `Format: ${spec.pattern}` : undefined);
   return {
     type: 'input' as const,
     block_id: name,

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
+import { UnavailableError } from '../errors.js';
 import type { Run } from '../runs/run.js';
 import type { RunCards } from '../runs/service.js';
-import { UnavailableError } from '../errors.js';
 import { runCard, runOutcome } from './blocks/run-card.js';
 
 /** Run cards as Slack messages: posted in the run's channel, edited in place, outcome in the thread. */
@@ -15,7 +15,9 @@ export function slackRunCards(client: WebClient): RunCards {
       } catch (error) {
         const code = (error as { data?: { error?: string } }).data?.error;
         if (code === 'not_in_channel' || code === 'channel_not_found') {
-          throw new UnavailableError('opsbot is not in this channel; invite it with `/invite @opsbot` and try again.');
+          throw new UnavailableError(
+            'opsbot is not in this channel; invite it with `/invite @opsbot` and try again.',
+          );
         }
         throw error;
       }
@@ -26,7 +28,11 @@ export function slackRunCards(client: WebClient): RunCards {
     },
     async reply(run: Run) {
       if (!run.message_ts) return;
-      await client.chat.postMessage({ channel: run.channel_id, thread_ts: run.message_ts, ...runOutcome(run) });
+      await client.chat.postMessage({
+        channel: run.channel_id,
+        thread_ts: run.message_ts,
+        ...runOutcome(run),
+      });
     },
   };
 }

@@ -3,7 +3,13 @@ import { jobRows } from '../support/bentham-fixture.js';
 import { blockText, buttons, runIdOf } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { BOT_TOKEN, type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, modalSubmitBody, postSigned, SIGNING_SECRET, slashBody } from '../support/signed-requests.js';
+import {
+  buttonBody,
+  modalSubmitBody,
+  postSigned,
+  SIGNING_SECRET,
+  slashBody,
+} from '../support/signed-requests.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,11 +19,15 @@ afterAll(async () => {
   await h?.close();
 });
 
-const count = async (sql: string, values: unknown[] = []) => (await h.db.query(sql, values)).rows[0].n as number;
+const count = async (sql: string, values: unknown[] = []) =>
+  (await h.db.query(sql, values)).rows[0].n as number;
 const runCount = () => count('SELECT count(*)::int AS n FROM action_runs');
 
 async function slash(text: string, user = 'U0ALICE', responseName = 'cmd') {
-  const res = await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(responseName) }));
+  const res = await postSigned(
+    h.url(),
+    slashBody(text, user, { responseUrl: h.slack.responseUrl(responseName) }),
+  );
   expect(res.status).toBe(200);
 }
 
@@ -41,7 +51,10 @@ async function cardTs(runId: string): Promise<string> {
 function press(actionId: string, runId: string, user: string, ts: string, bot = h.opsbot) {
   return postSigned(
     h.url(bot),
-    buttonBody(actionId, runId, user, { messageTs: ts, responseUrl: h.slack.responseUrl(`${actionId}-${user}`) }),
+    buttonBody(actionId, runId, user, {
+      messageTs: ts,
+      responseUrl: h.slack.responseUrl(`${actionId}-${user}`),
+    }),
   );
 }
 
@@ -69,7 +82,10 @@ describe('missing or invalid args open the action modal', () => {
     expect(await runCount()).toBe(runsBefore);
 
     const cardsBefore = h.slack.of('chat.postMessage').length;
-    const good = await postSigned(h.url(), modalSubmitBody(opened.view, 'U0ALICE', { study: 'study_abc123' }));
+    const good = await postSigned(
+      h.url(),
+      modalSubmitBody(opened.view, 'U0ALICE', { study: 'study_abc123' }),
+    );
     expect(good.status).toBe(200);
     const card = await nthCard(cardsBefore + 1);
     expect(card.channel).toBe('C0OPS');
@@ -85,7 +101,11 @@ describe('missing or invalid args open the action modal', () => {
     const opened = await eventually(() => {
       const call = h.slack.of('views.open')[1];
       expect(call).toBeDefined();
-      return call as { view: { blocks: { block_id?: string; text?: { text: string }; element?: { initial_value?: string } }[] } };
+      return call as {
+        view: {
+          blocks: { block_id?: string; text?: { text: string }; element?: { initial_value?: string } }[];
+        };
+      };
     });
     const field = opened.view.blocks.find((b) => b.block_id === 'study');
     expect(field?.element?.initial_value).toBe("x'; drop table jobs; --");
@@ -114,10 +134,14 @@ describe('safety', () => {
       expect(text).toBeDefined();
       return text as string;
     });
-    expect(reply).toMatch(/^`retry` on bentham needs operator; you are viewer\. \(error id err_[a-f0-9]{12}\)$/);
+    expect(reply).toMatch(
+      /^`retry` on bentham needs operator; you are viewer\. \(error id err_[a-f0-9]{12}\)$/,
+    );
     expect(await runCount()).toBe(runsBefore);
     expect(
-      await count("SELECT count(*)::int AS n FROM audit_log WHERE event = 'request.denied' AND actor = 'U0VIEWER'"),
+      await count(
+        "SELECT count(*)::int AS n FROM audit_log WHERE event = 'request.denied' AND actor = 'U0VIEWER'",
+      ),
     ).toBe(1);
   });
 
@@ -125,9 +149,14 @@ describe('safety', () => {
     const runsBefore = await runCount();
     await postSigned(
       h.url(),
-      slashBody('retry bentham study_abc123', 'U0ALICE', { channel: 'C0RANDOM', responseUrl: h.slack.responseUrl('chan') }),
+      slashBody('retry bentham study_abc123', 'U0ALICE', {
+        channel: 'C0RANDOM',
+        responseUrl: h.slack.responseUrl('chan'),
+      }),
     );
-    await eventually(() => expect(responsesTo('chan').some((t) => t.includes("can't be requested in this channel"))).toBe(true));
+    await eventually(() =>
+      expect(responsesTo('chan').some((t) => t.includes("can't be requested in this channel"))).toBe(true),
+    );
     expect(await runCount()).toBe(runsBefore);
   });
 
@@ -137,11 +166,24 @@ describe('safety', () => {
     const second = await h.startAnother();
 
     for (const [label, clicks] of [
-      ['twice in one process', (id: string, ts: string) => [press('run_confirm', id, 'U0ALICE', ts), press('run_confirm', id, 'U0ALICE', ts)]],
-      ['once in each process', (id: string, ts: string) => [press('run_confirm', id, 'U0ALICE', ts), press('run_confirm', id, 'U0ALICE', ts, second)]],
+      [
+        'twice in one process',
+        (id: string, ts: string) => [
+          press('run_confirm', id, 'U0ALICE', ts),
+          press('run_confirm', id, 'U0ALICE', ts),
+        ],
+      ],
+      [
+        'once in each process',
+        (id: string, ts: string) => [
+          press('run_confirm', id, 'U0ALICE', ts),
+          press('run_confirm', id, 'U0ALICE', ts, second),
+        ],
+      ],
     ] as const) {
       const before = await attempts();
-      const refused = () => responsesTo('run_confirm-U0ALICE').filter((t) => t.startsWith('This run is already')).length;
+      const refused = () =>
+        responsesTo('run_confirm-U0ALICE').filter((t) => t.startsWith('This run is already')).length;
       const refusedBefore = refused();
       const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
       await slash('touch bentham study_abc123');
@@ -154,7 +196,11 @@ describe('safety', () => {
         expect(rows[0].state).toBe('succeeded');
       });
       expect(await attempts(), label).toEqual(before.map((n) => n + 1));
-      expect(await count("SELECT count(*)::int AS n FROM audit_log WHERE run_id = $1 AND event = 'run.running'", [runId])).toBe(1);
+      expect(
+        await count("SELECT count(*)::int AS n FROM audit_log WHERE run_id = $1 AND event = 'run.running'", [
+          runId,
+        ]),
+      ).toBe(1);
       await eventually(() => expect(refused()).toBe(refusedBefore + 1));
     }
   });
@@ -164,36 +210,53 @@ describe('safety', () => {
     await slash('purge bentham study_abc123');
     const runId = runIdOf(await nthCard(cards + 1));
     const ts = await cardTs(runId);
-    const state = async () => (await h.db.query('SELECT state FROM action_runs WHERE id = $1', [runId])).rows[0].state;
+    const state = async () =>
+      (await h.db.query('SELECT state FROM action_runs WHERE id = $1', [runId])).rows[0].state;
 
     await press('run_confirm', runId, 'U0BOB', ts);
     await eventually(() =>
-      expect(responsesTo('run_confirm-U0BOB').some((t) => t.startsWith('Only <@U0ALICE> can confirm this run'))).toBe(true),
+      expect(
+        responsesTo('run_confirm-U0BOB').some((t) => t.startsWith('Only <@U0ALICE> can confirm this run')),
+      ).toBe(true),
     );
     expect(await state()).toBe('awaiting_confirmation');
 
     await press('run_confirm', runId, 'U0ALICE', ts);
     await eventually(async () => expect(await state()).toBe('awaiting_approval'));
-    const card = h.slack.of('chat.update').filter((u) => u.ts === ts).at(-1) as Record<string, unknown>;
+    const card = h.slack
+      .of('chat.update')
+      .filter((u) => u.ts === ts)
+      .at(-1) as Record<string, unknown>;
     expect(buttons(card).map((b) => b.label)).toEqual(['Approve', 'Reject', 'Cancel']);
 
     await press('run_approve', runId, 'U0ALICE', ts);
     await eventually(() =>
-      expect(responsesTo('run_approve-U0ALICE').some((t) => t.includes('a second person has to approve it'))).toBe(true),
+      expect(
+        responsesTo('run_approve-U0ALICE').some((t) => t.includes('a second person has to approve it')),
+      ).toBe(true),
     );
     await press('run_approve', runId, 'U0VIEWER', ts);
-    await eventually(() => expect(responsesTo('run_approve-U0VIEWER').some((t) => t.includes('needs operator'))).toBe(true));
+    await eventually(() =>
+      expect(responsesTo('run_approve-U0VIEWER').some((t) => t.includes('needs operator'))).toBe(true),
+    );
     expect(await state()).toBe('awaiting_approval');
 
     await press('run_approve', runId, 'U0BOB', ts);
     await eventually(async () => expect(await state()).toBe('succeeded'));
-    expect((await jobRows(h.bentham)).some((r) => r.study_id === 'study_abc123' && r.status === 'completed')).toBe(false);
-    const final = h.slack.of('chat.update').filter((u) => u.ts === ts).at(-1) as Record<string, unknown>;
+    expect(
+      (await jobRows(h.bentham)).some((r) => r.study_id === 'study_abc123' && r.status === 'completed'),
+    ).toBe(false);
+    const final = h.slack
+      .of('chat.update')
+      .filter((u) => u.ts === ts)
+      .at(-1) as Record<string, unknown>;
     expect(blockText(final)).toContain('confirmed by <@U0ALICE>, approved by <@U0BOB>');
   });
 
   it('never lets a token, the signing secret or a database password reach the logs or Slack messages', () => {
-    expect(h.slack.calls.every((call) => call.method.startsWith('respond/') || call.token === BOT_TOKEN)).toBe(true);
+    expect(
+      h.slack.calls.every((call) => call.method.startsWith('respond/') || call.token === BOT_TOKEN),
+    ).toBe(true);
     const logs = h.logs.join('');
     const slack = h.slack.allText();
     for (const secret of [BOT_TOKEN, SIGNING_SECRET, 's3cret-db-password']) {

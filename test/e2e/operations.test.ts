@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRows } from '../support/bentham-fixture.js';
-import { blockText, buttons, runIdOf } from '../support/cards.js';
+import { blockText, buttons } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
@@ -39,7 +39,10 @@ describe('operations endpoints', () => {
 
   it('exposes requests by verb and outcome, runs by state and queue depth on /metrics', async () => {
     await postSigned(h.url(), slashBody('help', 'U0ALICE', { responseUrl: h.slack.responseUrl('help') }));
-    await postSigned(h.url(), slashBody('frobnicate', 'U0ALICE', { responseUrl: h.slack.responseUrl('help') }));
+    await postSigned(
+      h.url(),
+      slashBody('frobnicate', 'U0ALICE', { responseUrl: h.slack.responseUrl('help') }),
+    );
     await eventually(() => expect(h.slack.of('respond/help')).toHaveLength(2));
     const text = await (await fetch(`${h.url()}/metrics`)).text();
     expect(text).toMatch(/opsbot_slack_requests_total\{verb="help",outcome="ok"\} 1/);
@@ -54,9 +57,13 @@ describe('run lifecycle edges', () => {
   it('expires a plan nobody confirmed, edits the card, and refuses a late Confirm', async () => {
     const runId = await request('retry bentham study_abc123');
     await eventually(async () => expect(await stateOf(runId)).toBe('expired'));
-    const ts = (await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId])).rows[0].message_ts;
+    const ts = (await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId])).rows[0]
+      .message_ts;
     const card = await eventually(() => {
-      const update = h.slack.of('chat.update').filter((u) => u.ts === ts).at(-1);
+      const update = h.slack
+        .of('chat.update')
+        .filter((u) => u.ts === ts)
+        .at(-1);
       expect(update).toBeDefined();
       return update as Record<string, unknown>;
     });
@@ -65,7 +72,10 @@ describe('run lifecycle edges', () => {
 
     await postSigned(
       h.url(),
-      buttonBody('run_confirm', runId, 'U0ALICE', { messageTs: ts, responseUrl: h.slack.responseUrl('late') }),
+      buttonBody('run_confirm', runId, 'U0ALICE', {
+        messageTs: ts,
+        responseUrl: h.slack.responseUrl('late'),
+      }),
     );
     await eventually(() => expect(String(h.slack.of('respond/late')[0]?.text)).toContain('already expired'));
     expect((await jobRows(h.bentham)).filter((r) => r.status === 'failed')).toHaveLength(4);

@@ -48,7 +48,10 @@ describe('/ops retry bentham study_abc123, end to end over signed HTTP', () => {
     });
     const confirm = await postSigned(
       h.url(),
-      buttonBody('run_confirm', runId, 'U0ALICE', { messageTs: ts, responseUrl: h.slack.responseUrl('confirm') }),
+      buttonBody('run_confirm', runId, 'U0ALICE', {
+        messageTs: ts,
+        responseUrl: h.slack.responseUrl('confirm'),
+      }),
     );
     expect(confirm.status).toBe(200);
 
@@ -62,7 +65,9 @@ describe('/ops retry bentham study_abc123, end to end over signed HTTP', () => {
     const after = await jobRows(h.bentham);
     const study = after.filter((row) => row.study_id === 'study_abc123');
     expect(study.map((row) => row.status)).toEqual(['pending', 'pending', 'pending', 'completed']);
-    expect(study.slice(0, 3).every((row) => row.attempt_count === 0 && row.error_message === null)).toBe(true);
+    expect(study.slice(0, 3).every((row) => row.attempt_count === 0 && row.error_message === null)).toBe(
+      true,
+    );
     expect(after.find((row) => row.study_id === 'study_other1')?.status).toBe('failed');
 
     const updates = h.slack.of('chat.update').filter((u) => u.ts === ts);

@@ -23,6 +23,14 @@ export async function createBenthamJobs(url: string): Promise<pg.Pool> {
 
 /** The jobs table as rows, ordered by id, for before/after comparisons. */
 export async function jobRows(pool: pg.Pool) {
-  const { rows } = await pool.query('SELECT id, study_id, status, attempt_count, error_message FROM jobs ORDER BY id');
-  return rows as { id: number; study_id: string; status: string; attempt_count: number; error_message: string | null }[];
+  const { rows } = await pool.query(
+    'SELECT id, study_id, status, attempt_count, error_message FROM jobs ORDER BY id',
+  );
+  return rows as {
+    id: number;
+    study_id: string;
+    status: string;
+    attempt_count: number;
+    error_message: string | null;
+  }[];
 }

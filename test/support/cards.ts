@@ -1,6 +1,10 @@
 import { expect } from 'vitest';
 
-type Blocks = { type: string; text?: { text?: string }; elements?: { text?: string | { text: string }; value?: string; action_id?: string }[] }[];
+type Blocks = {
+  type: string;
+  text?: { text?: string };
+  elements?: { text?: string | { text: string }; value?: string; action_id?: string }[];
+}[];
 
 /** All visible text of a message's blocks, for assertions on what a person would read. */
 export function blockText(message: Record<string, unknown>): string {
@@ -14,7 +18,9 @@ export function blockText(message: Record<string, unknown>): string {
 }
 
 /** The buttons of a message: label, action id and value. */
-export function buttons(message: Record<string, unknown>): { label: string; actionId: string; value: string }[] {
+export function buttons(
+  message: Record<string, unknown>,
+): { label: string; actionId: string; value: string }[] {
   const blocks = (message.blocks ?? []) as Blocks;
   return blocks
     .filter((block) => block.type === 'actions')

@@ -25,7 +25,8 @@ export class FakeSlack {
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    const address = this.server?.address() as AddressInfo | undefined;
+    return `http://127.0.0.1:${address?.port}`;
   }
 
   responseUrl(name = 'cmd'): string {
@@ -41,7 +42,9 @@ export class FakeSlack {
       req.on('end', () => {
         const url = req.url ?? '';
         const { token, ...args } = parseBody(body, req.headers['content-type'] ?? '');
-        const method = url.startsWith('/respond/') ? url.slice(1) : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
+        const method = url.startsWith('/respond/')
+          ? url.slice(1)
+          : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
         const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
         this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' });

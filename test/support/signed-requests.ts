@@ -11,7 +11,9 @@ export async function postSigned(
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const signature =
     options.signature ??
-    `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
+      .update(`v0:${timestamp}:${body}`)
+      .digest('hex')}`;
   return fetch(`${baseUrl}/slack/events`, {
     method: 'POST',
     headers: {
@@ -24,7 +26,11 @@ export async function postSigned(
 }
 
 /** The form body of a `/ops` slash command. */
-export function slashBody(text: string, user: string, fields: { channel?: string; responseUrl: string }): string {
+export function slashBody(
+  text: string,
+  user: string,
+  fields: { channel?: string; responseUrl: string },
+): string {
   return new URLSearchParams({
     token: 'unused',
     team_id: 'T0TEAM',
@@ -54,15 +60,23 @@ export function buttonBody(
     container: { type: 'message', message_ts: fields.messageTs, channel_id: fields.channel ?? 'C0OPS' },
     trigger_id: `trigger.${Date.now()}`,
     response_url: fields.responseUrl,
-    actions: [{ type: 'button', action_id: actionId, block_id: `run:${runId}`, value: runId, action_ts: '1' }],
+    actions: [
+      { type: 'button', action_id: actionId, block_id: `run:${runId}`, value: runId, action_ts: '1' },
+    ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
 /** The form body of a view_submission of the params modal, with the given field values. */
-export function modalSubmitBody(view: Record<string, unknown>, user: string, values: Record<string, string>): string {
+export function modalSubmitBody(
+  view: Record<string, unknown>,
+  user: string,
+  values: Record<string, string>,
+): string {
   const state = {
-    values: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { value: { type: 'plain_text_input', value } }])),
+    values: Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, { value: { type: 'plain_text_input', value } }]),
+    ),
   };
   const payload = {
     type: 'view_submission',

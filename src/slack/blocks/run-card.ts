@@ -39,19 +39,29 @@ export function runCard(run: Run): { text: string; blocks: KnownBlock[] } {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: clip(`*${run.action}* on *${run.service}* ${params}\n${stateLabel(run.state)}`, LIMITS.sectionText),
+        text: clip(
+          `*${run.action}* on *${run.service}* ${params}\n${stateLabel(run.state)}`,
+          LIMITS.sectionText,
+        ),
       },
     },
     {
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: clip(`${people.join(', ')} · risk ${run.risk} · ${run.id}`, LIMITS.fieldText) },
+        {
+          type: 'mrkdwn',
+          text: clip(`${people.join(', ')} · risk ${run.risk} · ${run.id}`, LIMITS.fieldText),
+        },
       ],
     },
   ];
   if (run.plan) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Plan:* ${run.plan.summary}`, LIMITS.sectionText) } });
-    if (run.plan.table) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*Plan:* ${run.plan.summary}`, LIMITS.sectionText) },
+    });
+    if (run.plan.table)
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
   }
   if (run.result) blocks.push(resultSection(`*Result:* ${run.result.summary}`));
   if (run.error) blocks.push(resultSection(`*Error:* ${run.error}`));
@@ -66,7 +76,8 @@ export function runOutcome(run: Run): { text: string; blocks: KnownBlock[] } {
     ? `${stateLabel(run.state)}: ${run.result.summary}`
     : `${stateLabel(run.state)}: ${run.error ?? 'no details'}`;
   const blocks: KnownBlock[] = [resultSection(body)];
-  if (run.result?.table) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.result.table) } });
+  if (run.result?.table)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.result.table) } });
   return { text: clip(body, LIMITS.sectionText), blocks };
 }
 

@@ -10,7 +10,12 @@ export function tableText(table: ResultTable): string {
     row.map((cell) => clip(cell.replace(/[\n`]/g, ' '), CELL_WIDTH)),
   );
   const widths = table.columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  const lines = cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = cells.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
   const budget = LIMITS.sectionText - 80;
   let text = '';
