@@ -8,7 +8,7 @@ import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
-import type { Logger } from './log.js';
+import { type Logger, redactUrl } from './log.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
 import { describeError } from './runs/describe-error.js';
@@ -45,12 +45,12 @@ export async function startOpsbot(
   options: StartOptions,
 ): Promise<Opsbot> {
   const pool = createPool(env.DATABASE_URL, log);
-  const applied = await migrate(pool);
+  const applied = await dependency(`PostgreSQL at ${redactUrl(env.DATABASE_URL)}`, migrate(pool));
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
   const producer = createRedis(env.REDIS_URL, 'producer', log);
-  const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX);
-  await queue.waitUntilReady();
+  const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queue.waitUntilReady());
   const slack = createWebClient(env, log);
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
@@ -85,7 +85,7 @@ export async function startOpsbot(
   if (options.role !== 'worker') {
     const app = createBoltApp(env, routes, log);
     await app.init().catch((error: unknown) => {
-      throw new UnavailableError(`Slack did not accept SLACK_BOT_TOKEN (${describeError(error)}).`);
+      throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
     });
     registerHandlers(app, { config, runs, log, metrics });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
@@ -131,6 +131,21 @@ export async function startOpsbot(
       return stopping;
     },
   };
+}
+
+/** Waits for a dependency at start-up; failing or silent for 15 s, it stops start-up with one sentence. */
+async function dependency<T>(name: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within 15 s')), 15_000);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    throw new UnavailableError(`${name} is not usable: ${describeError(error)}.`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Remembers a passing check for `ttlMs`, so probes do not call Slack on every scrape. */

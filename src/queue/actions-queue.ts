@@ -10,8 +10,10 @@ export const ACTIONS_QUEUE = 'ops-actions';
 export const RunJob = z.strictObject({ runId: z.string().regex(/^run_[a-f0-9]{12}$/) });
 export type RunJob = z.infer<typeof RunJob>;
 
-export function createActionsQueue(connection: Redis, prefix: string): Queue<RunJob> {
-  return new Queue<RunJob>(ACTIONS_QUEUE, { connection, prefix });
+export function createActionsQueue(connection: Redis, prefix: string, log: Logger): Queue<RunJob> {
+  const queue = new Queue<RunJob>(ACTIONS_QUEUE, { connection, prefix });
+  queue.on('error', (error) => log.warn({ err: { message: error.message } }, 'action queue error'));
+  return queue;
 }
 
 /** Adds the run's job; the job id is the run id, so adding twice is harmless. */

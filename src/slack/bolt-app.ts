@@ -3,6 +3,7 @@ import type { Env } from '../config/env.js';
 import type { Route } from '../http/routes.js';
 import type { Logger } from '../log.js';
 import { slackLogger } from './bolt-logger.js';
+import { SLACK_RETRIES } from './web-client.js';
 
 /**
  * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `POST /slack/events`
@@ -29,7 +30,7 @@ export function createBoltApp(env: Env, routes: Route[], log: Logger): App {
     token: env.SLACK_BOT_TOKEN,
     receiver,
     logger,
-    clientOptions: { slackApiUrl: env.SLACK_API_URL },
+    clientOptions: { slackApiUrl: env.SLACK_API_URL, retryConfig: SLACK_RETRIES, timeout: 10_000 },
     // The token is verified by `init()`, awaited at start-up, so a bad token fails start-up clearly.
     deferInitialization: true,
   });
