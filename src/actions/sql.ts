@@ -41,7 +41,7 @@ export const sqlKind: ActionKind<SqlAction> = {
       const sql = config[field];
       if (sql === undefined) continue;
       for (const name of compileNamedParams(sql).names) {
-        if (!(name in config.params)) {
+        if (!Object.hasOwn(config.params, name)) {
           problems.push({ path: [field], message: `uses :${name}, which is not a declared param` });
         }
       }

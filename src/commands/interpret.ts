@@ -1,5 +1,6 @@
 import { checkParams, type ParamValues, paramsUsage } from '../actions/params.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { parseCommand } from './parse.js';
 
@@ -22,7 +23,7 @@ export function interpret(text: string, config: OpsConfig): Intent {
   if (verb === '' || verb === 'help') return { kind: 'help' };
 
   const offering = Object.entries(config.services)
-    .filter(([, service]) => verb in service.actions)
+    .filter(([, service]) => Object.hasOwn(service.actions, verb))
     .map(([name]) => name);
   if (offering.length === 0) throw new UserError(`Unknown command \`${verb}\`. Try \`/ops help\`.`);
   const [service, ...positional] = args;
@@ -31,7 +32,8 @@ export function interpret(text: string, config: OpsConfig): Intent {
       `Which service? Type \`/ops ${verb} <service>\`; ${verb} is configured for ${offering.join(', ')}.`,
     );
   }
-  const action = config.services[service]?.actions[verb];
+  const serviceConfig = own(config.services, service);
+  const action = serviceConfig && own(serviceConfig.actions, verb);
   if (!action) {
     throw new NotFoundError(
       `${service} has no action \`${verb}\`; it is configured for ${offering.join(', ')}.`,
@@ -48,7 +50,7 @@ export function interpret(text: string, config: OpsConfig): Intent {
   for (const [name, value] of Object.entries(named)) {
     if (!names.includes(name))
       throw new UserError(`${verb} has no param called ${name}; the usage is ${usage}.`);
-    if (name in raw) throw new UserError(`${name} is given twice.`);
+    if (Object.hasOwn(raw, name)) throw new UserError(`${name} is given twice.`);
     raw[name] = value;
   }
 

@@ -51,7 +51,7 @@ export function parseCommand(text: string): ParsedCommand {
   const named: Record<string, string> = {};
   for (const token of rest) {
     if (token.name === undefined) args.push(token.text);
-    else if (token.name in named) throw new UserError(`${token.name}= is given twice.`);
+    else if (Object.hasOwn(named, token.name)) throw new UserError(`${token.name}= is given twice.`);
     else named[token.name] = token.text;
   }
   return { verb: first?.name === undefined ? (first?.text.toLowerCase() ?? '') : '', args, named };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument } from 'yaml';
-import { type OpsConfig, OpsConfigSchema } from './ops-config.js';
+import { crossCheck, type OpsConfig, OpsConfigSchema } from './ops-config.js';
 import { checkSecrets } from './secrets.js';
 
 /** One problem in ops.yml, with its YAML path and, where known, its line. */
@@ -79,6 +79,7 @@ export function parseOpsConfig(text: string, env: NodeJS.ProcessEnv, file = 'ops
   if (!parsed.success) {
     for (const issue of parsed.error.issues) report(issue.path, issue.message);
   }
+  for (const problem of crossCheck(resolved)) report(problem.path, problem.message);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(file, issues);
   return parsed.data;
 }

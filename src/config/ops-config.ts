@@ -63,39 +63,51 @@ const Service = z.strictObject({
 });
 
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */
-export const OpsConfigSchema = z
-  .strictObject({
-    workspace: z.strictObject({ ops_channel: ChannelId, timezone: z.string().default('UTC') }),
-    roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
-    channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
-    incidents: Incidents.optional(),
-    digest: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
-    pagerduty: z
-      .strictObject({ channel: ChannelId.optional(), services: z.record(z.string(), Name).default({}) })
-      .optional(),
-    services: z.record(Name, Service).default({}),
-  })
-  .superRefine((config, ctx) => {
-    for (const [serviceName, service] of Object.entries(config.services)) {
-      const shape = { databases: Object.keys(service.databases) };
-      for (const [actionName, action] of Object.entries(service.actions)) {
-        if ((BUILTIN_VERBS as readonly string[]).includes(actionName)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', serviceName, 'actions', actionName],
-            message: `is a built-in /ops verb; give the action another name`,
-          });
-        }
-        for (const problem of kindOf(action).check(action, shape)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', serviceName, 'actions', actionName, ...problem.path],
-            message: problem.message,
-          });
-        }
-      }
-    }
-  });
+export const OpsConfigSchema = z.strictObject({
+  workspace: z.strictObject({ ops_channel: ChannelId, timezone: z.string().default('UTC') }),
+  roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
+  channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
+  incidents: Incidents.optional(),
+  digest: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
+  pagerduty: z
+    .strictObject({ channel: ChannelId.optional(), services: z.record(z.string(), Name).default({}) })
+    .optional(),
+  services: z.record(Name, Service).default({}),
+});
 
 export type OpsConfig = z.infer<typeof OpsConfigSchema>;
 export type ServiceConfig = OpsConfig['services'][string];
+
+/** A problem found by looking at several parts of ops.yml at once. */
+export interface CrossProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Checks that span parts of the file (an action's database must be one of its service's, action names
+ * must not shadow built-in verbs). Runs on the raw file, so it reports even when other parts are invalid.
+ */
+export function crossCheck(raw: unknown): CrossProblem[] {
+  const problems: CrossProblem[] = [];
+  for (const [serviceName, service] of entries(entries(raw).find(([key]) => key === 'services')?.[1])) {
+    const fields = Object.fromEntries(entries(service));
+    const shape = { databases: entries(fields.databases).map(([name]) => name) };
+    for (const [actionName, rawAction] of entries(fields.actions)) {
+      const path = ['services', serviceName, 'actions', actionName];
+      if ((BUILTIN_VERBS as readonly string[]).includes(actionName)) {
+        problems.push({ path, message: 'is a built-in /ops verb; give the action another name' });
+      }
+      const action = ActionConfigSchema.safeParse(rawAction);
+      if (!action.success) continue;
+      for (const problem of kindOf(action.data).check(action.data, shape)) {
+        problems.push({ path: [...path, ...problem.path], message: problem.message });
+      }
+    }
+  }
+  return problems;
+}
+
+function entries(value: unknown): [string, unknown][] {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : [];
+}

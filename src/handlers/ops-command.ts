@@ -58,7 +58,9 @@ function verbLabel(text: string, deps: HandlerDeps): string {
     const { verb } = parseCommand(text);
     if (verb === '') return 'help';
     if ((BUILTIN_VERBS as readonly string[]).includes(verb)) return verb;
-    return Object.values(deps.config.services).some((service) => verb in service.actions) ? verb : 'unknown';
+    return Object.values(deps.config.services).some((service) => Object.hasOwn(service.actions, verb))
+      ? verb
+      : 'unknown';
   } catch {
     return 'invalid';
   }

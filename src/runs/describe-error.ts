@@ -1,4 +1,4 @@
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)[^\s/]+@/gi;
 
 /** One line about a failure, safe to show in Slack: no stack, no credentials inside URLs, bounded. */
 export function describeError(error: unknown): string {

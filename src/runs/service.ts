@@ -3,6 +3,7 @@ import { type ActionConfig, kindOf } from '../actions/registry.js';
 import type { ActionContext } from '../actions/types.js';
 import { decide } from '../auth/policy.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -53,12 +54,12 @@ export class RunService {
 
   /** The configured action, or a NotFoundError naming what exists. */
   actionConfig(service: string, action: string): ActionConfig {
-    const serviceConfig = this.deps.config.services[service];
+    const serviceConfig = own(this.deps.config.services, service);
     if (!serviceConfig) {
       const known = Object.keys(this.deps.config.services).join(', ') || 'none';
       throw new NotFoundError(`There is no service called ${service} (configured: ${known}).`);
     }
-    const config = serviceConfig.actions[action];
+    const config = own(serviceConfig.actions, action);
     if (!config) throw new NotFoundError(`${service} has no action called ${action}.`);
     return config;
   }
@@ -180,7 +181,8 @@ export class RunService {
     if (!run) {
       const current = await this.deps.store.get(runId);
       if (current?.state !== 'running') return;
-      const config = this.deps.config.services[current.service]?.actions[current.action];
+      const serviceConfig = own(this.deps.config.services, current.service);
+      const config = serviceConfig && own(serviceConfig.actions, current.action);
       if (!config || !kindOf(config).idempotent(config)) {
         await this.finish(runId, 'interrupted', { error: INTERRUPTED });
         return;

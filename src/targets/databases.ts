@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
 import { createPool } from '../db/pool.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -18,7 +19,8 @@ export class TargetDatabases {
     const key = `${service}/${name}`;
     const existing = this.pools.get(key);
     if (existing) return existing;
-    const url = this.services[service]?.databases[name]?.url;
+    const serviceConfig = own(this.services, service);
+    const url = serviceConfig && own(serviceConfig.databases, name)?.url;
     if (!url) throw new NotFoundError(`${service} has no database called ${name}.`);
     const pool = createPool(url, this.log.child({ target: key }), 3);
     this.pools.set(key, pool);
