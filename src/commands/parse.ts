@@ -33,7 +33,8 @@ export function parseCommand(text: string): ParsedCommand {
     } else if (/\s/.test(char)) {
       if (current) tokens.push(current);
       current = undefined;
-    } else if (char === '"' || char === "'") {
+    } else if ((char === '"' || char === "'") && (current === undefined || current.text === '')) {
+      // Quotes open only at the start of a value, so an apostrophe inside a word (don't) is just text.
       current ??= { text: '' };
       quote = char;
     } else if (char === '=' && current && current.name === undefined && NAME.test(current.text)) {

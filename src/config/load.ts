@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { crossCheck, type OpsConfig, OpsConfigSchema } from './ops-config.js';
-import { checkSecrets } from './secrets.js';
+import { checkLiteralSecrets, checkPlainHttp } from './secrets.js';
 
 /** One problem in ops.yml, with its YAML path and, where known, its line. */
 export interface ConfigIssue {
@@ -73,11 +73,17 @@ export function parseOpsConfig(text: string, env: NodeJS.ProcessEnv, file = 'ops
     issues.push({ path: formatPath(path), line: lineOf(path), message });
 
   const raw: unknown = doc.toJS() ?? {};
-  checkSecrets(raw, report);
+  checkLiteralSecrets(raw, report);
   const resolved = resolveEnvRefs(raw, [], env, report);
+  checkPlainHttp(resolved, report);
   const parsed = OpsConfigSchema.safeParse(resolved);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) report(issue.path, issue.message);
+    for (const issue of parsed.error.issues) {
+      // One line per unknown key, at the key itself rather than at the map around it.
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) report([...issue.path, key], 'is not a known key');
+      } else report(issue.path, issue.message);
+    }
   }
   for (const problem of crossCheck(resolved)) report(problem.path, problem.message);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(file, issues);

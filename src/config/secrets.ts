@@ -5,17 +5,22 @@ const ENV_REF_ONLY = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
 type Report = (path: PropertyKey[], message: string) => void;
 
-/** Reports literal or placeholder-looking secrets, and plain-HTTP endpoints of production services. */
-export function checkSecrets(raw: unknown, report: Report): void {
-  const services = record(record(raw).services);
-  for (const [serviceName, service] of Object.entries(services)) {
-    const fields = record(service);
-    for (const [dbName, db] of Object.entries(record(fields.databases))) {
+/** Reports literal or placeholder-looking secrets; runs on the file as written, before `${ENV}` is resolved. */
+export function checkLiteralSecrets(raw: unknown, report: Report): void {
+  for (const [serviceName, service] of Object.entries(record(record(raw).services))) {
+    for (const [dbName, db] of Object.entries(record(record(service).databases))) {
       const url = record(db).url;
       if (typeof url === 'string') {
         checkDatabaseUrl(url, ['services', serviceName, 'databases', dbName, 'url'], report);
       }
     }
+  }
+}
+
+/** Reports plain-HTTP endpoints of production services; runs after `${ENV}` is resolved. */
+export function checkPlainHttp(resolved: unknown, report: Report): void {
+  for (const [serviceName, service] of Object.entries(record(record(resolved).services))) {
+    const fields = record(service);
     if (fields.environment === 'production' && Array.isArray(fields.health)) {
       fields.health.forEach((check, i) => {
         const url = record(check).url;

@@ -80,7 +80,7 @@ function paramInput(name: string, spec: ParamSpec, initial: string | undefined) 
     element: {
       type: 'plain_text_input' as const,
       action_id: PARAM_INPUT,
-      ...(initial ? { initial_value: clip(initial, 3000) } : {}),
+      ...(initial ? { initial_value: clip(initial, spec.type === 'string' ? spec.max_length : 3000) } : {}),
       ...(spec.type === 'string' ? { max_length: spec.max_length } : {}),
     },
   };

@@ -42,8 +42,8 @@ describe('opsbot config check', () => {
     expect(stdout).not.toContain('is valid');
     expect(stderr).toContain(`${BROKEN} has`);
     const expected: [string, RegExp][] = [
-      ['workspace', /Unrecognized key: "colour"/],
-      ['roles', /Unrecognized key: "superuser"/],
+      ['workspace.colour', /is not a known key/],
+      ['roles.superuser', /is not a known key/],
       ['services.bentham.databases.main.url', /\$\{OPSBOT_TEST_UNSET_DATABASE_URL\}, which is not set/],
       ['services.bentham.databases.replica.url', /literal password/],
       ['services.bentham.databases.archive.url', /placeholder/],

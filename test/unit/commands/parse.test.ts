@@ -86,6 +86,11 @@ describe('parseCommand', () => {
     expect(parseCommand('note svc &amp;lt;').args).toEqual(['svc', '&lt;']);
   });
 
+  it('keeps an apostrophe inside a word as text, plain or curly', () => {
+    expect(parseCommand("note don't restart it").args).toEqual(["don't", 'restart', 'it']);
+    expect(parseCommand('note message=it’s fine').named).toEqual({ message: "it's" });
+  });
+
   it('refuses an unclosed double quote', () => {
     expect(userErrorOf('annotate bentham "no end').message).toMatch(/" quote is not closed/);
   });

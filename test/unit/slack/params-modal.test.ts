@@ -88,6 +88,11 @@ describe('paramsModal', () => {
     expect(limit?.element.max_length).toBeUndefined();
   });
 
+  it('cuts a pre-filled value to the field max_length, so Slack accepts the view', () => {
+    const [study] = inputsOf(paramsModal(meta, action, { study: 'x'.repeat(900) }, {}));
+    expect(study?.element.initial_value?.length).toBe(200);
+  });
+
   it('pre-fills typed values as initial_value and leaves the others empty', () => {
     const inputs = inputsOf(paramsModal(meta, action, { study: 'study_abc', limit: '500' }, {}));
     expect(inputs.map((input) => input.element.initial_value)).toEqual([
