@@ -28,8 +28,10 @@ export interface RunServiceDeps {
   cards: RunCards;
   enqueue(runId: string): Promise<void>;
   log: Logger;
-  /** How long a plan may wait for Confirm or Approve (DESIGN §4: 5 minutes). */
+  /** How long a plan may wait for the requester's Confirm (DESIGN §4: 5 minutes). */
   planTtlMs?: number;
+  /** How long a confirmed high-risk run may wait for a second person's Approve (15 minutes). */
+  approvalTtlMs?: number;
 }
 
 export interface RunRequest {
@@ -47,9 +49,11 @@ const INTERRUPTED =
 /** The action lifecycle of DESIGN §4: request → plan → confirm/approve → queue → execute → report. */
 export class RunService {
   private readonly planTtlMs: number;
+  private readonly approvalTtlMs: number;
 
   constructor(private readonly deps: RunServiceDeps) {
     this.planTtlMs = deps.planTtlMs ?? 5 * 60_000;
+    this.approvalTtlMs = deps.approvalTtlMs ?? 15 * 60_000;
   }
 
   /** The configured action, or a NotFoundError naming what exists. */
@@ -95,10 +99,24 @@ export class RunService {
       });
     }
     const current = must(run);
-    const ts = await this.deps.cards.post(current);
+    let ts: string;
+    try {
+      ts = await this.deps.cards.post(current);
+    } catch (error) {
+      await this.abandon(current, `The run card could not be posted: ${describeError(error)}`);
+      throw error;
+    }
     await this.deps.store.setMessage(current.id, ts);
     if (current.state === 'queued') await this.deps.enqueue(current.id);
     return { ...current, message_ts: ts };
+  }
+
+  /** Ends a run nobody can see: without its card, nobody could confirm it or know it ran. */
+  private async abandon(run: Run, error: string): Promise<void> {
+    const to = run.state === 'queued' ? 'failed' : 'cancelled';
+    if (run.state === 'queued' || run.state === 'awaiting_confirmation') {
+      await this.deps.store.transition(run.id, to, SYSTEM, { error }, { from: [run.state] });
+    }
   }
 
   /** Checks that the actor may request this action here; audits and throws a denial. */
@@ -125,11 +143,13 @@ export class RunService {
     }
     this.authorize(run, actor, run.channel_id);
     const next = run.risk === 'high' ? 'awaiting_approval' : 'queued';
+    const approvalWindow =
+      next === 'awaiting_approval' ? { expiresAt: new Date(Date.now() + this.approvalTtlMs) } : {};
     const moved = await this.deps.store.transition(
       runId,
       next,
       actor,
-      { confirmedBy: actor },
+      { confirmedBy: actor, ...approvalWindow },
       { from: ['awaiting_confirmation'], unexpired: true },
     );
     if (!moved) throw await this.lostRace(runId);

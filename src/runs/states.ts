@@ -14,16 +14,6 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-/** States a run never leaves. */
-export const FINAL_STATES: readonly RunState[] = [
-  'succeeded',
-  'failed',
-  'interrupted',
-  'rejected',
-  'expired',
-  'cancelled',
-];
-
 /** Where each state may go; every transition is checked against this and applied as a compare-and-set. */
 export const TRANSITIONS: Record<RunState, readonly RunState[]> = {
   planned: ['awaiting_confirmation', 'queued', 'failed'],
@@ -38,6 +28,11 @@ export const TRANSITIONS: Record<RunState, readonly RunState[]> = {
   expired: [],
   cancelled: [],
 };
+
+/** States a run never leaves. */
+export const FINAL_STATES: readonly RunState[] = RUN_STATES.filter(
+  (state) => TRANSITIONS[state].length === 0,
+);
 
 /** The states from which `to` may be reached. */
 export function sourcesOf(to: RunState): RunState[] {

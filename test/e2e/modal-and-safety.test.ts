@@ -223,6 +223,8 @@ describe('safety', () => {
 
     await press('run_confirm', runId, 'U0ALICE', ts);
     await eventually(async () => expect(await state()).toBe('awaiting_approval'));
+    const { rows } = await h.db.query('SELECT expires_at FROM action_runs WHERE id = $1', [runId]);
+    expect(rows[0].expires_at.getTime() - Date.now()).toBeGreaterThan(10 * 60_000); // its own 15-minute window
     const card = h.slack
       .of('chat.update')
       .filter((u) => u.ts === ts)

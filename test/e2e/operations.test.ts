@@ -101,6 +101,30 @@ describe('run lifecycle edges', () => {
     expect((await jobRows(h.bentham)).find((r) => r.study_id === 'study_other1')?.status).toBe('pending');
   });
 
+  it('ends a run whose card cannot be posted, so a low-risk action never runs unseen', async () => {
+    const before = await jobRows(h.bentham);
+    h.slack.failing.set('chat.postMessage', 'not_in_channel');
+    await postSigned(
+      h.url(),
+      slashBody('annotate bentham study_abc123 unseen', 'U0ALICE', {
+        responseUrl: h.slack.responseUrl('unseen'),
+      }),
+    );
+    const reply = await eventually(() => {
+      const text = h.slack.of('respond/unseen')[0]?.text;
+      expect(text).toBeDefined();
+      return String(text);
+    });
+    h.slack.failing.clear();
+    expect(reply).toContain('opsbot is not in this channel; invite it');
+    const { rows } = await h.db.query(
+      "SELECT state, error FROM action_runs WHERE action = 'annotate' ORDER BY created_at DESC LIMIT 1",
+    );
+    expect(rows[0].state).toBe('failed');
+    expect(rows[0].error).toContain('The run card could not be posted');
+    expect(await jobRows(h.bentham)).toEqual(before);
+  });
+
   it('lets an in-flight run finish on graceful shutdown', async () => {
     const second = await h.startAnother({ role: 'worker' });
     const web = await h.startAnother({ role: 'web' });
