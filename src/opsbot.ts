@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Env } from './config/env.js';
 import type { OpsConfig } from './config/ops-config.js';
@@ -89,7 +89,9 @@ export async function startOpsbot(
     });
     registerHandlers(app, { config, runs, log, metrics });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
-    server = (await app.start(env.PORT)) as Server | undefined;
+    const started = await app.start(env.PORT);
+    // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
+    server = started instanceof Server ? started : undefined;
     stops.push(() => app.stop());
   } else {
     server = await serveRoutes(routes, env.PORT);

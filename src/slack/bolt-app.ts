@@ -11,11 +11,13 @@ import { SLACK_RETRIES } from './web-client.js';
  */
 export function createBoltApp(env: Env, routes: Route[], log: Logger): App {
   const logger = slackLogger(log);
+  const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: SLACK_RETRIES, timeout: 10_000 };
   const receiver = env.SLACK_APP_TOKEN
     ? new SocketModeReceiver({
         appToken: env.SLACK_APP_TOKEN,
         customRoutes: routes,
-        installerOptions: { port: env.PORT },
+        // The socket client opens its connection through the Web API, so it needs SLACK_API_URL too.
+        installerOptions: { port: env.PORT, clientOptions },
         logger,
       })
     : new HTTPReceiver({
@@ -30,7 +32,7 @@ export function createBoltApp(env: Env, routes: Route[], log: Logger): App {
     token: env.SLACK_BOT_TOKEN,
     receiver,
     logger,
-    clientOptions: { slackApiUrl: env.SLACK_API_URL, retryConfig: SLACK_RETRIES, timeout: 10_000 },
+    clientOptions,
     // The token is verified by `init()`, awaited at start-up, so a bad token fails start-up clearly.
     deferInitialization: true,
   });

@@ -15,6 +15,8 @@ export interface SlackCall {
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** Where `apps.connections.open` sends Socket Mode clients. */
+  socketUrl = '';
   /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
   readonly failing = new Map<string, string>();
   private server: Server | undefined;
@@ -80,6 +82,8 @@ export class FakeSlack {
         return { ok: true, channel: args.channel, ts: `${this.nextTs}.000100` };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
+      case 'apps.connections.open':
+        return { ok: true, url: this.socketUrl };
       case 'views.open':
         return { ok: true, view: { id: 'V0VIEW' } };
       default:

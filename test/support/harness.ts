@@ -37,8 +37,18 @@ export function testConfigText(): string {
   return stringify(example);
 }
 
-export async function startHarness(options: Partial<StartOptions> = {}): Promise<Harness> {
+/** Changes to the environment (undefined unsets) and the Socket Mode URL the fake Slack hands out. */
+export interface HarnessSetup {
+  env?: Record<string, string | undefined>;
+  socketUrl?: string;
+}
+
+export async function startHarness(
+  options: Partial<StartOptions> = {},
+  setup: HarnessSetup = {},
+): Promise<Harness> {
   const slack = await new FakeSlack().start();
+  slack.socketUrl = setup.socketUrl ?? '';
   const own = await createTestDatabase('opsbot_test');
   const target = await createTestDatabase('bentham_test');
   const bentham = await createBenthamJobs(target.url);
@@ -58,6 +68,7 @@ export async function startHarness(options: Partial<StartOptions> = {}): Promise
     OPSBOT_QUEUE_PREFIX: `{opsbot_test_${randomBytes(4).toString('hex')}}`,
     PORT: '0',
     BENTHAM_DATABASE_URL: target.url.replace('postgres@', 'postgres:s3cret-db-password@'),
+    ...setup.env,
   };
   const env = readEnv(vars);
   const config = parseOpsConfig(testConfigText(), vars);
