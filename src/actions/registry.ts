@@ -3,7 +3,7 @@ import { type SqlAction, SqlActionSchema, sqlKind } from './sql.js';
 import type { ActionKind } from './types.js';
 
 /** Every action kind opsbot knows; help, modals and config validation are generated from this list. */
-export const ACTION_KINDS = [sqlKind] as const;
+const ACTION_KINDS = [sqlKind] as const;
 
 /** An action entry of ops.yml, of any kind. */
 export const ActionConfigSchema = z.discriminatedUnion('kind', [SqlActionSchema]);

@@ -25,7 +25,6 @@ export type SqlAction = z.infer<typeof SqlActionSchema>;
 /** A parameterised SQL statement on one of the service's databases, with an optional read-only preview. */
 export const sqlKind: ActionKind<SqlAction> = {
   kind: 'sql',
-  help: 'Runs a parameterised SQL statement in a transaction, after a read-only preview.',
   configSchema: SqlActionSchema,
   idempotent: (config) => config.idempotent,
 

@@ -60,8 +60,6 @@ export interface ServiceShape {
 /** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */
 export interface ActionKind<C extends { kind: string }> {
   readonly kind: C['kind'];
-  /** One line for `help` and docs. */
-  readonly help: string;
   readonly configSchema: z.ZodType<C>;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
