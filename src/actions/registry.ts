@@ -4,9 +4,15 @@ import type { ActionKind } from './types.js';
 
 /** Every action kind opsbot knows; help, modals and config validation are generated from this list. */
 const ACTION_KINDS = [sqlKind] as const;
+const KIND_NAMES = ACTION_KINDS.map((kind) => kind.kind).join(', ');
 
 /** An action entry of ops.yml, of any kind. */
-export const ActionConfigSchema = z.discriminatedUnion('kind', [SqlActionSchema]);
+export const ActionConfigSchema = z.discriminatedUnion('kind', [SqlActionSchema], {
+  error: (issue) =>
+    typeof issue.input === 'object' && issue.input !== null && 'kind' in issue.input
+      ? `is not an action kind opsbot knows (known: ${KIND_NAMES})`
+      : `is required: one of ${KIND_NAMES}`,
+});
 export type ActionConfig = SqlAction;
 
 const byKind = new Map<string, ActionKind<ActionConfig>>(ACTION_KINDS.map((kind) => [kind.kind, kind]));

@@ -259,6 +259,22 @@ describe('parseOpsConfig: checks after ${ENV} is resolved', () => {
   });
 });
 
+describe('parseOpsConfig: action kinds', () => {
+  it('names the known kinds when a kind is unknown or missing', () => {
+    const text = VALID.replace('kind: sql', 'kind: k8s.restart').replace(
+      '      retry:\n',
+      '      other: { summary: No kind }\n      retry:\n',
+    );
+    const issues = issuesOf(text);
+    expect(issues.find((i) => i.path === 'services.bentham.actions.retry.kind')?.message).toBe(
+      'is not an action kind opsbot knows (known: sql)',
+    );
+    expect(issues.find((i) => i.path === 'services.bentham.actions.other.kind')?.message).toBe(
+      'is required: one of sql',
+    );
+  });
+});
+
 describe('formatIssues', () => {
   it('writes (top level) for an empty path and leaves out an unknown line', () => {
     expect(
