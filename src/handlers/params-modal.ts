@@ -1,5 +1,6 @@
 import type { App, ViewErrorsResponseAction } from '@slack/bolt';
 import { checkParams } from '../actions/params.js';
+import { UserError } from '../errors.js';
 import { PARAMS_MODAL } from '../slack/ids.js';
 import { ParamsSubmission, submittedValues } from '../slack/params-modal.js';
 import type { HandlerDeps } from './deps.js';
@@ -15,21 +16,26 @@ export function registerParamsModal(app: App, deps: HandlerDeps): void {
       await ack(response);
     };
     const submission = ParamsSubmission.safeParse(view);
-    const channel = submission.success ? submission.data.private_metadata.channel : undefined;
     const actor = body.user.id;
     const ephemeral = async (text: string) => {
-      if (channel) await client.chat.postEphemeral({ channel, user: actor, text });
+      if (submission.success) {
+        await client.chat.postEphemeral({ channel: submission.data.private_metadata.channel, user: actor, text });
+      }
     };
-    await handle(deps, PARAMS_MODAL, { user: actor }, ephemeral, async () => {
-      const { service, action } = ParamsSubmission.parse(view).private_metadata;
+    await handle(deps, PARAMS_MODAL, { user: actor }, ephemeral, async (log) => {
+      if (!submission.success) {
+        log.warn({ issues: submission.error.issues }, 'malformed params modal submission');
+        throw new UserError('That form could not be read; run the command again.');
+      }
+      const { service, action, channel } = submission.data.private_metadata;
       const config = deps.runs.actionConfig(service, action);
-      const checked = checkParams(config.params, submittedValues(ParamsSubmission.parse(view)));
+      const checked = checkParams(config.params, submittedValues(submission.data));
       if (!checked.ok) {
         await ackOnce({ response_action: 'errors', errors: checked.errors });
         return;
       }
       await ackOnce();
-      await deps.runs.request({ actor, channel: channel as string, service, action, params: checked.values });
+      await deps.runs.request({ actor, channel, service, action, params: checked.values });
     });
     await ackOnce();
   });

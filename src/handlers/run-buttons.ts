@@ -7,7 +7,7 @@ import { handle } from './handle.js';
 
 const ButtonClick = z.object({
   user: z.object({ id: z.string().min(1) }),
-  actions: z.array(z.object({ value: z.string().max(100) })).min(1),
+  actions: z.tuple([z.object({ value: z.string().max(100) })], z.unknown()),
 });
 
 type Press = (runs: RunService, actor: string, runId: string) => Promise<unknown>;
@@ -28,7 +28,7 @@ export function registerRunButtons(app: App, deps: HandlerDeps): void {
         respond({ response_type: 'ephemeral', replace_original: false, text });
       await handle(deps, actionId, { user: body.user.id }, ephemeral, async () => {
         const click = ButtonClick.parse(body);
-        await PRESSES[name](deps.runs, click.user.id, (click.actions[0] as { value: string }).value);
+        await PRESSES[name](deps.runs, click.user.id, click.actions[0].value);
       });
     });
   }
