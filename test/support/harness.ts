@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { readEnv } from '../../src/config/env.js';
@@ -74,9 +75,23 @@ export async function startHarness(
   const config = parseOpsConfig(testConfigText(), vars);
   const start = (more: Partial<StartOptions> = {}) =>
     startOpsbot(env, config, log, { role: 'all', sweepEveryMs: 200, ...options, ...more });
-  const bots = [await start()];
+  const cleanUp = async () => {
+    await bentham.end();
+    await slack.stop();
+    await own.drop();
+    await target.drop();
+    await deleteKeys(vars.OPSBOT_QUEUE_PREFIX);
+  };
+  let first: Opsbot;
+  try {
+    first = await start();
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  const bots = [first];
   const db = createPool(own.url, log, 2);
-  const opsbot = bots[0] as Opsbot;
+  const opsbot = first;
   return {
     slack,
     opsbot,
@@ -93,10 +108,18 @@ export async function startHarness(
     async close() {
       for (const bot of bots) await bot.stop();
       await db.end();
-      await bentham.end();
-      await slack.stop();
-      await own.drop();
-      await target.drop();
+      await cleanUp();
     },
   };
+}
+
+/** Removes this run's BullMQ keys, so test runs leave nothing behind in Redis. */
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis('redis://127.0.0.1:6379');
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
