@@ -19,7 +19,11 @@ export function registerParamsModal(app: App, deps: HandlerDeps): void {
     const actor = body.user.id;
     const ephemeral = async (text: string) => {
       if (submission.success) {
-        await client.chat.postEphemeral({ channel: submission.data.private_metadata.channel, user: actor, text });
+        await client.chat.postEphemeral({
+          channel: submission.data.private_metadata.channel,
+          user: actor,
+          text,
+        });
       }
     };
     await handle(deps, PARAMS_MODAL, { user: actor }, ephemeral, async (log) => {
