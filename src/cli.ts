@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { verifyAuditChain } from './audit/verify.js';
 import { EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
 import { migrate } from './db/migrate.js';
@@ -13,6 +14,7 @@ const USAGE = `Usage: opsbot <command>
   start [--role all|web|worker]   run opsbot (default role: all)
   migrate                         apply pending migrations to DATABASE_URL
   config check                    validate OPSBOT_CONFIG (default ./ops.yml) and list every problem
+  audit verify                    check the audit log's hash chain in DATABASE_URL (exit 1 if broken)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -49,6 +51,26 @@ async function main(argv: string[]): Promise<number> {
       await pool.end();
     }
     return 0;
+  }
+  if (command === 'audit verify') {
+    const pool = createPool(env.DATABASE_URL, log, 1);
+    try {
+      const report = await verifyAuditChain(pool);
+      if (report.ok) {
+        console.log(
+          `OK: ${report.entries} audit ${report.entries === 1 ? 'entry' : 'entries'}, chain intact.`,
+        );
+        console.log(`Head hash: ${report.head}`);
+        return 0;
+      }
+      const { id, at, actor, event } = report.entry;
+      console.error(
+        `Audit chain broken at entry #${id} (${at?.toISOString() ?? 'unreadable time'}, ${actor}, ${event}): ${report.problem}.`,
+      );
+      return 1;
+    } finally {
+      await pool.end();
+    }
   }
   if (command === 'start') {
     const role = values.role as ProcessRole;

@@ -1,5 +1,6 @@
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAccess } from './auth/create-access.js';
 import type { Env } from './config/env.js';
 import type { OpsConfig } from './config/ops-config.js';
 import { migrate } from './db/migrate.js';
@@ -17,6 +18,7 @@ import { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
 import { createBoltApp } from './slack/bolt-app.js';
 import { slackRunCards } from './slack/run-cards.js';
+import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
 import { TargetDatabases } from './targets/databases.js';
 
@@ -27,6 +29,8 @@ export interface StartOptions {
   /** Overrides for tests and tuning; production uses the defaults. */
   planTtlMs?: number;
   sweepEveryMs?: number;
+  /** How long Slack user-group membership is cached (default 5 minutes). */
+  groupCacheTtlMs?: number;
 }
 
 /** A running opsbot process. */
@@ -55,12 +59,23 @@ export async function startOpsbot(
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
   const enqueue = (runId: string) => enqueueRun(queue, runId);
+  const { authorizer, access } = createAccess({
+    config,
+    pool,
+    store,
+    redis: producer,
+    queuePrefix: env.OPSBOT_QUEUE_PREFIX,
+    listGroupMembers: slackGroupMembers(slack),
+    log,
+    groupCacheTtlMs: options.groupCacheTtlMs,
+  });
   const runs = new RunService({
     config,
     store,
     targets,
     cards: slackRunCards(slack),
     enqueue,
+    authorizer,
     log,
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
@@ -87,7 +102,7 @@ export async function startOpsbot(
     await app.init().catch((error: unknown) => {
       throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
     });
-    registerHandlers(app, { config, runs, log, metrics });
+    registerHandlers(app, { config, runs, access, log, metrics });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).

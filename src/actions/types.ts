@@ -63,6 +63,8 @@ export interface ActionKind<C extends { kind: string }> {
   readonly configSchema: z.ZodType<C>;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
+  /** Why these arguments may not be used (a replica count above the bound, ...); checked by the policy. */
+  constraints?(config: C, params: ParamValues): string | undefined;
   /** Problems that need the surrounding service to see (a database that is not configured, ...). */
   check(config: C, service: ServiceShape): ConfigProblem[];
   plan(config: C, ctx: ActionContext): Promise<ActionPlan>;

@@ -1,37 +1,41 @@
 import type { Role } from '../actions/types.js';
-import type { OpsConfig } from '../config/ops-config.js';
-import { roleOf, roleRank } from './roles.js';
+import { type ActorRoles, roleOn, roleRank } from './roles.js';
 
-/** Who asks for what, and where. */
-export interface PolicyRequest {
+/** Everything a decision depends on, already resolved: the policy itself does no I/O. */
+export interface PolicyInput {
   actor: string;
+  roles: ActorRoles;
   channel: string;
+  /** Where actions may be requested; empty means anywhere. */
+  allowedChannels: readonly string[];
   service: string;
   action: string;
-  /** The role the action requires. */
-  role: Role;
+  /** The role the action requires on its service. */
+  requiredRole: Role;
+  /** Why the action kind refuses these arguments, if it does. */
+  argumentProblem?: string | undefined;
 }
 
 export type Decision = { allow: true } | { allow: false; reason: string };
 
-/** Decides, without side effects, whether the actor may run the action here; denial reasons are user-facing. */
-export function decide(request: PolicyRequest, config: Pick<OpsConfig, 'roles' | 'channels'>): Decision {
-  const { allow } = config.channels;
-  if (allow.length > 0 && !allow.includes(request.channel)) {
+/**
+ * Allow, or deny with one sentence that makes sense to the actor and on a run card: channel allow-list,
+ * then the role held on the service, then the kind's argument constraints.
+ */
+export function decide(input: PolicyInput): Decision {
+  const { allowedChannels: allowed } = input;
+  if (allowed.length > 0 && !allowed.includes(input.channel)) {
     return {
       allow: false,
-      reason: `Actions can't be requested in this channel; use ${allow.map((id) => `<#${id}>`).join(' or ')}.`,
+      reason: `Actions can't be requested in this channel; use ${allowed.map((id) => `<#${id}>`).join(' or ')}.`,
     };
   }
-  const grant = roleOf(request.actor, config.roles);
-  if (!grant) {
-    return { allow: false, reason: `You have no opsbot role; \`${request.action}\` needs ${request.role}.` };
+  const needs = `\`${input.action}\` on ${input.service} needs ${input.requiredRole}`;
+  const held = roleOn(input.roles, input.service);
+  if (!held) return { allow: false, reason: `${needs}; <@${input.actor}> has no opsbot role.` };
+  if (roleRank(held.role) < roleRank(input.requiredRole)) {
+    return { allow: false, reason: `${needs}; <@${input.actor}> is ${held.role} (${held.source}).` };
   }
-  if (roleRank(grant.role) < roleRank(request.role)) {
-    return {
-      allow: false,
-      reason: `\`${request.action}\` on ${request.service} needs ${request.role}; you are ${grant.role}.`,
-    };
-  }
+  if (input.argumentProblem) return { allow: false, reason: input.argumentProblem };
   return { allow: true };
 }

@@ -1,10 +1,17 @@
 import { ROLES, type Role } from '../actions/types.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
 
-/** The role a user holds and the ops.yml grant it comes from. */
-export interface RoleGrant {
+/** A role someone holds and where it comes from, in words an admin can check. */
+export interface HeldRole {
   role: Role;
   source: string;
+}
+
+/** Everything a user holds: a role everywhere, and roles on particular services. */
+export interface ActorRoles {
+  global?: HeldRole;
+  services: Record<string, HeldRole>;
 }
 
 /** Ranks roles so that a higher role includes the lower ones. */
@@ -12,16 +19,39 @@ export function roleRank(role: Role): number {
   return ROLES.indexOf(role);
 }
 
+/** The higher of two held roles (the first on a tie). */
+export function higher(a: HeldRole | undefined, b: HeldRole | undefined): HeldRole | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return roleRank(b.role) > roleRank(a.role) ? b : a;
+}
+
+/** The role that counts on one service: the higher of the global role and the one scoped to it. */
+export function roleOn(roles: ActorRoles, service: string): HeldRole | undefined {
+  return higher(roles.global, own(roles.services, service));
+}
+
+/** Every Slack user-group ID that ops.yml grants a role to. */
+export function configGroups(roles: OpsConfig['roles']): string[] {
+  return [...new Set(Object.values(roles).flatMap((grant) => grant?.groups ?? []))];
+}
+
 /**
- * The highest role ops.yml grants this Slack user ID, or undefined (deny by default).
- * User groups are matched in a later step; until then a group grant gives nothing.
+ * The highest role ops.yml grants a Slack user ID, given the user groups they are in; undefined when none
+ * (deny by default).
  */
-export function roleOf(userId: string, roles: OpsConfig['roles']): RoleGrant | undefined {
+export function configRole(
+  userId: string,
+  roles: OpsConfig['roles'],
+  inGroup: (groupId: string) => boolean,
+): HeldRole | undefined {
   for (const role of [...ROLES].reverse()) {
     const grant = roles[role];
     if (!grant) continue;
-    if (grant.users.includes(userId)) return { role, source: `roles.${role}.users` };
-    if (grant.everyone) return { role, source: `roles.${role}.everyone` };
+    if (grant.users.includes(userId)) return { role, source: `ops.yml roles.${role}.users` };
+    const group = grant.groups.find(inGroup);
+    if (group) return { role, source: `ops.yml roles.${role}.groups (<!subteam^${group}>)` };
+    if (grant.everyone) return { role, source: `ops.yml roles.${role}.everyone` };
   }
   return undefined;
 }

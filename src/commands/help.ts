@@ -1,20 +1,22 @@
 import { paramsUsage } from '../actions/params.js';
-import { decide } from '../auth/policy.js';
-import type { OpsConfig } from '../config/ops-config.js';
+import type { PermittedAction } from '../auth/access.js';
 
-/** The `/ops help` text: only the actions this user may run in this channel, generated from ops.yml. */
-export function helpText(config: OpsConfig, actor: string, channel: string): string {
-  const lines: string[] = [];
-  for (const [service, serviceConfig] of Object.entries(config.services)) {
-    for (const [action, actionConfig] of Object.entries(serviceConfig.actions)) {
-      const decision = decide({ actor, channel, service, action, role: actionConfig.role }, config);
-      if (!decision.allow) continue;
-      const usage = `/ops ${action} ${service} ${paramsUsage(actionConfig.params)}`.trim();
-      lines.push(
-        `• \`${usage}\` — ${actionConfig.summary} _(${actionConfig.role}, ${actionConfig.risk} risk)_`,
-      );
-    }
-  }
-  const actions = lines.length > 0 ? lines.join('\n') : '_There are no actions you may run in this channel._';
-  return `*opsbot* — what you can do here\n• \`/ops help\` — this list\n${actions}\nMissing arguments open a form.`;
+/** One line per action someone may request: usage, summary, role and risk. */
+export function actionLines(actions: PermittedAction[]): string[] {
+  return actions.map(({ service, action, config }) => {
+    const usage = `/ops ${action} ${service} ${paramsUsage(config.params)}`.trim();
+    return `• \`${usage}\` — ${config.summary} _(${config.role}, ${config.risk} risk)_`;
+  });
+}
+
+/** The `/ops help` text: the verbs, and only the actions this user may run in this channel. */
+export function helpText(actions: PermittedAction[]): string {
+  const lines = actionLines(actions);
+  return [
+    '*opsbot* — what you can do here',
+    '• `/ops help` — this list   • `/ops whoami` — your roles   • `/ops run` — pick an action from a form',
+    '• `/ops audit [n]` — the last n audit entries   • `/ops role grant|revoke @user …` — admins only',
+    ...(lines.length > 0 ? lines : ['_There are no actions you may run in this channel._']),
+    'Missing arguments open a form.',
+  ].join('\n');
 }

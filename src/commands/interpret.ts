@@ -1,12 +1,15 @@
+import { findAction } from '../actions/catalog.js';
 import { checkParams, type ParamValues, paramsUsage } from '../actions/params.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { own } from '../config/own.js';
 import { NotFoundError, UserError } from '../errors.js';
+import { type BuiltinIntent, interpretBuiltin } from './builtin.js';
 import { parseCommand } from './parse.js';
+import { BUILTIN_VERBS } from './verbs.js';
 
 /** What a line of `/ops` text asks for. */
 export type Intent =
   | { kind: 'help' }
+  | BuiltinIntent
   | { kind: 'run'; service: string; action: string; values: ParamValues }
   /** Args are missing or invalid: collect them in the action's form, pre-filled with what was typed. */
   | {
@@ -19,8 +22,14 @@ export type Intent =
 
 /** Turns slash text into an intent; unknown verbs, services and args are user errors. */
 export function interpret(text: string, config: OpsConfig): Intent {
-  const { verb, args, named } = parseCommand(text);
+  const parsed = parseCommand(text);
+  const { verb, args, named } = parsed;
   if (verb === '' || verb === 'help') return { kind: 'help' };
+  const builtin = interpretBuiltin(parsed);
+  if (builtin) return builtin;
+  if ((BUILTIN_VERBS as readonly string[]).includes(verb)) {
+    throw new UserError(`\`${verb}\` is not available in this version of opsbot. Try \`/ops help\`.`);
+  }
 
   const offering = Object.entries(config.services)
     .filter(([, service]) => Object.hasOwn(service.actions, verb))
@@ -32,8 +41,7 @@ export function interpret(text: string, config: OpsConfig): Intent {
       `Which service? Type \`/ops ${verb} <service>\`; ${verb} is configured for ${offering.join(', ')}.`,
     );
   }
-  const serviceConfig = own(config.services, service);
-  const action = serviceConfig && own(serviceConfig.actions, verb);
+  const action = findAction(config, service, verb);
   if (!action) {
     throw new NotFoundError(
       `${service} has no action \`${verb}\`; it is configured for ${offering.join(', ')}.`,

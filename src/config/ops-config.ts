@@ -64,7 +64,12 @@ const Service = z.strictObject({
 
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */
 export const OpsConfigSchema = z.strictObject({
-  workspace: z.strictObject({ ops_channel: ChannelId, timezone: z.string().default('UTC') }),
+  workspace: z.strictObject({
+    ops_channel: ChannelId,
+    timezone: z.string().default('UTC'),
+    /** Action requests one user may make per minute. */
+    requests_per_minute: z.number().int().min(1).max(1000).default(20),
+  }),
   roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
   channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
   incidents: Incidents.optional(),

@@ -1,3 +1,4 @@
+import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
@@ -7,6 +8,7 @@ import type { RunService } from '../runs/service.js';
 export interface HandlerDeps {
   config: OpsConfig;
   runs: RunService;
+  access: AccessService;
   log: Logger;
   metrics: Metrics;
 }

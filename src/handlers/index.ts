@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { HandlerDeps } from './deps.js';
 import { registerOpsCommand } from './ops-command.js';
 import { registerParamsModal } from './params-modal.js';
+import { registerPickAction } from './pick-action.js';
 import { registerRunButtons } from './run-buttons.js';
 
 export type { HandlerDeps } from './deps.js';
@@ -11,4 +12,5 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerOpsCommand(app, deps);
   registerRunButtons(app, deps);
   registerParamsModal(app, deps);
+  registerPickAction(app, deps);
 }

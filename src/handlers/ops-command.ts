@@ -1,10 +1,14 @@
 import type { App } from '@slack/bolt';
+import type { View } from '@slack/types';
 import { z } from 'zod';
 import { helpText } from '../commands/help.js';
-import { interpret } from '../commands/interpret.js';
+import { type Intent, interpret } from '../commands/interpret.js';
 import { parseCommand } from '../commands/parse.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
+import { whoamiText } from '../commands/whoami.js';
+import { UserError } from '../errors.js';
 import { paramsModal } from '../slack/params-modal.js';
+import { pickActionModal } from '../slack/pick-action-modal.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 
@@ -14,42 +18,70 @@ const SlashCommand = z.object({
   channel_id: z.string().min(1),
   trigger_id: z.string().min(1),
 });
+type SlashCommand = z.infer<typeof SlashCommand>;
 
-/** `/ops …`: ack at once, then help, a params modal, or a run request. */
+/** `/ops …`: ack at once, then answer the intent the text carries. */
 export function registerOpsCommand(app: App, deps: HandlerDeps): void {
   app.command('/ops', async ({ command, ack, respond, client }) => {
     await ack();
     const ephemeral = (text: string) => respond({ response_type: 'ephemeral', text });
+    const openView = async (trigger_id: string, view: View) => {
+      await client.views.open({ trigger_id, view });
+    };
     const body = SlashCommand.safeParse(command);
     const verb = body.success ? verbLabel(body.data.text, deps) : 'invalid';
     await handle(deps, verb, { user: command.user_id, channel: command.channel_id }, ephemeral, async () => {
-      const { text, user_id: actor, channel_id: channel, trigger_id } = SlashCommand.parse(command);
-      const intent = interpret(text, deps.config);
-      if (intent.kind === 'help') {
-        await ephemeral(helpText(deps.config, actor, channel));
-      } else if (intent.kind === 'form') {
-        const config = await deps.runs.admit({
-          actor,
-          channel,
-          service: intent.service,
-          action: intent.action,
-        });
-        const meta = { service: intent.service, action: intent.action, channel };
-        await client.views.open({
-          trigger_id,
-          view: paramsModal(meta, config, intent.prefill, intent.errors),
-        });
-      } else {
-        await deps.runs.request({
-          actor,
-          channel,
-          service: intent.service,
-          action: intent.action,
-          params: intent.values,
-        });
-      }
+      const slash = SlashCommand.parse(command);
+      await answer(interpret(slash.text, deps.config), slash, deps, ephemeral, openView);
     });
   });
+}
+
+async function answer(
+  intent: Intent,
+  { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
+  { runs, access }: HandlerDeps,
+  ephemeral: (text: string) => Promise<unknown>,
+  openView: (trigger: string, view: View) => Promise<void>,
+): Promise<void> {
+  switch (intent.kind) {
+    case 'help':
+      await ephemeral(helpText(await access.permitted(actor, channel)));
+      return;
+    case 'whoami':
+      await ephemeral(whoamiText(actor, await access.rolesOf(actor), await access.permitted(actor, channel)));
+      return;
+    case 'audit':
+      await ephemeral(await access.audit(actor, intent.count));
+      return;
+    case 'role-grant':
+      await ephemeral(await access.grant(actor, intent.user, intent.role, intent.service));
+      return;
+    case 'role-revoke':
+      await ephemeral(await access.revoke(actor, intent.user, intent.service));
+      return;
+    case 'pick': {
+      const actions = await access.permitted(actor, channel);
+      if (actions.length === 0) throw new UserError('There are no actions you may run in this channel.');
+      await openView(trigger_id, pickActionModal(channel, actions));
+      return;
+    }
+    case 'form': {
+      const config = await runs.admit({ actor, channel, service: intent.service, action: intent.action });
+      const meta = { service: intent.service, action: intent.action, channel };
+      await openView(trigger_id, paramsModal(meta, config, intent.prefill, intent.errors));
+      return;
+    }
+    case 'run':
+      await runs.request({
+        actor,
+        channel,
+        service: intent.service,
+        action: intent.action,
+        params: intent.values,
+      });
+      return;
+  }
 }
 
 /** A bounded metrics label: a built-in verb, a configured action, or `unknown`. */

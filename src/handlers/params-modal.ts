@@ -1,4 +1,5 @@
 import type { App, ViewErrorsResponseAction } from '@slack/bolt';
+import { requireAction } from '../actions/catalog.js';
 import { checkParams } from '../actions/params.js';
 import { UserError } from '../errors.js';
 import { PARAMS_MODAL } from '../slack/ids.js';
@@ -32,7 +33,7 @@ export function registerParamsModal(app: App, deps: HandlerDeps): void {
         throw new UserError('That form could not be read; run the command again.');
       }
       const { service, action, channel } = submission.data.private_metadata;
-      const config = deps.runs.actionConfig(service, action);
+      const config = requireAction(deps.config, service, action);
       const checked = checkParams(config.params, submittedValues(submission.data));
       if (!checked.ok) {
         await ackOnce({ response_action: 'errors', errors: checked.errors });

@@ -1,16 +1,16 @@
+import { findAction, requireAction } from '../actions/catalog.js';
 import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
 import type { ActionContext } from '../actions/types.js';
-import { decide } from '../auth/policy.js';
+import type { Authorizer, Checkpoint } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { describeError } from './describe-error.js';
 import type { Run } from './run.js';
-import type { RunChanges, RunStore } from './store.js';
+import { type RunChanges, type RunStore, TargetBusyError } from './store.js';
 
 /** Where runs are shown: the card in the channel, edited in place, and its thread. */
 export interface RunCards {
@@ -27,6 +27,7 @@ export interface RunServiceDeps {
   targets: TargetDatabases;
   cards: RunCards;
   enqueue(runId: string): Promise<void>;
+  authorizer: Authorizer;
   log: Logger;
   /** How long a plan may wait for the requester's Confirm (DESIGN §4: 5 minutes). */
   planTtlMs?: number;
@@ -56,31 +57,11 @@ export class RunService {
     this.approvalTtlMs = deps.approvalTtlMs ?? 15 * 60_000;
   }
 
-  /** The configured action, or a NotFoundError naming what exists. */
-  actionConfig(service: string, action: string): ActionConfig {
-    const serviceConfig = own(this.deps.config.services, service);
-    if (!serviceConfig) {
-      const known = Object.keys(this.deps.config.services).join(', ') || 'none';
-      throw new NotFoundError(`There is no service called ${service} (configured: ${known}).`);
-    }
-    const config = own(serviceConfig.actions, action);
-    if (!config) throw new NotFoundError(`${service} has no action called ${action}.`);
-    return config;
-  }
-
   /** Checks the actor, creates the run, plans it and posts its card; low risk runs go straight to the queue. */
   async request(req: RunRequest): Promise<Run> {
     const config = await this.admit(req);
-    const created = await this.deps.store.create({
-      id: newId('run'),
-      service: req.service,
-      action: req.action,
-      kind: config.kind,
-      risk: config.risk,
-      params: req.params,
-      requestedBy: req.actor,
-      channelId: req.channel,
-    });
+    await this.deps.authorizer.requireQuota(req);
+    const created = await this.create(req, config);
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
@@ -119,29 +100,49 @@ export class RunService {
     }
   }
 
-  /** Checks that the actor may request this action here; audits and throws a denial. */
-  async admit(req: Omit<RunRequest, 'params'>): Promise<ActionConfig> {
-    const config = this.actionConfig(req.service, req.action);
-    const decision = decide({ ...req, role: config.role }, this.deps.config);
-    if (!decision.allow) {
-      await this.deps.store.auditDenial({
-        actor: req.actor,
+  /** Checks that the actor may request this action here (with these args, when known); audits a denial. */
+  async admit(req: Omit<RunRequest, 'params'> & { params?: ParamValues }): Promise<ActionConfig> {
+    const config = requireAction(this.deps.config, req.service, req.action);
+    await this.deps.authorizer.require({ ...req, config }, 'request');
+    return config;
+  }
+
+  /** Inserts the run; another active run on the same target is a clear conflict, not a second run. */
+  private async create(req: RunRequest, config: ActionConfig): Promise<Run> {
+    try {
+      return await this.deps.store.create({
+        id: newId('run'),
         service: req.service,
         action: req.action,
-        detail: { reason: decision.reason, channel: req.channel },
+        kind: config.kind,
+        risk: config.risk,
+        params: req.params,
+        targetKey: targetKey(req.params),
+        requestedBy: req.actor,
+        channelId: req.channel,
       });
-      throw new ForbiddenError(decision.reason);
+    } catch (error) {
+      if (!(error instanceof TargetBusyError)) throw error;
+      const { holder } = error;
+      throw new ConflictError(
+        `${req.action} on ${req.service} is already in progress for the same target: ${holder.id}, ` +
+          `${holder.state.replace('_', ' ')}, requested by <@${holder.requested_by}>.`,
+      );
     }
-    return config;
   }
 
   /** The requester's Confirm: queues the run, or hands it to a second person when the risk is high. */
   async confirm(actor: string, runId: string): Promise<Run> {
     const run = await this.get(runId);
     if (actor !== run.requested_by) {
-      throw new ForbiddenError(`Only <@${run.requested_by}> can confirm this run; they requested it.`);
+      throw await this.refuse(
+        run,
+        actor,
+        'confirm',
+        `Only <@${run.requested_by}> can confirm this run; they requested it.`,
+      );
     }
-    this.authorize(run, actor, run.channel_id);
+    await this.authorize(run, actor, 'confirm');
     const next = run.risk === 'high' ? 'awaiting_approval' : 'queued';
     const approvalWindow =
       next === 'awaiting_approval' ? { expiresAt: new Date(Date.now() + this.approvalTtlMs) } : {};
@@ -162,9 +163,14 @@ export class RunService {
   async approve(actor: string, runId: string): Promise<Run> {
     const run = await this.get(runId);
     if (actor === run.requested_by) {
-      throw new ForbiddenError('You requested this run; a second person has to approve it.');
+      throw await this.refuse(
+        run,
+        actor,
+        'approve',
+        'You requested this run; a second person has to approve it.',
+      );
     }
-    this.authorize(run, actor, run.channel_id);
+    await this.authorize(run, actor, 'approve');
     const moved = await this.deps.store.transition(
       runId,
       'queued',
@@ -182,9 +188,14 @@ export class RunService {
   async stop(actor: string, runId: string, how: 'cancelled' | 'rejected'): Promise<Run> {
     const run = await this.get(runId);
     if (how === 'cancelled' && actor !== run.requested_by) {
-      throw new ForbiddenError(`Only <@${run.requested_by}> can cancel this run; they requested it.`);
+      throw await this.refuse(
+        run,
+        actor,
+        'confirm',
+        `Only <@${run.requested_by}> can cancel this run; they requested it.`,
+      );
     }
-    if (how === 'rejected') this.authorize(run, actor, run.channel_id);
+    if (how === 'rejected') await this.authorize(run, actor, 'approve');
     const from =
       how === 'cancelled'
         ? (['awaiting_confirmation', 'awaiting_approval'] as const)
@@ -197,28 +208,40 @@ export class RunService {
 
   /** The worker's part: run once, re-checking authorization; a cut-off non-idempotent run becomes interrupted. */
   async execute(runId: string): Promise<void> {
+    const queued = await this.deps.store.get(runId);
+    if (queued?.state === 'queued') {
+      // Checked before the run is marked running, so `running` in the audit log always means permitted.
+      const refusal = await this.refusalAtExecute(queued);
+      if (refusal) {
+        await this.finish(runId, 'failed', { error: `Stopped before running: ${refusal}` }, 'queued');
+        return;
+      }
+    }
     let run = await this.deps.store.transition(runId, 'running', SYSTEM, {}, { from: ['queued'] });
+    let redelivered = false;
     if (!run) {
       const current = await this.deps.store.get(runId);
       if (current?.state !== 'running') return;
-      const serviceConfig = own(this.deps.config.services, current.service);
-      const config = serviceConfig && own(serviceConfig.actions, current.action);
+      const config = findAction(this.deps.config, current.service, current.action);
       if (!config || !kindOf(config).idempotent(config)) {
         await this.finish(runId, 'interrupted', { error: INTERRUPTED });
         return;
       }
       run = current;
+      redelivered = true;
     }
     const log = this.deps.log.child({ runId });
     await this.show(run);
     try {
-      const config = this.actionConfig(run.service, run.action);
-      this.authorize(run, run.requested_by, run.channel_id);
+      const config = requireAction(this.deps.config, run.service, run.action);
+      if (redelivered) await this.authorize(run, run.requested_by, 'execute');
       const result = await kindOf(config).execute(config, this.context(run, log));
       await this.finish(runId, 'succeeded', { result });
     } catch (error) {
       log.warn({ err: error }, 'run failed');
-      await this.finish(runId, 'failed', { error: describeError(error) });
+      const reason =
+        error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
+      await this.finish(runId, 'failed', { error: reason });
     }
   }
 
@@ -240,20 +263,46 @@ export class RunService {
     runId: string,
     state: 'succeeded' | 'failed' | 'interrupted',
     changes: RunChanges,
+    from: 'running' | 'queued' = 'running',
   ): Promise<void> {
-    const run = await this.deps.store.transition(runId, state, SYSTEM, changes, { from: ['running'] });
+    const run = await this.deps.store.transition(runId, state, SYSTEM, changes, { from: [from] });
     if (!run) return;
     await this.show(run);
     await this.safely(run, () => this.deps.cards.reply(run));
   }
 
-  private authorize(run: Run, actor: string, channel: string): void {
-    const config = this.actionConfig(run.service, run.action);
-    const decision = decide(
-      { actor, channel, service: run.service, action: run.action, role: config.role },
-      this.deps.config,
+  /** Why the worker must not run this run now (the requester lost the role, the action is gone), if so. */
+  private async refusalAtExecute(run: Run): Promise<string | undefined> {
+    try {
+      await this.authorize(run, run.requested_by, 'execute');
+      return undefined;
+    } catch (error) {
+      if (error instanceof ForbiddenError || error instanceof NotFoundError) return error.message;
+      throw error;
+    }
+  }
+
+  /** Audits and returns the refusal of a press by the wrong person. */
+  private refuse(run: Run, actor: string, checkpoint: Checkpoint, reason: string): Promise<ForbiddenError> {
+    const request = { actor, channel: run.channel_id, service: run.service, action: run.action };
+    return this.deps.authorizer.refuse(request, checkpoint, reason, run.id);
+  }
+
+  /** The policy again, for this run's action, arguments and channel, as `actor` at `checkpoint`. */
+  private async authorize(run: Run, actor: string, checkpoint: Checkpoint): Promise<void> {
+    const config = requireAction(this.deps.config, run.service, run.action);
+    await this.deps.authorizer.require(
+      {
+        actor,
+        channel: run.channel_id,
+        service: run.service,
+        action: run.action,
+        config,
+        params: run.params,
+      },
+      checkpoint,
+      run.id,
     );
-    if (!decision.allow) throw new ForbiddenError(decision.reason);
   }
 
   /** Explains why a transition found the run in another state, expiring it if its time is up. */
@@ -297,6 +346,11 @@ export class RunService {
       log,
     };
   }
+}
+
+/** What a run acts on, for the one-active-run rule: its action's arguments, in a stable order. */
+function targetKey(params: ParamValues): string {
+  return JSON.stringify(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function must(run: Run | undefined): Run {

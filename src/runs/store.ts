@@ -13,8 +13,17 @@ export interface NewRun {
   kind: string;
   risk: Risk;
   params: ParamValues;
+  /** What the run acts on; at most one run per action and target is active at a time. */
+  targetKey: string;
   requestedBy: string;
   channelId: string;
+}
+
+/** The active run that holds an action's target. */
+export class TargetBusyError extends Error {
+  constructor(readonly holder: Run) {
+    super(`run ${holder.id} holds the target`);
+  }
 }
 
 /** Column values a transition may set along with the state. */
@@ -40,12 +49,27 @@ const CHANGE_COLUMNS: Record<keyof RunChanges, string> = {
 export class RunStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Inserts a run in `planned` and audits the request. */
+  /** Inserts a run in `planned` and audits the request; TargetBusyError when another run holds the target. */
   async create(run: NewRun): Promise<Run> {
+    try {
+      return await this.insert(run);
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint !== 'action_runs_one_active_per_target') throw error;
+      const { rows } = await this.pool.query(
+        `SELECT * FROM action_runs WHERE service = $1 AND action = $2 AND target_key = $3
+           AND state NOT IN ('succeeded', 'failed', 'interrupted', 'rejected', 'expired', 'cancelled')`,
+        [run.service, run.action, run.targetKey],
+      );
+      if (!rows[0]) throw error;
+      throw new TargetBusyError(RunSchema.parse(rows[0]));
+    }
+  }
+
+  private async insert(run: NewRun): Promise<Run> {
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
-        `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id)
-         VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8) RETURNING *`,
+        `INSERT INTO action_runs (id, service, action, kind, risk, params, target_key, state, requested_by, channel_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING *`,
         [
           run.id,
           run.service,
@@ -53,6 +77,7 @@ export class RunStore {
           run.kind,
           run.risk,
           JSON.stringify(run.params),
+          run.targetKey,
           run.requestedBy,
           run.channelId,
         ],
@@ -146,8 +171,8 @@ export class RunStore {
     return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }
 
-  /** Records a denial (no run is created for it). */
-  async auditDenial(entry: Omit<AuditEntry, 'event' | 'runId'>): Promise<void> {
-    await appendAudit(this.pool, { ...entry, event: 'request.denied' });
+  /** Records a denial: of a request (no run exists), or of a press or execution of an existing run. */
+  async auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void> {
+    await withTransaction(this.pool, (client) => appendAudit(client, { ...entry, event: 'request.denied' }));
   }
 }

@@ -135,7 +135,7 @@ describe('safety', () => {
       return text as string;
     });
     expect(reply).toMatch(
-      /^`retry` on bentham needs operator; you are viewer\. \(error id err_[a-f0-9]{12}\)$/,
+      /^`retry` on bentham needs operator; <@U0VIEWER> is viewer \(ops\.yml roles\.viewer\.everyone\)\. \(error id err_[a-f0-9]{12}\)$/,
     );
     expect(await runCount()).toBe(runsBefore);
     expect(

@@ -15,6 +15,8 @@ export interface SlackCall {
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** Members of Slack user groups, answered by `usergroups.users.list`. */
+  readonly groups = new Map<string, string[]>();
   /** Where `apps.connections.open` sends Socket Mode clients. */
   socketUrl = '';
   /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
@@ -82,6 +84,8 @@ export class FakeSlack {
         return { ok: true, channel: args.channel, ts: `${this.nextTs}.000100` };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
+      case 'usergroups.users.list':
+        return { ok: true, users: this.groups.get(String(args.usergroup)) ?? [] };
       case 'apps.connections.open':
         return { ok: true, url: this.socketUrl };
       case 'views.open':

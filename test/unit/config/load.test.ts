@@ -60,7 +60,7 @@ function lineOf(text: string, needle: string): number {
 describe('parseOpsConfig: a valid config', () => {
   it('parses, resolving ${ENV} references and filling defaults', () => {
     const config = parseOpsConfig(VALID, env);
-    expect(config.workspace).toEqual({ ops_channel: 'C0OPS', timezone: 'UTC' });
+    expect(config.workspace).toEqual({ ops_channel: 'C0OPS', timezone: 'UTC', requests_per_minute: 20 });
     expect(config.roles.operator).toEqual({ users: ['U0ALICE'], groups: ['S0SRE'], everyone: false });
     expect(config.channels.allow).toEqual(['C0OPS']);
     const bentham = config.services.bentham;
@@ -79,7 +79,7 @@ describe('parseOpsConfig: a valid config', () => {
   it('accepts an empty services map and defaults optional sections', () => {
     const config = parseOpsConfig('workspace: { ops_channel: C0OPS, timezone: Europe/London }', {});
     expect(config).toEqual({
-      workspace: { ops_channel: 'C0OPS', timezone: 'Europe/London' },
+      workspace: { ops_channel: 'C0OPS', timezone: 'Europe/London', requests_per_minute: 20 },
       roles: {},
       channels: { allow: [] },
       services: {},

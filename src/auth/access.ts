@@ -1,0 +1,96 @@
+import type { ActionConfig } from '../actions/registry.js';
+import type { Role } from '../actions/types.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
+import type { Authorizer, AuthorizerDeps } from './authorizer.js';
+import type { GrantStore } from './grants.js';
+import { type ActorRoles, roleOn, roleRank } from './roles.js';
+
+/** An action someone may request in a channel. */
+export interface PermittedAction {
+  service: string;
+  action: string;
+  config: ActionConfig;
+}
+
+export interface AccessDeps {
+  config: OpsConfig;
+  authorizer: Authorizer;
+  grants: GrantStore;
+  rolesOf(userId: string): Promise<ActorRoles>;
+  auditDenial: AuthorizerDeps['auditDenial'];
+  /** The newest `count` audit entries, rendered for Slack. */
+  auditTail(count: number): Promise<string>;
+}
+
+/** Who holds what, what they may run here, and role changes made from Slack (admins only). */
+export class AccessService {
+  constructor(private readonly deps: AccessDeps) {}
+
+  rolesOf(userId: string): Promise<ActorRoles> {
+    return this.deps.rolesOf(userId);
+  }
+
+  /** The configured actions the actor may request in this channel, in config order. */
+  async permitted(actor: string, channel: string): Promise<PermittedAction[]> {
+    const roles = await this.deps.rolesOf(actor);
+    const all = Object.entries(this.deps.config.services).flatMap(([service, serviceConfig]) =>
+      Object.entries(serviceConfig.actions).map(([action, config]) => ({ service, action, config })),
+    );
+    const decisions = await Promise.all(
+      all.map((entry) => this.deps.authorizer.decide({ actor, channel, ...entry }, roles)),
+    );
+    return all.filter((_, i) => decisions[i]?.allow);
+  }
+
+  /** The newest audit entries, for anyone who is at least responder somewhere. */
+  async audit(actor: string, count: number): Promise<string> {
+    const roles = await this.deps.rolesOf(actor);
+    const held = [roles.global, ...Object.values(roles.services)];
+    if (!held.some((h) => h && roleRank(h.role) >= roleRank('responder'))) {
+      const reason = 'Reading the audit log needs responder or above.';
+      await this.deps.auditDenial({ actor, action: 'audit', detail: { reason } });
+      throw new ForbiddenError(reason);
+    }
+    return this.deps.auditTail(count);
+  }
+
+  /** Sets a user's role everywhere or on one service; the actor must be admin for that scope. */
+  async grant(actor: string, user: string, role: Role, service: string | undefined): Promise<string> {
+    await this.requireAdmin(actor, service, 'role.grant');
+    await this.deps.grants.grant(actor, user, role, service);
+    return `<@${user}> is now ${role} ${scope(service)}.`;
+  }
+
+  /** Removes a role granted in Slack; roles written in ops.yml can only change there. */
+  async revoke(actor: string, user: string, service: string | undefined): Promise<string> {
+    await this.requireAdmin(actor, service, 'role.revoke');
+    const removed = await this.deps.grants.revoke(actor, user, service);
+    if (!removed) {
+      throw new NotFoundError(
+        `<@${user}> has no role granted in Slack ${scope(service)}; roles in ops.yml change only there.`,
+      );
+    }
+    const roles = await this.deps.rolesOf(user);
+    const left = service ? roleOn(roles, service) : roles.global;
+    const now = left ? `they are now ${left.role} (${left.source})` : 'they now have no opsbot role there';
+    return `Revoked ${removed} ${scope(service)} from <@${user}>; ${now}.`;
+  }
+
+  private async requireAdmin(actor: string, service: string | undefined, action: string): Promise<void> {
+    if (service !== undefined && !own(this.deps.config.services, service)) {
+      throw new NotFoundError(`There is no service called ${service}.`);
+    }
+    const roles = await this.deps.rolesOf(actor);
+    const held = service ? roleOn(roles, service) : roles.global;
+    if (held?.role === 'admin') return;
+    const reason = `Only an admin ${scope(service)} can grant or revoke roles there.`;
+    await this.deps.auditDenial({ actor, action, ...(service ? { service } : {}), detail: { reason } });
+    throw new ForbiddenError(reason);
+  }
+}
+
+function scope(service: string | undefined): string {
+  return service ? `on ${service}` : 'on every service';
+}

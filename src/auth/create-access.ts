@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { recentAudit } from '../audit/recent.js';
+import { auditText } from '../audit/render.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import type { Logger } from '../log.js';
+import type { RunStore } from '../runs/store.js';
+import { AccessService } from './access.js';
+import { Authorizer } from './authorizer.js';
+import { GrantStore } from './grants.js';
+import { GroupMembers, type ListGroupMembers } from './group-members.js';
+import { RequestLimiter } from './rate-limit.js';
+import { RoleResolver } from './role-resolver.js';
+
+export interface AccessParts {
+  authorizer: Authorizer;
+  access: AccessService;
+}
+
+/** Wires roles (ops.yml, Slack user groups, grants), the policy, audit reads and the request limit. */
+export function createAccess(deps: {
+  config: OpsConfig;
+  pool: Pool;
+  store: RunStore;
+  redis: Redis;
+  queuePrefix: string;
+  listGroupMembers: ListGroupMembers;
+  log: Logger;
+  groupCacheTtlMs?: number | undefined;
+}): AccessParts {
+  const grants = new GrantStore(deps.pool);
+  const groups = new GroupMembers(deps.listGroupMembers, deps.log, deps.groupCacheTtlMs);
+  const resolver = new RoleResolver(deps.config.roles, groups, grants);
+  const rolesOf = (userId: string) => resolver.rolesOf(userId);
+  const auditDenial = (entry: Parameters<RunStore['auditDenial']>[0]) => deps.store.auditDenial(entry);
+  const limiter = new RequestLimiter(deps.redis, deps.queuePrefix, deps.config.workspace.requests_per_minute);
+  const takeRequest = (userId: string) => limiter.take(userId);
+  const authorizer = new Authorizer({ config: deps.config, rolesOf, takeRequest, auditDenial });
+  const access = new AccessService({
+    config: deps.config,
+    authorizer,
+    grants,
+    rolesOf,
+    auditDenial,
+    auditTail: async (count) => auditText(await recentAudit(deps.pool, count)),
+  });
+  return { authorizer, access };
+}
