@@ -13,6 +13,7 @@ import { type Logger, redactUrl } from './log.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
 import { describeError } from './runs/describe-error.js';
+import { RunExecutor } from './runs/executor.js';
 import { RunService } from './runs/service.js';
 import { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
@@ -37,6 +38,7 @@ export interface StartOptions {
 export interface Opsbot {
   port: number;
   runs: RunService;
+  executor: RunExecutor;
   /** Graceful shutdown: stop taking work, let in-flight runs finish, close every pool. */
   stop(): Promise<void>;
 }
@@ -69,16 +71,18 @@ export async function startOpsbot(
     log,
     groupCacheTtlMs: options.groupCacheTtlMs,
   });
+  const cards = slackRunCards(slack);
   const runs = new RunService({
     config,
     store,
     targets,
-    cards: slackRunCards(slack),
+    cards,
     enqueue,
     authorizer,
     log,
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
+  const executor = new RunExecutor({ config, store, targets, cards, authorizer, log });
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
@@ -118,7 +122,7 @@ export async function startOpsbot(
     const worker = createActionsWorker(
       consumer,
       env.OPSBOT_QUEUE_PREFIX,
-      (runId) => runs.execute(runId),
+      (runId) => executor.execute(runId),
       log,
     );
     const stopSweeper = startSweeper({ store, runs, enqueue, log }, options.sweepEveryMs);
@@ -143,6 +147,7 @@ export async function startOpsbot(
   return {
     port,
     runs,
+    executor,
     stop: () => {
       stopping ??= stopAll();
       return stopping;

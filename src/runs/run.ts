@@ -32,3 +32,6 @@ export const RunSchema = z.object({
 });
 
 export type Run = z.infer<typeof RunSchema>;
+
+/** The actor recorded for transitions opsbot makes itself (planning, running, expiring). */
+export const SYSTEM_ACTOR = 'opsbot';

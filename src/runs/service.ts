@@ -1,25 +1,18 @@
-import { findAction, requireAction } from '../actions/catalog.js';
+import { requireAction } from '../actions/catalog.js';
 import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
-import type { ActionContext } from '../actions/types.js';
 import type { Authorizer, Checkpoint } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, type ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
+import { actionContext } from './action-context.js';
+import { authorizeRun } from './authorize-run.js';
+import { type RunCards, showCard } from './cards.js';
 import { describeError } from './describe-error.js';
-import type { Run } from './run.js';
-import { type RunChanges, type RunStore, TargetBusyError } from './store.js';
-
-/** Where runs are shown: the card in the channel, edited in place, and its thread. */
-export interface RunCards {
-  /** Posts the card; returns its message ts. */
-  post(run: Run): Promise<string>;
-  update(run: Run): Promise<void>;
-  /** Posts the outcome in the card's thread. */
-  reply(run: Run): Promise<void>;
-}
+import { type Run, SYSTEM_ACTOR } from './run.js';
+import { type RunStore, TargetBusyError } from './store.js';
 
 export interface RunServiceDeps {
   config: OpsConfig;
@@ -43,10 +36,6 @@ export interface RunRequest {
   params: ParamValues;
 }
 
-const SYSTEM = 'opsbot';
-const INTERRUPTED =
-  'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
-
 /** The action lifecycle of DESIGN §4: request → plan → confirm/approve → queue → execute → report. */
 export class RunService {
   private readonly planTtlMs: number;
@@ -65,7 +54,7 @@ export class RunService {
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
-      const plan = await kindOf(config).plan(config, this.context(created, log));
+      const plan = await kindOf(config).plan(config, actionContext(this.deps.targets, created, log));
       run =
         config.risk === 'low'
           ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })
@@ -75,7 +64,7 @@ export class RunService {
             });
     } catch (error) {
       log.warn({ err: error }, 'plan failed');
-      run = await this.deps.store.transition(created.id, 'failed', SYSTEM, {
+      run = await this.deps.store.transition(created.id, 'failed', SYSTEM_ACTOR, {
         error: `Planning failed: ${describeError(error)}`,
       });
     }
@@ -96,7 +85,7 @@ export class RunService {
   private async abandon(run: Run, error: string): Promise<void> {
     const to = run.state === 'queued' ? 'failed' : 'cancelled';
     if (run.state === 'queued' || run.state === 'awaiting_confirmation') {
-      await this.deps.store.transition(run.id, to, SYSTEM, { error }, { from: [run.state] });
+      await this.deps.store.transition(run.id, to, SYSTEM_ACTOR, { error }, { from: [run.state] });
     }
   }
 
@@ -206,51 +195,12 @@ export class RunService {
     return moved;
   }
 
-  /** The worker's part: run once, re-checking authorization; a cut-off non-idempotent run becomes interrupted. */
-  async execute(runId: string): Promise<void> {
-    const queued = await this.deps.store.get(runId);
-    if (queued?.state === 'queued') {
-      // Checked before the run is marked running, so `running` in the audit log always means permitted.
-      const refusal = await this.refusalAtExecute(queued);
-      if (refusal) {
-        await this.finish(runId, 'failed', { error: `Stopped before running: ${refusal}` }, 'queued');
-        return;
-      }
-    }
-    let run = await this.deps.store.transition(runId, 'running', SYSTEM, {}, { from: ['queued'] });
-    let redelivered = false;
-    if (!run) {
-      const current = await this.deps.store.get(runId);
-      if (current?.state !== 'running') return;
-      const config = findAction(this.deps.config, current.service, current.action);
-      if (!config || !kindOf(config).idempotent(config)) {
-        await this.finish(runId, 'interrupted', { error: INTERRUPTED });
-        return;
-      }
-      run = current;
-      redelivered = true;
-    }
-    const log = this.deps.log.child({ runId });
-    await this.show(run);
-    try {
-      const config = requireAction(this.deps.config, run.service, run.action);
-      if (redelivered) await this.authorize(run, run.requested_by, 'execute');
-      const result = await kindOf(config).execute(config, this.context(run, log));
-      await this.finish(runId, 'succeeded', { result });
-    } catch (error) {
-      log.warn({ err: error }, 'run failed');
-      const reason =
-        error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
-      await this.finish(runId, 'failed', { error: reason });
-    }
-  }
-
   /** Ends a run whose plan was not confirmed or approved in time. */
   async expire(runId: string): Promise<void> {
     const run = await this.deps.store.transition(
       runId,
       'expired',
-      SYSTEM,
+      SYSTEM_ACTOR,
       {},
       {
         from: ['awaiting_confirmation', 'awaiting_approval'],
@@ -259,50 +209,14 @@ export class RunService {
     if (run) await this.show(run);
   }
 
-  private async finish(
-    runId: string,
-    state: 'succeeded' | 'failed' | 'interrupted',
-    changes: RunChanges,
-    from: 'running' | 'queued' = 'running',
-  ): Promise<void> {
-    const run = await this.deps.store.transition(runId, state, SYSTEM, changes, { from: [from] });
-    if (!run) return;
-    await this.show(run);
-    await this.safely(run, () => this.deps.cards.reply(run));
-  }
-
-  /** Why the worker must not run this run now (the requester lost the role, the action is gone), if so. */
-  private async refusalAtExecute(run: Run): Promise<string | undefined> {
-    try {
-      await this.authorize(run, run.requested_by, 'execute');
-      return undefined;
-    } catch (error) {
-      if (error instanceof ForbiddenError || error instanceof NotFoundError) return error.message;
-      throw error;
-    }
-  }
-
   /** Audits and returns the refusal of a press by the wrong person. */
   private refuse(run: Run, actor: string, checkpoint: Checkpoint, reason: string): Promise<ForbiddenError> {
     const request = { actor, channel: run.channel_id, service: run.service, action: run.action };
     return this.deps.authorizer.refuse(request, checkpoint, reason, run.id);
   }
 
-  /** The policy again, for this run's action, arguments and channel, as `actor` at `checkpoint`. */
-  private async authorize(run: Run, actor: string, checkpoint: Checkpoint): Promise<void> {
-    const config = requireAction(this.deps.config, run.service, run.action);
-    await this.deps.authorizer.require(
-      {
-        actor,
-        channel: run.channel_id,
-        service: run.service,
-        action: run.action,
-        config,
-        params: run.params,
-      },
-      checkpoint,
-      run.id,
-    );
+  private authorize(run: Run, actor: string, checkpoint: Checkpoint): Promise<void> {
+    return authorizeRun(this.deps.authorizer, this.deps.config, run, actor, checkpoint);
   }
 
   /** Explains why a transition found the run in another state, expiring it if its time is up. */
@@ -325,26 +239,8 @@ export class RunService {
     return run;
   }
 
-  /** Card edits are best effort: the run's truth is its row, and a failed edit must not undo a transition. */
-  private async show(run: Run): Promise<void> {
-    await this.safely(run, () => this.deps.cards.update(run));
-  }
-
-  private async safely(run: Run, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      this.deps.log.warn({ err: error, runId: run.id }, 'could not update the run card');
-    }
-  }
-
-  private context(run: Run, log: Logger): ActionContext {
-    return {
-      service: run.service,
-      params: run.params,
-      database: (name) => this.deps.targets.pool(run.service, name),
-      log,
-    };
+  private show(run: Run): Promise<void> {
+    return showCard(this.deps.cards, this.deps.log, run);
   }
 }
 

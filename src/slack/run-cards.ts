@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { UnavailableError } from '../errors.js';
+import type { RunCards } from '../runs/cards.js';
 import type { Run } from '../runs/run.js';
-import type { RunCards } from '../runs/service.js';
 import { runCard, runOutcome } from './blocks/run-card.js';
 
 /** Run cards as Slack messages: posted in the run's channel, edited in place, outcome in the thread. */

@@ -22,8 +22,10 @@ import type { OpsConfig } from '../../src/config/ops-config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import type { RunCards } from '../../src/runs/cards.js';
+import { RunExecutor } from '../../src/runs/executor.js';
 import type { Run } from '../../src/runs/run.js';
-import { type RunCards, RunService } from '../../src/runs/service.js';
+import { RunService } from '../../src/runs/service.js';
 import { RunStore } from '../../src/runs/store.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
@@ -491,6 +493,7 @@ async function play(s: Scenario) {
     authorizer,
     log,
   });
+  const executor = new RunExecutor({ config, store, targets, cards, authorizer, log });
   const change = async (before: Change['before']) => {
     const c = s.change;
     if (c?.before !== before) return;
@@ -519,7 +522,7 @@ async function play(s: Scenario) {
   await change('execute');
   const stateBeforeExecute = runId ? (await store.get(runId))?.state : undefined;
   // As the worker would, for any run it is handed, whether or not it was queued.
-  if (runId) await runs.execute(runId);
+  if (runId) await executor.execute(runId);
 
   const run = runId ? await store.get(runId) : undefined;
   const { rows: createdRows } = await pool.query<{ n: number }>(

@@ -86,7 +86,7 @@ describe('run lifecycle edges', () => {
     const before = await jobRows(h.bentham);
     // What a stalled job looks like when BullMQ delivers it again: the row already says running.
     await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);
-    await h.opsbot.runs.execute(runId);
+    await h.opsbot.executor.execute(runId);
     expect(await stateOf(runId)).toBe('interrupted');
     expect(await jobRows(h.bentham)).toEqual(before);
     const reply = h.slack.of('chat.postMessage').find((m) => String(m.text).includes('Interrupted'));
@@ -96,7 +96,7 @@ describe('run lifecycle edges', () => {
   it('runs an idempotent action found mid-way again', async () => {
     const runId = await request('retry bentham study_other1');
     await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);
-    await h.opsbot.runs.execute(runId);
+    await h.opsbot.executor.execute(runId);
     expect(await stateOf(runId)).toBe('succeeded');
     expect((await jobRows(h.bentham)).find((r) => r.study_id === 'study_other1')?.status).toBe('pending');
   });

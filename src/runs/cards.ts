@@ -1,0 +1,29 @@
+import type { Logger } from '../log.js';
+import type { Run } from './run.js';
+
+/** Where runs are shown: the card in the channel, edited in place, and its thread. */
+export interface RunCards {
+  /** Posts the card; returns its message ts. */
+  post(run: Run): Promise<string>;
+  update(run: Run): Promise<void>;
+  /** Posts the outcome in the card's thread. */
+  reply(run: Run): Promise<void>;
+}
+
+/** Edits the card; best effort: the run's truth is its row, and a failed edit must not undo a transition. */
+export function showCard(cards: RunCards, log: Logger, run: Run): Promise<void> {
+  return safely(log, run, () => cards.update(run));
+}
+
+/** Posts the outcome in the card's thread; best effort, like showCard. */
+export function replyOnCard(cards: RunCards, log: Logger, run: Run): Promise<void> {
+  return safely(log, run, () => cards.reply(run));
+}
+
+async function safely(log: Logger, run: Run, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    log.warn({ err: error, runId: run.id }, 'could not update the run card');
+  }
+}

@@ -1,0 +1,96 @@
+import { findAction, requireAction } from '../actions/catalog.js';
+import { kindOf } from '../actions/registry.js';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TargetDatabases } from '../targets/databases.js';
+import { actionContext } from './action-context.js';
+import { authorizeRun } from './authorize-run.js';
+import { type RunCards, replyOnCard, showCard } from './cards.js';
+import { describeError } from './describe-error.js';
+import { type Run, SYSTEM_ACTOR } from './run.js';
+import type { RunChanges, RunStore } from './store.js';
+
+const INTERRUPTED =
+  'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
+
+export interface RunExecutorDeps {
+  config: OpsConfig;
+  store: RunStore;
+  targets: TargetDatabases;
+  cards: RunCards;
+  authorizer: Authorizer;
+  log: Logger;
+}
+
+/** The worker's part of the lifecycle: run a queued run once, as its requester, and report. */
+export class RunExecutor {
+  constructor(private readonly deps: RunExecutorDeps) {}
+
+  /** Runs once, re-checking authorization first; a cut-off non-idempotent run becomes interrupted. */
+  async execute(runId: string): Promise<void> {
+    const queued = await this.deps.store.get(runId);
+    if (queued?.state === 'queued') {
+      // Checked before the run is marked running, so `running` in the audit log always means permitted.
+      const refusal = await this.refusal(queued);
+      if (refusal) {
+        await this.finish(runId, 'failed', { error: `Stopped before running: ${refusal}` }, 'queued');
+        return;
+      }
+    }
+    let run = await this.deps.store.transition(runId, 'running', SYSTEM_ACTOR, {}, { from: ['queued'] });
+    let redelivered = false;
+    if (!run) {
+      const current = await this.deps.store.get(runId);
+      if (current?.state !== 'running') return;
+      const config = findAction(this.deps.config, current.service, current.action);
+      if (!config || !kindOf(config).idempotent(config)) {
+        await this.finish(runId, 'interrupted', { error: INTERRUPTED });
+        return;
+      }
+      run = current;
+      redelivered = true;
+    }
+    const log = this.deps.log.child({ runId });
+    await showCard(this.deps.cards, this.deps.log, run);
+    try {
+      const config = requireAction(this.deps.config, run.service, run.action);
+      if (redelivered) await this.authorize(run);
+      const result = await kindOf(config).execute(config, actionContext(this.deps.targets, run, log));
+      await this.finish(runId, 'succeeded', { result });
+    } catch (error) {
+      log.warn({ err: error }, 'run failed');
+      const reason =
+        error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
+      await this.finish(runId, 'failed', { error: reason });
+    }
+  }
+
+  private async finish(
+    runId: string,
+    state: 'succeeded' | 'failed' | 'interrupted',
+    changes: RunChanges,
+    from: 'running' | 'queued' = 'running',
+  ): Promise<void> {
+    const run = await this.deps.store.transition(runId, state, SYSTEM_ACTOR, changes, { from: [from] });
+    if (!run) return;
+    await showCard(this.deps.cards, this.deps.log, run);
+    await replyOnCard(this.deps.cards, this.deps.log, run);
+  }
+
+  private authorize(run: Run): Promise<void> {
+    return authorizeRun(this.deps.authorizer, this.deps.config, run, run.requested_by, 'execute');
+  }
+
+  /** Why the run must not run now (the requester lost the role, the action is gone), if so. */
+  private async refusal(run: Run): Promise<string | undefined> {
+    try {
+      await this.authorize(run);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ForbiddenError || error instanceof NotFoundError) return error.message;
+      throw error;
+    }
+  }
+}
