@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { type SqlAction, SqlActionSchema, sqlKind } from './sql.js';
+import { SqlActionSchema, sqlKind } from './sql.js';
 import type { ActionKind } from './types.js';
+
+// Adding a kind: import its schema and kind object, and add each to the two lists below.
 
 /** Every action kind opsbot knows; help, modals and config validation are generated from this list. */
 const ACTION_KINDS = [sqlKind] as const;
@@ -13,9 +15,11 @@ export const ActionConfigSchema = z.discriminatedUnion('kind', [SqlActionSchema]
       ? `is not an action kind opsbot knows (known: ${KIND_NAMES})`
       : `is required: one of ${KIND_NAMES}`,
 });
-export type ActionConfig = SqlAction;
+export type ActionConfig = z.infer<typeof ActionConfigSchema>;
 
-const byKind = new Map<string, ActionKind<ActionConfig>>(ACTION_KINDS.map((kind) => [kind.kind, kind]));
+const byKind = new Map<string, ActionKind<ActionConfig>>(
+  ACTION_KINDS.map((kind) => [kind.kind, kind as ActionKind<ActionConfig>]),
+);
 
 /** The kind that implements an action config. */
 export function kindOf(config: ActionConfig): ActionKind<ActionConfig> {

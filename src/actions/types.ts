@@ -40,9 +40,14 @@ export interface ActionResult {
 /** What a kind's plan() and execute() may use; nothing else reaches them. */
 export interface ActionContext {
   service: string;
+  environment: 'production' | 'staging' | 'development';
   params: ParamValues;
   /** The pool of one of the service's configured databases. */
   database(name: string): Pool;
+  /** Hosts this service's HTTP calls may reach (services.<name>.allowed_hosts). */
+  allowedHosts: readonly string[];
+  /** Reports progress of a long execute() on the run card (throttled by the caller); a no-op in plan(). */
+  progress(message: string): void;
   log: Logger;
 }
 

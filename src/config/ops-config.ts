@@ -59,6 +59,10 @@ const Service = z.strictObject({
       deployments: z.array(z.string()),
     })
     .optional(),
+  /** Hosts (name or name:port) the service's HTTP actions may call; anything else is refused. */
+  allowed_hosts: z
+    .array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name, optionally with :port'))
+    .default([]),
   actions: z.record(ParamName, ActionConfigSchema).default({}),
 });
 

@@ -5,6 +5,10 @@ const ENV_REF_ONLY = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
 type Report = (path: PropertyKey[], message: string) => void;
 
+/** Keys whose values are secrets wherever they appear under `services` (a backup `key`, an API `token`, ...). */
+const SECRET_KEY = /(^|_)(key|token|password|secret|authorization)$/i;
+const ENV_REF_ANYWHERE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
+
 /** Reports literal or placeholder-looking secrets; runs on the file as written, before `${ENV}` is resolved. */
 export function checkLiteralSecrets(raw: unknown, report: Report): void {
   for (const [serviceName, service] of Object.entries(record(record(raw).services))) {
@@ -14,6 +18,29 @@ export function checkLiteralSecrets(raw: unknown, report: Report): void {
         checkDatabaseUrl(url, ['services', serviceName, 'databases', dbName, 'url'], report);
       }
     }
+    walkSecrets(service, ['services', serviceName], false, report);
+  }
+}
+
+/** Every value of a secret-named key, and every HTTP header value, must come from `${ENV}`. */
+function walkSecrets(value: unknown, path: PropertyKey[], secret: boolean, report: Report): void {
+  if (typeof value === 'string') {
+    if (!secret) return;
+    if (!ENV_REF_ANYWHERE.test(value)) {
+      report(path, 'is a secret written in the file; write ${ENV_NAME} and set it in the environment');
+    } else if (PLACEHOLDER.test(value.replace(ENV_REF_ANYWHERE, ''))) {
+      report(path, 'looks like a placeholder; write ${ENV_NAME} and set it in the environment');
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => walkSecrets(item, [...path, i], secret, report));
+    return;
+  }
+  if (path.at(-1) === 'params') return; // param specs describe values typed in Slack; they hold none
+  const inHeaders = path.at(-1) === 'headers';
+  for (const [key, item] of Object.entries(record(value))) {
+    walkSecrets(item, [...path, key], secret || inHeaders || SECRET_KEY.test(key), report);
   }
 }
 

@@ -5,14 +5,15 @@ import type { Run } from './run.js';
 export interface RunCards {
   /** Posts the card; returns its message ts. */
   post(run: Run): Promise<string>;
-  update(run: Run): Promise<void>;
+  /** Edits the card in place; `progress` is a line about a long execution under way. */
+  update(run: Run, progress?: string): Promise<void>;
   /** Posts the outcome in the card's thread. */
   reply(run: Run): Promise<void>;
 }
 
 /** Edits the card; best effort: the run's truth is its row, and a failed edit must not undo a transition. */
-export function showCard(cards: RunCards, log: Logger, run: Run): Promise<void> {
-  return safely(log, run, () => cards.update(run));
+export function showCard(cards: RunCards, log: Logger, run: Run, progress?: string): Promise<void> {
+  return safely(log, run, () => cards.update(run, progress));
 }
 
 /** Posts the outcome in the card's thread; best effort, like showCard. */

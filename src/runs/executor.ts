@@ -12,6 +12,9 @@ import { describeError } from './describe-error.js';
 import { type Run, SYSTEM_ACTOR } from './run.js';
 import type { RunChanges, RunStore } from './store.js';
 
+/** At most one progress edit of a card per this many ms (Slack allows about one message edit a second). */
+const PROGRESS_EVERY_MS = 2_000;
+
 const INTERRUPTED =
   'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
 
@@ -54,12 +57,16 @@ export class RunExecutor {
     }
     const log = this.deps.log.child({ runId });
     await showCard(this.deps.cards, this.deps.log, run);
+    const progress = this.progressReporter(run);
     try {
       const config = requireAction(this.deps.config, run.service, run.action);
       if (redelivered) await this.authorize(run);
-      const result = await kindOf(config).execute(config, actionContext(this.deps.targets, run, log));
+      const context = actionContext(this.deps.config, this.deps.targets, run, log, progress.report);
+      const result = await kindOf(config).execute(config, context);
+      await progress.settled();
       await this.finish(runId, 'succeeded', { result });
     } catch (error) {
+      await progress.settled();
       log.warn({ err: error }, 'run failed');
       const reason =
         error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
@@ -77,6 +84,21 @@ export class RunExecutor {
     if (!run) return;
     await showCard(this.deps.cards, this.deps.log, run);
     await replyOnCard(this.deps.cards, this.deps.log, run);
+  }
+
+  /** Throttled progress edits of the card, in order, all landed before the final state is shown. */
+  private progressReporter(run: Run): { report(message: string): void; settled(): Promise<void> } {
+    let last = 0;
+    let chain = Promise.resolve();
+    return {
+      report: (message) => {
+        const now = Date.now();
+        if (now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        chain = chain.then(() => showCard(this.deps.cards, this.deps.log, run, message));
+      },
+      settled: () => chain,
+    };
   }
 
   private authorize(run: Run): Promise<void> {

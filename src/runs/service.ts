@@ -54,7 +54,10 @@ export class RunService {
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
-      const plan = await kindOf(config).plan(config, actionContext(this.deps.targets, created, log));
+      const plan = await kindOf(config).plan(
+        config,
+        actionContext(this.deps.config, this.deps.targets, created, log),
+      );
       run =
         config.risk === 'low'
           ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })

@@ -22,9 +22,9 @@ export function slackRunCards(client: WebClient): RunCards {
         throw error;
       }
     },
-    async update(run: Run) {
+    async update(run: Run, progress?: string) {
       if (!run.message_ts) return;
-      await client.chat.update({ channel: run.channel_id, ts: run.message_ts, ...runCard(run) });
+      await client.chat.update({ channel: run.channel_id, ts: run.message_ts, ...runCard(run, progress) });
     },
     async reply(run: Run) {
       if (!run.message_ts) return;

@@ -25,7 +25,7 @@ export function stateLabel(state: RunState): string {
 }
 
 /** The run card: what was asked, by whom, its plan, its state, and the buttons its state allows. */
-export function runCard(run: Run): { text: string; blocks: KnownBlock[] } {
+export function runCard(run: Run, progress?: string): { text: string; blocks: KnownBlock[] } {
   const params = Object.entries(run.params)
     .map(([name, value]) => `${name}=\`${String(value)}\``)
     .join(' ');
@@ -62,6 +62,12 @@ export function runCard(run: Run): { text: string; blocks: KnownBlock[] } {
     });
     if (run.plan.table)
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
+  }
+  if (progress && run.state === 'running') {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: clip(`:hourglass: ${progress}`, LIMITS.fieldText) }],
+    });
   }
   if (run.result) blocks.push(resultSection(`*Result:* ${run.result.summary}`));
   if (run.error) blocks.push(resultSection(`*Error:* ${run.error}`));

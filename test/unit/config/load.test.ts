@@ -259,6 +259,23 @@ describe('parseOpsConfig: checks after ${ENV} is resolved', () => {
   });
 });
 
+describe('parseOpsConfig: secrets under any key', () => {
+  it('refuses a literal value for a secret-named key, and accepts ${ENV} and param specs named like secrets', () => {
+    const text = VALID.replace(
+      '    databases:\n',
+      '    backup_key: "c2VjcmV0LWtleQ=="\n    api_token: "Bearer ${API_TOKEN}"\n    databases:\n',
+    )
+      .replace('study: { type: string, pattern: "^study_[a-z0-9]+$" }', 'key: { type: string }')
+      .replaceAll(':study', ':key');
+    const lines = issuesOf(text, { ...env, API_TOKEN: 't' }).map((i) => `${i.path}: ${i.message}`);
+    expect(lines).toContain(
+      'services.bentham.backup_key: is a secret written in the file; write ${ENV_NAME} and set it in the environment',
+    );
+    expect(lines.filter((line) => line.includes('secret written'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('params'))).toEqual([]);
+  });
+});
+
 describe('parseOpsConfig: action kinds', () => {
   it('names the known kinds when a kind is unknown or missing', () => {
     const text = VALID.replace('kind: sql', 'kind: k8s.restart').replace(
