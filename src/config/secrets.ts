@@ -34,7 +34,7 @@ function walkSecrets(value: unknown, path: PropertyKey[], secret: boolean, repor
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => walkSecrets(item, [...path, i], secret, report));
+    for (const [i, item] of value.entries()) walkSecrets(item, [...path, i], secret, report);
     return;
   }
   if (path.at(-1) === 'params') return; // param specs describe values typed in Slack; they hold none
