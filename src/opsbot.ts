@@ -75,6 +75,7 @@ export async function startOpsbot(
   const runs = new RunService({
     config,
     store,
+    pool,
     targets,
     cards,
     enqueue,
@@ -82,7 +83,7 @@ export async function startOpsbot(
     log,
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
-  const executor = new RunExecutor({ config, store, targets, cards, authorizer, log });
+  const executor = new RunExecutor({ config, store, pool, targets, cards, authorizer, log });
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),

@@ -37,6 +37,21 @@ export interface ActionResult {
   table?: ResultTable;
 }
 
+/** One fact about a service, as a kind recorded it. */
+export interface StateEntry {
+  value: unknown;
+  setBy: string;
+  updatedAt: Date;
+  expiresAt: Date | null;
+}
+
+/** Facts a kind may read and record about its own service in opsbot's database (degraded mode, ...). */
+export interface ServiceStateAccess {
+  get(key: string): Promise<StateEntry | undefined>;
+  set(key: string, value: unknown, options?: { expiresAt?: Date }): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
 /** What a kind's plan() and execute() may use; nothing else reaches them. */
 export interface ActionContext {
   service: string;
@@ -46,6 +61,8 @@ export interface ActionContext {
   database(name: string): Pool;
   /** Hosts this service's HTTP calls may reach (services.<name>.allowed_hosts). */
   allowedHosts: readonly string[];
+  /** opsbot's own record of facts about this service; writes are attributed to the run. */
+  state: ServiceStateAccess;
   /** Reports progress of a long execute() on the run card (throttled by the caller); a no-op in plan(). */
   progress(message: string): void;
   log: Logger;

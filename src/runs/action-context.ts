@@ -1,25 +1,34 @@
+import type { Pool } from 'pg';
 import type { ActionContext } from '../actions/types.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import type { Run } from './run.js';
+import { serviceState } from './service-state.js';
+
+/** What building an action context needs: the config, the services' databases and opsbot's own. */
+export interface ContextSources {
+  config: Pick<OpsConfig, 'services'>;
+  targets: TargetDatabases;
+  pool: Pool;
+}
 
 /** What a kind's plan() and execute() get for one run: its service's settings and databases, its params. */
 export function actionContext(
-  config: Pick<OpsConfig, 'services'>,
-  targets: TargetDatabases,
+  sources: ContextSources,
   run: Run,
   log: Logger,
   progress: (message: string) => void = () => undefined,
 ): ActionContext {
-  const service = own(config.services, run.service);
+  const service = own(sources.config.services, run.service);
   return {
     service: run.service,
     environment: service?.environment ?? 'production',
     params: run.params,
-    database: (name) => targets.pool(run.service, name),
+    database: (name) => sources.targets.pool(run.service, name),
     allowedHosts: service?.allowed_hosts ?? [],
+    state: serviceState(sources.pool, run.service, run),
     progress,
     log,
   };

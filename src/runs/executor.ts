@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { findAction, requireAction } from '../actions/catalog.js';
 import { kindOf } from '../actions/registry.js';
 import type { Authorizer } from '../auth/authorizer.js';
@@ -22,6 +23,8 @@ export interface RunExecutorDeps {
   config: OpsConfig;
   store: RunStore;
   targets: TargetDatabases;
+  /** opsbot's own database, for the service state kinds record. */
+  pool: Pool;
   cards: RunCards;
   authorizer: Authorizer;
   log: Logger;
@@ -61,7 +64,7 @@ export class RunExecutor {
     try {
       const config = requireAction(this.deps.config, run.service, run.action);
       if (redelivered) await this.authorize(run);
-      const context = actionContext(this.deps.config, this.deps.targets, run, log, progress.report);
+      const context = actionContext(this.deps, run, log, progress.report);
       const result = await kindOf(config).execute(config, context);
       await progress.settled();
       await this.finish(runId, 'succeeded', { result });

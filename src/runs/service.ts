@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { requireAction } from '../actions/catalog.js';
 import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
@@ -18,6 +19,8 @@ export interface RunServiceDeps {
   config: OpsConfig;
   store: RunStore;
   targets: TargetDatabases;
+  /** opsbot's own database, for the service state kinds record. */
+  pool: Pool;
   cards: RunCards;
   enqueue(runId: string): Promise<void>;
   authorizer: Authorizer;
@@ -54,10 +57,7 @@ export class RunService {
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
-      const plan = await kindOf(config).plan(
-        config,
-        actionContext(this.deps.config, this.deps.targets, created, log),
-      );
+      const plan = await kindOf(config).plan(config, actionContext(this.deps, created, log));
       run =
         config.risk === 'low'
           ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })

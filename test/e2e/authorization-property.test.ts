@@ -485,6 +485,7 @@ async function play(s: Scenario) {
   const runs = new RunService({
     config,
     store,
+    pool,
     targets,
     cards,
     enqueue: async (runId) => {
@@ -493,7 +494,7 @@ async function play(s: Scenario) {
     authorizer,
     log,
   });
-  const executor = new RunExecutor({ config, store, targets, cards, authorizer, log });
+  const executor = new RunExecutor({ config, store, pool, targets, cards, authorizer, log });
   const change = async (before: Change['before']) => {
     const c = s.change;
     if (c?.before !== before) return;

@@ -214,6 +214,7 @@ describe('the run modal and the audit log from Slack', () => {
       'bentham/annotate',
       'bentham/purge',
       'bentham/slow',
+      'bentham/degraded',
     ]);
 
     const payload = {

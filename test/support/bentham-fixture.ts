@@ -1,6 +1,9 @@
 import pg from 'pg';
 
-/** Bentham's `jobs` table (DESIGN §1), seeded: study_abc123 has 3 failed jobs and 1 completed one. */
+/**
+ * Bentham's `jobs` table (DESIGN §1), seeded: study_abc123 has 3 failed jobs and 1 completed one; and its
+ * `settings` row, which degraded mode switches (the allow-list may be at most 40 characters).
+ */
 export async function createBenthamJobs(url: string): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   await pool.query(`
@@ -17,6 +20,12 @@ export async function createBenthamJobs(url: string): Promise<pg.Pool> {
       ('study_abc123', 'failed', 2, 'executor timeout'),
       ('study_abc123', 'completed', 1, NULL),
       ('study_other1', 'failed', 3, 'bad request');
+    CREATE TABLE settings (
+      id int PRIMARY KEY,
+      degraded boolean NOT NULL DEFAULT false,
+      allowed_models text CHECK (allowed_models IS NULL OR length(allowed_models) <= 40)
+    );
+    INSERT INTO settings (id) VALUES (1);
   `);
   return pool;
 }

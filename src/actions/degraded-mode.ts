@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { Duration } from '../config/duration.js';
+import { withTransaction } from '../db/transaction.js';
+import { compileNamedParams } from './named-params.js';
+import { ParamsSchema, type ParamValues } from './params.js';
+import { type ActionContext, type ActionKind, type ConfigProblem, RISKS, ROLES } from './types.js';
+
+/** A model slug as the services name them: `llama3.2`, `qwen2.5-coder:1.5b`. */
+const SLUG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/i;
+const STATE_KEY = 'degraded-mode';
+
+/** The params every degraded-mode action takes: `/ops degraded <service> on <slug,slug>` or `off`. */
+const DEGRADED_PARAMS = ParamsSchema.parse({
+  state: { type: 'string', enum: ['on', 'off'], description: 'on or off' },
+  models: {
+    type: 'string',
+    optional: true,
+    max_length: 1000,
+    description: 'Allowed model slugs, comma-separated, e.g. llama3.2,qwen2.5-coder:1.5b',
+  },
+});
+
+/** An ops.yml entry of kind `degraded-mode`; its params are fixed (state, models), not configured. */
+export const DegradedModeSchema = z.strictObject({
+  kind: z.literal('degraded-mode'),
+  summary: z.string().min(1).max(150),
+  role: z.enum(ROLES).default('operator'),
+  risk: z.enum(RISKS).default('medium'),
+  params: z
+    .never({ error: 'is fixed for degraded-mode (state, models); remove it' })
+    .optional()
+    .transform(() => DEGRADED_PARAMS),
+  /** When set, only these slugs may be allowed while degraded. */
+  allowed_models: z.array(z.string().regex(SLUG, 'must be a model slug such as llama3.2')).min(1).optional(),
+  /** When degraded mode is due to end after it was turned on; recorded with the state (not yet enforced). */
+  expire_after: Duration.optional(),
+  /** How the service is switched: SQL on one of its databases; `:models` is the comma-separated allow-list. */
+  apply: z.strictObject({ database: z.string().min(1), on: z.string().min(1), off: z.string().min(1) }),
+  timeout: Duration.prefault('30s'),
+});
+
+export type DegradedModeAction = z.infer<typeof DegradedModeSchema>;
+
+/** The recorded state: whether degraded mode is on, which models it allows, and since when. */
+const DegradedState = z.object({ on: z.literal(true), models: z.array(z.string()) });
+
+/** Degraded mode: only a cheap allow-list of models is served; requests for others get a deterministic error. */
+export const degradedModeKind: ActionKind<DegradedModeAction> = {
+  kind: 'degraded-mode',
+  configSchema: DegradedModeSchema,
+  idempotent: () => true,
+
+  constraints(config, params) {
+    const models = slugsOf(params);
+    if (params.state === 'off') {
+      return models.length > 0 ? 'Turning degraded mode off takes no models; drop them.' : undefined;
+    }
+    if (models.length === 0)
+      return 'Name the models to allow while degraded, e.g. `llama3.2,qwen2.5-coder:1.5b`.';
+    const bad = models.find((slug) => !SLUG.test(slug));
+    if (bad !== undefined)
+      return `\`${bad.slice(0, 80)}\` is not a model slug (letters, digits and . _ : / - only).`;
+    const { allowed_models: allowed } = config;
+    const outside = allowed ? models.filter((slug) => !allowed.includes(slug)) : [];
+    if (outside.length > 0) {
+      return `Degraded mode may only allow ${allowed?.join(', ')}; not ${outside.join(', ')}.`;
+    }
+    return undefined;
+  },
+
+  check(config, service) {
+    const problems: ConfigProblem[] = [];
+    if (!service.databases.includes(config.apply.database)) {
+      problems.push({ path: ['apply', 'database'], message: 'names no database of this service' });
+    }
+    for (const field of ['on', 'off'] as const) {
+      for (const name of compileNamedParams(config.apply[field]).names) {
+        if (name !== 'models')
+          problems.push({ path: ['apply', field], message: `uses :${name}; only :models is bound` });
+      }
+    }
+    return problems;
+  },
+
+  async plan(config, ctx) {
+    const current = await currentState(ctx);
+    const now = current
+      ? `Degraded mode is on since ${current.since} (allowing ${current.models.join(', ')})`
+      : 'Degraded mode is off';
+    const next =
+      ctx.params.state === 'on'
+        ? `it will allow only ${slugsOf(ctx.params).join(', ')}${config.expire_after ? `, due to end in ${formatDuration(config.expire_after)}` : ''}`
+        : 'it will serve every model again';
+    return { summary: `${now}; ${next}.` };
+  },
+
+  async execute(config, ctx) {
+    const on = ctx.params.state === 'on';
+    const models = slugsOf(ctx.params);
+    const statement = compileNamedParams(on ? config.apply.on : config.apply.off);
+    const values = statement.names.map(() => models.join(','));
+    await withTransaction(ctx.database(config.apply.database), async (client) => {
+      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(config.timeout)]);
+      await client.query({ text: statement.text, values });
+    });
+    if (on) {
+      const expiresAt = config.expire_after ? new Date(Date.now() + config.expire_after) : undefined;
+      await ctx.state.set(STATE_KEY, { on: true, models }, expiresAt ? { expiresAt } : {});
+      return { summary: `Degraded mode is on: only ${models.join(', ')} will be served.` };
+    }
+    await ctx.state.clear(STATE_KEY);
+    return { summary: 'Degraded mode is off: every model is served again.' };
+  },
+};
+
+function slugsOf(params: ParamValues): string[] {
+  return String(params.models ?? '')
+    .split(',')
+    .map((slug) => slug.trim())
+    .filter(Boolean);
+}
+
+async function currentState(ctx: ActionContext): Promise<{ models: string[]; since: string } | undefined> {
+  const entry = await ctx.state.get(STATE_KEY);
+  const parsed = DegradedState.safeParse(entry?.value);
+  if (!entry || !parsed.success) return undefined;
+  return { models: parsed.data.models, since: entry.updatedAt.toISOString().slice(0, 16).replace('T', ' ') };
+}
+
+function formatDuration(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${Math.round(ms / 60_000)} min`;
+}
