@@ -7,5 +7,6 @@ CREATE TABLE service_state (
   run_id      text REFERENCES action_runs (id),
   updated_at  timestamptz NOT NULL DEFAULT now(),
   expires_at  timestamptz,
+  reminded_at timestamptz,
   PRIMARY KEY (service, key)
 );

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyAuditChain } from './audit/verify.js';
+import { BackupAuthError, decodeKey, generateKey } from './backup/crypto.js';
+import { exportArtifact } from './backup/export.js';
 import { EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
 import { migrate } from './db/migrate.js';
@@ -15,6 +19,11 @@ const USAGE = `Usage: opsbot <command>
   migrate                         apply pending migrations to DATABASE_URL
   config check                    validate OPSBOT_CONFIG (default ./ops.yml) and list every problem
   audit verify                    check the audit log's hash chain in DATABASE_URL (exit 1 if broken)
+  keygen                          print a new base64 256-bit backup key
+  backup decrypt FILE [--key-env NAME] [--out DIR]
+                                  verify and decrypt a backup artifact into DIR (default: FILE without
+                                  .opsbak): one CSV per table and manifest.json; the key is read from
+                                  the env var NAME (default OPSBOT_BACKUP_KEY)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -24,12 +33,24 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      role: { type: 'string', default: 'all' },
+      help: { type: 'boolean', short: 'h' },
+      'key-env': { type: 'string', default: 'OPSBOT_BACKUP_KEY' },
+      out: { type: 'string' },
+    },
   });
   const command = positionals.join(' ');
   if (values.help || command === '' || command === 'help') {
     console.log(USAGE);
     return 0;
+  }
+  if (command === 'keygen') {
+    console.log(generateKey());
+    return 0;
+  }
+  if (positionals[0] === 'backup' && positionals[1] === 'decrypt') {
+    return backupDecrypt(positionals.slice(2), values['key-env'], values.out);
   }
   const env = readEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
@@ -97,6 +118,39 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+}
+
+/** `opsbot backup decrypt FILE`: nothing is written unless the artifact is authentic and intact. */
+async function backupDecrypt(files: string[], keyEnv: string, out: string | undefined): Promise<number> {
+  const [file] = files;
+  if (!file || files.length > 1) {
+    throw new UsageError('Usage: opsbot backup decrypt FILE [--key-env NAME] [--out DIR]');
+  }
+  const keyText = process.env[keyEnv];
+  if (!keyText) throw new UsageError(`${keyEnv} is not set: export the service's backup key in it.`);
+  const key = decodeKey(keyText);
+  if (!key) throw new UsageError(`${keyEnv} is not a base64 256-bit key (32 bytes).`);
+  const found = await stat(file).catch(() => undefined);
+  if (!found?.isFile()) throw new UsageError(`${file} is not a readable file.`);
+  const outDir = out ?? join(dirname(file), basename(file).replace(/\.opsbak$/, '') || 'backup');
+  const manifest = await exportArtifact(file, key, outDir).catch((error: unknown) => {
+    if (error instanceof BackupAuthError) {
+      throw new UsageError(
+        'The backup could not be authenticated (wrong key or a modified file); nothing was written.',
+      );
+    }
+    throw error;
+  });
+  for (const table of manifest.tables) {
+    console.log(`${table.name}: ${table.rows} rows -> ${join(outDir, `${table.name}.csv`)}`);
+  }
+  console.log(
+    `Verified and decrypted a backup of ${manifest.service}/${manifest.database} taken ${manifest.created_at}.`,
+  );
+  console.log(
+    "Load a table with: \\copy TABLE (COLUMNS from manifest.json) FROM 'TABLE.csv' WITH (FORMAT csv)",
+  );
+  return 0;
 }
 
 /** A mistake in how opsbot was invoked: printed without a stack. */

@@ -10,6 +10,7 @@ import { registerHandlers } from './handlers/index.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
 import { type Logger, redactUrl } from './log.js';
+import { LookupService } from './lookups/show.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
 import { describeError } from './runs/describe-error.js';
@@ -107,7 +108,13 @@ export async function startOpsbot(
     await app.init().catch((error: unknown) => {
       throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
     });
-    registerHandlers(app, { config, runs, access, log, metrics });
+    const lookups = new LookupService({
+      config,
+      database: (service, name) => targets.pool(service, name),
+      rolesOf: (user) => access.rolesOf(user),
+      auditDenial: (entry) => store.auditDenial(entry),
+    });
+    registerHandlers(app, { config, runs, access, log, metrics, lookups });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
@@ -126,7 +133,10 @@ export async function startOpsbot(
       (runId) => executor.execute(runId),
       log,
     );
-    const stopSweeper = startSweeper({ store, runs, enqueue, log }, options.sweepEveryMs);
+    const stopSweeper = startSweeper(
+      { store, runs, enqueue, log, pool, config, cards },
+      options.sweepEveryMs,
+    );
     stops.push(async () => {
       await stopSweeper();
       await worker.close();

@@ -32,8 +32,10 @@ export const DegradedModeSchema = z.strictObject({
     .transform(() => DEGRADED_PARAMS),
   /** When set, only these slugs may be allowed while degraded. */
   allowed_models: z.array(z.string().regex(SLUG, 'must be a model slug such as llama3.2')).min(1).optional(),
-  /** When degraded mode is due to end after it was turned on; recorded with the state (not yet enforced). */
+  /** Degraded mode ends by itself this long after it was turned on (opsbot turns it off). */
   expire_after: Duration.optional(),
+  /** A reminder goes to the thread of the run that turned it on this long before it ends. */
+  remind_before: Duration.optional(),
   /** How the service is switched: SQL on one of its databases; `:models` is the comma-separated allow-list. */
   apply: z.strictObject({ database: z.string().min(1), on: z.string().min(1), off: z.string().min(1) }),
   timeout: Duration.prefault('30s'),
@@ -49,6 +51,9 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
   kind: 'degraded-mode',
   configSchema: DegradedModeSchema,
   idempotent: () => true,
+  // On and off switch one setting of the service: they must never overlap.
+  target: () => STATE_KEY,
+  expiryParams: () => ({ state: 'off' }),
 
   constraints(config, params) {
     const models = slugsOf(params);

@@ -1,21 +1,36 @@
 import { z } from 'zod';
+import { BackupActionSchema, backupKind } from './backup.js';
 import { DegradedModeSchema, degradedModeKind } from './degraded-mode.js';
+import { HttpActionSchema, httpKind } from './http.js';
+import { MaintenanceSchema, maintenanceKind } from './maintenance.js';
+import { RestoreActionSchema, restoreKind } from './restore.js';
 import { SqlActionSchema, sqlKind } from './sql.js';
 import type { ActionKind } from './types.js';
 
 // Adding a kind: import its schema and kind object, and add each to the two lists below.
 
 /** Every action kind opsbot knows; help, modals and config validation are generated from this list. */
-const ACTION_KINDS = [sqlKind, degradedModeKind] as const;
+const ACTION_KINDS = [sqlKind, degradedModeKind, maintenanceKind, httpKind, backupKind, restoreKind] as const;
 const KIND_NAMES = ACTION_KINDS.map((kind) => kind.kind).join(', ');
 
 /** An action entry of ops.yml, of any kind. */
-export const ActionConfigSchema = z.discriminatedUnion('kind', [SqlActionSchema, DegradedModeSchema], {
-  error: (issue) =>
-    typeof issue.input === 'object' && issue.input !== null && 'kind' in issue.input
-      ? `is not an action kind opsbot knows (known: ${KIND_NAMES})`
-      : `is required: one of ${KIND_NAMES}`,
-});
+export const ActionConfigSchema = z.discriminatedUnion(
+  'kind',
+  [
+    SqlActionSchema,
+    DegradedModeSchema,
+    MaintenanceSchema,
+    HttpActionSchema,
+    BackupActionSchema,
+    RestoreActionSchema,
+  ],
+  {
+    error: (issue) =>
+      typeof issue.input === 'object' && issue.input !== null && 'kind' in issue.input
+        ? `is not an action kind opsbot knows (known: ${KIND_NAMES})`
+        : `is required: one of ${KIND_NAMES}`,
+  },
+);
 export type ActionConfig = z.infer<typeof ActionConfigSchema>;
 
 const byKind = new Map<string, ActionKind<ActionConfig>>(

@@ -77,6 +77,8 @@ export interface ConfigProblem {
 /** What the service around an action offers, for a kind's config cross-checks. */
 export interface ServiceShape {
   databases: string[];
+  /** services.<name>.allowed_hosts; absent when a caller does not know them. */
+  allowedHosts?: string[];
 }
 
 /** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */
@@ -85,6 +87,10 @@ export interface ActionKind<C extends { kind: string }> {
   readonly configSchema: z.ZodType<C>;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
+  /** What a run acts on, for the one-active-run rule; by default, all of its params. */
+  target?(config: C, params: ParamValues): string;
+  /** When state this kind recorded expires, opsbot runs the same action again with these params. */
+  expiryParams?(): ParamValues;
   /** Why these arguments may not be used (a replica count above the bound, ...); checked by the policy. */
   constraints?(config: C, params: ParamValues): string | undefined;
   /** Problems that need the surrounding service to see (a database that is not configured, ...). */

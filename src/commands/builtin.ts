@@ -8,14 +8,15 @@ export type BuiltinIntent =
   | { kind: 'pick' }
   | { kind: 'audit'; count: number }
   | { kind: 'role-grant'; user: string; role: Role; service?: string }
-  | { kind: 'role-revoke'; user: string; service?: string };
+  | { kind: 'role-revoke'; user: string; service?: string }
+  | { kind: 'show'; service: string; lookup: string; args: string[]; named: Record<string, string> };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
   'Usage: `/ops role grant @user <viewer|responder|operator|admin> [service]` or `/ops role revoke @user [service]`.';
 
 /** The intent of a built-in verb, or undefined when the verb is not one that this version has. */
-export function interpretBuiltin({ verb, args }: ParsedCommand): BuiltinIntent | undefined {
+export function interpretBuiltin({ verb, args, named }: ParsedCommand): BuiltinIntent | undefined {
   switch (verb) {
     case 'whoami':
       return { kind: 'whoami' };
@@ -30,6 +31,11 @@ export function interpretBuiltin({ verb, args }: ParsedCommand): BuiltinIntent |
     }
     case 'role':
       return interpretRole(args);
+    case 'show': {
+      const [service, lookup, ...rest] = args;
+      if (!service || !lookup) throw new UserError('Usage: `/ops show <service> <lookup> [args…]`.');
+      return { kind: 'show', service, lookup, args: rest, named };
+    }
     default:
       return undefined;
   }

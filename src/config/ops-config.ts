@@ -3,6 +3,7 @@ import { ParamName } from '../actions/params.js';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
+import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
@@ -64,6 +65,7 @@ const Service = z.strictObject({
     .array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name, optionally with :port'))
     .default([]),
   actions: z.record(ParamName, ActionConfigSchema).default({}),
+  lookups: z.record(ParamName, LookupSchema).default({}),
 });
 
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */
@@ -101,7 +103,10 @@ export function crossCheck(raw: unknown): CrossProblem[] {
   const problems: CrossProblem[] = [];
   for (const [serviceName, service] of entries(entries(raw).find(([key]) => key === 'services')?.[1])) {
     const fields = Object.fromEntries(entries(service));
-    const shape = { databases: entries(fields.databases).map(([name]) => name) };
+    const shape = {
+      databases: entries(fields.databases).map(([name]) => name),
+      allowedHosts: Array.isArray(fields.allowed_hosts) ? fields.allowed_hosts.map(String) : [],
+    };
     for (const [actionName, rawAction] of entries(fields.actions)) {
       const path = ['services', serviceName, 'actions', actionName];
       if ((BUILTIN_VERBS as readonly string[]).includes(actionName)) {
@@ -111,6 +116,16 @@ export function crossCheck(raw: unknown): CrossProblem[] {
       if (!action.success) continue;
       for (const problem of kindOf(action.data).check(action.data, shape)) {
         problems.push({ path: [...path, ...problem.path], message: problem.message });
+      }
+    }
+    for (const [lookupName, rawLookup] of entries(fields.lookups)) {
+      const lookup = LookupSchema.safeParse(rawLookup);
+      if (!lookup.success) continue;
+      for (const problem of checkLookup(lookup.data, shape)) {
+        problems.push({
+          path: ['services', serviceName, 'lookups', lookupName, ...problem.path],
+          message: problem.message,
+        });
       }
     }
   }

@@ -2,6 +2,7 @@ import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
+import type { LookupService } from '../lookups/show.js';
 import type { RunService } from '../runs/service.js';
 
 /** What Slack listeners may call: the core, never an SDK, SQL or a target system directly. */
@@ -11,4 +12,6 @@ export interface HandlerDeps {
   access: AccessService;
   log: Logger;
   metrics: Metrics;
+  /** Read-only lookups for `/ops show`; without it, `show` says it is not available. */
+  lookups?: LookupService;
 }

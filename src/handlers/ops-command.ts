@@ -7,8 +7,11 @@ import { parseCommand } from '../commands/parse.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { whoamiText } from '../commands/whoami.js';
 import { UserError } from '../errors.js';
+import { tableCsv } from '../lookups/show.js';
+import { tableText } from '../slack/blocks/table.js';
 import { paramsModal } from '../slack/params-modal.js';
 import { pickActionModal } from '../slack/pick-action-modal.js';
+import { slackFileUploader, type UploadFile } from '../slack/upload-file.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 
@@ -32,7 +35,8 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
     const verb = body.success ? verbLabel(body.data.text, deps) : 'invalid';
     await handle(deps, verb, { user: command.user_id, channel: command.channel_id }, ephemeral, async () => {
       const slash = SlashCommand.parse(command);
-      await answer(interpret(slash.text, deps.config), slash, deps, ephemeral, openView);
+      const upload = slackFileUploader(client);
+      await answer(interpret(slash.text, deps.config), slash, deps, ephemeral, openView, upload);
     });
   });
 }
@@ -40,9 +44,10 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access }: HandlerDeps,
+  { runs, access, lookups, log }: HandlerDeps,
   ephemeral: (text: string) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
+  upload: UploadFile,
 ): Promise<void> {
   switch (intent.kind) {
     case 'help':
@@ -70,6 +75,32 @@ async function answer(
       const config = await runs.admit({ actor, channel, service: intent.service, action: intent.action });
       const meta = { service: intent.service, action: intent.action, channel };
       await openView(trigger_id, paramsModal(meta, config, intent.prefill, intent.errors));
+      return;
+    }
+    case 'show': {
+      if (!lookups) throw new UserError('`show` is not available in this version of opsbot.');
+      const { service, lookup, args, named } = intent;
+      const { header, table } = await lookups.show({ actor, channel, service, lookup, args, named });
+      // The whole result goes to a CSV file when the message cannot show every row it holds.
+      const fits = !tableText({ ...table, total: table.rows.length }).includes('_Showing ');
+      let note = '';
+      if (table.rows.length > 20 || !fits) {
+        const comment = `<@${actor}> ran \`/ops show ${service} ${lookup}\`: ${table.rows.length} rows.`;
+        const file = {
+          channel,
+          filename: `${service}-${lookup}.csv`,
+          title: header.replace(/[*`]/g, ''),
+          comment,
+        };
+        note = await upload({ ...file, content: tableCsv(table) }).then(
+          () => `\nAll ${table.rows.length} rows are in the CSV file posted in this channel.`,
+          (error: unknown) => {
+            log.warn({ err: error }, 'lookup CSV upload failed');
+            return '\nThe CSV file with every row could not be uploaded.';
+          },
+        );
+      }
+      await ephemeral(`${header}\n${tableText(table)}${note}`);
       return;
     }
     case 'run':

@@ -9,6 +9,8 @@ export interface RunCards {
   update(run: Run, progress?: string): Promise<void>;
   /** Posts the outcome in the card's thread. */
   reply(run: Run): Promise<void>;
+  /** Posts a line of text in the card's thread (a reminder, a follow-up). */
+  note(run: Run, text: string): Promise<void>;
 }
 
 /** Edits the card; best effort: the run's truth is its row, and a failed edit must not undo a transition. */

@@ -105,6 +105,8 @@ export class RunExecutor {
   }
 
   private authorize(run: Run): Promise<void> {
+    // Runs opsbot started itself have no person behind them; Slack user IDs can never be `opsbot`.
+    if (run.requested_by === SYSTEM_ACTOR) return Promise.resolve();
     return authorizeRun(this.deps.authorizer, this.deps.config, run, run.requested_by, 'execute');
   }
 

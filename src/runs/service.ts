@@ -53,18 +53,31 @@ export class RunService {
   async request(req: RunRequest): Promise<Run> {
     const config = await this.admit(req);
     await this.deps.authorizer.requireQuota(req);
+    return this.start(req, config, config.risk === 'low');
+  }
+
+  /**
+   * A run opsbot starts itself (degraded mode whose time is up): no person to authorize or confirm it, so
+   * it is queued at once and audited as opsbot; its card says so.
+   */
+  async requestBySystem(req: Omit<RunRequest, 'actor'>): Promise<Run> {
+    const config = requireAction(this.deps.config, req.service, req.action);
+    return this.start({ ...req, actor: SYSTEM_ACTOR }, config, true);
+  }
+
+  /** Creates, plans and shows a run; queues it at once when `immediate`, else asks for Confirm. */
+  private async start(req: RunRequest, config: ActionConfig, immediate: boolean): Promise<Run> {
     const created = await this.create(req, config);
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
       const plan = await kindOf(config).plan(config, actionContext(this.deps, created, log));
-      run =
-        config.risk === 'low'
-          ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })
-          : await this.deps.store.transition(created.id, 'awaiting_confirmation', req.actor, {
-              plan,
-              expiresAt: new Date(Date.now() + this.planTtlMs),
-            });
+      run = immediate
+        ? await this.deps.store.transition(created.id, 'queued', req.actor, { plan })
+        : await this.deps.store.transition(created.id, 'awaiting_confirmation', req.actor, {
+            plan,
+            expiresAt: new Date(Date.now() + this.planTtlMs),
+          });
     } catch (error) {
       log.warn({ err: error }, 'plan failed');
       run = await this.deps.store.transition(created.id, 'failed', SYSTEM_ACTOR, {
@@ -109,7 +122,7 @@ export class RunService {
         kind: config.kind,
         risk: config.risk,
         params: req.params,
-        targetKey: targetKey(req.params),
+        targetKey: kindOf(config).target?.(config, req.params) ?? targetKey(req.params),
         requestedBy: req.actor,
         channelId: req.channel,
       });

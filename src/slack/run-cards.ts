@@ -26,6 +26,10 @@ export function slackRunCards(client: WebClient): RunCards {
       if (!run.message_ts) return;
       await client.chat.update({ channel: run.channel_id, ts: run.message_ts, ...runCard(run, progress) });
     },
+    async note(run: Run, text: string) {
+      if (!run.message_ts) return;
+      await client.chat.postMessage({ channel: run.channel_id, thread_ts: run.message_ts, text });
+    },
     async reply(run: Run) {
       if (!run.message_ts) return;
       await client.chat.postMessage({

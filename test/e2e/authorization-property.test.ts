@@ -343,6 +343,7 @@ class MemoryCards implements RunCards {
   readonly posted: Run[] = [];
   readonly updated: Run[] = [];
   readonly replied: Run[] = [];
+  readonly notes: { run: Run; text: string }[] = [];
   private next = 0;
 
   async post(run: Run): Promise<string> {
@@ -355,6 +356,9 @@ class MemoryCards implements RunCards {
   }
   async reply(run: Run): Promise<void> {
     this.replied.push(run);
+  }
+  async note(run: Run, text: string): Promise<void> {
+    this.notes.push({ run, text });
   }
 }
 

@@ -112,4 +112,63 @@ describe('degraded mode through SQL', () => {
     expect(await settings()).toEqual({ degraded: false, allowed_models: null });
     expect((await h.db.query('SELECT count(*)::int AS n FROM service_state')).rows[0].n).toBe(0);
   });
+
+  it('keeps on and off from overlapping: one active degraded-mode run per service', async () => {
+    const before = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
+    await postSigned(
+      h.url(),
+      slashBody('degraded bentham on phi3', 'U0ALICE', { responseUrl: h.slack.responseUrl('o1') }),
+    );
+    await eventually(() =>
+      expect(h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length).toBe(before + 1),
+    );
+    expect(await refusal('degraded bentham off')).toMatch(
+      /^degraded on bentham is already in progress for the same target/,
+    );
+    await h.db.query(
+      "UPDATE action_runs SET state = 'cancelled' WHERE action = 'degraded' AND state = 'awaiting_confirmation'",
+    );
+  });
+
+  it('reminds in the thread before the end, then opsbot turns degraded mode off by itself', async () => {
+    await degradeAndConfirm('degraded bentham on phi3');
+    expect(await settings()).toEqual({ degraded: true, allowed_models: 'phi3' });
+    const onRun = (
+      await h.db.query(
+        "SELECT id, message_ts FROM action_runs WHERE action = 'degraded' AND state = 'succeeded' ORDER BY created_at DESC LIMIT 1",
+      )
+    ).rows[0];
+
+    // As if 3 h 50 min had passed: move the end time instead of waiting (remind_before is 30m).
+    await h.db.query(
+      "UPDATE service_state SET expires_at = now() + interval '10 minutes' WHERE service = 'bentham'",
+    );
+    const reminder = await eventually(() => {
+      const note = h.slack
+        .of('chat.postMessage')
+        .find((m) => m.thread_ts === onRun.message_ts && String(m.text).startsWith('This ends in'));
+      expect(note).toBeDefined();
+      return String(note?.text);
+    });
+    expect(reminder).toMatch(/^This ends in (9|10) min \(\d\d:\d\d UTC\), when opsbot undoes it\./);
+
+    await h.db.query(
+      "UPDATE service_state SET expires_at = now() - interval '1 second' WHERE service = 'bentham'",
+    );
+    await eventually(async () => expect(await settings()).toEqual({ degraded: false, allowed_models: null }));
+    const undo = (
+      await h.db.query("SELECT requested_by, params, state FROM action_runs WHERE requested_by = 'opsbot'")
+    ).rows;
+    expect(undo).toEqual([{ requested_by: 'opsbot', params: { state: 'off' }, state: 'succeeded' }]);
+    const card = h.slack
+      .of('chat.postMessage')
+      .find((m) => !m.thread_ts && blockText(m).includes('Started by opsbot'));
+    expect(card).toBeDefined();
+    expect((await h.db.query('SELECT count(*)::int AS n FROM service_state')).rows[0].n).toBe(0);
+    expect(
+      h.slack
+        .of('chat.postMessage')
+        .filter((m) => m.thread_ts === onRun.message_ts && String(m.text).startsWith('This ends in')),
+    ).toHaveLength(1);
+  });
 });

@@ -23,6 +23,7 @@ export class FakeSlack {
   readonly failing = new Map<string, string>();
   private server: Server | undefined;
   private nextTs = 1_700_000_000;
+  private nextFile = 0;
 
   get apiUrl(): string {
     return `${this.baseUrl}/api/`;
@@ -45,6 +46,13 @@ export class FakeSlack {
       });
       req.on('end', () => {
         const url = req.url ?? '';
+        if (url.startsWith('/upload/')) {
+          // The bytes of a file upload (files.uploadV2's second step), kept as they came.
+          this.calls.push({ method: 'upload', args: { id: url.slice('/upload/'.length), body } });
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`OK - ${body.length}`);
+          return;
+        }
         const { token, ...args } = parseBody(body, req.headers['content-type'] ?? '');
         const method = url.startsWith('/respond/')
           ? url.slice(1)
@@ -90,6 +98,15 @@ export class FakeSlack {
         return { ok: true, url: this.socketUrl };
       case 'views.open':
         return { ok: true, view: { id: 'V0VIEW' } };
+      case 'files.getUploadURLExternal': {
+        const fileId = `F0FILE${++this.nextFile}`;
+        return { ok: true, upload_url: `${this.baseUrl}/upload/${fileId}`, file_id: fileId };
+      }
+      case 'files.completeUploadExternal':
+        return {
+          ok: true,
+          files: [{ id: JSON.stringify(args.files ?? '').match(/F0FILE\d+/)?.[0] ?? 'F0FILE' }],
+        };
       default:
         return { ok: true };
     }

@@ -35,6 +35,8 @@ export function testConfigText(): string {
   const example = parse(readFileSync(new URL('../../examples/bentham.ops.yml', import.meta.url), 'utf8'));
   const extra = parse(readFileSync(new URL('../fixtures/extra-actions.yml', import.meta.url), 'utf8'));
   example.services.bentham.actions = { ...example.services.bentham.actions, ...extra };
+  const lookups = parse(readFileSync(new URL('../fixtures/extra-lookups.yml', import.meta.url), 'utf8'));
+  example.services.bentham.lookups = { ...example.services.bentham.lookups, ...lookups };
   return stringify(example);
 }
 

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { Run } from '../../runs/run.js';
+import { type Run, SYSTEM_ACTOR } from '../../runs/run.js';
 import type { RunState } from '../../runs/states.js';
 import { RUN_BUTTONS } from '../ids.js';
 import { clip, LIMITS } from './limits.js';
@@ -30,7 +30,7 @@ export function runCard(run: Run, progress?: string): { text: string; blocks: Kn
     .map(([name, value]) => `${name}=\`${String(value)}\``)
     .join(' ');
   const people = [
-    `Requested by <@${run.requested_by}>`,
+    run.requested_by === SYSTEM_ACTOR ? 'Started by opsbot' : `Requested by <@${run.requested_by}>`,
     run.confirmed_by ? `confirmed by <@${run.confirmed_by}>` : undefined,
     run.approved_by ? `approved by <@${run.approved_by}>` : undefined,
   ].filter(Boolean);
