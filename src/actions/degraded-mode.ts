@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
-import { withTransaction } from '../db/transaction.js';
-import { compileNamedParams } from './named-params.js';
+import { applySwitch, checkSwitch, describeSwitch, SwitchSchema } from './degraded-switch.js';
 import { ParamsSchema, type ParamValues } from './params.js';
-import { type ActionContext, type ActionKind, type ConfigProblem, RISKS, ROLES } from './types.js';
+import { type ActionContext, type ActionKind, RISKS, ROLES } from './types.js';
 
 /** A model slug as the services name them: `llama3.2`, `qwen2.5-coder:1.5b`. */
 const SLUG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/i;
@@ -36,8 +35,7 @@ export const DegradedModeSchema = z.strictObject({
   expire_after: Duration.optional(),
   /** A reminder goes to the thread of the run that turned it on this long before it ends. */
   remind_before: Duration.optional(),
-  /** How the service is switched: SQL on one of its databases; `:models` is the comma-separated allow-list. */
-  apply: z.strictObject({ database: z.string().min(1), on: z.string().min(1), off: z.string().min(1) }),
+  apply: SwitchSchema,
   timeout: Duration.prefault('30s'),
 });
 
@@ -74,17 +72,10 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
   },
 
   check(config, service) {
-    const problems: ConfigProblem[] = [];
-    if (!service.databases.includes(config.apply.database)) {
-      problems.push({ path: ['apply', 'database'], message: 'names no database of this service' });
-    }
-    for (const field of ['on', 'off'] as const) {
-      for (const name of compileNamedParams(config.apply[field]).names) {
-        if (name !== 'models')
-          problems.push({ path: ['apply', field], message: `uses :${name}; only :models is bound` });
-      }
-    }
-    return problems;
+    return checkSwitch(config.apply, service).map((problem) => ({
+      ...problem,
+      path: ['apply', ...problem.path],
+    }));
   },
 
   async plan(config, ctx) {
@@ -96,18 +87,14 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
       ctx.params.state === 'on'
         ? `it will allow only ${slugsOf(ctx.params).join(', ')}${config.expire_after ? `, due to end in ${formatDuration(config.expire_after)}` : ''}`
         : 'it will serve every model again';
-    return { summary: `${now}; ${next}.` };
+    const request = describeSwitch(config.apply, ctx.params.state === 'on', slugsOf(ctx.params));
+    return { summary: `${now}; ${next}.${request ? ` ${request}` : ''}` };
   },
 
   async execute(config, ctx) {
     const on = ctx.params.state === 'on';
     const models = slugsOf(ctx.params);
-    const statement = compileNamedParams(on ? config.apply.on : config.apply.off);
-    const values = statement.names.map(() => models.join(','));
-    await withTransaction(ctx.database(config.apply.database), async (client) => {
-      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(config.timeout)]);
-      await client.query({ text: statement.text, values });
-    });
+    await applySwitch(config.apply, on, models, ctx, config.timeout);
     if (on) {
       const expiresAt = config.expire_after ? new Date(Date.now() + config.expire_after) : undefined;
       await ctx.state.set(STATE_KEY, { on: true, models }, expiresAt ? { expiresAt } : {});

@@ -82,6 +82,8 @@ export function parseOpsConfig(text: string, env: NodeJS.ProcessEnv, file = 'ops
       // One line per unknown key, at the key itself rather than at the map around it.
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) report([...issue.path, key], 'is not a known key');
+      } else if (issue.code === 'invalid_key') {
+        report(issue.path, `is not a valid name: ${issue.issues[0]?.message ?? issue.message}`);
       } else report(issue.path, issue.message);
     }
   }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ParamName } from '../actions/params.js';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
@@ -9,6 +8,11 @@ import { Duration } from './duration.js';
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
 const GroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group ID such as S0SRE');
 const ChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID such as C0OPS');
+/** What users type after `/ops` (an action) or after `/ops show <service>` (a lookup): `retry`, `revoke-key`. */
+const VerbName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, - and _, at most 32 characters');
+
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes');
 
 const RoleGrant = z.strictObject({
@@ -64,8 +68,8 @@ const Service = z.strictObject({
   allowed_hosts: z
     .array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name, optionally with :port'))
     .default([]),
-  actions: z.record(ParamName, ActionConfigSchema).default({}),
-  lookups: z.record(ParamName, LookupSchema).default({}),
+  actions: z.record(VerbName, ActionConfigSchema).default({}),
+  lookups: z.record(VerbName, LookupSchema).default({}),
 });
 
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */

@@ -47,7 +47,7 @@ export const PickSubmission = z
       values: z.object({
         [PICK_INPUT]: z.object({
           [PICK_INPUT]: z.object({
-            selected_option: z.object({ value: z.string().regex(/^[a-z0-9-]+\/[a-z0-9_]+$/) }),
+            selected_option: z.object({ value: z.string().regex(/^[a-z0-9-]+\/[a-z0-9_-]+$/) }),
           }),
         }),
       }),

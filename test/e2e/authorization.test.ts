@@ -210,6 +210,11 @@ describe('the run modal and the audit log from Slack', () => {
     const values = opened.view.blocks[0]?.element.options.map((o) => o.value);
     expect(values).toEqual([
       'bentham/retry',
+      'bentham/revoke-key',
+      'bentham/disable-adapter',
+      'bentham/enable-adapter',
+      'bentham/clean-sessions',
+      'bentham/analyze',
       'bentham/touch',
       'bentham/annotate',
       'bentham/purge',

@@ -155,11 +155,14 @@ describe('degraded mode through SQL', () => {
     await h.db.query(
       "UPDATE service_state SET expires_at = now() - interval '1 second' WHERE service = 'bentham'",
     );
-    await eventually(async () => expect(await settings()).toEqual({ degraded: false, allowed_models: null }));
-    const undo = (
-      await h.db.query("SELECT requested_by, params, state FROM action_runs WHERE requested_by = 'opsbot'")
-    ).rows;
-    expect(undo).toEqual([{ requested_by: 'opsbot', params: { state: 'off' }, state: 'succeeded' }]);
+    // The settings flip inside execute(), before the run is marked succeeded: wait for the run itself.
+    await eventually(async () => {
+      const undo = (
+        await h.db.query("SELECT requested_by, params, state FROM action_runs WHERE requested_by = 'opsbot'")
+      ).rows;
+      expect(undo).toEqual([{ requested_by: 'opsbot', params: { state: 'off' }, state: 'succeeded' }]);
+    });
+    expect(await settings()).toEqual({ degraded: false, allowed_models: null });
     const card = h.slack
       .of('chat.postMessage')
       .find((m) => !m.thread_ts && blockText(m).includes('Started by opsbot'));

@@ -69,7 +69,7 @@ describe('opsbot config check', () => {
       BENTHAM_DATABASE_URL: 'postgres://opsbot:Pa55word@db.internal:5432/bentham',
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid: 1 services, 1 actions.');
+    expect(stdout).toContain('is valid: 1 services, 6 actions.');
     expect(stdout).not.toContain('Pa55word');
   });
 

@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnv } from '../../src/config/env.js';
+import { parseOpsConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import { startOpsbot } from '../../src/opsbot.js';
+import { createBenthamJobs } from '../support/bentham-fixture.js';
+import { createTestDatabase, eventually } from '../support/databases.js';
+import { FakeSlack } from '../support/fake-slack.js';
+import { BOT_TOKEN } from '../support/harness.js';
+import { SIGNING_SECRET } from '../support/signed-requests.js';
+
+const execute = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const EXAMPLES = ['bentham', 'benchcode', 'abrm', 'ai-benchmark', 'redmine-rag'] as const;
+
+/** The service admin APIs of the examples, faked: records each request and answers like the real ones. */
+const received: { method: string; path: string; auth: string | undefined; body: unknown }[] = [];
+let api: Server;
+let slack: FakeSlack;
+let own: Awaited<ReturnType<typeof createTestDatabase>>;
+let target: Awaited<ReturnType<typeof createTestDatabase>>;
+let fixture: pg.Pool;
+let vars: Record<string, string>;
+
+beforeAll(async () => {
+  api = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    req.on('end', () => {
+      received.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        auth: req.headers.authorization,
+        body: text ? JSON.parse(text) : undefined,
+      });
+      res.writeHead(req.url?.includes('retry-failed') || req.url?.includes('sync') ? 202 : 200, {
+        'content-type': 'application/json',
+      });
+      res.end(JSON.stringify({ retried: 3, queue: 'imports', job_id: 'sync_42', status: 'queued' }));
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(api.address() as AddressInfo).port}`;
+  slack = await new FakeSlack().start();
+  own = await createTestDatabase('opsbot_examples');
+  target = await createTestDatabase('examples_target');
+  fixture = await createBenthamJobs(target.url);
+  await fixture.query(`
+    CREATE TABLE benchmark_runs (id text PRIMARY KEY, model text, status text, started_at timestamptz, finished_at timestamptz);
+    INSERT INTO benchmark_runs VALUES ('run_stuck1', 'llama3.2', 'running', now() - interval '3 hours', NULL);
+  `);
+  const key = () => randomBytes(32).toString('base64');
+  vars = {
+    BENTHAM_DATABASE_URL: target.url,
+    BENCHCODE_DATABASE_URL: target.url,
+    ABRM_DATABASE_URL: target.url,
+    AI_BENCHMARK_DATABASE_URL: target.url,
+    BENCHCODE_ADMIN_HOST: host,
+    BENCHCODE_ADMIN_URL: `http://${host}`,
+    BENCHCODE_ADMIN_TOKEN: 'benchcode-token',
+    BENCHCODE_BACKUP_KEY: key(),
+    ABRM_ADMIN_HOST: host,
+    ABRM_ADMIN_URL: `http://${host}`,
+    ABRM_ADMIN_TOKEN: 'abrm-token',
+    ABRM_BACKUP_KEY: key(),
+    REDMINE_RAG_HOST: host,
+    REDMINE_RAG_URL: `http://${host}`,
+    REDMINE_RAG_TOKEN: 'rag-token',
+  };
+});
+
+afterAll(async () => {
+  await fixture?.end();
+  await slack?.stop();
+  await new Promise((resolve) => api?.close(resolve));
+  await own?.drop();
+  await target?.drop();
+});
+
+describe('the example configs', () => {
+  it.each(EXAMPLES)('%s.ops.yml passes opsbot config check', async (name) => {
+    const { stdout } = await execute(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'check'], {
+      cwd: ROOT,
+      env: { ...process.env, ...vars, OPSBOT_CONFIG: `examples/${name}.ops.yml` },
+    });
+    expect(stdout).toMatch(new RegExp(`examples/${name}\\.ops\\.yml is valid: 1 services, \\d+ actions\\.`));
+  });
+
+  /** One action of each example, and the effect it must have had on that system's fixture. */
+  const ACTIONS: [(typeof EXAMPLES)[number], string, Record<string, string>, () => Promise<void>][] = [
+    [
+      'bentham',
+      'retry',
+      { study: 'study_abc123' },
+      async () => {
+        const { rows } = await fixture.query(
+          "SELECT DISTINCT status FROM jobs WHERE study_id = 'study_abc123'",
+        );
+        expect(rows.map((r) => r.status).sort()).toEqual(['completed', 'pending']);
+      },
+    ],
+    [
+      'benchcode',
+      'degraded',
+      { state: 'on', models: 'llama3.2' },
+      async () => {
+        expect(received.find((r) => r.path === '/admin/degraded-mode')).toEqual({
+          method: 'PUT',
+          path: '/admin/degraded-mode',
+          auth: 'Bearer benchcode-token',
+          body: { enabled: true, allow_list: 'llama3.2' },
+        });
+      },
+    ],
+    [
+      'abrm',
+      'replay',
+      { queue: 'imports' },
+      async () => {
+        expect(received.find((r) => r.path.endsWith('/retry-failed'))).toMatchObject({
+          method: 'POST',
+          path: '/admin/queues/imports/retry-failed',
+          auth: 'Bearer abrm-token',
+        });
+      },
+    ],
+    [
+      'ai-benchmark',
+      'cancel-run',
+      { run: 'run_stuck1' },
+      async () => {
+        const { rows } = await fixture.query("SELECT status FROM benchmark_runs WHERE id = 'run_stuck1'");
+        expect(rows).toEqual([{ status: 'cancelled' }]);
+      },
+    ],
+    [
+      'redmine-rag',
+      'sync',
+      { project: 'core' },
+      async () => {
+        expect(received.find((r) => r.path === '/v1/sync/redmine')).toEqual({
+          method: 'POST',
+          path: '/v1/sync/redmine',
+          auth: 'Bearer rag-token',
+          body: { project: 'core', full: false },
+        });
+      },
+    ],
+  ];
+
+  it.each(ACTIONS)('%s: runs its %s action against its fixtures', async (name, action, params, effect) => {
+    const env = readEnv({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      DATABASE_URL: own.url,
+      OPSBOT_QUEUE_PREFIX: `{opsbot_examples_${randomBytes(4).toString('hex')}}`,
+      PORT: '0',
+    });
+    const config = parseOpsConfig(readFileSync(`${ROOT}/examples/${name}.ops.yml`, 'utf8'), vars);
+    const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
+    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    try {
+      const run = await bot.runs.request({
+        actor: 'U0ALICE',
+        channel: 'C0OPS',
+        service: name,
+        action,
+        params,
+      });
+      if (run.state === 'awaiting_confirmation') await bot.runs.confirm('U0ALICE', run.id);
+      await eventually(async () => {
+        const { rows } = await db.query('SELECT state, error FROM action_runs WHERE id = $1', [run.id]);
+        expect(rows[0]).toEqual({ state: 'succeeded', error: null });
+      });
+      await effect();
+    } finally {
+      await db.end();
+      await bot.stop();
+    }
+  });
+});
