@@ -29,6 +29,8 @@ let own: Awaited<ReturnType<typeof createTestDatabase>>;
 let target: Awaited<ReturnType<typeof createTestDatabase>>;
 let fixture: pg.Pool;
 let vars: Record<string, string>;
+/** When set, the fake admin API answers the next request with HTTP 500. */
+let failNext = false;
 
 beforeAll(async () => {
   api = createServer((req, res) => {
@@ -37,6 +39,12 @@ beforeAll(async () => {
       text += chunk.toString('utf8');
     });
     req.on('end', () => {
+      if (failNext) {
+        failNext = false;
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'model registry unavailable' }));
+        return;
+      }
       received.push({
         method: req.method ?? '',
         path: req.url ?? '',
@@ -184,6 +192,49 @@ describe('the example configs', () => {
         expect(rows[0]).toEqual({ state: 'succeeded', error: null });
       });
       await effect();
+    } finally {
+      await db.end();
+      await bot.stop();
+    }
+  });
+
+  it('benchcode: a 500 from the admin API fails degraded mode in one sentence and records no state', async () => {
+    const env = readEnv({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      DATABASE_URL: own.url,
+      OPSBOT_QUEUE_PREFIX: `{opsbot_examples_${randomBytes(4).toString('hex')}}`,
+      PORT: '0',
+    });
+    const config = parseOpsConfig(readFileSync(`${ROOT}/examples/benchcode.ops.yml`, 'utf8'), vars);
+    const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
+    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    try {
+      await db.query("DELETE FROM service_state WHERE service = 'benchcode'");
+      const params = { state: 'on', models: 'qwen2.5-coder:1.5b' };
+      const run = await bot.runs.request({
+        actor: 'U0ALICE',
+        channel: 'C0OPS',
+        service: 'benchcode',
+        action: 'degraded',
+        params,
+      });
+      failNext = true;
+      await bot.runs.confirm('U0ALICE', run.id);
+      const failed = await eventually(async () => {
+        const { rows } = await db.query('SELECT state, error FROM action_runs WHERE id = $1', [run.id]);
+        expect(rows[0].state).toBe('failed');
+        return rows[0].error as string;
+      });
+      expect(failed).toMatch(
+        /^PUT http:\/\/127\.0\.0\.1:\d+\/admin\/degraded-mode answered 500 Internal Server Error: model registry unavailable/,
+      );
+      expect(failed).not.toContain('benchcode-token');
+      expect(
+        (await db.query("SELECT count(*)::int AS n FROM service_state WHERE service = 'benchcode'")).rows[0]
+          .n,
+      ).toBe(0);
     } finally {
       await db.end();
       await bot.stop();
