@@ -7,7 +7,7 @@ import { artifactName, formatBytes, groupDigits, quoteTable, TableName } from '.
 import { tableColumns, writeBackup } from '../backup/writer.js';
 import { withTransaction } from '../db/transaction.js';
 import { ParamsSchema } from './params.js';
-import { type ActionKind, type ConfigProblem, RISKS, ROLES } from './types.js';
+import { type ActionKind, databaseProblems, RISKS, ROLES } from './types.js';
 
 /** Above this estimate (pg_class.reltuples) plan() shows the estimate instead of counting. */
 const COUNT_BELOW = 100_000;
@@ -42,14 +42,7 @@ export const backupKind: ActionKind<BackupAction> = {
   idempotent: () => true,
 
   check(config, service) {
-    const problems: ConfigProblem[] = [];
-    if (!service.databases.includes(config.database)) {
-      problems.push({
-        path: ['database'],
-        message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-      });
-    }
-    return problems;
+    return databaseProblems(config.database, service);
   },
 
   async plan(config, ctx) {

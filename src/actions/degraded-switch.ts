@@ -11,7 +11,7 @@ import {
   unexpectedStatus,
 } from './http-request.js';
 import { compileNamedParams } from './named-params.js';
-import type { ActionContext, ConfigProblem, ServiceShape } from './types.js';
+import { type ActionContext, type ConfigProblem, databaseProblems, type ServiceShape } from './types.js';
 
 /** One admin-API call that switches degraded mode; `{models}` is filled with the allow-list. */
 const HttpCall = z.strictObject({
@@ -48,9 +48,7 @@ export function checkSwitch(apply: Switch, service: ServiceShape): ConfigProblem
       }
     }
   }
-  if (!('http' in apply) && !service.databases.includes(apply.database)) {
-    problems.push({ path: ['database'], message: 'names no database of this service' });
-  }
+  if (!('http' in apply)) problems.push(...databaseProblems(apply.database, service));
   return problems;
 }
 

@@ -7,7 +7,7 @@ import {
   type ActionContext,
   type ActionKind,
   baseActionFields,
-  type ConfigProblem,
+  databaseProblems,
   type ResultTable,
 } from './types.js';
 
@@ -59,13 +59,7 @@ export const maintenanceKind: ActionKind<MaintenanceAction> = {
   },
 
   check(config, service) {
-    const problems: ConfigProblem[] = [];
-    if (!service.databases.includes(config.database)) {
-      problems.push({
-        path: ['database'],
-        message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-      });
-    }
+    const problems = databaseProblems(config.database, service);
     for (const name of Object.keys(config.params)) {
       if (name !== 'table') {
         problems.push({

@@ -10,7 +10,7 @@ import { openVerifiedArtifact, type VerifiedArtifact } from '../backup/reader.js
 import { withTransaction } from '../db/transaction.js';
 import { ForbiddenError, NotFoundError, OpsError, UserError } from '../errors.js';
 import { ParamsSchema } from './params.js';
-import type { ActionContext, ActionKind, ConfigProblem } from './types.js';
+import { type ActionContext, type ActionKind, databaseProblems } from './types.js';
 
 /** The params of every restore: which artifact, and the service name typed again as a confirmation. */
 const RESTORE_PARAMS = ParamsSchema.parse({
@@ -62,14 +62,7 @@ export const restoreKind: ActionKind<RestoreAction> = {
   idempotent: (config) => config.truncate,
 
   check(config, service) {
-    const problems: ConfigProblem[] = [];
-    if (!service.databases.includes(config.database)) {
-      problems.push({
-        path: ['database'],
-        message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-      });
-    }
-    return problems;
+    return databaseProblems(config.database, service);
   },
 
   async plan(config, ctx) {

@@ -4,7 +4,7 @@ import { Duration } from '../config/duration.js';
 import { withTransaction } from '../db/transaction.js';
 import { compileNamedParams } from './named-params.js';
 import type { ParamValues } from './params.js';
-import { type ActionKind, baseActionFields, type ConfigProblem, type ResultTable } from './types.js';
+import { type ActionKind, baseActionFields, databaseProblems, type ResultTable } from './types.js';
 
 /** Rows shown on a run card; the count covers all of them. */
 const PREVIEW_ROWS = 20;
@@ -29,13 +29,7 @@ export const sqlKind: ActionKind<SqlAction> = {
   idempotent: (config) => config.idempotent,
 
   check(config, service) {
-    const problems: ConfigProblem[] = [];
-    if (!service.databases.includes(config.database)) {
-      problems.push({
-        path: ['database'],
-        message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-      });
-    }
+    const problems = databaseProblems(config.database, service);
     for (const field of ['preview', 'run'] as const) {
       const sql = config[field];
       if (sql === undefined) continue;

@@ -74,6 +74,21 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** The problem with a config's `database` when the service has no database by that name, else none. */
+export function databaseProblems(
+  database: string,
+  service: { databases: string[] },
+  path: (string | number)[] = ['database'],
+): ConfigProblem[] {
+  if (service.databases.includes(database)) return [];
+  return [
+    {
+      path,
+      message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
+    },
+  ];
+}
+
 /** What the service around an action offers, for a kind's config cross-checks. */
 export interface ServiceShape {
   databases: string[];

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { compileNamedParams } from '../actions/named-params.js';
 import { ParamsSchema, type ParamValues } from '../actions/params.js';
-import { type ResultTable, ROLES } from '../actions/types.js';
+import { type ConfigProblem, databaseProblems, type ResultTable, ROLES } from '../actions/types.js';
 import { Duration } from '../config/duration.js';
 import { withTransaction } from '../db/transaction.js';
 import { UnavailableError } from '../errors.js';
@@ -20,17 +20,8 @@ export const LookupSchema = z.strictObject({
 export type LookupConfig = z.infer<typeof LookupSchema>;
 
 /** Problems that need the surrounding service to see: its database, and the placeholders its query uses. */
-export function checkLookup(
-  lookup: LookupConfig,
-  service: { databases: string[] },
-): { path: string[]; message: string }[] {
-  const problems: { path: string[]; message: string }[] = [];
-  if (!service.databases.includes(lookup.database)) {
-    problems.push({
-      path: ['database'],
-      message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-    });
-  }
+export function checkLookup(lookup: LookupConfig, service: { databases: string[] }): ConfigProblem[] {
+  const problems = databaseProblems(lookup.database, service);
   for (const name of compileNamedParams(lookup.query).names) {
     if (!Object.hasOwn(lookup.params, name)) {
       problems.push({ path: ['query'], message: `uses :${name}, which is not a declared param` });
