@@ -6,8 +6,7 @@ import { BackupKey, keyOf } from '../backup/crypto.js';
 import { artifactName, formatBytes, groupDigits, quoteTable, TableName } from '../backup/format.js';
 import { tableColumns, writeBackup } from '../backup/writer.js';
 import { withTransaction } from '../db/transaction.js';
-import { ParamsSchema } from './params.js';
-import { type ActionKind, databaseProblems, RISKS, ROLES } from './types.js';
+import { type ActionKind, baseActionFields, databaseProblems, fixedParams } from './types.js';
 
 /** Above this estimate (pg_class.reltuples) plan() shows the estimate instead of counting. */
 const COUNT_BELOW = 100_000;
@@ -15,13 +14,8 @@ const COUNT_BELOW = 100_000;
 /** An ops.yml entry of kind `backup`: tables of one database, to an encrypted artifact in a directory. */
 export const BackupActionSchema = z.strictObject({
   kind: z.literal('backup'),
-  summary: z.string().min(1).max(150),
-  role: z.enum(ROLES).default('operator'),
-  risk: z.enum(RISKS).default('medium'),
-  params: z
-    .never({ error: 'is not used by backup (it takes no params); remove it' })
-    .optional()
-    .transform(() => ParamsSchema.parse({})),
+  ...baseActionFields,
+  params: fixedParams('backup', {}),
   database: z.string().min(1),
   tables: z
     .array(TableName)

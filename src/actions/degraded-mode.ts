@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Duration } from '../config/duration.js';
 import { applySwitch, checkSwitch, describeSwitch, SwitchSchema } from './degraded-switch.js';
 import { ParamsSchema, type ParamValues } from './params.js';
-import { type ActionContext, type ActionKind, RISKS, ROLES } from './types.js';
+import { type ActionContext, type ActionKind, baseActionFields, fixedParams } from './types.js';
 
 /** A model slug as the services name them: `llama3.2`, `qwen2.5-coder:1.5b`. */
 const SLUG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/i;
@@ -22,13 +22,8 @@ const DEGRADED_PARAMS = ParamsSchema.parse({
 /** An ops.yml entry of kind `degraded-mode`; its params are fixed (state, models), not configured. */
 export const DegradedModeSchema = z.strictObject({
   kind: z.literal('degraded-mode'),
-  summary: z.string().min(1).max(150),
-  role: z.enum(ROLES).default('operator'),
-  risk: z.enum(RISKS).default('medium'),
-  params: z
-    .never({ error: 'is fixed for degraded-mode (state, models); remove it' })
-    .optional()
-    .transform(() => DEGRADED_PARAMS),
+  ...baseActionFields,
+  params: fixedParams('degraded-mode', DEGRADED_PARAMS),
   /** When set, only these slugs may be allowed while degraded. */
   allowed_models: z.array(z.string().regex(SLUG, 'must be a model slug such as llama3.2')).min(1).optional(),
   /** Degraded mode ends by itself this long after it was turned on (opsbot turns it off). */

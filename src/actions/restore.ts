@@ -10,7 +10,7 @@ import { openVerifiedArtifact, type VerifiedArtifact } from '../backup/reader.js
 import { withTransaction } from '../db/transaction.js';
 import { ForbiddenError, NotFoundError, OpsError, UserError } from '../errors.js';
 import { ParamsSchema } from './params.js';
-import { type ActionContext, type ActionKind, databaseProblems } from './types.js';
+import { type ActionContext, type ActionKind, databaseProblems, fixedParams } from './types.js';
 
 /** The params of every restore: which artifact, and the service name typed again as a confirmation. */
 const RESTORE_PARAMS = ParamsSchema.parse({
@@ -35,10 +35,7 @@ export const RestoreActionSchema = z.strictObject({
   summary: z.string().min(1).max(150),
   role: z.literal('admin', { error: 'must be admin for restore' }).default('admin'),
   risk: z.literal('high', { error: 'must be high for restore' }).default('high'),
-  params: z
-    .never({ error: 'is fixed for restore (file, confirm_service); remove it' })
-    .optional()
-    .transform(() => RESTORE_PARAMS),
+  params: fixedParams('restore', RESTORE_PARAMS),
   database: z.string().min(1),
   /** The directory backups are read from; `file` names an artifact inside it, nothing else. */
   directory: z.string().min(1),

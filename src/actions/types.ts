@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { ParamsSchema, type ParamValues } from './params.js';
+import { type ParamSpecs, ParamsSchema, type ParamValues } from './params.js';
 
 export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -16,6 +16,19 @@ export const baseActionFields = {
   risk: z.enum(RISKS).default('medium'),
   params: ParamsSchema,
 };
+
+/** For kinds whose params are set by the kind, not ops.yml: writing `params` is an error naming them. */
+export function fixedParams(kind: string, specs: ParamSpecs) {
+  const names = Object.keys(specs);
+  const error =
+    names.length > 0
+      ? `is fixed for ${kind} (${names.join(', ')}); remove it`
+      : `is not used by ${kind}; remove it`;
+  return z
+    .never({ error })
+    .optional()
+    .transform(() => specs);
+}
 
 /** A table shown on a run card or in a thread. */
 export interface ResultTable {
