@@ -7,6 +7,7 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
+import { StatusService } from './health/status.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
 import { type Logger, redactUrl } from './log.js';
@@ -114,7 +115,13 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
-    registerHandlers(app, { config, runs, access, log, metrics, lookups });
+    const status = new StatusService({
+      config,
+      pool,
+      rolesOf: (user) => access.rolesOf(user),
+      auditDenial: (entry) => store.auditDenial(entry),
+    });
+    registerHandlers(app, { config, runs, access, log, metrics, lookups, status });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).

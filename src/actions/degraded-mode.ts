@@ -6,7 +6,8 @@ import { type ActionContext, type ActionKind, baseActionFields, fixedParams } fr
 
 /** A model slug as the services name them: `llama3.2`, `qwen2.5-coder:1.5b`. */
 const SLUG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/i;
-const STATE_KEY = 'degraded-mode';
+/** The service_state key degraded mode is recorded under. */
+export const DEGRADED_STATE_KEY = 'degraded-mode';
 
 /** The params every degraded-mode action takes: `/ops degraded <service> on <slug,slug>` or `off`. */
 const DEGRADED_PARAMS = ParamsSchema.parse({
@@ -45,7 +46,7 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
   configSchema: DegradedModeSchema,
   idempotent: () => true,
   // On and off switch one setting of the service: they must never overlap.
-  target: () => STATE_KEY,
+  target: () => DEGRADED_STATE_KEY,
   expiryParams: () => ({ state: 'off' }),
 
   constraints(config, params) {
@@ -92,10 +93,10 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
     await applySwitch(config.apply, on, models, ctx, config.timeout);
     if (on) {
       const expiresAt = config.expire_after ? new Date(Date.now() + config.expire_after) : undefined;
-      await ctx.state.set(STATE_KEY, { on: true, models }, expiresAt ? { expiresAt } : {});
+      await ctx.state.set(DEGRADED_STATE_KEY, { on: true, models }, expiresAt ? { expiresAt } : {});
       return { summary: `Degraded mode is on: only ${models.join(', ')} will be served.` };
     }
-    await ctx.state.clear(STATE_KEY);
+    await ctx.state.clear(DEGRADED_STATE_KEY);
     return { summary: 'Degraded mode is off: every model is served again.' };
   },
 };
@@ -107,8 +108,14 @@ function slugsOf(params: ParamValues): string[] {
     .filter(Boolean);
 }
 
+/** One line about recorded degraded mode, for `/ops status`; undefined for anything else. */
+export function describeDegradedState(value: unknown): string | undefined {
+  const parsed = DegradedState.safeParse(value);
+  return parsed.success ? `Degraded mode: only ${parsed.data.models.join(', ')} served` : undefined;
+}
+
 async function currentState(ctx: ActionContext): Promise<{ models: string[]; since: string } | undefined> {
-  const entry = await ctx.state.get(STATE_KEY);
+  const entry = await ctx.state.get(DEGRADED_STATE_KEY);
   const parsed = DegradedState.safeParse(entry?.value);
   if (!entry || !parsed.success) return undefined;
   return { models: parsed.data.models, since: entry.updatedAt.toISOString().slice(0, 16).replace('T', ' ') };

@@ -9,7 +9,8 @@ export type BuiltinIntent =
   | { kind: 'audit'; count: number }
   | { kind: 'role-grant'; user: string; role: Role; service?: string }
   | { kind: 'role-revoke'; user: string; service?: string }
-  | { kind: 'show'; service: string; lookup: string; args: string[]; named: Record<string, string> };
+  | { kind: 'show'; service: string; lookup: string; args: string[]; named: Record<string, string> }
+  | { kind: 'status'; service?: string };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
@@ -18,6 +19,11 @@ const ROLE_USAGE =
 /** The intent of a built-in verb, or undefined when the verb is not one that this version has. */
 export function interpretBuiltin({ verb, args, named }: ParsedCommand): BuiltinIntent | undefined {
   switch (verb) {
+    case 'status': {
+      const [service, ...extra] = args;
+      if (extra.length > 0) throw new UserError('Usage: `/ops status [service]`.');
+      return service ? { kind: 'status', service } : { kind: 'status' };
+    }
     case 'whoami':
       return { kind: 'whoami' };
     case 'run':

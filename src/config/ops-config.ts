@@ -38,16 +38,23 @@ const Incidents = z.strictObject({
   escalation: z.array(z.strictObject({ after: Duration, to: GroupId.or(UserId) })).default([]),
 });
 
+/** An HTTP health check: the status and JSON it must answer with, within a latency budget. */
 const HealthCheck = z.strictObject({
   name: Name,
   url: z.url(),
   expect: z
     .strictObject({
       status: z.number().int().min(100).max(599).default(200),
+      /** Expected values by field, nested; `"*"` matches every field of an object (`services: { "*": healthy }`). */
       json: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
+  /** Slower than this is a warning. */
+  latency_budget: Duration.prefault('1s'),
+  /** No answer within this is critical. */
+  timeout: Duration.prefault('5s'),
 });
+export type HealthCheckConfig = z.infer<typeof HealthCheck>;
 
 const Database = z.strictObject({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),

@@ -1,5 +1,6 @@
 import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import type { StatusService } from '../health/status.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
@@ -12,6 +13,8 @@ export interface HandlerDeps {
   access: AccessService;
   log: Logger;
   metrics: Metrics;
-  /** Read-only lookups for `/ops show`; without it, `show` says it is not available. */
-  lookups?: LookupService;
+  /** Read-only lookups for `/ops show`. */
+  lookups: LookupService;
+  /** Health checks and recorded state for `/ops status`. */
+  status: StatusService;
 }

@@ -8,6 +8,7 @@ import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { whoamiText } from '../commands/whoami.js';
 import { UserError } from '../errors.js';
 import { tableCsv } from '../lookups/show.js';
+import { statusText } from '../slack/blocks/status.js';
 import { tableText } from '../slack/blocks/table.js';
 import { paramsModal } from '../slack/params-modal.js';
 import { pickActionModal } from '../slack/pick-action-modal.js';
@@ -44,7 +45,7 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access, lookups, log }: HandlerDeps,
+  { runs, access, lookups, status, log }: HandlerDeps,
   ephemeral: (text: string) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
   upload: UploadFile,
@@ -77,8 +78,10 @@ async function answer(
       await openView(trigger_id, paramsModal(meta, config, intent.prefill, intent.errors));
       return;
     }
+    case 'status':
+      await ephemeral(statusText(await status.status(actor, intent.service)));
+      return;
     case 'show': {
-      if (!lookups) throw new UserError('`show` is not available in this version of opsbot.');
       const { service, lookup, args, named } = intent;
       const { header, table } = await lookups.show({ actor, channel, service, lookup, args, named });
       // The whole result goes to a CSV file when the message cannot show every row it holds.
