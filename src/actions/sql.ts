@@ -94,18 +94,26 @@ function cellText(value: unknown): string {
 }
 
 /** Runs one statement in its own transaction under a statement timeout. */
-function inTransaction<T>(
+async function inTransaction<T>(
   pool: Pool,
   begin: 'BEGIN' | 'BEGIN READ ONLY',
   timeoutMs: number,
   work: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  return withTransaction(
-    pool,
-    async (client) => {
-      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
-      return work(client);
-    },
-    begin,
-  );
+  try {
+    return await withTransaction(
+      pool,
+      async (client) => {
+        await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+        return work(client);
+      },
+      begin,
+    );
+  } catch (error) {
+    // 57014: query_canceled, which is what statement_timeout raises.
+    if ((error as { code?: string }).code === '57014') {
+      throw new Error(`The statement was stopped after its ${timeoutMs} ms timeout; nothing was changed.`);
+    }
+    throw error;
+  }
 }
