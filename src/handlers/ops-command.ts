@@ -7,9 +7,8 @@ import { parseCommand } from '../commands/parse.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { whoamiText } from '../commands/whoami.js';
 import { UserError } from '../errors.js';
-import { tableCsv } from '../lookups/show.js';
 import { statusText } from '../slack/blocks/status.js';
-import { tableText } from '../slack/blocks/table.js';
+import { lookupReply } from '../slack/lookup-reply.js';
 import { paramsModal } from '../slack/params-modal.js';
 import { pickActionModal } from '../slack/pick-action-modal.js';
 import { slackFileUploader, type UploadFile } from '../slack/upload-file.js';
@@ -84,26 +83,7 @@ async function answer(
     case 'show': {
       const { service, lookup, args, named } = intent;
       const { header, table } = await lookups.show({ actor, channel, service, lookup, args, named });
-      // The whole result goes to a CSV file when the message cannot show every row it holds.
-      const fits = !tableText({ ...table, total: table.rows.length }).includes('_Showing ');
-      let note = '';
-      if (table.rows.length > 20 || !fits) {
-        const comment = `<@${actor}> ran \`/ops show ${service} ${lookup}\`: ${table.rows.length} rows.`;
-        const file = {
-          channel,
-          filename: `${service}-${lookup}.csv`,
-          title: header.replace(/[*`]/g, ''),
-          comment,
-        };
-        note = await upload({ ...file, content: tableCsv(table) }).then(
-          () => `\nAll ${table.rows.length} rows are in the CSV file posted in this channel.`,
-          (error: unknown) => {
-            log.warn({ err: error }, 'lookup CSV upload failed');
-            return '\nThe CSV file with every row could not be uploaded.';
-          },
-        );
-      }
-      await ephemeral(`${header}\n${tableText(table)}${note}`);
+      await ephemeral(await lookupReply({ actor, channel, service, lookup, header, table }, upload, log));
       return;
     }
     case 'run':

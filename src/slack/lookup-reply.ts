@@ -1,0 +1,44 @@
+import type { ResultTable } from '../actions/types.js';
+import type { Logger } from '../log.js';
+import { tableCsv } from '../lookups/show.js';
+import { tableText } from './blocks/table.js';
+import type { UploadFile } from './upload-file.js';
+
+/** Rows a reply shows before the whole result also goes to a CSV file. */
+const MAX_SHOWN_ROWS = 20;
+
+/**
+ * The `/ops show` reply: the rows as a table, and when they do not all fit in the message (or there are
+ * many), every row as a CSV file posted in the channel, so the whole result can be shared.
+ */
+export async function lookupReply(
+  shown: {
+    actor: string;
+    channel: string;
+    service: string;
+    lookup: string;
+    header: string;
+    table: ResultTable;
+  },
+  upload: UploadFile,
+  log: Logger,
+): Promise<string> {
+  const { actor, channel, service, lookup, header, table } = shown;
+  const text = `${header}\n${tableText(table)}`;
+  const fits = !tableText({ ...table, total: table.rows.length }).includes('_Showing ');
+  if (table.rows.length <= MAX_SHOWN_ROWS && fits) return text;
+  const file = {
+    channel,
+    filename: `${service}-${lookup}.csv`,
+    title: header.replace(/[*`]/g, ''),
+    comment: `<@${actor}> ran \`/ops show ${service} ${lookup}\`: ${table.rows.length} rows.`,
+    content: tableCsv(table),
+  };
+  try {
+    await upload(file);
+    return `${text}\nAll ${table.rows.length} rows are in the CSV file posted in this channel.`;
+  } catch (error) {
+    log.warn({ err: error }, 'lookup CSV upload failed');
+    return `${text}\nThe CSV file with every row could not be uploaded.`;
+  }
+}
