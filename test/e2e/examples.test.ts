@@ -15,6 +15,7 @@ import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { BOT_TOKEN } from '../support/harness.js';
+import { deleteKeys } from '../support/redis-keys.js';
 import { SIGNING_SECRET } from '../support/signed-requests.js';
 
 const execute = promisify(execFile);
@@ -95,6 +96,31 @@ afterAll(async () => {
   await target?.drop();
 });
 
+/** opsbot started on one example config against the fixtures, with its own queue prefix; stop() cleans up. */
+async function startExample(name: string) {
+  const prefix = `{opsbot_examples_${randomBytes(4).toString('hex')}}`;
+  const env = readEnv({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    DATABASE_URL: own.url,
+    OPSBOT_QUEUE_PREFIX: prefix,
+    PORT: '0',
+  });
+  const config = parseOpsConfig(readFileSync(`${ROOT}/examples/${name}.ops.yml`, 'utf8'), vars);
+  const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
+  const db = new pg.Pool({ connectionString: own.url, max: 1 });
+  return {
+    bot,
+    db,
+    async stop() {
+      await db.end();
+      await bot.stop();
+      await deleteKeys(prefix);
+    },
+  };
+}
+
 describe('the example configs', () => {
   it.each(EXAMPLES)('%s.ops.yml passes opsbot config check', async (name) => {
     const { stdout } = await execute(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'check'], {
@@ -167,17 +193,7 @@ describe('the example configs', () => {
   ];
 
   it.each(ACTIONS)('%s: runs its %s action against its fixtures', async (name, action, params, effect) => {
-    const env = readEnv({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      DATABASE_URL: own.url,
-      OPSBOT_QUEUE_PREFIX: `{opsbot_examples_${randomBytes(4).toString('hex')}}`,
-      PORT: '0',
-    });
-    const config = parseOpsConfig(readFileSync(`${ROOT}/examples/${name}.ops.yml`, 'utf8'), vars);
-    const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
-    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    const { bot, db, stop } = await startExample(name);
     try {
       const run = await bot.runs.request({
         actor: 'U0ALICE',
@@ -193,23 +209,12 @@ describe('the example configs', () => {
       });
       await effect();
     } finally {
-      await db.end();
-      await bot.stop();
+      await stop();
     }
   });
 
   it('benchcode: a 500 from the admin API fails degraded mode in one sentence and records no state', async () => {
-    const env = readEnv({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      DATABASE_URL: own.url,
-      OPSBOT_QUEUE_PREFIX: `{opsbot_examples_${randomBytes(4).toString('hex')}}`,
-      PORT: '0',
-    });
-    const config = parseOpsConfig(readFileSync(`${ROOT}/examples/benchcode.ops.yml`, 'utf8'), vars);
-    const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
-    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    const { bot, db, stop } = await startExample('benchcode');
     try {
       await db.query("DELETE FROM service_state WHERE service = 'benchcode'");
       const params = { state: 'on', models: 'qwen2.5-coder:1.5b' };
@@ -236,8 +241,7 @@ describe('the example configs', () => {
           .n,
       ).toBe(0);
     } finally {
-      await db.end();
-      await bot.stop();
+      await stop();
     }
   });
 });

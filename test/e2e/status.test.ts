@@ -10,6 +10,7 @@ import { type Opsbot, startOpsbot } from '../../src/opsbot.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { BOT_TOKEN } from '../support/harness.js';
+import { deleteKeys } from '../support/redis-keys.js';
 import { postSigned, SIGNING_SECRET, slashBody } from '../support/signed-requests.js';
 
 /** Health endpoints that answer as the path says: healthy, one service down, slow, 503, or never. */
@@ -19,6 +20,7 @@ let own: Awaited<ReturnType<typeof createTestDatabase>>;
 let bot: Opsbot;
 let db: pg.Pool;
 let replies = 0;
+const prefix = `{opsbot_status_${randomBytes(4).toString('hex')}}`;
 
 beforeAll(async () => {
   health = createServer((req, res) => {
@@ -62,7 +64,7 @@ services:
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
     DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: `{opsbot_status_${randomBytes(4).toString('hex')}}`,
+    OPSBOT_QUEUE_PREFIX: prefix,
     PORT: '0',
   });
   bot = await startOpsbot(env, config, createLogger('silent'), { role: 'web' });
@@ -72,6 +74,7 @@ services:
 afterAll(async () => {
   await db?.end();
   await bot?.stop();
+  await deleteKeys(prefix);
   health?.closeAllConnections();
   await new Promise((resolve) => health?.close(resolve));
   await slack?.stop();

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { readEnv } from '../../src/config/env.js';
@@ -12,6 +11,7 @@ import { type Opsbot, type StartOptions, startOpsbot } from '../../src/opsbot.js
 import { createBenthamJobs } from './bentham-fixture.js';
 import { createTestDatabase } from './databases.js';
 import { FakeSlack } from './fake-slack.js';
+import { deleteKeys } from './redis-keys.js';
 import { SIGNING_SECRET } from './signed-requests.js';
 
 export const BOT_TOKEN = 'xoxb-test-0000-SECRETBOTTOKEN';
@@ -113,15 +113,4 @@ export async function startHarness(
       await cleanUp();
     },
   };
-}
-
-/** Removes this run's BullMQ keys, so test runs leave nothing behind in Redis. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379');
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
 }
