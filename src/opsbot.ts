@@ -118,6 +118,7 @@ export async function startOpsbot(
     const status = new StatusService({
       config,
       pool,
+      targets,
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });

@@ -50,7 +50,9 @@ export const AuditRowSchema = z.object({
   run_id: z.string().nullable(),
   service: z.string().nullable(),
   action: z.string().nullable(),
-  detail: z.json(),
+  // Checked without rebuilding: zod rebuilds objects by assignment, which drops own `__proto__` keys and
+  // would make the hash of a stored detail differ from the hash it was written with.
+  detail: z.custom<JsonValue>((value) => value !== undefined, 'detail is missing'),
   prev_hash: z.string(),
   hash: z.string(),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
-import { ROLES } from '../actions/types.js';
+import { databaseProblems, ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
@@ -39,7 +39,7 @@ const Incidents = z.strictObject({
 });
 
 /** An HTTP health check: the status and JSON it must answer with, within a latency budget. */
-const HealthCheck = z.strictObject({
+const HttpHealthCheck = z.strictObject({
   name: Name,
   url: z.url(),
   expect: z
@@ -54,6 +54,36 @@ const HealthCheck = z.strictObject({
   /** No answer within this is critical. */
   timeout: Duration.prefault('5s'),
 });
+export type HttpHealthCheckConfig = z.infer<typeof HttpHealthCheck>;
+
+/** Levels for a measured number: past `above` or under `below` is that level. */
+const Thresholds = z
+  .strictObject({ above: z.number().optional(), below: z.number().optional() })
+  .refine((t) => t.above !== undefined || t.below !== undefined, 'needs above or below');
+
+/** A SQL health check: a read-only query on one of the service's databases that returns one number. */
+const SqlHealthCheck = z.strictObject({
+  name: Name,
+  database: z.string().min(1),
+  query: z.string().min(1),
+  warning: Thresholds.optional(),
+  critical: Thresholds.optional(),
+  timeout: Duration.prefault('5s'),
+});
+export type SqlHealthCheckConfig = z.infer<typeof SqlHealthCheck>;
+
+/** A Redis health check: PING, and memory in use against optional levels (MiB). */
+const RedisHealthCheck = z.strictObject({
+  name: Name,
+  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+  memory_warning_mb: z.number().positive().optional(),
+  memory_critical_mb: z.number().positive().optional(),
+  timeout: Duration.prefault('5s'),
+});
+export type RedisHealthCheckConfig = z.infer<typeof RedisHealthCheck>;
+
+/** One health check of a service: HTTP (`url`), SQL (`database` + `query`) or Redis (`redis`). */
+const HealthCheck = z.union([HttpHealthCheck, SqlHealthCheck, RedisHealthCheck]);
 export type HealthCheckConfig = z.infer<typeof HealthCheck>;
 
 const Database = z.strictObject({
@@ -128,6 +158,18 @@ export function crossCheck(raw: unknown): CrossProblem[] {
       for (const problem of kindOf(action.data).check(action.data, shape)) {
         problems.push({ path: [...path, ...problem.path], message: problem.message });
       }
+    }
+    if (Array.isArray(fields.health)) {
+      fields.health.forEach((rawCheck, i) => {
+        const check = SqlHealthCheck.safeParse(rawCheck);
+        if (!check.success) return;
+        for (const problem of databaseProblems(check.data.database, shape)) {
+          problems.push({
+            path: ['services', serviceName, 'health', i, ...problem.path],
+            message: problem.message,
+          });
+        }
+      });
     }
     for (const [lookupName, rawLookup] of entries(fields.lookups)) {
       const lookup = LookupSchema.safeParse(rawLookup);

@@ -7,6 +7,8 @@ type Report = (path: PropertyKey[], message: string) => void;
 
 /** Keys whose values are secrets wherever they appear under `services` (a backup `key`, an API `token`, ...). */
 const SECRET_KEY = /(^|_)(key|token|password|secret|authorization)$/i;
+/** `scheme://user:password@host`: the password part. */
+const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:([^\s/@]+)@/i;
 const ENV_REF_ANYWHERE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
 
 /** Reports literal or placeholder-looking secrets; runs on the file as written, before `${ENV}` is resolved. */
@@ -25,7 +27,16 @@ export function checkLiteralSecrets(raw: unknown, report: Report): void {
 /** Every value of a secret-named key, and every HTTP header value, must come from `${ENV}`. */
 function walkSecrets(value: unknown, path: PropertyKey[], secret: boolean, report: Report): void {
   if (typeof value === 'string') {
-    if (!secret) return;
+    if (!secret) {
+      const password = URL_PASSWORD.exec(value)?.[1];
+      if (password !== undefined && !ENV_REF_ANYWHERE.test(password) && path.at(-2) !== 'databases') {
+        report(
+          path,
+          'holds a literal password; write the whole URL as ${ENV_NAME} and set it in the environment',
+        );
+      }
+      return;
+    }
     if (!ENV_REF_ANYWHERE.test(value)) {
       report(path, 'is a secret written in the file; write ${ENV_NAME} and set it in the environment');
     } else if (PLACEHOLDER.test(value.replace(ENV_REF_ANYWHERE, ''))) {

@@ -1,4 +1,4 @@
-import type { HealthCheckConfig } from '../config/ops-config.js';
+import type { HttpHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../runs/describe-error.js';
 
 export type HealthLevel = 'ok' | 'warning' | 'critical';
@@ -16,7 +16,7 @@ const MAX_BODY = 256 * 1024;
 
 /** Calls a health endpoint once: status, JSON expectations and latency budget; never follows redirects. */
 export async function runHttpCheck(
-  check: HealthCheckConfig,
+  check: HttpHealthCheckConfig,
   now: () => number = performance.now.bind(performance),
 ): Promise<HealthResult> {
   const started = now();

@@ -6,7 +6,9 @@ import { type ActorRoles, roleOn, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import { type HealthLevel, type HealthResult, runHttpCheck } from './http-check.js';
+import type { TargetDatabases } from '../targets/databases.js';
+import type { HealthLevel, HealthResult } from './http-check.js';
+import { runCheck } from './run-check.js';
 
 /** A fact recorded about a service (degraded mode, ...), as `/ops status` shows it. */
 export interface StateLine {
@@ -26,6 +28,8 @@ export interface ServiceStatus {
 export interface StatusDeps {
   config: Pick<OpsConfig, 'services'>;
   pool: Pool;
+  /** The services' databases, for SQL checks. */
+  targets: Pick<TargetDatabases, 'pool'>;
   rolesOf(userId: string): Promise<ActorRoles>;
   auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void>;
 }
@@ -69,7 +73,7 @@ export class StatusService {
   private async serviceStatus(service: string): Promise<ServiceStatus> {
     const checks = own(this.deps.config.services, service)?.health ?? [];
     const [results, state] = await Promise.all([
-      Promise.all(checks.map((check) => runHttpCheck(check))),
+      Promise.all(checks.map((check) => runCheck(check, (name) => this.deps.targets.pool(service, name)))),
       this.state(service),
     ]);
     const level = LEVELS[Math.max(0, ...results.map((r) => LEVELS.indexOf(r.level)))] ?? 'ok';

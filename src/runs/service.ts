@@ -238,12 +238,13 @@ export class RunService {
   /** Explains why a transition found the run in another state, expiring it if its time is up. */
   private async lostRace(runId: string): Promise<ConflictError> {
     const run = await this.get(runId);
-    if (
-      run.expires_at &&
+    const due =
+      run.expires_at !== null &&
       run.expires_at <= new Date() &&
-      ['awaiting_confirmation', 'awaiting_approval'].includes(run.state)
-    ) {
-      await this.expire(runId);
+      ['awaiting_confirmation', 'awaiting_approval'].includes(run.state);
+    if (due) await this.expire(runId);
+    // The same sentence whether this press or the sweeper noticed the expiry first.
+    if (due || run.state === 'expired') {
       return new ConflictError('This plan has expired; request the action again to see a fresh plan.');
     }
     return new ConflictError(`This run is already ${run.state.replace('_', ' ')}.`);

@@ -77,7 +77,11 @@ describe('run lifecycle edges', () => {
         responseUrl: h.slack.responseUrl('late'),
       }),
     );
-    await eventually(() => expect(String(h.slack.of('respond/late')[0]?.text)).toContain('already expired'));
+    await eventually(() =>
+      expect(String(h.slack.of('respond/late')[0]?.text)).toMatch(
+        /^This plan has expired; request the action again to see a fresh plan\./,
+      ),
+    );
     expect((await jobRows(h.bentham)).filter((r) => r.status === 'failed')).toHaveLength(4);
   });
 

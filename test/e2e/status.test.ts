@@ -50,6 +50,14 @@ services:
     health:
       - { name: api, url: "${base}/ok", latency_budget: 10s, expect: { status: 200, json: { services: { "*": healthy } } } }
       - { name: search, url: "${base}/slow", latency_budget: 100ms }
+  data:
+    environment: staging
+    databases: { main: { url: "${own.url}" } }
+    health:
+      - { name: backlog, database: main, query: "SELECT 42", warning: { above: 40 }, critical: { above: 100 } }
+      - { name: broken, database: main, query: "SELECT count(*) FROM no_such_table" }
+      - { name: cache, redis: "redis://127.0.0.1:6379", memory_critical_mb: 100000 }
+      - { name: lost-cache, redis: "redis://127.0.0.1:1", timeout: 500ms }
   worker:
     environment: staging
     health:
@@ -109,6 +117,15 @@ describe('/ops status', () => {
     expect(text).toMatch(/:red_circle: api — services\.redis is "down", expected "healthy" \(\d+ ms\)/);
     expect(text).toMatch(/:red_circle: ready — answered 503, expected 200 \(\d+ ms\)/);
     expect(text).toMatch(/:red_circle: queue — no answer within 200 ms \(\d+ ms\)/);
+  });
+
+  it('grades a SQL number against its levels and checks Redis, reporting failures as critical', async () => {
+    const text = await status('status data', 'U0ALICE');
+    expect(text).toContain('*data* :red_circle: critical');
+    expect(text).toMatch(/:warning: backlog — 42 \(\d+ ms\)/);
+    expect(text).toMatch(/:red_circle: broken — relation "no_such_table" does not exist \(\d+ ms\)/);
+    expect(text).toMatch(/:white_check_mark: cache — PONG, \d+\.\d MiB in use \(\d+ ms\)/);
+    expect(text).toMatch(/:red_circle: lost-cache — .+ \(\d+ ms\)/);
   });
 
   it('shows what opsbot has switched on a service, such as degraded mode', async () => {

@@ -97,7 +97,9 @@ describe('parseOpsConfig: a valid config', () => {
 
   it('accepts plain HTTP health checks to localhost on production, and to anywhere off production', () => {
     const local = VALID.replace('https://api.bentham.example/health', 'http://localhost:8080/health');
-    expect(parseOpsConfig(local, env).services.bentham?.health[0]?.url).toBe('http://localhost:8080/health');
+    expect(parseOpsConfig(local, env).services.bentham?.health[0]).toMatchObject({
+      url: 'http://localhost:8080/health',
+    });
     const staging = VALID.replace(
       'https://api.bentham.example/health',
       'http://api.bentham.example/health',
@@ -273,6 +275,31 @@ describe('parseOpsConfig: secrets under any key', () => {
     );
     expect(lines.filter((line) => line.includes('secret written'))).toHaveLength(1);
     expect(lines.filter((line) => line.includes('params'))).toEqual([]);
+  });
+});
+
+describe('parseOpsConfig: health checks', () => {
+  it('accepts SQL and Redis checks, refuses a SQL check on an unknown database and a literal Redis password', () => {
+    const withChecks = (checks: string) =>
+      VALID.replace('      - { name: api, url: "https://api.bentham.example/health" }\n', checks);
+    const ok = withChecks(
+      '      - { name: backlog, database: main, query: "SELECT 1", warning: { above: 10 } }\n      - { name: cache, redis: "${REDIS_URL}" }\n',
+    );
+    expect(
+      parseOpsConfig(ok, { ...env, REDIS_URL: 'redis://127.0.0.1:6379' }).services.bentham?.health,
+    ).toHaveLength(2);
+    const lines = issuesOf(
+      withChecks(
+        '      - { name: backlog, database: replica, query: "SELECT 1" }\n      - { name: cache, redis: "redis://:hunter2@cache:6379" }\n',
+      ),
+    ).map((i) => `${i.path}: ${i.message}`);
+    expect(lines).toContain(
+      'services.bentham.health[0].database: names no database of this service (configured: main)',
+    );
+    expect(lines).toContain(
+      'services.bentham.health[1].redis: holds a literal password; write the whole URL as ${ENV_NAME} and set it in the environment',
+    );
+    expect(lines.join('\n')).not.toContain('hunter2');
   });
 });
 
