@@ -33,8 +33,8 @@ export class AccessService {
   }
 
   /** The configured actions the actor may request in this channel, in config order. */
-  async permitted(actor: string, channel: string): Promise<PermittedAction[]> {
-    const roles = await this.deps.rolesOf(actor);
+  async permitted(actor: string, channel: string, resolved?: ActorRoles): Promise<PermittedAction[]> {
+    const roles = resolved ?? (await this.deps.rolesOf(actor));
     const all = Object.entries(this.deps.config.services).flatMap(([service, serviceConfig]) =>
       Object.entries(serviceConfig.actions).map(([action, config]) => ({ service, action, config })),
     );

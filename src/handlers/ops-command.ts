@@ -53,9 +53,11 @@ async function answer(
     case 'help':
       await ephemeral(helpText(await access.permitted(actor, channel)));
       return;
-    case 'whoami':
-      await ephemeral(whoamiText(actor, await access.rolesOf(actor), await access.permitted(actor, channel)));
+    case 'whoami': {
+      const roles = await access.rolesOf(actor);
+      await ephemeral(whoamiText(actor, roles, await access.permitted(actor, channel, roles)));
       return;
+    }
     case 'audit':
       await ephemeral(await access.audit(actor, intent.count));
       return;

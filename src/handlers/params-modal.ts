@@ -1,21 +1,17 @@
-import type { App, ViewErrorsResponseAction } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { requireAction } from '../actions/catalog.js';
 import { checkParams } from '../actions/params.js';
 import { UserError } from '../errors.js';
 import { PARAMS_MODAL } from '../slack/ids.js';
 import { ParamsSubmission, submittedValues } from '../slack/params-modal.js';
+import { ackOnce } from './ack-once.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 
 /** The params modal's submit: field errors in place, or the same run request as a typed command. */
 export function registerParamsModal(app: App, deps: HandlerDeps): void {
   app.view(PARAMS_MODAL, async ({ ack, body, view, client }) => {
-    let acked = false;
-    const ackOnce = async (response?: ViewErrorsResponseAction) => {
-      if (acked) return;
-      acked = true;
-      await ack(response);
-    };
+    const answer = ackOnce(ack);
     const submission = ParamsSubmission.safeParse(view);
     const actor = body.user.id;
     const ephemeral = async (text: string) => {
@@ -36,12 +32,12 @@ export function registerParamsModal(app: App, deps: HandlerDeps): void {
       const config = requireAction(deps.config, service, action);
       const checked = checkParams(config.params, submittedValues(submission.data));
       if (!checked.ok) {
-        await ackOnce({ response_action: 'errors', errors: checked.errors });
+        await answer({ response_action: 'errors', errors: checked.errors });
         return;
       }
-      await ackOnce();
+      await answer();
       await deps.runs.request({ actor, channel, service, action, params: checked.values });
     });
-    await ackOnce();
+    await answer();
   });
 }
