@@ -14,9 +14,8 @@ import { startOpsbot } from '../../src/opsbot.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
-import { BOT_TOKEN } from '../support/harness.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { SIGNING_SECRET } from '../support/signed-requests.js';
+import { queuePrefix, testVars } from '../support/test-env.js';
 
 const execute = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -98,15 +97,8 @@ afterAll(async () => {
 
 /** opsbot started on one example config against the fixtures, with its own queue prefix; stop() cleans up. */
 async function startExample(name: string) {
-  const prefix = `{opsbot_examples_${randomBytes(4).toString('hex')}}`;
-  const env = readEnv({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: prefix,
-    PORT: '0',
-  });
+  const prefix = queuePrefix('opsbot_examples');
+  const env = readEnv(testVars(slack, own.url, prefix));
   const config = parseOpsConfig(readFileSync(`${ROOT}/examples/${name}.ops.yml`, 'utf8'), vars);
   const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
   const db = new pg.Pool({ connectionString: own.url, max: 1 });

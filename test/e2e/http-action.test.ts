@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnv } from '../../src/config/env.js';
 import { parseOpsConfig } from '../../src/config/load.js';
@@ -12,8 +10,9 @@ import { type Opsbot, startOpsbot } from '../../src/opsbot.js';
 import { blockText, buttons, runIdOf } from '../support/cards.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
-import { BOT_TOKEN } from '../support/harness.js';
-import { buttonBody, postSigned, SIGNING_SECRET, slashBody } from '../support/signed-requests.js';
+import { deleteKeys } from '../support/redis-keys.js';
+import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { queuePrefix, testVars } from '../support/test-env.js';
 
 /** The Redmine RAG admin API's token: sent to the fake API, never shown anywhere else. */
 const API_TOKEN = 'rag-admin-token-7f3c9d1e5b2a';
@@ -150,16 +149,8 @@ beforeAll(async () => {
   });
   slack = await new FakeSlack().start();
   own = await createTestDatabase('opsbot_test');
-  prefix = `{opsbot_test_${randomBytes(4).toString('hex')}}`;
-  const vars = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: prefix,
-    PORT: '0',
-    RAG_ADMIN_TOKEN: API_TOKEN,
-  };
+  prefix = queuePrefix('opsbot_test');
+  const vars = { ...testVars(slack, own.url, prefix), RAG_ADMIN_TOKEN: API_TOKEN };
   const log = createLogger(
     'debug',
     new Writable({
@@ -181,13 +172,7 @@ afterAll(async () => {
   await own?.drop();
   await api?.close();
   await other?.close();
-  const redis = new Redis('redis://127.0.0.1:6379');
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeys(prefix);
 });
 
 const url = () => `http://127.0.0.1:${bot.port}`;

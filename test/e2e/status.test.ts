@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -9,9 +8,9 @@ import { createLogger } from '../../src/log.js';
 import { type Opsbot, startOpsbot } from '../../src/opsbot.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
-import { BOT_TOKEN } from '../support/harness.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { postSigned, SIGNING_SECRET, slashBody } from '../support/signed-requests.js';
+import { postSigned, slashBody } from '../support/signed-requests.js';
+import { queuePrefix, testVars } from '../support/test-env.js';
 
 /** Health endpoints that answer as the path says: healthy, one service down, slow, 503, or never. */
 let health: Server;
@@ -20,7 +19,7 @@ let own: Awaited<ReturnType<typeof createTestDatabase>>;
 let bot: Opsbot;
 let db: pg.Pool;
 let replies = 0;
-const prefix = `{opsbot_status_${randomBytes(4).toString('hex')}}`;
+const prefix = queuePrefix('opsbot_status');
 
 beforeAll(async () => {
   health = createServer((req, res) => {
@@ -67,14 +66,7 @@ services:
 `,
     {},
   );
-  const env = readEnv({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: prefix,
-    PORT: '0',
-  });
+  const env = readEnv(testVars(slack, own.url, prefix));
   bot = await startOpsbot(env, config, createLogger('silent'), { role: 'web' });
   db = new pg.Pool({ connectionString: own.url, max: 1 });
 });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type pg from 'pg';
@@ -12,9 +11,9 @@ import { createBenthamJobs } from './bentham-fixture.js';
 import { createTestDatabase } from './databases.js';
 import { FakeSlack } from './fake-slack.js';
 import { deleteKeys } from './redis-keys.js';
-import { SIGNING_SECRET } from './signed-requests.js';
+import { queuePrefix, testVars } from './test-env.js';
 
-export const BOT_TOKEN = 'xoxb-test-0000-SECRETBOTTOKEN';
+export { BOT_TOKEN } from './test-env.js';
 
 /** Everything an end-to-end test needs: opsbot over HTTP, its database, Bentham's database, a fake Slack. */
 export interface Harness {
@@ -63,13 +62,9 @@ export async function startHarness(
     },
   });
   const log = createLogger('debug', sink);
+  const prefix = queuePrefix('opsbot_test');
   const vars = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: `{opsbot_test_${randomBytes(4).toString('hex')}}`,
-    PORT: '0',
+    ...testVars(slack, own.url, prefix),
     BENTHAM_DATABASE_URL: target.url.replace('postgres@', 'postgres:s3cret-db-password@'),
     ...setup.env,
   };
@@ -82,7 +77,7 @@ export async function startHarness(
     await slack.stop();
     await own.drop();
     await target.drop();
-    await deleteKeys(vars.OPSBOT_QUEUE_PREFIX);
+    await deleteKeys(prefix);
   };
   let first: Opsbot;
   try {
