@@ -17,7 +17,7 @@ import { RestoreActionSchema, restoreKind } from '../src/actions/restore.js';
 import type { ActionContext } from '../src/actions/types.js';
 import { generateKey } from '../src/backup/crypto.js';
 import { formatBytes } from '../src/backup/format.js';
-import { createLogger } from '../src/log.js';
+import { testContext } from '../test/support/action-context.js';
 import { createTestDatabase } from '../test/support/databases.js';
 
 const SIZES = process.argv
@@ -55,16 +55,7 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: numb
 }
 
 function context(pool: pg.Pool, params: ActionContext['params'] = {}): ActionContext {
-  return {
-    service: 'benchcode',
-    environment: 'staging',
-    params,
-    database: () => pool,
-    allowedHosts: [],
-    state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
-    progress: () => undefined,
-    log: createLogger('silent'),
-  };
+  return testContext({ service: 'benchcode', params, database: () => pool });
 }
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);

@@ -11,7 +11,7 @@ import { type RestoreAction, RestoreActionSchema, restoreKind } from '../../src/
 import type { ActionContext } from '../../src/actions/types.js';
 import { generateKey, NOT_AUTHENTIC } from '../../src/backup/crypto.js';
 import { ForbiddenError, OpsError, UserError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
+import { testContext } from '../support/action-context.js';
 import { createTestDatabase } from '../support/databases.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,17 +63,12 @@ function context(
   overrides: Partial<ActionContext> = {},
   progress: string[] = [],
 ): ActionContext {
-  return {
+  return testContext({
     service: SERVICE,
-    environment: 'staging',
-    params: {},
     database: () => pool,
-    allowedHosts: [],
-    state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
     progress: (message) => progress.push(message),
-    log: createLogger('silent'),
     ...overrides,
-  };
+  });
 }
 
 function restoreConfig(overrides: Record<string, unknown> = {}): RestoreAction {

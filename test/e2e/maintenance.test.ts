@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +10,7 @@ import type { ParamValues } from '../../src/actions/params.js';
 import { ActionConfigSchema } from '../../src/actions/registry.js';
 import type { ActionContext } from '../../src/actions/types.js';
 import { crossCheck } from '../../src/config/ops-config.js';
-import { createLogger } from '../../src/log.js';
+import { testContext } from '../support/action-context.js';
 import { createTestDatabase } from '../support/databases.js';
 
 let target: { url: string; drop(): Promise<void> };
@@ -49,24 +48,15 @@ function config(fields: Record<string, unknown> = {}): MaintenanceAction {
 }
 
 function context(params: ParamValues = {}, progress: string[] = []): ActionContext {
-  const sink = new Writable({ write: (_c, _e, done) => done() });
-  return {
-    service: 'bentham',
+  return testContext({
     environment: 'production',
     params,
     database: (name) => {
       if (name !== 'main') throw new Error(`no database ${name}`);
       return pool;
     },
-    allowedHosts: [],
-    state: {
-      get: async () => undefined,
-      set: async () => undefined,
-      clear: async () => undefined,
-    },
     progress: (message) => progress.push(message),
-    log: createLogger('silent', sink),
-  };
+  });
 }
 
 /** Deletes rows and makes sure the deleting session's stats reach the shared stats before returning. */

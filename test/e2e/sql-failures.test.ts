@@ -2,8 +2,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SqlAction, SqlActionSchema, sqlKind } from '../../src/actions/sql.js';
 import type { ActionContext } from '../../src/actions/types.js';
-import { createLogger } from '../../src/log.js';
 import { describeError } from '../../src/runs/describe-error.js';
+import { testContext } from '../support/action-context.js';
 import { createBenthamJobs, jobRows } from '../support/bentham-fixture.js';
 import { createTestDatabase } from '../support/databases.js';
 
@@ -30,16 +30,7 @@ function action(fields: Record<string, unknown>): SqlAction {
 }
 
 function context(params: Record<string, string>): ActionContext {
-  return {
-    service: 'bentham',
-    environment: 'staging',
-    params,
-    database: () => pool,
-    allowedHosts: [],
-    state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
-    progress: () => undefined,
-    log: createLogger('silent'),
-  };
+  return testContext({ params, database: () => pool });
 }
 
 /** Runs execute() and returns the one sentence a run card would show, or fails the test if it succeeded. */

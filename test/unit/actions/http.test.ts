@@ -13,7 +13,7 @@ import {
 } from '../../../src/actions/http-request.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { parseOpsConfig } from '../../../src/config/load.js';
-import { createLogger } from '../../../src/log.js';
+import { testContext } from '../../support/action-context.js';
 
 const HOSTILE = [
   `"quoted"`,
@@ -134,22 +134,7 @@ function action(fields: Record<string, unknown>): HttpAction {
 }
 
 function context(allowedHosts: string[], params: ActionContext['params'] = {}): ActionContext {
-  return {
-    service: 'redmine',
-    environment: 'production',
-    params,
-    database: () => {
-      throw new Error('no databases here');
-    },
-    allowedHosts,
-    state: {
-      get: async () => undefined,
-      set: async () => undefined,
-      clear: async () => undefined,
-    },
-    progress: () => undefined,
-    log: createLogger('silent'),
-  };
+  return testContext({ service: 'redmine', environment: 'production', params, allowedHosts });
 }
 
 describe('the http kind', () => {

@@ -1,0 +1,19 @@
+import type { ActionContext } from '../../src/actions/types.js';
+import { createLogger } from '../../src/log.js';
+
+/** An ActionContext for calling a kind's plan() or execute() directly: no databases, hosts or state unless given. */
+export function testContext(overrides: Partial<ActionContext> = {}): ActionContext {
+  return {
+    service: 'bentham',
+    environment: 'staging',
+    params: {},
+    database: (name) => {
+      throw new Error(`this test gives the action no database (asked for ${name})`);
+    },
+    allowedHosts: [],
+    state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
+    progress: () => undefined,
+    log: createLogger('silent'),
+    ...overrides,
+  };
+}
