@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Opsbot } from '../../src/opsbot.js';
 import { jobRows } from '../support/bentham-fixture.js';
-import { blockText, runIdOf } from '../support/cards.js';
+import { blockText, nextCard, topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
@@ -32,19 +32,10 @@ async function ops(text: string, user: string, expectReply = true): Promise<stri
 
 /** Requests an action and returns its run id and card ts, once the card is posted. */
 async function requestRun(text: string, user: string): Promise<{ runId: string; ts: string }> {
-  const before = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
+  const before = topCards(h.slack).length;
   await ops(text, user, false);
-  const card = await eventually(() => {
-    const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts);
-    expect(cards.length).toBe(before + 1);
-    return cards[before] as Record<string, unknown>;
-  });
-  const runId = runIdOf(card);
-  const ts = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId]);
-    expect(rows[0]?.message_ts).toBeTruthy();
-    return rows[0].message_ts as string;
-  });
+  const { runId, ts } = await nextCard(h, before);
+  expect(topCards(h.slack)).toHaveLength(before + 1);
   return { runId, ts };
 }
 

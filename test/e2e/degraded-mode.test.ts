@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockText, runIdOf } from '../support/cards.js';
+import { blockText, nextCard, topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
@@ -23,22 +23,13 @@ const settings = async () =>
 async function degradeAndConfirm(
   text: string,
 ): Promise<{ state: string; error: string | null; plan: string }> {
-  const before = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
+  const before = topCards(h.slack).length;
   await postSigned(
     h.url(),
     slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(`d${++replies}`) }),
   );
-  const card = await eventually(() => {
-    const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts);
-    expect(cards.length).toBe(before + 1);
-    return cards[before] as Record<string, unknown>;
-  });
-  const runId = runIdOf(card);
-  const ts = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId]);
-    expect(rows[0]?.message_ts).toBeTruthy();
-    return rows[0].message_ts as string;
-  });
+  const { card, runId, ts } = await nextCard(h, before);
+  expect(topCards(h.slack)).toHaveLength(before + 1);
   await postSigned(
     h.url(),
     buttonBody('run_confirm', runId, 'U0ALICE', { messageTs: ts, responseUrl: h.slack.responseUrl() }),

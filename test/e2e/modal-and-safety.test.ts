@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRows } from '../support/bentham-fixture.js';
-import { blockText, buttons, runIdOf } from '../support/cards.js';
+import { blockText, buttons, cardAt, runIdOf, storedTs } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { BOT_TOKEN, type Harness, startHarness } from '../support/harness.js';
 import {
@@ -32,21 +32,8 @@ async function slash(text: string, user = 'U0ALICE', responseName = 'cmd') {
 }
 
 /** The newest card posted at top level (not a thread reply), once there are `n` of them. */
-async function nthCard(n: number) {
-  return eventually(() => {
-    const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts);
-    expect(cards.length).toBeGreaterThanOrEqual(n);
-    return cards[n - 1] as Record<string, unknown>;
-  });
-}
-
-async function cardTs(runId: string): Promise<string> {
-  return eventually(async () => {
-    const { rows } = await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId]);
-    expect(rows[0]?.message_ts).toBeTruthy();
-    return rows[0].message_ts as string;
-  });
-}
+const nthCard = (n: number) => cardAt(h.slack, n - 1);
+const cardTs = (runId: string) => storedTs(h.db, runId);
 
 function press(actionId: string, runId: string, user: string, ts: string, bot = h.opsbot) {
   return postSigned(

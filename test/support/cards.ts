@@ -1,4 +1,7 @@
+import type { Pool } from 'pg';
 import { expect } from 'vitest';
+import { eventually } from './databases.js';
+import type { FakeSlack } from './fake-slack.js';
 
 type Blocks = {
   type: string;
@@ -37,4 +40,37 @@ export function runIdOf(card: Record<string, unknown>): string {
   const value = buttons(card)[0]?.value;
   expect(value).toMatch(/^run_[a-f0-9]{12}$/);
   return value as string;
+}
+
+/** Run cards posted so far, in order (thread replies left out). */
+export function topCards(slack: FakeSlack): Record<string, unknown>[] {
+  return slack.of('chat.postMessage').filter((message) => !message.thread_ts);
+}
+
+/** Waits until card number `index` (0-based) has been posted, and returns it. */
+export function cardAt(slack: FakeSlack, index: number): Promise<Record<string, unknown>> {
+  return eventually(() => {
+    const card = topCards(slack)[index];
+    expect(card).toBeDefined();
+    return card as Record<string, unknown>;
+  });
+}
+
+/** Waits until opsbot has stored where a run's card is, and returns its ts. */
+export function storedTs(db: Pool, runId: string): Promise<string> {
+  return eventually(async () => {
+    const { rows } = await db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId]);
+    expect(rows[0]?.message_ts).toBeTruthy();
+    return rows[0].message_ts as string;
+  });
+}
+
+/** The card after the first `before` ones, with its run id and stored ts, once both exist. */
+export async function nextCard(
+  h: { slack: FakeSlack; db: Pool },
+  before: number,
+): Promise<{ card: Record<string, unknown>; runId: string; ts: string }> {
+  const card = await cardAt(h.slack, before);
+  const runId = runIdOf(card);
+  return { card, runId, ts: await storedTs(h.db, runId) };
 }
