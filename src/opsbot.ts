@@ -7,12 +7,16 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
+import { HealthStore } from './health/health-store.js';
+import { probeOnce } from './health/probe.js';
 import { StatusService } from './health/status.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
+import { PodsService } from './kubernetes/show-pods.js';
 import { type Logger, redactUrl } from './log.js';
 import { LookupService } from './lookups/show.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
+import { startProbeSchedule } from './queue/probe-queue.js';
 import { createRedis } from './queue/redis.js';
 import { describeError } from './runs/describe-error.js';
 import { RunExecutor } from './runs/executor.js';
@@ -20,10 +24,12 @@ import { RunService } from './runs/service.js';
 import { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
 import { createBoltApp } from './slack/bolt-app.js';
+import { slackHealthPosts } from './slack/health-posts.js';
 import { slackRunCards } from './slack/run-cards.js';
 import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
 import { TargetDatabases } from './targets/databases.js';
+import { KubernetesTargets } from './targets/kubernetes.js';
 
 export type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -32,6 +38,8 @@ export interface StartOptions {
   /** Overrides for tests and tuning; production uses the defaults. */
   planTtlMs?: number;
   sweepEveryMs?: number;
+  /** Runs the background health probe at this interval, whatever ops.yml says. */
+  probeEveryMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
   groupCacheTtlMs?: number;
 }
@@ -62,6 +70,7 @@ export async function startOpsbot(
   const slack = createWebClient(env, log);
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
+  const kubernetes = new KubernetesTargets(config.services, env.KUBECONFIG);
   const enqueue = (runId: string) => enqueueRun(queue, runId);
   const { authorizer, access } = createAccess({
     config,
@@ -79,13 +88,14 @@ export async function startOpsbot(
     store,
     pool,
     targets,
+    kubernetes,
     cards,
     enqueue,
     authorizer,
     log,
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
-  const executor = new RunExecutor({ config, store, pool, targets, cards, authorizer, log });
+  const executor = new RunExecutor({ config, store, pool, targets, kubernetes, cards, authorizer, log });
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
@@ -122,7 +132,13 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
-    registerHandlers(app, { config, runs, access, log, metrics, lookups, status });
+    const pods = new PodsService({
+      config,
+      kubernetes,
+      rolesOf: (user) => access.rolesOf(user),
+      auditDenial: (entry) => store.auditDenial(entry),
+    });
+    registerHandlers(app, { config, runs, access, log, metrics, lookups, status, pods });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
@@ -145,7 +161,18 @@ export async function startOpsbot(
       { store, runs, enqueue, log, pool, config, cards },
       options.sweepEveryMs,
     );
+    const healthStore = new HealthStore(pool);
+    const postHealthChange = slackHealthPosts(slack, config.workspace.ops_channel);
+    const stopProbe = await startProbeSchedule({
+      producer,
+      consumer,
+      prefix: env.OPSBOT_QUEUE_PREFIX,
+      everyMs: options.probeEveryMs ?? config.workspace.health_probe_every,
+      probe: () => probeOnce({ config, targets, store: healthStore, post: postHealthChange, log }),
+      log,
+    });
     stops.push(async () => {
+      await stopProbe();
       await stopSweeper();
       await worker.close();
       consumer.disconnect();

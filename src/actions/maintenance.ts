@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { Duration } from '../config/duration.js';
+import { Duration, formatDuration } from '../config/duration.js';
 import { UserError } from '../errors.js';
 import type { ParamValues } from './params.js';
 import {
@@ -198,7 +198,7 @@ async function runOutsideTransaction(
     const code = (error as { code?: string }).code;
     if (code === '57014') {
       throw new Error(
-        `${what} of ${name} was stopped after its ${formatMs(config.timeout)} timeout; the tables after it were not touched.`,
+        `${what} of ${name} was stopped after its ${formatDuration(config.timeout)} timeout; the tables after it were not touched.`,
       );
     }
     if (code === '42P01') throw new Error(`Table ${name} does not exist in database ${config.database}.`);
@@ -211,10 +211,4 @@ async function runOutsideTransaction(
     );
     client.release(!reset);
   }
-}
-
-function formatMs(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

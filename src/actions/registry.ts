@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { BackupActionSchema, backupKind } from './backup.js';
 import { DegradedModeSchema, degradedModeKind } from './degraded-mode.js';
 import { HttpActionSchema, httpKind } from './http.js';
+import { K8sRestartSchema, k8sRestartKind } from './k8s-restart.js';
+import { K8sRollbackSchema, k8sRollbackKind } from './k8s-rollback.js';
+import { K8sScaleSchema, k8sScaleKind } from './k8s-scale.js';
 import { MaintenanceSchema, maintenanceKind } from './maintenance.js';
 import { RestoreActionSchema, restoreKind } from './restore.js';
 import { SqlActionSchema, sqlKind } from './sql.js';
@@ -10,7 +13,17 @@ import type { ActionKind } from './types.js';
 // Adding a kind: import its schema and kind object, and add each to the two lists below.
 
 /** Every action kind opsbot knows; help, modals and config validation are generated from this list. */
-const ACTION_KINDS = [sqlKind, degradedModeKind, maintenanceKind, httpKind, backupKind, restoreKind] as const;
+const ACTION_KINDS = [
+  sqlKind,
+  degradedModeKind,
+  maintenanceKind,
+  httpKind,
+  backupKind,
+  restoreKind,
+  k8sRestartKind,
+  k8sRollbackKind,
+  k8sScaleKind,
+] as const;
 const KIND_NAMES = ACTION_KINDS.map((kind) => kind.kind).join(', ');
 
 /** An action entry of ops.yml, of any kind. */
@@ -23,6 +36,9 @@ export const ActionConfigSchema = z.discriminatedUnion(
     HttpActionSchema,
     BackupActionSchema,
     RestoreActionSchema,
+    K8sRestartSchema,
+    K8sRollbackSchema,
+    K8sScaleSchema,
   ],
   {
     error: (issue) =>

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { type ParamSpecs, ParamsSchema, type ParamValues } from './params.js';
 
 export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
@@ -74,6 +75,8 @@ export interface ActionContext {
   database(name: string): Pool;
   /** Hosts this service's HTTP calls may reach (services.<name>.allowed_hosts). */
   allowedHosts: readonly string[];
+  /** The service's Kubernetes context, namespace and deployments (services.<name>.kubernetes). */
+  kubernetes(): KubernetesTarget;
   /** opsbot's own record of facts about this service; writes are attributed to the run. */
   state: ServiceStateAccess;
   /** Reports progress of a long execute() on the run card (throttled by the caller); a no-op in plan(). */
@@ -107,6 +110,8 @@ export interface ServiceShape {
   databases: string[];
   /** services.<name>.allowed_hosts; absent when a caller does not know them. */
   allowedHosts?: string[];
+  /** services.<name>.kubernetes.deployments; absent when the service has no kubernetes section. */
+  deployments?: string[];
 }
 
 /** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */

@@ -10,7 +10,8 @@ export type BuiltinIntent =
   | { kind: 'role-grant'; user: string; role: Role; service?: string }
   | { kind: 'role-revoke'; user: string; service?: string }
   | { kind: 'show'; service: string; lookup: string; args: string[]; named: Record<string, string> }
-  | { kind: 'status'; service?: string };
+  | { kind: 'status'; service?: string }
+  | { kind: 'pods'; service: string };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
@@ -23,6 +24,11 @@ export function interpretBuiltin({ verb, args, named }: ParsedCommand): BuiltinI
       const [service, ...extra] = args;
       if (extra.length > 0) throw new UserError('Usage: `/ops status [service]`.');
       return service ? { kind: 'status', service } : { kind: 'status' };
+    }
+    case 'pods': {
+      const [service, ...extra] = args;
+      if (!service || extra.length > 0) throw new UserError('Usage: `/ops pods <service>`.');
+      return { kind: 'pods', service };
     }
     case 'whoami':
       return { kind: 'whoami' };

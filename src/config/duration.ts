@@ -14,3 +14,11 @@ export const Duration = z
     ];
     return Number(amount) * UNIT_MS[unit];
   });
+
+/** A duration in milliseconds written back as ops.yml would: `5m`, `30s`, `250ms`. */
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

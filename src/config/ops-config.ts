@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { databaseProblems, ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
+import { labelMatcher } from '../health/prometheus-query.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
 
@@ -12,6 +13,11 @@ const ChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channe
 const VerbName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, - and _, at most 32 characters');
+
+/** A Kubernetes object name (RFC 1123 label): `api-gateway`, `bentham-prod`. */
+const K8sName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes name such as api-gateway');
 
 const Name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes');
 
@@ -82,8 +88,43 @@ const RedisHealthCheck = z.strictObject({
 });
 export type RedisHealthCheckConfig = z.infer<typeof RedisHealthCheck>;
 
-/** One health check of a service: HTTP (`url`), SQL (`database` + `query`) or Redis (`redis`). */
-const HealthCheck = z.union([HttpHealthCheck, SqlHealthCheck, RedisHealthCheck]);
+const MetricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a Prometheus metric name');
+/** Label values, each a regular expression over the whole value as in PromQL `=~`: `status: "5.."`. */
+const LabelMatchers = z.record(
+  z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'),
+  z.string().refine(compiles, 'must be a regular expression such as 5.. or GET|POST'),
+);
+/** Samples of one metric whose labels match; their values are summed. */
+const MetricSelection = z.strictObject({ metric: MetricName, labels: LabelMatchers.default({}) });
+
+/** A Prometheus check: scrapes `metrics` and grades one measurement: `value`, `ratio` or `quantile`. */
+const PrometheusHealthCheck = z
+  .strictObject({
+    name: Name,
+    metrics: z.url(),
+    value: MetricSelection.optional(),
+    /** `of` / `to`, over the increase since a scrape about a minute earlier when there is one. */
+    ratio: z.strictObject({ of: MetricSelection, to: MetricSelection }).optional(),
+    /** A histogram's q-quantile from its buckets, as PromQL's histogram_quantile. */
+    quantile: z
+      .strictObject({
+        histogram: MetricName,
+        q: z.number().gt(0).lt(1),
+        labels: LabelMatchers.refine((labels) => !('le' in labels), 'cannot match le').default({}),
+      })
+      .optional(),
+    warning: Thresholds.optional(),
+    critical: Thresholds.optional(),
+    timeout: Duration.prefault('5s'),
+  })
+  .refine(
+    (check) => [check.value, check.ratio, check.quantile].filter((m) => m !== undefined).length === 1,
+    'needs exactly one of value, ratio or quantile',
+  );
+export type PrometheusHealthCheckConfig = z.infer<typeof PrometheusHealthCheck>;
+
+/** One health check of a service: HTTP (`url`), SQL (`database` + `query`), Redis (`redis`) or Prometheus (`metrics`). */
+const HealthCheck = z.union([HttpHealthCheck, SqlHealthCheck, RedisHealthCheck, PrometheusHealthCheck]);
 export type HealthCheckConfig = z.infer<typeof HealthCheck>;
 
 const Database = z.strictObject({
@@ -97,8 +138,9 @@ const Service = z.strictObject({
   kubernetes: z
     .strictObject({
       context: z.string().min(1),
-      namespace: z.string().min(1),
-      deployments: z.array(z.string()),
+      namespace: K8sName,
+      /** The only deployments opsbot's k8s actions and `/ops pods` may touch. */
+      deployments: z.array(K8sName).min(1),
     })
     .optional(),
   /** Hosts (name or name:port) the service's HTTP actions may call; anything else is refused. */
@@ -116,6 +158,16 @@ export const OpsConfigSchema = z.strictObject({
     timezone: z.string().default('UTC'),
     /** Action requests one user may make per minute. */
     requests_per_minute: z.number().int().min(1).max(1000).default(20),
+    /** How often the background probe runs every health check (null: `off`); changes are posted to ops_channel. */
+    health_probe_every: z
+      .union(
+        [
+          z.literal('off').transform(() => null),
+          Duration.refine((ms) => ms >= 10_000, 'must be at least 10s, or off'),
+        ],
+        { error: 'must be a duration such as 1m or 5m, or off' },
+      )
+      .prefault('1m'),
   }),
   roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
   channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
@@ -147,6 +199,7 @@ export function crossCheck(raw: unknown): CrossProblem[] {
     const shape = {
       databases: entries(fields.databases).map(([name]) => name),
       allowedHosts: Array.isArray(fields.allowed_hosts) ? fields.allowed_hosts.map(String) : [],
+      deployments: deploymentsOf(fields.kubernetes),
     };
     for (const [actionName, rawAction] of entries(fields.actions)) {
       const path = ['services', serviceName, 'actions', actionName];
@@ -183,6 +236,22 @@ export function crossCheck(raw: unknown): CrossProblem[] {
     }
   }
   return problems;
+}
+
+/** The deployments a raw kubernetes section lists; undefined when there is no such section. */
+function deploymentsOf(kubernetes: unknown): string[] | undefined {
+  if (kubernetes === undefined) return undefined;
+  const listed = Object.fromEntries(entries(kubernetes)).deployments;
+  return Array.isArray(listed) ? listed.map(String) : [];
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    labelMatcher(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function entries(value: unknown): [string, unknown][] {

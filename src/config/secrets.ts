@@ -61,12 +61,14 @@ export function checkPlainHttp(resolved: unknown, report: Report): void {
     const fields = record(service);
     if (fields.environment === 'production' && Array.isArray(fields.health)) {
       fields.health.forEach((check, i) => {
-        const url = record(check).url;
-        if (typeof url === 'string' && isPlainHttpToRemote(url)) {
-          report(
-            ['services', serviceName, 'health', i, 'url'],
-            'is plain HTTP on a production service; use https://',
-          );
+        for (const key of ['url', 'metrics']) {
+          const url = record(check)[key];
+          if (typeof url === 'string' && isPlainHttpToRemote(url)) {
+            report(
+              ['services', serviceName, 'health', i, key],
+              'is plain HTTP on a production service; use https://',
+            );
+          }
         }
       });
     }

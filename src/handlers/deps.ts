@@ -2,6 +2,7 @@ import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { StatusService } from '../health/status.js';
 import type { Metrics } from '../http/metrics.js';
+import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
 import type { RunService } from '../runs/service.js';
@@ -17,4 +18,6 @@ export interface HandlerDeps {
   lookups: LookupService;
   /** Health checks and recorded state for `/ops status`. */
   status: StatusService;
+  /** Pod readiness for `/ops pods`. */
+  pods: PodsService;
 }

@@ -44,7 +44,7 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access, lookups, status, log }: HandlerDeps,
+  { runs, access, lookups, status, pods, log }: HandlerDeps,
   ephemeral: (text: string) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
   upload: UploadFile,
@@ -85,7 +85,22 @@ async function answer(
     case 'show': {
       const { service, lookup, args, named } = intent;
       const { header, table } = await lookups.show({ actor, channel, service, lookup, args, named });
-      await ephemeral(await lookupReply({ actor, channel, service, lookup, header, table }, upload, log));
+      const command = `show ${service} ${lookup}`;
+      const filename = `${service}-${lookup}`;
+      await ephemeral(await lookupReply({ actor, channel, command, filename, header, table }, upload, log));
+      return;
+    }
+    case 'pods': {
+      const { header, table } = await pods.pods(actor, intent.service);
+      const reply = {
+        actor,
+        channel,
+        command: `pods ${intent.service}`,
+        filename: `${intent.service}-pods`,
+        header,
+        table,
+      };
+      await ephemeral(await lookupReply(reply, upload, log));
       return;
     }
     case 'run':

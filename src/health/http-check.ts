@@ -36,7 +36,9 @@ export async function runHttpCheck(
     if (response.status !== expected)
       return result('critical', `answered ${response.status}, expected ${expected}`);
     if (check.expect?.json) {
-      const mismatch = jsonMismatch(check.expect.json, parseJson(text), '');
+      const answer = parseJson(text);
+      if (answer === undefined) return result('critical', 'the answer is not JSON');
+      const mismatch = jsonMismatch(check.expect.json, answer, '');
       if (mismatch) return result('critical', mismatch);
     }
     const done = result('ok', `${response.status}`);

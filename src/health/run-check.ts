@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { HealthCheckConfig } from '../config/ops-config.js';
 import { type HealthResult, runHttpCheck } from './http-check.js';
+import { runPrometheusCheck } from './prometheus-check.js';
 import { runRedisCheck } from './redis-check.js';
 import { runSqlCheck } from './sql-check.js';
 
@@ -8,5 +9,6 @@ import { runSqlCheck } from './sql-check.js';
 export function runCheck(check: HealthCheckConfig, database: (name: string) => Pool): Promise<HealthResult> {
   if ('url' in check) return runHttpCheck(check);
   if ('query' in check) return runSqlCheck(check, database(check.database));
+  if ('metrics' in check) return runPrometheusCheck(check);
   return runRedisCheck(check);
 }

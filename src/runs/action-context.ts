@@ -4,13 +4,15 @@ import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
+import type { KubernetesTargets } from '../targets/kubernetes.js';
 import type { Run } from './run.js';
 import { serviceState } from './service-state.js';
 
-/** What building an action context needs: the config, the services' databases and opsbot's own. */
+/** What building an action context needs: the config, the services' databases and clusters, opsbot's own. */
 export interface ContextSources {
   config: Pick<OpsConfig, 'services'>;
   targets: TargetDatabases;
+  kubernetes: KubernetesTargets;
   pool: Pool;
 }
 
@@ -28,6 +30,7 @@ export function actionContext(
     params: run.params,
     database: (name) => sources.targets.pool(run.service, name),
     allowedHosts: service?.allowed_hosts ?? [],
+    kubernetes: () => sources.kubernetes.target(run.service),
     state: serviceState(sources.pool, run.service, run),
     progress,
     log,

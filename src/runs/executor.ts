@@ -6,6 +6,7 @@ import type { OpsConfig } from '../config/ops-config.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
+import type { KubernetesTargets } from '../targets/kubernetes.js';
 import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from './cards.js';
@@ -23,6 +24,7 @@ export interface RunExecutorDeps {
   config: OpsConfig;
   store: RunStore;
   targets: TargetDatabases;
+  kubernetes: KubernetesTargets;
   /** opsbot's own database, for the service state kinds record. */
   pool: Pool;
   cards: RunCards;

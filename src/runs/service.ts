@@ -8,6 +8,7 @@ import { ConflictError, type ForbiddenError, NotFoundError } from '../errors.js'
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
+import type { KubernetesTargets } from '../targets/kubernetes.js';
 import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type RunCards, showCard } from './cards.js';
@@ -19,6 +20,7 @@ export interface RunServiceDeps {
   config: OpsConfig;
   store: RunStore;
   targets: TargetDatabases;
+  kubernetes: KubernetesTargets;
   /** opsbot's own database, for the service state kinds record. */
   pool: Pool;
   cards: RunCards;

@@ -28,6 +28,7 @@ import type { Run } from '../../src/runs/run.js';
 import { RunService } from '../../src/runs/service.js';
 import { RunStore } from '../../src/runs/store.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
+import { KubernetesTargets } from '../../src/targets/kubernetes.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase } from '../support/databases.js';
 
@@ -486,11 +487,13 @@ async function play(s: Scenario) {
   });
   const cards = new MemoryCards();
   const enqueued: string[] = [];
+  const kubernetes = new KubernetesTargets(config.services);
   const runs = new RunService({
     config,
     store,
     pool,
     targets,
+    kubernetes,
     cards,
     enqueue: async (runId) => {
       enqueued.push(runId);
@@ -498,7 +501,7 @@ async function play(s: Scenario) {
     authorizer,
     log,
   });
-  const executor = new RunExecutor({ config, store, pool, targets, cards, authorizer, log });
+  const executor = new RunExecutor({ config, store, pool, targets, kubernetes, cards, authorizer, log });
   const change = async (before: Change['before']) => {
     const c = s.change;
     if (c?.before !== before) return;

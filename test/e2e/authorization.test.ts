@@ -214,11 +214,15 @@ describe('the run modal and the audit log from Slack', () => {
       'bentham/enable-adapter',
       'bentham/clean-sessions',
       'bentham/analyze',
+      'bentham/restart',
+      'bentham/rollback',
+      'bentham/scale-executor',
       'bentham/touch',
       'bentham/annotate',
       'bentham/purge',
       'bentham/slow',
       'bentham/degraded',
+      'bentham/restart-orchestrator',
     ]);
 
     const payload = {

@@ -84,6 +84,11 @@ beforeAll(async () => {
     REDMINE_RAG_HOST: host,
     REDMINE_RAG_URL: `http://${host}`,
     REDMINE_RAG_TOKEN: 'rag-token',
+    BENTHAM_URL: `http://${host}`,
+    BENCHCODE_URL: `http://${host}`,
+    BENCHCODE_PYTHON_SERVICE_URL: `http://${host}`,
+    ABRM_URL: `http://${host}`,
+    AI_BENCHMARK_URL: `http://${host}`,
   };
 });
 

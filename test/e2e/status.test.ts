@@ -136,7 +136,7 @@ describe('/ops status', () => {
     expect(all).toContain('*web*');
     expect(all).toContain('*worker*');
     expect(await status('status web', 'U0STRANGER')).toMatch(
-      /^Seeing the status of web needs viewer; <@U0STRANGER> has no opsbot role there\./,
+      /^`status` on web needs viewer; <@U0STRANGER> has no opsbot role there\./,
     );
     expect(await status('status', 'U0STRANGER')).toBe('_There are no services you may see the status of._');
     const { rows } = await db.query(

@@ -11,6 +11,9 @@ export function testContext(overrides: Partial<ActionContext> = {}): ActionConte
       throw new Error(`this test gives the action no database (asked for ${name})`);
     },
     allowedHosts: [],
+    kubernetes: () => {
+      throw new Error('this test gives the action no Kubernetes');
+    },
     state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
     progress: () => undefined,
     log: createLogger('silent'),

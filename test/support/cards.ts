@@ -35,9 +35,10 @@ export function buttons(
     }));
 }
 
-/** The run id carried by a run card's buttons. */
+/** The run id a run card names (in its context line and on its buttons). */
 export function runIdOf(card: Record<string, unknown>): string {
-  const value = buttons(card)[0]?.value;
+  // Every card names its run in its context line; cards with buttons also carry it as their value.
+  const value = buttons(card)[0]?.value ?? /· (run_[a-f0-9]{12})\b/.exec(blockText(card))?.[1];
   expect(value).toMatch(/^run_[a-f0-9]{12}$/);
   return value as string;
 }

@@ -21,6 +21,8 @@ export class FakeSlack {
   socketUrl = '';
   /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
   readonly failing = new Map<string, string>();
+  /** How long Web API answers take, to widen races between processes. */
+  answerDelayMs = 0;
   private server: Server | undefined;
   private nextTs = 1_700_000_000;
   private nextFile = 0;
@@ -59,8 +61,13 @@ export class FakeSlack {
           : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
         const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
         this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}) });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(this.answer(method, args)));
+        const answer = JSON.stringify(this.answer(method, args));
+        const send = () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(answer);
+        };
+        if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
+        else send();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

@@ -36,13 +36,17 @@ export function testConfigText(): string {
   example.services.bentham.actions = { ...example.services.bentham.actions, ...extra };
   const lookups = parse(readFileSync(new URL('../fixtures/extra-lookups.yml', import.meta.url), 'utf8'));
   example.services.bentham.lookups = { ...example.services.bentham.lookups, ...lookups };
+  // The example's health URL is not reachable from tests; the health-probe tests turn the probe on.
+  example.workspace.health_probe_every = 'off';
   return stringify(example);
 }
 
-/** Changes to the environment (undefined unsets) and the Socket Mode URL the fake Slack hands out. */
+/** Changes to the environment (undefined unsets), the Socket Mode URL the fake Slack hands out, the config. */
 export interface HarnessSetup {
   env?: Record<string, string | undefined>;
   socketUrl?: string;
+  /** ops.yml to start with instead of testConfigText(). */
+  configText?: string;
 }
 
 export async function startHarness(
@@ -66,10 +70,11 @@ export async function startHarness(
   const vars = {
     ...testVars(slack, own.url, prefix),
     BENTHAM_DATABASE_URL: target.url.replace('postgres@', 'postgres:s3cret-db-password@'),
+    BENTHAM_URL: 'https://api.bentham.example',
     ...setup.env,
   };
   const env = readEnv(vars);
-  const config = parseOpsConfig(testConfigText(), vars);
+  const config = parseOpsConfig(setup.configText ?? testConfigText(), vars);
   const start = (more: Partial<StartOptions> = {}) =>
     startOpsbot(env, config, log, { role: 'all', sweepEveryMs: 200, ...options, ...more });
   const cleanUp = async () => {

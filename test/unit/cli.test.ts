@@ -64,12 +64,13 @@ describe('opsbot config check', () => {
     expect(stderr).not.toMatch(/\n\s+at /); // a ConfigError is printed without a stack
   });
 
-  it('exits 0 on the Bentham example when its database URL is set', async () => {
+  it('exits 0 on the Bentham example when its database and API URLs are set', async () => {
     const { code, stdout } = await configCheck(EXAMPLE, {
       BENTHAM_DATABASE_URL: 'postgres://opsbot:Pa55word@db.internal:5432/bentham',
+      BENTHAM_URL: 'https://api.bentham.example',
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid: 1 services, 6 actions.');
+    expect(stdout).toContain('is valid: 1 services, 9 actions.');
     expect(stdout).not.toContain('Pa55word');
   });
 

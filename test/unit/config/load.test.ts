@@ -60,7 +60,12 @@ function lineOf(text: string, needle: string): number {
 describe('parseOpsConfig: a valid config', () => {
   it('parses, resolving ${ENV} references and filling defaults', () => {
     const config = parseOpsConfig(VALID, env);
-    expect(config.workspace).toEqual({ ops_channel: 'C0OPS', timezone: 'UTC', requests_per_minute: 20 });
+    expect(config.workspace).toEqual({
+      ops_channel: 'C0OPS',
+      timezone: 'UTC',
+      requests_per_minute: 20,
+      health_probe_every: 60_000,
+    });
     expect(config.roles.operator).toEqual({ users: ['U0ALICE'], groups: ['S0SRE'], everyone: false });
     expect(config.channels.allow).toEqual(['C0OPS']);
     const bentham = config.services.bentham;
@@ -79,7 +84,12 @@ describe('parseOpsConfig: a valid config', () => {
   it('accepts an empty services map and defaults optional sections', () => {
     const config = parseOpsConfig('workspace: { ops_channel: C0OPS, timezone: Europe/London }', {});
     expect(config).toEqual({
-      workspace: { ops_channel: 'C0OPS', timezone: 'Europe/London', requests_per_minute: 20 },
+      workspace: {
+        ops_channel: 'C0OPS',
+        timezone: 'Europe/London',
+        requests_per_minute: 20,
+        health_probe_every: 60_000,
+      },
       roles: {},
       channels: { allow: [] },
       services: {},
@@ -305,17 +315,18 @@ describe('parseOpsConfig: health checks', () => {
 
 describe('parseOpsConfig: action kinds', () => {
   it('names the known kinds when a kind is unknown or missing', () => {
-    const text = VALID.replace('kind: sql', 'kind: k8s.restart').replace(
+    const text = VALID.replace('kind: sql', 'kind: k8s.drain').replace(
       '      retry:\n',
       '      other: { summary: No kind }\n      retry:\n',
     );
     const issues = issuesOf(text);
     const unknown = issues.find((i) => i.path === 'services.bentham.actions.retry.kind')?.message;
     const missing = issues.find((i) => i.path === 'services.bentham.actions.other.kind')?.message;
-    expect(unknown).toMatch(/^is not an action kind opsbot knows \(known: sql(, [a-z.-]+)+\)$/);
-    expect(missing).toMatch(/^is required: one of sql(, [a-z.-]+)+$/);
+    expect(unknown).toMatch(/^is not an action kind opsbot knows \(known: sql(, [a-z0-9.-]+)+\)$/);
+    expect(missing).toMatch(/^is required: one of sql(, [a-z0-9.-]+)+$/);
     expect(unknown).toContain('degraded-mode');
-    expect(unknown).not.toContain('k8s.restart');
+    expect(unknown).toContain('k8s.restart');
+    expect(unknown).not.toContain('k8s.drain');
   });
 });
 

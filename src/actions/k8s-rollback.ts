@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { kubeCall } from '../kubernetes/calls.js';
+import { deploymentFacts, deploymentTable, readDeployment, refusePaused } from '../kubernetes/deployments.js';
+import { previousRevision } from '../kubernetes/revisions.js';
+import { followRollout } from '../kubernetes/rollout.js';
+import { deploymentProblems, k8sFields } from './k8s-fields.js';
+import { type ActionKind, fixedParams } from './types.js';
+
+/** An ops.yml entry of kind `k8s.rollback`. */
+export const K8sRollbackSchema = z.strictObject({
+  kind: z.literal('k8s.rollback'),
+  ...k8sFields,
+  params: fixedParams('k8s.rollback', {}),
+});
+
+export type K8sRollbackAction = z.infer<typeof K8sRollbackSchema>;
+
+/** `kubectl rollout undo`: the previous revision's pod template, rolled out again. */
+export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
+  kind: 'k8s.rollback',
+  configSchema: K8sRollbackSchema,
+  // Undoing twice goes back and forth between two revisions: never repeated without a person.
+  idempotent: () => false,
+  target: (config) => config.deployment,
+
+  check(config, service) {
+    return deploymentProblems(config.deployment, service);
+  },
+
+  async plan(config, ctx) {
+    const target = ctx.kubernetes();
+    const deployment = await readDeployment(target, config.deployment);
+    const facts = deploymentFacts(deployment);
+    refusePaused(facts, 'rolled back');
+    const previous = await previousRevision(target, deployment);
+    const change = previous.matchesCurrent
+      ? `none: already revision ${previous.revision}'s template`
+      : `to revision ${previous.revision}: ${previous.images.join(', ')}`;
+    return {
+      summary: previous.matchesCurrent
+        ? `${facts.name} already runs revision ${previous.revision}'s template; rolling back changes nothing.`
+        : `Roll ${facts.name} back from revision ${facts.revision} (${facts.images.join(', ')}) to revision ${previous.revision} (${previous.images.join(', ')}).`,
+      table: deploymentTable(target, facts, change),
+    };
+  },
+
+  async execute(config, ctx) {
+    const target = ctx.kubernetes();
+    const deployment = await readDeployment(target, config.deployment);
+    const facts = deploymentFacts(deployment);
+    refusePaused(facts, 'rolled back');
+    const previous = await previousRevision(target, deployment);
+    if (previous.matchesCurrent) {
+      return {
+        summary: `Nothing to do: ${facts.name} already runs revision ${previous.revision}'s template.`,
+        table: deploymentTable(target, facts, 'none'),
+      };
+    }
+    await kubeCall(target, `deployment ${facts.name}`, () =>
+      target.apps.patchNamespacedDeployment({
+        name: facts.name,
+        namespace: target.namespace,
+        body: previous.patch,
+      }),
+    );
+    ctx.progress(`Rolling ${facts.name} back to revision ${previous.revision}; following the rollout…`);
+    const done = await followRollout(target, facts.name, {
+      deadlineMs: config.rollout_deadline,
+      progress: ctx.progress,
+    });
+    const after = deploymentFacts(await readDeployment(target, facts.name));
+    return {
+      summary: `Rolled back to revision ${previous.revision}'s template: ${done}.`,
+      table: deploymentTable(target, after, `was revision ${facts.revision}`),
+    };
+  },
+};

@@ -1,0 +1,148 @@
+import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
+import type { CounterWindows, Window } from './counter-windows.js';
+import type { HealthLevel } from './http-check.js';
+import {
+  describeSelection,
+  hasMetric,
+  histogramBuckets,
+  histogramQuantile,
+  type LabelMatchers,
+  selectSamples,
+  sumOf,
+} from './prometheus-query.js';
+import { type Exposition, familyOf } from './prometheus-text.js';
+
+/** What a scrape gave for a check: the number to grade and how it reads, or why there is no number. */
+export type Measurement = { value: number; detail: string } | { level: HealthLevel; problem: string };
+
+type Selection = { metric: string; labels: LabelMatchers };
+/** The +Inf bucket's key in a reading: the count of every observation. */
+const INF = String(Number.POSITIVE_INFINITY);
+
+/** Measures a check's one `value`, `ratio` or `quantile` in a parsed scrape; `at` is a monotonic clock in ms. */
+export function measure(
+  check: PrometheusHealthCheckConfig,
+  exposition: Exposition,
+  windows: CounterWindows,
+  at: number,
+): Measurement {
+  const key = JSON.stringify([check.metrics, check.ratio, check.quantile]);
+  if (check.ratio)
+    return measureRatio(check.ratio, exposition, (reading) => windows.since(key, reading, 'to'), at);
+  if (check.quantile) {
+    return measureQuantile(check.quantile, exposition, (reading) => windows.since(key, reading, INF), at);
+  }
+  if (check.value) return measureValue(check.value, exposition);
+  return { level: 'critical', problem: 'the check has no value, ratio or quantile' };
+}
+
+type WindowOf = (reading: { at: number; counters: ReadonlyMap<string, number> }) => Window;
+
+function measureValue(selection: Selection, exposition: Exposition): Measurement {
+  const samples = selectSamples(exposition, selection.metric, selection.labels);
+  if (samples.length === 0) return noSeries(exposition, selection.metric, selection.labels);
+  const value = sumOf(samples);
+  const series = samples.length > 1 ? ` (sum of ${samples.length} series)` : '';
+  return numberOr(
+    value,
+    `${describeSelection(selection.metric, selection.labels)} ${formatNumber(value)}${series}`,
+  );
+}
+
+function measureRatio(
+  ratio: { of: Selection; to: Selection },
+  exposition: Exposition,
+  windowOf: WindowOf,
+  at: number,
+): Measurement {
+  if (!hasMetric(exposition, ratio.of.metric)) return noSeries(exposition, ratio.of.metric, {});
+  const toSamples = selectSamples(exposition, ratio.to.metric, ratio.to.labels);
+  if (toSamples.length === 0) return noSeries(exposition, ratio.to.metric, ratio.to.labels);
+  // A labelled counter has no series until its first event: no 5xx series yet means no 5xx.
+  const totals = new Map([
+    ['of', sumOf(selectSamples(exposition, ratio.of.metric, ratio.of.labels))],
+    ['to', sumOf(toSamples)],
+  ]);
+  const gauges = [ratio.of.metric, ratio.to.metric].some((m) => familyOf(exposition, m).type === 'gauge');
+  const window = gauges ? undefined : windowOf({ at, counters: totals });
+  const counters = window?.kind === 'increase' ? window.counters : totals;
+  const of = counters.get('of') ?? Number.NaN;
+  const to = counters.get('to') ?? Number.NaN;
+  if (to === 0) {
+    const what = describeSelection(ratio.to.metric, ratio.to.labels);
+    return { level: 'warning', problem: `${what} has counted nothing yet, so there is no ratio` };
+  }
+  return numberOr(
+    of / to,
+    `${formatNumber((of / to) * 100)} % (${formatNumber(of)} of ${formatNumber(to)}) ${span(window)}`,
+  );
+}
+
+function measureQuantile(
+  quantile: { histogram: string; q: number; labels: LabelMatchers },
+  exposition: Exposition,
+  windowOf: WindowOf,
+  at: number,
+): Measurement {
+  const { histogram, q, labels } = quantile;
+  const type = familyOf(exposition, histogram).type;
+  if (type !== 'histogram' && type !== 'untyped') {
+    return { level: 'critical', problem: `${histogram} is a ${type}, not a histogram` };
+  }
+  const totals = histogramBuckets(exposition, histogram, labels);
+  if (totals.length === 0) return noSeries(exposition, `${histogram}_bucket`, labels);
+  if (totals.at(-1)?.le !== Number.POSITIVE_INFINITY) {
+    return { level: 'critical', problem: `${histogram} has no le="+Inf" bucket, so no quantile` };
+  }
+  const window = windowOf({ at, counters: new Map(totals.map((b) => [String(b.le), b.count])) });
+  const buckets =
+    window.kind === 'increase'
+      ? totals.map((b) => ({ le: b.le, count: window.counters.get(String(b.le)) ?? 0 }))
+      : totals;
+  const observations = buckets.at(-1)?.count ?? 0;
+  const name = `p${Number((q * 100).toPrecision(6))}`;
+  if (observations === 0) {
+    return { level: 'warning', problem: `${histogram} has no observations yet, so no ${name}` };
+  }
+  const value = histogramQuantile(q, buckets);
+  const unit = unitOf(histogram);
+  const largest = buckets.at(-2);
+  const reads =
+    largest !== undefined && largest.count < q * observations
+      ? `${name} above ${formatNumber(value)}${unit} (the largest bucket)`
+      : `${name} ${formatNumber(value)}${unit}`;
+  const counted = `${formatNumber(observations)} observation${observations === 1 ? '' : 's'}`;
+  return numberOr(value, `${reads} from ${counted} ${span(window)}`);
+}
+
+/** No series matched: say whether the metric is missing altogether or only the labels do not match. */
+function noSeries(exposition: Exposition, metric: string, labels: LabelMatchers): Measurement {
+  const problem = hasMetric(exposition, metric)
+    ? `no series matches ${describeSelection(metric, labels)}`
+    : `the metrics have no ${metric}`;
+  return { level: 'critical', problem };
+}
+
+function numberOr(value: number, detail: string): Measurement {
+  return Number.isNaN(value) ? { level: 'critical', problem: `measured NaN: ${detail}` } : { value, detail };
+}
+
+function span(window: Window | undefined): string {
+  if (window === undefined) return 'now';
+  if (window.kind === 'increase') return `in the last ${window.seconds} s`;
+  return `since the counters started (${window.why})`;
+}
+
+/** Base units by metric-name suffix, as Prometheus names them. */
+function unitOf(metric: string): string {
+  if (metric.endsWith('_seconds')) return ' s';
+  if (metric.endsWith('_bytes')) return ' B';
+  return '';
+}
+
+/** `6,000`, `0.42`, `0.000123`, `1,235`: whole numbers grouped, others to three significant digits. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return String(Number(value.toPrecision(3)));
+}

@@ -1,0 +1,313 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export const KUBE_TOKEN = 'kube-test-token-not-for-logs';
+
+/** A request the fake API server received, with its body parsed. */
+export interface KubeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  contentType: string | undefined;
+  body: unknown;
+}
+
+type Json = Record<string, unknown>;
+type Obj = {
+  metadata: Json & { name: string; annotations?: Record<string, string> };
+  spec: Json;
+  status?: Json;
+};
+
+/**
+ * What happens after a change to a deployment: the controller finishes the rollout at once (`completes`),
+ * or the new pods never become available (`stuck`).
+ */
+export type RolloutBehaviour = 'completes' | 'stuck';
+
+/**
+ * A Kubernetes API server for tests: deployments, their ReplicaSets and pods in memory, the few endpoints
+ * opsbot calls, every request recorded. Patches are applied the way the API server would, closely enough
+ * for the follow-up reads to show the change.
+ */
+export class FakeKubernetes {
+  readonly requests: KubeRequest[] = [];
+  readonly deployments = new Map<string, Obj>();
+  readonly replicaSets: Obj[] = [];
+  readonly pods: Obj[] = [];
+  /** Deployment names whose every call answers 403. */
+  readonly forbidden = new Set<string>();
+  rollout: RolloutBehaviour = 'completes';
+  private server: Server | undefined;
+  private dir: string | undefined;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      req.on('end', () => this.answer(req, text, res));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** A kubeconfig file naming this server under each context; removed by stop(). */
+  kubeconfig(contexts: string[] = ['prod']): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), 'opsbot-kube-'));
+    const path = join(this.dir, `config-${contexts.join('-')}`);
+    writeFileSync(
+      path,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'opsbot', user: { token: KUBE_TOKEN } }],
+        contexts: contexts.map((name) => ({ name, context: { cluster: 'fake', user: 'opsbot' } })),
+        'current-context': contexts[0],
+      }),
+    );
+    return path;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Requests that changed something. */
+  patches(): KubeRequest[] {
+    return this.requests.filter((r) => r.method === 'PATCH');
+  }
+
+  /** A deployment at `revision` whose ReplicaSets are revisions 1..revision (one image per revision). */
+  addDeployment(
+    namespace: string,
+    name: string,
+    options: {
+      revisions?: number;
+      replicas?: number;
+      paused?: boolean;
+      image?: (revision: number) => string;
+    } = {},
+  ): void {
+    const { revisions = 2, replicas = 3, paused = false } = options;
+    const image = options.image ?? ((revision: number) => `registry.example/${name}:1.${revision}`);
+    const labels = { app: name };
+    const template = (revision: number) => ({
+      metadata: { labels: { ...labels }, annotations: { 'example.com/build': `b${revision}` } },
+      spec: { containers: [{ name, image: image(revision) }] },
+    });
+    const uid = `uid-${name}`;
+    this.deployments.set(`${namespace}/${name}`, {
+      metadata: {
+        name,
+        namespace,
+        uid,
+        generation: 1,
+        annotations: { 'deployment.kubernetes.io/revision': String(revisions) },
+      },
+      spec: { replicas, paused, selector: { matchLabels: labels }, template: template(revisions) },
+      status: {
+        observedGeneration: 1,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+      },
+    });
+    for (let revision = 1; revision <= revisions; revision++) {
+      const hash = `h${revision}`;
+      const t = template(revision);
+      this.replicaSets.push({
+        metadata: {
+          name: `${name}-${hash}`,
+          namespace,
+          labels: { ...labels, 'pod-template-hash': hash },
+          annotations: {
+            'deployment.kubernetes.io/revision': String(revision),
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+            'example.com/change-cause': `deploy ${revision}`,
+          },
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid, controller: true }],
+        },
+        spec: {
+          replicas: revision === revisions ? replicas : 0,
+          template: { ...t, metadata: { ...t.metadata, labels: { ...labels, 'pod-template-hash': hash } } },
+        },
+      });
+    }
+    for (let i = 0; i < replicas; i++) {
+      this.pods.push({
+        metadata: {
+          name: `${name}-h${revisions}-${i}`,
+          namespace,
+          labels: { ...labels, 'pod-template-hash': `h${revisions}` },
+          creationTimestamp: new Date(Date.now() - 3_600_000).toISOString(),
+        } as Obj['metadata'],
+        spec: {},
+        status: {
+          phase: 'Running',
+          startTime: new Date(Date.now() - 3_600_000).toISOString(),
+          conditions: [{ type: 'Ready', status: i === 0 && replicas > 1 ? 'False' : 'True' }],
+          containerStatuses: [
+            { name, ready: !(i === 0 && replicas > 1), restartCount: i, image: image(revisions) },
+          ],
+        },
+      });
+    }
+  }
+
+  private answer(req: IncomingMessage, text: string, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const contentType = req.headers['content-type'];
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      contentType,
+      body,
+    });
+    const send = (code: number, value: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (req.headers.authorization !== `Bearer ${KUBE_TOKEN}`) {
+      send(401, status(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)(\/scale)?$/.exec(
+      url.pathname,
+    );
+    if (deployment) {
+      const [, namespace, name, scale] = deployment as unknown as [
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
+      if (this.forbidden.has(name)) {
+        const message = `deployments.apps "${name}" is forbidden: User "system:serviceaccount:ops:opsbot" cannot get resource "deployments" in API group "apps" in the namespace "${namespace}"`;
+        send(403, status(403, 'Forbidden', message));
+        return;
+      }
+      const found = this.deployments.get(`${namespace}/${name}`);
+      if (!found) {
+        send(404, status(404, 'NotFound', `deployments.apps "${name}" not found`));
+        return;
+      }
+      if (req.method === 'PATCH') this.patch(found, body, contentType, scale !== undefined);
+      send(200, scale ? scaleOf(found) : found);
+      return;
+    }
+    const list = /^\/(?:apis\/apps\/v1|api\/v1)\/namespaces\/([^/]+)\/(replicasets|pods)$/.exec(url.pathname);
+    if (list) {
+      const [, namespace, kind] = list as unknown as [string, string, 'replicasets' | 'pods'];
+      const selector = url.searchParams.get('labelSelector') ?? '';
+      const items = (kind === 'pods' ? this.pods : this.replicaSets).filter(
+        (item) => item.metadata.namespace === namespace && matches(item, selector),
+      );
+      send(200, {
+        kind: kind === 'pods' ? 'PodList' : 'ReplicaSetList',
+        apiVersion: 'v1',
+        metadata: {},
+        items,
+      });
+      return;
+    }
+    send(404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
+  }
+
+  private patch(deployment: Obj, body: unknown, contentType: string | undefined, scale: boolean): void {
+    if (contentType === 'application/json-patch+json' && Array.isArray(body)) {
+      for (const op of body as { op: string; path: string; value: unknown }[]) {
+        if (op.op !== 'replace') continue;
+        if (op.path === '/spec/template') deployment.spec.template = op.value;
+        if (op.path === '/metadata/annotations')
+          deployment.metadata.annotations = op.value as Record<string, string>;
+      }
+    } else {
+      const patch = (scale ? { spec: (body as Obj).spec } : body) as Json;
+      deepMerge(deployment as unknown as Json, patch);
+    }
+    const generation = Number(deployment.metadata.generation) + 1;
+    deployment.metadata.generation = generation;
+    const replicas = Number(deployment.spec.replicas);
+    deployment.status =
+      this.rollout === 'completes'
+        ? {
+            observedGeneration: generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: replicas,
+            availableReplicas: replicas,
+          }
+        : {
+            observedGeneration: generation,
+            replicas: replicas + 1,
+            updatedReplicas: 1,
+            readyReplicas: replicas,
+            availableReplicas: replicas,
+          };
+  }
+}
+
+function status(code: number, reason: string, message: string): Json {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+function scaleOf(deployment: Obj): Json {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: deployment.metadata.name, namespace: deployment.metadata.namespace },
+    spec: { replicas: deployment.spec.replicas },
+    status: { replicas: (deployment.status as Json | undefined)?.replicas ?? 0 },
+  };
+}
+
+/** `app=api,tier=web` equality selectors, which is all opsbot's fake deployments use. */
+function matches(item: Obj, selector: string): boolean {
+  const labels = (item.metadata.labels ?? {}) as Record<string, string>;
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .every((part) => {
+      const [key, value] = part.split('=') as [string, string];
+      return labels[key] === value;
+    });
+}
+
+function deepMerge(target: Json, patch: Json): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const current = target[key];
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      current &&
+      typeof current === 'object'
+    ) {
+      deepMerge(current as Json, value as Json);
+    } else {
+      target[key] = value;
+    }
+  }
+}
