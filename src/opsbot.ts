@@ -3,21 +3,27 @@ import type { AddressInfo } from 'node:net';
 import { createAccess } from './auth/create-access.js';
 import type { Env } from './config/env.js';
 import type { OpsConfig } from './config/ops-config.js';
+import { own } from './config/own.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
+import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
 import { probeOnce } from './health/probe.js';
 import { StatusService } from './health/status.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
+import { cadenceTick } from './incidents/cadence.js';
+import { withIncidentTimeline } from './incidents/run-timeline.js';
+import { IncidentService } from './incidents/service.js';
+import { IncidentStore } from './incidents/store.js';
 import { PodsService } from './kubernetes/show-pods.js';
 import { type Logger, redactUrl } from './log.js';
 import { LookupService } from './lookups/show.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
-import { startProbeSchedule } from './queue/probe-queue.js';
 import { createRedis } from './queue/redis.js';
+import { startTicker } from './queue/ticker.js';
 import { describeError } from './runs/describe-error.js';
 import { RunExecutor } from './runs/executor.js';
 import { RunService } from './runs/service.js';
@@ -25,6 +31,7 @@ import { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
 import { createBoltApp } from './slack/bolt-app.js';
 import { slackHealthPosts } from './slack/health-posts.js';
+import { slackIncidents } from './slack/incident-slack.js';
 import { slackRunCards } from './slack/run-cards.js';
 import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
@@ -38,6 +45,8 @@ export interface StartOptions {
   /** Overrides for tests and tuning; production uses the defaults. */
   planTtlMs?: number;
   sweepEveryMs?: number;
+  /** How often due status updates, nudges and escalations are looked for (default 15 s). */
+  incidentTickMs?: number;
   /** Runs the background health probe at this interval, whatever ops.yml says. */
   probeEveryMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
@@ -72,6 +81,7 @@ export async function startOpsbot(
   const targets = new TargetDatabases(config.services, log);
   const kubernetes = new KubernetesTargets(config.services, env.KUBECONFIG);
   const enqueue = (runId: string) => enqueueRun(queue, runId);
+  const incidentStore = new IncidentStore(pool);
   const { authorizer, access } = createAccess({
     config,
     pool,
@@ -81,8 +91,18 @@ export async function startOpsbot(
     listGroupMembers: slackGroupMembers(slack),
     log,
     groupCacheTtlMs: options.groupCacheTtlMs,
+    isIncidentChannel: (channel) => incidentStore.isOpenChannel(channel),
   });
-  const cards = slackRunCards(slack);
+  const cards = withIncidentTimeline(slackRunCards(slack), incidentStore, log);
+  const incidentSlack = slackIncidents(slack);
+  const incidents = new IncidentService({
+    config,
+    store: incidentStore,
+    slack: incidentSlack,
+    rolesOf: (user) => access.rolesOf(user),
+    auditDenial: (entry) => store.auditDenial(entry),
+    log,
+  });
   const runs = new RunService({
     config,
     store,
@@ -138,7 +158,7 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
-    registerHandlers(app, { config, runs, access, log, metrics, lookups, status, pods });
+    registerHandlers(app, { config, runs, access, log, metrics, lookups, status, pods, incidents });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
@@ -163,15 +183,35 @@ export async function startOpsbot(
     );
     const healthStore = new HealthStore(pool);
     const postHealthChange = slackHealthPosts(slack, config.workspace.ops_channel);
-    const stopProbe = await startProbeSchedule({
+    const stopProbe = await startTicker({
+      name: 'health-probe',
       producer,
       consumer,
       prefix: env.OPSBOT_QUEUE_PREFIX,
       everyMs: options.probeEveryMs ?? config.workspace.health_probe_every,
-      probe: () => probeOnce({ config, targets, store: healthStore, post: postHealthChange, log }),
+      tick: () => probeOnce({ config, targets, store: healthStore, post: postHealthChange, log }),
+      log,
+    });
+    const stopCadence = await startTicker({
+      name: 'incident-cadence',
+      producer,
+      consumer,
+      prefix: env.OPSBOT_QUEUE_PREFIX,
+      everyMs: options.incidentTickMs ?? 15_000,
+      tick: () =>
+        cadenceTick({
+          config,
+          store: incidentStore,
+          incidents,
+          slack: incidentSlack,
+          health: (service) =>
+            checkService(own(config.services, service)?.health ?? [], (name) => targets.pool(service, name)),
+          log,
+        }),
       log,
     });
     stops.push(async () => {
+      await stopCadence();
       await stopProbe();
       await stopSweeper();
       await worker.close();

@@ -25,6 +25,8 @@ export interface AuthorizerDeps {
   /** Counts a user's request; false when they are over their per-minute limit. */
   takeRequest(userId: string): Promise<boolean>;
   auditDenial(entry: Omit<AuditEntry, 'event' | 'runId'> & { runId?: string }): Promise<void>;
+  /** Whether the channel belongs to an open incident: actions may be requested there too. */
+  isIncidentChannel?(channel: string): Promise<boolean>;
 }
 
 /** Resolves the actor's roles now and applies the pure policy; every denial is audited. */
@@ -38,12 +40,19 @@ export class Authorizer {
       actor: request.actor,
       roles: roles ?? (await this.deps.rolesOf(request.actor)),
       channel: request.channel,
-      allowedChannels: this.deps.config.channels.allow,
+      allowedChannels: await this.allowedChannels(request.channel),
       service: request.service,
       action: request.action,
       requiredRole: config.role,
       argumentProblem: request.params ? kindOf(config).constraints?.(config, request.params) : undefined,
     });
+  }
+
+  /** ops.yml's channel allow-list, plus this channel when it is an open incident's. */
+  private async allowedChannels(channel: string): Promise<string[]> {
+    const allowed = this.deps.config.channels.allow;
+    if (allowed.length === 0 || allowed.includes(channel)) return allowed;
+    return (await this.deps.isIncidentChannel?.(channel)) ? [...allowed, channel] : allowed;
   }
 
   /** Counts an action request against the user's per-minute limit; refuses (and audits) one over it. */

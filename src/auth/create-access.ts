@@ -27,6 +27,7 @@ export function createAccess(deps: {
   listGroupMembers: ListGroupMembers;
   log: Logger;
   groupCacheTtlMs?: number | undefined;
+  isIncidentChannel?(channel: string): Promise<boolean>;
 }): AccessParts {
   const grants = new GrantStore(deps.pool);
   const groups = new GroupMembers(deps.listGroupMembers, deps.log, deps.groupCacheTtlMs);
@@ -35,7 +36,13 @@ export function createAccess(deps: {
   const auditDenial = (entry: Parameters<RunStore['auditDenial']>[0]) => deps.store.auditDenial(entry);
   const limiter = new RequestLimiter(deps.redis, deps.queuePrefix, deps.config.workspace.requests_per_minute);
   const takeRequest = (userId: string) => limiter.take(userId);
-  const authorizer = new Authorizer({ config: deps.config, rolesOf, takeRequest, auditDenial });
+  const authorizer = new Authorizer({
+    config: deps.config,
+    rolesOf,
+    takeRequest,
+    auditDenial,
+    ...(deps.isIncidentChannel ? { isIncidentChannel: deps.isIncidentChannel } : {}),
+  });
   const access = new AccessService({
     config: deps.config,
     authorizer,

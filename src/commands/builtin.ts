@@ -1,6 +1,7 @@
 import { ROLES, type Role } from '../actions/types.js';
 import { UserError } from '../errors.js';
-import type { ParsedCommand } from './parse.js';
+import { INCIDENT_ROLES, type IncidentRole } from '../incidents/incident.js';
+import { type ParsedCommand, textAfter } from './parse.js';
 
 /** The built-in verbs that are not actions. */
 export type BuiltinIntent =
@@ -11,15 +12,41 @@ export type BuiltinIntent =
   | { kind: 'role-revoke'; user: string; service?: string }
   | { kind: 'show'; service: string; lookup: string; args: string[]; named: Record<string, string> }
   | { kind: 'status'; service?: string }
-  | { kind: 'pods'; service: string };
+  | { kind: 'pods'; service: string }
+  | { kind: 'incident-declare'; severity: string; title: string; services: string[] }
+  | { kind: 'incident-declare-form' }
+  | { kind: 'incident-sev'; severity: string }
+  | { kind: 'incident-role'; role: IncidentRole; user: string }
+  | { kind: 'incident-update-form' }
+  | { kind: 'incident-resolve'; summary: string }
+  | { kind: 'note'; text: string }
+  | { kind: 'timeline'; page: number };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
   'Usage: `/ops role grant @user <viewer|responder|operator|admin> [service]` or `/ops role revoke @user [service]`.';
 
+const INCIDENT_USAGE =
+  'Usage: `/ops incident declare <SEV> <title>` · `incident sev <SEV>` · `incident role <commander|scribe|comms> @user` · `incident update` · `incident resolve <summary>`.';
+
 /** The intent of a built-in verb, or undefined when the verb is not one that this version has. */
-export function interpretBuiltin({ verb, args, named }: ParsedCommand): BuiltinIntent | undefined {
+export function interpretBuiltin(parsed: ParsedCommand): BuiltinIntent | undefined {
+  const { verb, args, named, raw } = parsed;
   switch (verb) {
+    case 'incident':
+      return interpretIncident(parsed);
+    case 'note': {
+      const text = textAfter(raw, 1);
+      if (!text) throw new UserError('Usage: `/ops note <text>` in an incident channel.');
+      return { kind: 'note', text };
+    }
+    case 'timeline': {
+      const [page = '1', ...extra] = args;
+      if (!/^\d{1,4}$/.test(page) || Number(page) < 1 || extra.length > 0) {
+        throw new UserError('Usage: `/ops timeline [page]` in an incident channel.');
+      }
+      return { kind: 'timeline', page: Number(page) };
+    }
     case 'status': {
       const [service, ...extra] = args;
       if (extra.length > 0) throw new UserError('Usage: `/ops status [service]`.');
@@ -50,6 +77,39 @@ export function interpretBuiltin({ verb, args, named }: ParsedCommand): BuiltinI
     }
     default:
       return undefined;
+  }
+}
+
+function interpretIncident({ args, named, raw }: ParsedCommand): BuiltinIntent {
+  const [sub, first, second, ...rest] = args;
+  switch (sub) {
+    case 'declare': {
+      if (first === undefined) return { kind: 'incident-declare-form' };
+      const title = textAfter(raw.replace(/(^|\s)services?=\S+/g, ' '), 3);
+      if (!title) throw new UserError('Give the incident a title: `/ops incident declare SEV2 <title>`.');
+      const services = (named.services ?? named.service ?? '').split(',').filter(Boolean);
+      return { kind: 'incident-declare', severity: first, title, services };
+    }
+    case 'sev':
+      if (first === undefined || second !== undefined)
+        throw new UserError('Usage: `/ops incident sev <SEV>`.');
+      return { kind: 'incident-sev', severity: first };
+    case 'role': {
+      const user = second === undefined ? undefined : userIdOf(second);
+      if (!(INCIDENT_ROLES as readonly string[]).includes(first ?? '') || !user || rest.length > 0) {
+        throw new UserError('Usage: `/ops incident role <commander|scribe|comms> @user`.');
+      }
+      return { kind: 'incident-role', role: first as IncidentRole, user };
+    }
+    case 'update':
+      return { kind: 'incident-update-form' };
+    case 'resolve': {
+      const summary = textAfter(raw, 2);
+      if (!summary) throw new UserError('Say how it ended: `/ops incident resolve <summary>`.');
+      return { kind: 'incident-resolve', summary };
+    }
+    default:
+      throw new UserError(INCIDENT_USAGE);
   }
 }
 

@@ -5,6 +5,8 @@ export interface ParsedCommand {
   verb: string;
   args: string[];
   named: Record<string, string>;
+  /** The text as typed (entities and smart quotes decoded), for verbs that take free text (`note`). */
+  raw: string;
 }
 
 /** Slack's limit on slash-command text; longer text is refused rather than cut. */
@@ -55,5 +57,18 @@ export function parseCommand(text: string): ParsedCommand {
     else if (Object.hasOwn(named, token.name)) throw new UserError(`${token.name}= is given twice.`);
     else named[token.name] = token.text;
   }
-  return { verb: first?.name === undefined ? (first?.text.toLowerCase() ?? '') : '', args, named };
+  return {
+    verb: first?.name === undefined ? (first?.text.toLowerCase() ?? '') : '',
+    args,
+    named,
+    raw: decoded,
+  };
+}
+
+/** The free text after the first `words` words of `raw`, one pair of surrounding quotes removed. */
+export function textAfter(raw: string, words: number): string {
+  let rest = raw.trim();
+  for (let i = 0; i < words; i++) rest = rest.replace(/^\S+\s*/, '');
+  const quoted = /^(["'])([\s\S]*)\1$/.exec(rest);
+  return (quoted ? (quoted[2] ?? '') : rest).trim();
 }

@@ -40,7 +40,13 @@ const Incidents = z.strictObject({
   status_update_every: Duration.prefault('30m'),
   severities: z
     .record(z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be upper-case such as SEV1'), Severity)
-    .default({}),
+    .refine((levels) => Object.keys(levels).length > 0, 'needs at least one severity')
+    .default({
+      SEV1: { description: 'Complete outage' },
+      SEV2: { description: 'Major degradation' },
+      SEV3: { description: 'Minor degradation' },
+      SEV4: { description: 'Low impact' },
+    }),
   escalation: z.array(z.strictObject({ after: Duration, to: GroupId.or(UserId) })).default([]),
 });
 
@@ -171,7 +177,7 @@ export const OpsConfigSchema = z.strictObject({
   }),
   roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
   channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
-  incidents: Incidents.optional(),
+  incidents: Incidents.prefault({}),
   digest: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
   pagerduty: z
     .strictObject({ channel: ChannelId.optional(), services: z.record(z.string(), Name).default({}) })

@@ -2,6 +2,7 @@ import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { StatusService } from '../health/status.js';
 import type { Metrics } from '../http/metrics.js';
+import type { IncidentService } from '../incidents/service.js';
 import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
@@ -20,4 +21,6 @@ export interface HandlerDeps {
   status: StatusService;
   /** Pod readiness for `/ops pods`. */
   pods: PodsService;
+  /** The incident lifecycle: `/ops incident …`, `note`, `timeline`, and their modals and buttons. */
+  incidents: IncidentService;
 }

@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { HandlerDeps } from './deps.js';
+import { registerIncidentButtons } from './incident-buttons.js';
+import { registerIncidentModals } from './incident-modals.js';
 import { registerOpsCommand } from './ops-command.js';
 import { registerParamsModal } from './params-modal.js';
 import { registerPickAction } from './pick-action.js';
@@ -13,4 +15,6 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerRunButtons(app, deps);
   registerParamsModal(app, deps);
   registerPickAction(app, deps);
+  registerIncidentModals(app, deps);
+  registerIncidentButtons(app, deps);
 }

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { View } from '@slack/types';
+import type { KnownBlock, View } from '@slack/types';
 import { z } from 'zod';
 import { helpText } from '../commands/help.js';
 import { type Intent, interpret } from '../commands/interpret.js';
@@ -8,6 +8,8 @@ import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { whoamiText } from '../commands/whoami.js';
 import { UserError } from '../errors.js';
 import { statusText } from '../slack/blocks/status.js';
+import { timelinePage } from '../slack/blocks/timeline.js';
+import { declareModal, updateModal } from '../slack/incident-modals.js';
 import { lookupReply } from '../slack/lookup-reply.js';
 import { paramsModal } from '../slack/params-modal.js';
 import { pickActionModal } from '../slack/pick-action-modal.js';
@@ -27,7 +29,8 @@ type SlashCommand = z.infer<typeof SlashCommand>;
 export function registerOpsCommand(app: App, deps: HandlerDeps): void {
   app.command('/ops', async ({ command, ack, respond, client }) => {
     await ack();
-    const ephemeral = (text: string) => respond({ response_type: 'ephemeral', text });
+    const ephemeral = (text: string, blocks?: KnownBlock[]) =>
+      respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks } : {}) });
     const openView = async (trigger_id: string, view: View) => {
       await client.views.open({ trigger_id, view });
     };
@@ -44,8 +47,8 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access, lookups, status, pods, log }: HandlerDeps,
-  ephemeral: (text: string) => Promise<unknown>,
+  { runs, access, lookups, status, pods, incidents, config, log }: HandlerDeps,
+  ephemeral: (text: string, blocks?: KnownBlock[]) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
   upload: UploadFile,
 ): Promise<void> {
@@ -101,6 +104,39 @@ async function answer(
         table,
       };
       await ephemeral(await lookupReply(reply, upload, log));
+      return;
+    }
+    case 'incident-declare': {
+      const { severity, title, services } = intent;
+      const incident = await incidents.declare({ actor, severity, title, services });
+      await ephemeral(
+        `Declared ${incident.id} (${incident.severity}): <#${incident.channel_id}>. You are its commander.`,
+      );
+      return;
+    }
+    case 'incident-declare-form':
+      await openView(trigger_id, declareModal(channel, config.incidents.severities));
+      return;
+    case 'incident-sev':
+      await incidents.setSeverity(actor, channel, intent.severity);
+      return;
+    case 'incident-role':
+      await incidents.assignRole(actor, channel, intent.role, intent.user);
+      return;
+    case 'incident-update-form':
+      await openView(trigger_id, updateModal(channel, await incidents.incidentIn(channel)));
+      return;
+    case 'incident-resolve':
+      await incidents.resolve(actor, channel, intent.summary);
+      return;
+    case 'note':
+      await incidents.note(actor, channel, intent.text);
+      await ephemeral('Added to the timeline.');
+      return;
+    case 'timeline': {
+      const { incident, events } = await incidents.timeline(actor, channel);
+      const page = timelinePage(incident, events, intent.page);
+      await ephemeral(page.text, page.blocks);
       return;
     }
     case 'run':

@@ -17,6 +17,8 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Members of Slack user groups, answered by `usergroups.users.list`. */
   readonly groups = new Map<string, string[]>();
+  /** Channels by name, as `conversations.create` made them (a taken name answers `name_taken`). */
+  readonly channels = new Map<string, string>();
   /** Where `apps.connections.open` sends Socket Mode clients. */
   socketUrl = '';
   /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
@@ -103,6 +105,15 @@ export class FakeSlack {
         return { ok: true, users: this.groups.get(String(args.usergroup)) ?? [] };
       case 'apps.connections.open':
         return { ok: true, url: this.socketUrl };
+      case 'conversations.create': {
+        const name = String(args.name);
+        if (this.channels.has(name)) return { ok: false, error: 'name_taken' };
+        const id = `C0INC${this.channels.size + 1}`;
+        this.channels.set(name, id);
+        return { ok: true, channel: { id, name } };
+      }
+      case 'conversations.open':
+        return { ok: true, channel: { id: `D0${String(args.users)}` } };
       case 'views.open':
         return { ok: true, view: { id: 'V0VIEW' } };
       case 'files.getUploadURLExternal': {

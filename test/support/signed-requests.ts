@@ -67,15 +67,23 @@ export function buttonBody(
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** The form body of a view_submission of the params modal, with the given field values. */
+/** The form body of a view_submission, with the given field values (`{ selected }` for a select). */
 export function modalSubmitBody(
   view: Record<string, unknown>,
   user: string,
-  values: Record<string, string>,
+  values: Record<string, string | { selected: string }>,
 ): string {
   const state = {
     values: Object.fromEntries(
-      Object.entries(values).map(([name, value]) => [name, { value: { type: 'plain_text_input', value } }]),
+      Object.entries(values).map(([name, value]) => [
+        name,
+        {
+          value:
+            typeof value === 'string'
+              ? { type: 'plain_text_input', value }
+              : { type: 'static_select', selected_option: { value: value.selected } },
+        },
+      ]),
     ),
   };
   const payload = {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_COMMAND_TEXT, parseCommand } from '../../../src/commands/parse.js';
+import { MAX_COMMAND_TEXT, parseCommand, textAfter } from '../../../src/commands/parse.js';
 import { UserError } from '../../../src/errors.js';
+
+/** What a command splits into, without the raw text every result carries. */
+function tokens(text: string) {
+  const { raw: _raw, ...rest } = parseCommand(text);
+  return rest;
+}
 
 function userErrorOf(text: string): UserError {
   try {
@@ -14,7 +20,7 @@ function userErrorOf(text: string): UserError {
 
 describe('parseCommand', () => {
   it('lower-cases the verb but keeps the case of args', () => {
-    expect(parseCommand('RETRY Bentham Study_ABC')).toEqual({
+    expect(tokens('RETRY Bentham Study_ABC')).toEqual({
       verb: 'retry',
       args: ['Bentham', 'Study_ABC'],
       named: {},
@@ -22,7 +28,7 @@ describe('parseCommand', () => {
   });
 
   it('splits positional args on any run of whitespace', () => {
-    expect(parseCommand('  retry \t bentham   study_abc123  ')).toEqual({
+    expect(tokens('  retry \t bentham   study_abc123  ')).toEqual({
       verb: 'retry',
       args: ['bentham', 'study_abc123'],
       named: {},
@@ -30,7 +36,7 @@ describe('parseCommand', () => {
   });
 
   it('collects name=value pairs apart from positional args', () => {
-    expect(parseCommand('retry bentham study=study_abc limit=5 extra')).toEqual({
+    expect(tokens('retry bentham study=study_abc limit=5 extra')).toEqual({
       verb: 'retry',
       args: ['bentham', 'extra'],
       named: { study: 'study_abc', limit: '5' },
@@ -44,7 +50,7 @@ describe('parseCommand', () => {
   });
 
   it('keeps spaces inside double and single quotes', () => {
-    expect(parseCommand(`annotate bentham "two words" 'three more words'`)).toEqual({
+    expect(tokens(`annotate bentham "two words" 'three more words'`)).toEqual({
       verb: 'annotate',
       args: ['bentham', 'two words', 'three more words'],
       named: {},
@@ -52,11 +58,11 @@ describe('parseCommand', () => {
   });
 
   it('keeps the other kind of quote inside a quoted arg', () => {
-    expect(parseCommand(`note svc "it's fine" 'say "hi"'`).args).toEqual(['svc', "it's fine", 'say "hi"']);
+    expect(tokens(`note svc "it's fine" 'say "hi"'`).args).toEqual(['svc', "it's fine", 'say "hi"']);
   });
 
   it('treats Slack smart quotes like plain quotes', () => {
-    expect(parseCommand('annotate bentham “two words” ‘single ones’').args).toEqual([
+    expect(tokens('annotate bentham “two words” ‘single ones’').args).toEqual([
       'bentham',
       'two words',
       'single ones',
@@ -64,14 +70,14 @@ describe('parseCommand', () => {
   });
 
   it('reads a quoted value after name=', () => {
-    expect(parseCommand('annotate bentham message="executor timed out" note=“smart quoted”').named).toEqual({
+    expect(tokens('annotate bentham message="executor timed out" note=“smart quoted”').named).toEqual({
       message: 'executor timed out',
       note: 'smart quoted',
     });
   });
 
   it('keeps an empty quoted arg as an empty string', () => {
-    expect(parseCommand(`retry bentham "" message=''`)).toEqual({
+    expect(tokens(`retry bentham "" message=''`)).toEqual({
       verb: 'retry',
       args: ['bentham', ''],
       named: { message: '' },
@@ -79,16 +85,16 @@ describe('parseCommand', () => {
   });
 
   it('decodes the HTML entities Slack sends for <, > and &', () => {
-    expect(parseCommand('note svc a&lt;b c&gt;d x&amp;y').args).toEqual(['svc', 'a<b', 'c>d', 'x&y']);
+    expect(tokens('note svc a&lt;b c&gt;d x&amp;y').args).toEqual(['svc', 'a<b', 'c>d', 'x&y']);
   });
 
   it('decodes &amp; last, so an escaped entity stays literal text', () => {
-    expect(parseCommand('note svc &amp;lt;').args).toEqual(['svc', '&lt;']);
+    expect(tokens('note svc &amp;lt;').args).toEqual(['svc', '&lt;']);
   });
 
   it('keeps an apostrophe inside a word as text, plain or curly', () => {
-    expect(parseCommand("note don't restart it").args).toEqual(["don't", 'restart', 'it']);
-    expect(parseCommand('note message=it’s fine').named).toEqual({ message: "it's" });
+    expect(tokens("note don't restart it").args).toEqual(["don't", 'restart', 'it']);
+    expect(tokens('note message=it’s fine').named).toEqual({ message: "it's" });
   });
 
   it('refuses an unclosed double quote', () => {
@@ -109,13 +115,13 @@ describe('parseCommand', () => {
 
   it('accepts a param named like an Object.prototype member (constructor=) given once', () => {
     // `constructor` is on every object's prototype; only own entries count as given.
-    expect(parseCommand('retry bentham constructor=x').named).toEqual({ constructor: 'x' });
+    expect(tokens('retry bentham constructor=x').named).toEqual({ constructor: 'x' });
   });
 
   it(`accepts text of exactly ${MAX_COMMAND_TEXT} characters`, () => {
     const text = `note svc ${'a'.repeat(MAX_COMMAND_TEXT - 'note svc '.length)}`;
     expect(text).toHaveLength(MAX_COMMAND_TEXT);
-    expect(parseCommand(text).args[1]).toHaveLength(MAX_COMMAND_TEXT - 'note svc '.length);
+    expect(tokens(text).args[1]).toHaveLength(MAX_COMMAND_TEXT - 'note svc '.length);
   });
 
   it(`refuses text over ${MAX_COMMAND_TEXT} characters instead of cutting it`, () => {
@@ -123,11 +129,20 @@ describe('parseCommand', () => {
   });
 
   it('parses empty or blank text to an empty verb', () => {
-    expect(parseCommand('')).toEqual({ verb: '', args: [], named: {} });
-    expect(parseCommand('   ')).toEqual({ verb: '', args: [], named: {} });
+    expect(tokens('')).toEqual({ verb: '', args: [], named: {} });
+    expect(tokens('   ')).toEqual({ verb: '', args: [], named: {} });
   });
 
   it('gives no verb when the first token is name=value', () => {
-    expect(parseCommand('study=x').verb).toBe('');
+    expect(tokens('study=x').verb).toBe('');
+  });
+});
+
+describe('textAfter', () => {
+  it('is the free text after the first words, with one pair of surrounding quotes removed', () => {
+    expect(textAfter('note  the executor is OOM: x=5 ', 1)).toBe('the executor is OOM: x=5');
+    expect(textAfter('incident declare SEV2 "Study failures"', 3)).toBe('Study failures');
+    expect(textAfter('incident resolve', 2)).toBe('');
+    expect(parseCommand('note it’s “fine” &amp; done').raw).toBe('note it\'s "fine" & done');
   });
 });

@@ -92,6 +92,17 @@ describe('parseOpsConfig: a valid config', () => {
       },
       roles: {},
       channels: { allow: [] },
+      incidents: {
+        channel_prefix: 'inc',
+        status_update_every: 1_800_000,
+        escalation: [],
+        severities: {
+          SEV1: { description: 'Complete outage' },
+          SEV2: { description: 'Major degradation' },
+          SEV3: { description: 'Minor degradation' },
+          SEV4: { description: 'Low impact' },
+        },
+      },
       services: {},
     });
   });

@@ -1,0 +1,46 @@
+import type { App, BlockAction } from '@slack/bolt';
+import { z } from 'zod';
+import { INCIDENT_ACTIONS, SNOOZE_CHOICES } from '../slack/blocks/incident.js';
+import { updateModal } from '../slack/incident-modals.js';
+import type { HandlerDeps } from './deps.js';
+import { handle } from './handle.js';
+
+const Click = z.object({
+  user: z.object({ id: z.string().min(1) }),
+  channel: z.object({ id: z.string().min(1) }),
+  trigger_id: z.string().min(1),
+  actions: z.tuple([z.object({ value: z.string().max(100) })], z.unknown()),
+});
+
+/** The nudge's buttons: Post an update (opens the update modal) and Snooze 30m / 1h / 2h. */
+export function registerIncidentButtons(app: App, deps: HandlerDeps): void {
+  app.action<BlockAction>(INCIDENT_ACTIONS.postUpdate, async ({ ack, body, respond, client }) => {
+    await ack();
+    const ephemeral = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text });
+    await handle(deps, INCIDENT_ACTIONS.postUpdate, { user: body.user.id }, ephemeral, async () => {
+      const click = Click.parse(body);
+      const incident = await deps.incidents.incidentIn(click.channel.id);
+      await client.views.open({
+        trigger_id: click.trigger_id,
+        view: updateModal(click.channel.id, incident),
+      });
+    });
+  });
+  for (const choice of SNOOZE_CHOICES) {
+    const actionId = `${INCIDENT_ACTIONS.snooze}_${choice.minutes}`;
+    app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
+      await ack();
+      const ephemeral = (text: string) =>
+        respond({ response_type: 'ephemeral', replace_original: false, text });
+      await handle(deps, actionId, { user: body.user.id }, ephemeral, async () => {
+        const click = Click.parse(body);
+        const [incidentId = ''] = click.actions[0].value.split(':');
+        const until = await deps.incidents.snooze(click.user.id, incidentId, choice.minutes);
+        await ephemeral(
+          `No nudges until ${until.toISOString().slice(11, 16)} UTC; status updates still post.`,
+        );
+      });
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { formatDuration } from '../config/duration.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import type { ServiceHealth } from '../health/check-service.js';
+import type { Logger } from '../log.js';
+import { escalationMessage, nudgeMessage, statusUpdateMessage } from '../slack/blocks/incident.js';
+import type { Incident } from './incident.js';
+import type { IncidentSlack } from './ports.js';
+import type { IncidentService } from './service.js';
+import type { IncidentStore } from './store.js';
+
+export interface CadenceDeps {
+  config: Pick<OpsConfig, 'workspace' | 'incidents'>;
+  store: IncidentStore;
+  incidents: Pick<IncidentService, 'statusEvery' | 'severityText'>;
+  slack: Pick<IncidentSlack, 'post'>;
+  /** Runs a service's health checks now. */
+  health(service: string): Promise<ServiceHealth>;
+  log: Logger;
+}
+
+/**
+ * One tick of the incident cadence: every status update that is due (each slot claimed by compare-and-set,
+ * so it is posted once however many processes tick), the commander's nudge when no human update came since
+ * the previous slot, and escalation reminders whose time has come. Resolved incidents are left alone.
+ */
+export async function cadenceTick(deps: CadenceDeps, now = new Date()): Promise<void> {
+  for (const due of await deps.store.due(now)) {
+    const claimed = await deps.store.claimSlot(
+      due.id,
+      due.next_status_at,
+      deps.incidents.statusEvery(due.severity),
+      now,
+    );
+    if (!claimed) continue;
+    await step(deps, `post the status update of ${due.id}`, () =>
+      statusUpdate(deps, claimed.incident, claimed.previous, now),
+    );
+  }
+  const escalation = deps.config.incidents.escalation;
+  if (escalation.length === 0) return;
+  for (const incident of await deps.store.open()) {
+    for (const [i, rule] of escalation.entries()) {
+      if (incident.declared_at.getTime() + rule.after > now.getTime()) continue;
+      if (!(await deps.store.fireEscalation(incident.id, i))) continue;
+      const message = escalationMessage(incident, rule.to, formatDuration(rule.after));
+      await step(deps, `post escalation ${i} of ${incident.id}`, async () => {
+        await deps.slack.post(deps.config.workspace.ops_channel, message);
+        await deps.store.addEvent(incident.id, {
+          kind: 'escalation',
+          at: now,
+          text: message.text,
+          source: `escalation:${i}`,
+        });
+      });
+    }
+  }
+}
+
+async function statusUpdate(deps: CadenceDeps, incident: Incident, previous: Date, now: Date): Promise<void> {
+  const actions = (await deps.store.events(incident.id, previous))
+    .filter((event) => event.kind === 'action')
+    .map((event) => event.text);
+  const health = await Promise.all(
+    incident.services.map(async (service) => ({ service, health: await deps.health(service) })),
+  );
+  const severityText = deps.incidents.severityText(incident.severity);
+  await deps.slack.post(
+    incident.channel_id,
+    statusUpdateMessage({ incident, severityText, actions, health, now }),
+  );
+  const quiet = !incident.last_human_update_at || incident.last_human_update_at < previous;
+  const snoozed = incident.nudge_snoozed_until !== null && incident.nudge_snoozed_until > now;
+  if (quiet && !snoozed) await deps.slack.post(incident.channel_id, nudgeMessage(incident));
+}
+
+async function step(deps: CadenceDeps, what: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    deps.log.error({ err: error }, `could not ${what}`);
+  }
+}

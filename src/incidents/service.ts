@@ -1,0 +1,283 @@
+import type { Role } from '../actions/types.js';
+import type { ViewerCheck } from '../auth/require-viewer.js';
+import { type ActorRoles, type HeldRole, higher, roleRank } from '../auth/roles.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
+import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../log.js';
+import { channelIntro, incidentCard, incidentNotice, roleDuties } from '../slack/blocks/incident.js';
+import { channelNameFor } from './channel-name.js';
+import type { HumanUpdate, Incident, IncidentEvent, IncidentRole, IncidentStatus } from './incident.js';
+import type { IncidentSlack } from './ports.js';
+import type { IncidentStore, NewEvent } from './store.js';
+import { timelineMarkdown } from './timeline-markdown.js';
+
+export interface IncidentServiceDeps extends ViewerCheck {
+  config: Pick<OpsConfig, 'workspace' | 'incidents' | 'services'>;
+  store: IncidentStore;
+  slack: IncidentSlack;
+  log: Logger;
+}
+
+export interface Declaration {
+  actor: string;
+  severity: string;
+  title: string;
+  services?: string[];
+}
+
+/** The incident lifecycle of DESIGN §5: declare, severity, roles, updates, notes, resolve. */
+export class IncidentService {
+  constructor(private readonly deps: IncidentServiceDeps) {}
+
+  /** Creates the incident, its channel (declarer invited, made commander) and its card in the ops channel. */
+  async declare(declaration: Declaration): Promise<Incident> {
+    const { actor } = declaration;
+    await this.requireRole(actor, 'responder', 'incident declare');
+    const severity = this.severity(declaration.severity);
+    const title = declaration.title.trim().replace(/\s+/g, ' ');
+    if (title === '') throw new UserError('Give the incident a title: `/ops incident declare SEV2 <title>`.');
+    if (title.length > 150) throw new UserError('The title is longer than 150 characters; shorten it.');
+    const services = declaration.services ?? [];
+    const unknown = services.find((name) => !own(this.deps.config.services, name));
+    if (unknown) throw new UserError(`There is no service called ${unknown}.`);
+
+    const now = new Date();
+    const wanted = channelNameFor(this.deps.config.incidents.channel_prefix, now, title);
+    const channel = await this.deps.slack.createChannel(wanted);
+    let incident = await this.deps.store.create({
+      id: newId('inc'),
+      title,
+      severity,
+      channelId: channel.id,
+      channelName: channel.name,
+      declaredBy: actor,
+      services,
+      nextStatusAt: new Date(now.getTime() + this.statusEvery(severity)),
+    });
+    await this.event(incident, { kind: 'declared', at: now, actor, text: `Declared ${severity}: ${title}` });
+    await this.tolerate('invite the declarer', () => this.deps.slack.invite(channel.id, [actor]));
+    await this.tolerate('post the channel intro', () =>
+      this.deps.slack.post(channel.id, channelIntro(incident, this.severityText(severity))),
+    );
+    const cardTs = await this.tolerate('post the incident card', () =>
+      this.deps.slack.post(
+        this.deps.config.workspace.ops_channel,
+        incidentCard(incident, this.severityText(severity)),
+      ),
+    );
+    if (cardTs) incident = await this.deps.store.update(incident.id, { cardTs });
+    this.deps.log.info({ incidentId: incident.id, channel: channel.name, severity }, 'incident declared');
+    return incident;
+  }
+
+  async setSeverity(actor: string, channel: string, wanted: string): Promise<Incident> {
+    const incident = await this.openIncident(channel);
+    await this.requireRole(actor, 'responder', 'incident sev');
+    const severity = this.severity(wanted);
+    if (severity === incident.severity) throw new UserError(`The incident is already ${severity}.`);
+    const changed = await this.deps.store.update(incident.id, { severity });
+    const text = `<@${actor}> changed severity ${incident.severity} → ${severity} (${this.severityText(severity)}).`;
+    await this.announce(changed, { kind: 'severity', at: new Date(), actor, text });
+    return changed;
+  }
+
+  async assignRole(actor: string, channel: string, role: IncidentRole, user: string): Promise<Incident> {
+    const incident = await this.openIncident(channel);
+    await this.requireRole(actor, 'responder', `incident role ${role}`);
+    const changed = await this.deps.store.setRole(incident.id, role, user);
+    await this.announce(changed, {
+      kind: 'role',
+      at: new Date(),
+      actor,
+      text: `<@${actor}> made <@${user}> ${role}.`,
+    });
+    await this.tolerate('invite the new role holder', () =>
+      this.deps.slack.invite(incident.channel_id, [user]),
+    );
+    await this.tolerate('tell the new role holder', () =>
+      this.deps.slack.dm(user, roleDuties(changed, role, actor)),
+    );
+    return changed;
+  }
+
+  /** A human update: posted in the channel and on the card, and the status-update timer starts again. */
+  async update(
+    actor: string,
+    incidentId: string,
+    fields: { status: IncidentStatus; changed: string; next: string },
+  ): Promise<Incident> {
+    const incident = await this.deps.store.get(incidentId);
+    if (!incident) throw new NotFoundError(`There is no incident ${incidentId}.`);
+    if (incident.resolved_at) throw new ConflictError(`Incident ${incident.id} is resolved.`);
+    await this.requireRole(actor, 'responder', 'incident update');
+    if (fields.status === 'resolved') {
+      throw new UserError('Resolve the incident with `/ops incident resolve <summary>`.');
+    }
+    const update: HumanUpdate = { ...fields, by: actor, at: new Date() };
+    const changed = await this.deps.store.recordUpdate(
+      incident.id,
+      update,
+      this.statusEvery(incident.severity),
+    );
+    if (fields.status !== incident.status) {
+      await this.event(changed, {
+        kind: 'status',
+        at: update.at,
+        actor,
+        text: `Status ${incident.status} → ${fields.status}.`,
+      });
+    }
+    await this.announce(changed, {
+      kind: 'update',
+      at: update.at,
+      actor,
+      text: `*Update* (${fields.status}): ${fields.changed} — next: ${fields.next}`,
+    });
+    return changed;
+  }
+
+  /** Resolves once; the timeline and a review skeleton go to the channel as a Markdown file. */
+  async resolve(actor: string, channel: string, summary: string): Promise<Incident> {
+    const incident = await this.openIncident(channel);
+    await this.requireRole(actor, 'responder', 'incident resolve');
+    const text = summary.trim();
+    if (text === '') throw new UserError('Say how it ended: `/ops incident resolve <summary>`.');
+    const now = new Date();
+    const resolved = await this.deps.store.resolve(incident.id, text.slice(0, 3000), now);
+    if (!resolved) throw new ConflictError(`Incident ${incident.id} is already resolved.`);
+    await this.announce(resolved, {
+      kind: 'resolved',
+      at: now,
+      actor,
+      text: `<@${actor}> resolved the incident: ${text}`,
+    });
+    const events = await this.deps.store.events(resolved.id);
+    await this.tolerate('upload the timeline', () =>
+      this.deps.slack.upload({
+        channel: resolved.channel_id,
+        filename: `${resolved.channel_name}-timeline.md`,
+        title: `Timeline and review: ${resolved.title}`,
+        content: timelineMarkdown(resolved, events, this.severityText(resolved.severity)),
+        comment: 'The timeline and a post-incident review skeleton.',
+      }),
+    );
+    return resolved;
+  }
+
+  async note(actor: string, channel: string, text: string): Promise<IncidentEvent> {
+    const incident = await this.incidentIn(channel);
+    await this.requireRole(actor, 'viewer', 'note');
+    const note = text.trim();
+    if (note === '') throw new UserError('Usage: `/ops note <text>`.');
+    return this.deps.store.addEvent(incident.id, {
+      kind: 'note',
+      at: new Date(),
+      actor,
+      text: note.slice(0, 3000),
+    });
+  }
+
+  async timeline(actor: string, channel: string): Promise<{ incident: Incident; events: IncidentEvent[] }> {
+    const incident = await this.incidentIn(channel);
+    await this.requireRole(actor, 'viewer', 'timeline');
+    return { incident, events: await this.deps.store.events(incident.id) };
+  }
+
+  /** The commander's Snooze: no nudges until then (status updates still post). */
+  async snooze(actor: string, incidentId: string, minutes: number): Promise<Date> {
+    const incident = await this.deps.store.get(incidentId);
+    if (!incident || incident.resolved_at) throw new ConflictError('The incident is no longer open.');
+    await this.requireRole(actor, 'responder', 'incident snooze');
+    const until = new Date(Date.now() + minutes * 60_000);
+    await this.deps.store.snooze(incident.id, until);
+    return until;
+  }
+
+  /** The incident this channel belongs to, open or resolved. */
+  async incidentIn(channel: string): Promise<Incident> {
+    const incident = await this.deps.store.byChannel(channel);
+    if (!incident) throw new UserError('This is not an incident channel; run it in the incident’s channel.');
+    return incident;
+  }
+
+  /** How often a status update is due for this severity. */
+  statusEvery(severity: string): number {
+    const incidents = this.deps.config.incidents;
+    return own(incidents.severities, severity)?.status_update_every ?? incidents.status_update_every;
+  }
+
+  severityText(severity: string): string {
+    return own(this.deps.config.incidents.severities, severity)?.description ?? severity;
+  }
+
+  /** Redraws the card in the ops channel; a failure is logged, the incident goes on. */
+  async refreshCard(incident: Incident): Promise<void> {
+    const ts = incident.card_ts;
+    if (!ts) return;
+    await this.tolerate('update the incident card', () =>
+      this.deps.slack.update(
+        this.deps.config.workspace.ops_channel,
+        ts,
+        incidentCard(incident, this.severityText(incident.severity)),
+      ),
+    );
+  }
+
+  private async openIncident(channel: string): Promise<Incident> {
+    const incident = await this.incidentIn(channel);
+    if (incident.resolved_at) throw new ConflictError(`Incident ${incident.id} is resolved.`);
+    return incident;
+  }
+
+  private severity(wanted: string): string {
+    const severity = wanted.toUpperCase();
+    const known = Object.keys(this.deps.config.incidents.severities);
+    if (!known.includes(severity)) {
+      throw new UserError(`${wanted} is not a severity; use one of ${known.join(', ')}.`);
+    }
+    return severity;
+  }
+
+  /** On the timeline, in the channel and on the card. */
+  private async announce(incident: Incident, event: NewEvent): Promise<void> {
+    await this.event(incident, event);
+    await this.tolerate('post in the incident channel', () =>
+      this.deps.slack.post(incident.channel_id, incidentNotice(event.text)),
+    );
+    await this.refreshCard(incident);
+  }
+
+  private async event(incident: Incident, event: NewEvent): Promise<void> {
+    await this.deps.store.addEvent(incident.id, event);
+  }
+
+  /** Incident commands need a role anywhere (incidents span services); denials are audited. */
+  private async requireRole(actor: string, needed: Role, action: string): Promise<void> {
+    const held = bestRole(await this.deps.rolesOf(actor));
+    if (held && roleRank(held.role) >= roleRank(needed)) return;
+    const has = held ? `<@${actor}> is ${held.role} (${held.source})` : `<@${actor}> has no opsbot role`;
+    const reason = `\`${action}\` needs ${needed}; ${has}.`;
+    await this.deps.auditDenial({ actor, service: '*', action, detail: { reason } });
+    throw new ForbiddenError(reason);
+  }
+
+  /** Runs a Slack step whose failure must not undo the incident; logs it and returns undefined. */
+  private async tolerate<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await step();
+    } catch (error) {
+      this.deps.log.error({ err: error }, `could not ${what}`);
+      return undefined;
+    }
+  }
+}
+
+/** The highest role held anywhere: globally or on any service. */
+function bestRole(roles: ActorRoles): HeldRole | undefined {
+  return Object.values(roles.services).reduce<HeldRole | undefined>(
+    (best, held) => higher(best, held),
+    roles.global,
+  );
+}

@@ -1,0 +1,124 @@
+import type { View } from '@slack/types';
+import { z } from 'zod';
+import { INCIDENT_STATUSES, type Incident } from '../incidents/incident.js';
+import { LIMITS } from './blocks/limits.js';
+
+export const DECLARE_MODAL = 'incident_declare';
+export const UPDATE_MODAL = 'incident_update';
+
+/** What each incident modal carries to its submission: where to answer, and which incident. */
+const Meta = z.object({ channel: z.string().max(40), incident: z.string().max(40).optional() });
+
+const metadata = z
+  .string()
+  .max(LIMITS.privateMetadata)
+  .transform((text, ctx) => {
+    try {
+      return Meta.parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'bad private_metadata' });
+      return z.NEVER;
+    }
+  });
+
+const TextValue = z.object({ value: z.string().max(3000).nullish() });
+const SelectValue = z.object({ selected_option: z.object({ value: z.string().max(40) }).nullish() });
+
+/** A submitted declare modal, as opsbot reads it. */
+export const DeclareSubmission = z.object({
+  callback_id: z.literal(DECLARE_MODAL),
+  private_metadata: metadata,
+  state: z.object({
+    values: z.object({
+      severity: z.object({ value: SelectValue }),
+      title: z.object({ value: TextValue }),
+    }),
+  }),
+});
+
+/** A submitted status-update modal, as opsbot reads it. */
+export const UpdateSubmission = z.object({
+  callback_id: z.literal(UPDATE_MODAL),
+  private_metadata: metadata,
+  state: z.object({
+    values: z.object({
+      status: z.object({ value: SelectValue }),
+      changed: z.object({ value: TextValue }),
+      next: z.object({ value: TextValue }),
+    }),
+  }),
+});
+
+const option = (value: string, text = value) => ({ text: { type: 'plain_text' as const, text }, value });
+
+function textInput(id: string, label: string, placeholder: string, multiline: boolean, initial?: string) {
+  return {
+    type: 'input' as const,
+    block_id: id,
+    label: { type: 'plain_text' as const, text: label },
+    element: {
+      type: 'plain_text_input' as const,
+      action_id: 'value',
+      multiline,
+      max_length: multiline ? 2000 : 150,
+      placeholder: { type: 'plain_text' as const, text: placeholder },
+      ...(initial ? { initial_value: initial } : {}),
+    },
+  };
+}
+
+/** `/ops incident declare` without arguments: severity (with its meaning) and title. */
+export function declareModal(channel: string, severities: Record<string, { description: string }>): View {
+  return {
+    type: 'modal',
+    callback_id: DECLARE_MODAL,
+    private_metadata: JSON.stringify({ channel }),
+    title: { type: 'plain_text', text: 'Declare an incident' },
+    submit: { type: 'plain_text', text: 'Declare' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'severity',
+        label: { type: 'plain_text', text: 'Severity' },
+        element: {
+          type: 'static_select',
+          action_id: 'value',
+          options: Object.entries(severities).map(([name, { description }]) =>
+            option(name, `${name}: ${description}`.slice(0, 75)),
+          ),
+        },
+      },
+      textInput('title', 'Title', 'Study failures above 50%', false),
+    ],
+  };
+}
+
+/** `/ops incident update` and the nudge's button: status, what changed, what is next. */
+export function updateModal(channel: string, incident: Incident): View {
+  return {
+    type: 'modal',
+    callback_id: UPDATE_MODAL,
+    private_metadata: JSON.stringify({ channel, incident: incident.id }),
+    title: { type: 'plain_text', text: 'Incident update' },
+    submit: { type: 'plain_text', text: 'Post update' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'status',
+        label: { type: 'plain_text', text: 'Status' },
+        element: {
+          type: 'static_select',
+          action_id: 'value',
+          initial_option: option(incident.status === 'resolved' ? 'monitoring' : incident.status),
+          options: INCIDENT_STATUSES.filter((status) => status !== 'resolved').map((status) =>
+            option(status),
+          ),
+        },
+      },
+      textInput('changed', 'What changed', 'Rolled back the executor; failure rate is falling.', true),
+      textInput('next', 'What is next', 'Watch the failure rate for 15 minutes.', true),
+    ],
+  };
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { blockText } from '../support/cards.js';
+import { eventually } from '../support/databases.js';
+import { type Harness, startHarness, testConfigText } from '../support/harness.js';
+import { buttonBody, modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
+
+/** The Bentham config with a status update every 2 s and an escalation after 3 s. */
+function configText(): string {
+  const config = parse(testConfigText());
+  config.incidents.status_update_every = '2s';
+  config.incidents.escalation = [{ after: '3s', to: 'S0DEVOPS' }];
+  return stringify(config);
+}
+
+let h: Harness;
+let replies = 0;
+beforeAll(async () => {
+  h = await startHarness({ incidentTickMs: 100 }, { configText: configText() });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
+async function ops(text: string, user = 'U0ALICE', channel = 'C0OPS'): Promise<string> {
+  const name = `i${++replies}`;
+  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
+  return eventually(() => {
+    const answer = h.slack.of(`respond/${name}`)[0];
+    expect(answer).toBeDefined();
+    return String(answer?.text);
+  });
+}
+
+/** `/ops <text>` whose success says nothing to the user (it posts in the channel instead). */
+async function quietly(text: string, channel: string, user = 'U0ALICE'): Promise<void> {
+  await postSigned(
+    h.url(),
+    slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(`q${++replies}`) }),
+  );
+}
+
+const postsIn = (channel: string) => h.slack.of('chat.postMessage').filter((m) => m.channel === channel);
+const statusUpdates = (channel: string) =>
+  postsIn(channel).filter((m) => String(m.text).startsWith('Status update'));
+const nudges = (channel: string) =>
+  postsIn(channel).filter((m) => String(m.text).includes('no status update since'));
+const incidentRow = async (id: string) =>
+  (await h.db.query('SELECT * FROM incidents WHERE id = $1', [id])).rows[0];
+
+describe('an incident from declaration to resolution', () => {
+  let id: string;
+  let channel: string;
+
+  it('declare SEV2: channel created, declarer invited and commander, card in the ops channel', async () => {
+    const answer = await ops('incident declare SEV2 Study failures above 50%');
+    const row = (await h.db.query("SELECT * FROM incidents WHERE title = 'Study failures above 50%'"))
+      .rows[0];
+    id = row.id;
+    channel = row.channel_id;
+    expect(answer).toBe(`Declared ${id} (SEV2): <#${channel}>. You are its commander.`);
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    expect(h.slack.of('conversations.create')).toEqual([{ name: `inc-${day}-study-failures-above-50` }]);
+    expect(row).toMatchObject({
+      severity: 'SEV2',
+      status: 'investigating',
+      commander: 'U0ALICE',
+      declared_by: 'U0ALICE',
+    });
+    expect(h.slack.of('conversations.invite')).toEqual([{ channel, users: 'U0ALICE' }]);
+    const card = postsIn('C0OPS').find((m) => String(m.text).startsWith('Incident: Study failures'));
+    expect(card && blockText(card)).toContain('*SEV2* (Major degradation)');
+    expect(row.card_ts).toBeTruthy();
+  });
+
+  it('posts status updates at the interval with status, severity, duration, commander, update and actions, and nudges', async () => {
+    await eventually(() => expect(statusUpdates(channel).length).toBeGreaterThanOrEqual(1));
+    const first = blockText(statusUpdates(channel)[0] as Record<string, unknown>);
+    expect(first).toContain(`*Status update* for ${id}: Study failures above 50%`);
+    expect(first).toContain('*SEV2* (Major degradation) · :mag: investigating');
+    expect(first).toMatch(/Open for \d+ s · commander <@U0ALICE>/);
+    expect(first).toContain('*Latest update*: _none yet_');
+    expect(first).toContain('*Actions since the last status update*: _none_');
+    // No human update yet: the commander is nudged, with buttons to post one or snooze.
+    await eventually(() => expect(nudges(channel).length).toBeGreaterThanOrEqual(1));
+    const nudge = nudges(channel)[0] as { blocks: { elements?: { text: { text: string } }[] }[] };
+    expect(nudge.blocks[1]?.elements?.map((e) => e.text.text)).toEqual([
+      'Post an update',
+      'Snooze 30m',
+      'Snooze 1h',
+      'Snooze 2h',
+    ]);
+  });
+
+  it('a run requested in the incident channel is allowed there and lands on the timeline with its result', async () => {
+    await quietly('annotate bentham study_abc123 "looked at by opsbot"', channel);
+    await eventually(async () => {
+      const { rows } = await h.db.query(
+        "SELECT text FROM incident_events WHERE incident_id = $1 AND kind = 'action'",
+        [id],
+      );
+      expect(rows.map((r) => r.text)).toEqual([
+        expect.stringMatching(/^annotate bentham study=study_abc123 message=looked at by opsbot: succeeded/),
+      ]);
+    });
+    await eventually(() => {
+      const latest = statusUpdates(channel).at(-1) as Record<string, unknown>;
+      expect(blockText(latest)).toContain('annotate bentham study=study_abc123');
+    });
+  });
+
+  it('a human update is posted, resets the timer, and stops the nudges for the next slot', async () => {
+    const before = (await incidentRow(id)).next_status_at as Date;
+    const updateView = {
+      callback_id: 'incident_update',
+      private_metadata: JSON.stringify({ channel, incident: id }),
+    };
+    const nudgesBefore = nudges(channel).length;
+    await postSigned(
+      h.url(),
+      modalSubmitBody(updateView, 'U0ALICE', {
+        status: { selected: 'identified' },
+        changed: 'Executor OOM found',
+        next: 'Roll back the executor',
+      }),
+    );
+    const row = await eventually(async () => {
+      const current = await incidentRow(id);
+      expect(current.status).toBe('identified');
+      return current;
+    });
+    expect(row.last_human_update_at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 2000);
+    expect(row.next_status_at.getTime() - row.last_human_update_at.getTime()).toBe(2000);
+    await eventually(() =>
+      expect(postsIn(channel).map((m) => String(m.text))).toContain(
+        '*Update* (identified): Executor OOM found — next: Roll back the executor',
+      ),
+    );
+    // The next status update carries the human update and comes without a nudge.
+    await eventually(() => {
+      const latest = blockText(statusUpdates(channel).at(-1) as Record<string, unknown>);
+      expect(latest).toContain('Executor OOM found — next: Roll back the executor');
+    });
+    const slotAfterUpdate = (await incidentRow(id)).status_slots;
+    expect(nudges(channel).length).toBe(nudgesBefore);
+    // One more quiet slot, and the commander is nudged again.
+    await eventually(async () =>
+      expect((await incidentRow(id)).status_slots).toBeGreaterThan(slotAfterUpdate),
+    );
+    await eventually(() => expect(nudges(channel).length).toBeGreaterThan(nudgesBefore));
+  });
+
+  it('Snooze delays the nudge: status updates go on, nudges stop', async () => {
+    const nudge = nudges(channel).at(-1) as { ts?: string };
+    const click = { channel, messageTs: String(nudge.ts), responseUrl: h.slack.responseUrl('snooze') };
+    await postSigned(h.url(), buttonBody('incident_snooze_30', `${id}:30`, 'U0ALICE', click));
+    await eventually(async () => expect((await incidentRow(id)).nudge_snoozed_until).toBeTruthy());
+    const nudgesAtSnooze = nudges(channel).length;
+    const slots = (await incidentRow(id)).status_slots;
+    await eventually(async () =>
+      expect((await incidentRow(id)).status_slots).toBeGreaterThanOrEqual(slots + 2),
+    );
+    expect(nudges(channel).length).toBe(nudgesAtSnooze);
+    expect(nudge).toBeDefined();
+  });
+
+  it('escalation reminders fire once at their offset', async () => {
+    await eventually(() =>
+      expect(postsIn('C0OPS').filter((m) => String(m.text).startsWith('<!subteam^S0DEVOPS>'))).toHaveLength(
+        1,
+      ),
+    );
+  });
+
+  it('resolve stops the schedule and uploads the Markdown timeline with a review skeleton', async () => {
+    await quietly('note Rolled back executor to revision 6', channel);
+    await eventually(async () => {
+      const { rows } = await h.db.query(
+        "SELECT 1 FROM incident_events WHERE incident_id = $1 AND kind = 'note'",
+        [id],
+      );
+      expect(rows).toHaveLength(1);
+    });
+    await quietly('incident resolve Executor rolled back; failure rate normal', channel);
+    const resolved = await eventually(async () => {
+      const row = await incidentRow(id);
+      expect(row.resolved_at).toBeTruthy();
+      return row;
+    });
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      summary: 'Executor rolled back; failure rate normal',
+    });
+    const upload = await eventually(() => {
+      const bytes = h.slack.of('upload').at(-1);
+      expect(bytes).toBeDefined();
+      return String(bytes?.body);
+    });
+    expect(upload).toContain(`# ${id}: Study failures above 50%`);
+    expect(upload).toMatch(/· declared @U0ALICE: Declared SEV2: Study failures above 50%/);
+    expect(upload).toMatch(/· note @U0ALICE: Rolled back executor to revision 6/);
+    expect(upload).toContain('## Post-incident review');
+    expect(upload).toContain('### Action items');
+    const slots = resolved.status_slots;
+    const updates = statusUpdates(channel).length;
+    // Two intervals later, nothing more was posted for it.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect((await incidentRow(id)).status_slots).toBe(slots);
+    expect(statusUpdates(channel).length).toBe(updates);
+  });
+});
