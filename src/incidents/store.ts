@@ -138,7 +138,8 @@ export class IncidentStore {
 
   /**
    * Claims the status-update slot that was due at `dueAt`: a compare-and-set, so one process wins it. The
-   * winner gets the incident and when the previous slot was (or the declaration, for the first).
+   * winner gets the incident and when the previous slot was (or the declaration, for the first). Compared
+   * in milliseconds, the precision `dueAt` came back to JavaScript with.
    */
   async claimSlot(
     id: string,
@@ -151,7 +152,7 @@ export class IncidentStore {
           SET next_status_at = $3::timestamptz + make_interval(secs => $4::double precision / 1000),
               last_status_at = $3, status_slots = i.status_slots + 1
          FROM (SELECT coalesce(last_status_at, declared_at) AS previous FROM incidents WHERE id = $1) p
-        WHERE i.id = $1 AND i.next_status_at = $2 AND i.resolved_at IS NULL
+        WHERE i.id = $1 AND date_trunc('milliseconds', i.next_status_at) = $2 AND i.resolved_at IS NULL
         RETURNING i.*, p.previous`,
       [id, dueAt, now, intervalMs],
     );
