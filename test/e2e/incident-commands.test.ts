@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
 
 let h: Harness;
 let replies = 0;
@@ -130,5 +130,36 @@ describe('incident commands', () => {
     expect(answer.blocks.length).toBeLessThanOrEqual(50);
     for (const block of answer.blocks) expect(block.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
     expect(answer.blocks[0]?.text?.text).toMatch(/page 2 of 2, 33 entries/);
+  });
+});
+
+describe('incident forms', () => {
+  it('declare without arguments and update open their forms; an empty title is a field error', async () => {
+    await ops('incident declare', 'U0ALICE', 'C0OPS', false);
+    const declareView = await eventually(() => {
+      const call = h.slack
+        .of('views.open')
+        .find((c) => (c.view as { callback_id?: string }).callback_id === 'incident_declare');
+      expect(call).toBeDefined();
+      return call?.view as Record<string, unknown>;
+    });
+    expect(JSON.stringify(declareView)).toContain('SEV1: Complete outage');
+    const { channel_id: channel } = (await incident('Checkout down'))[0];
+    await ops('incident update', 'U0ALICE', channel, false);
+    await eventually(() =>
+      expect(
+        h.slack
+          .of('views.open')
+          .some((c) => (c.view as { callback_id?: string }).callback_id === 'incident_update'),
+      ).toBe(true),
+    );
+    const answer = await postSigned(
+      h.url(),
+      modalSubmitBody(declareView, 'U0ALICE', { severity: { selected: 'SEV2' }, title: '  ' }),
+    );
+    expect(await answer.json()).toEqual({
+      response_action: 'errors',
+      errors: { title: 'Give the incident a title.' },
+    });
   });
 });
