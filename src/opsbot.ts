@@ -15,12 +15,16 @@ import { StatusService } from './health/status.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
 import { cadenceTick } from './incidents/cadence.js';
+import { TimelineCapture } from './incidents/capture.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
 import { IncidentService } from './incidents/service.js';
 import { IncidentStore } from './incidents/store.js';
 import { PodsService } from './kubernetes/show-pods.js';
 import { type Logger, redactUrl } from './log.js';
 import { LookupService } from './lookups/show.js';
+import { OnCallService } from './pagerduty/oncall.js';
+import { PagerDutyRest } from './pagerduty/rest.js';
+import { pagerDutyWebhook, startPagerDutyWorker } from './pagerduty/start.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
 import { startTicker } from './queue/ticker.js';
@@ -32,6 +36,11 @@ import { startSweeper } from './runs/sweeper.js';
 import { createBoltApp } from './slack/bolt-app.js';
 import { slackHealthPosts } from './slack/health-posts.js';
 import { slackIncidents } from './slack/incident-slack.js';
+import { type DispatchTuning, startDispatcher } from './slack/outbox/dispatcher.js';
+import { SlackOutbox } from './slack/outbox/outbox.js';
+import { createOutboxClient, slackSender } from './slack/outbox/send.js';
+import { OutboxSignals } from './slack/outbox/signals.js';
+import { OutboxStore } from './slack/outbox/store.js';
 import { slackRunCards } from './slack/run-cards.js';
 import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
@@ -51,6 +60,8 @@ export interface StartOptions {
   probeEveryMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
   groupCacheTtlMs?: number;
+  /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */
+  slackOutbox?: Partial<DispatchTuning> & { deliverTimeoutMs?: number };
 }
 
 /** A running opsbot process. */
@@ -77,6 +88,11 @@ export async function startOpsbot(
   const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
   await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queue.waitUntilReady());
   const slack = createWebClient(env, log);
+  const outboxStore = new OutboxStore(pool);
+  const outboxSignals = new OutboxSignals(env.DATABASE_URL, log);
+  await outboxSignals.start();
+  const { deliverTimeoutMs, ...dispatchTuning } = options.slackOutbox ?? {};
+  const outbox = new SlackOutbox({ store: outboxStore, signals: outboxSignals, deliverTimeoutMs });
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
   const kubernetes = new KubernetesTargets(config.services, env.KUBECONFIG);
@@ -93,8 +109,8 @@ export async function startOpsbot(
     groupCacheTtlMs: options.groupCacheTtlMs,
     isIncidentChannel: (channel) => incidentStore.isOpenChannel(channel),
   });
-  const cards = withIncidentTimeline(slackRunCards(slack), incidentStore, log);
-  const incidentSlack = slackIncidents(slack);
+  const cards = withIncidentTimeline(slackRunCards(outbox), incidentStore, log);
+  const incidentSlack = slackIncidents(slack, outbox);
   const incidents = new IncidentService({
     config,
     store: incidentStore,
@@ -119,6 +135,7 @@ export async function startOpsbot(
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    slackOutbox: () => outboxStore.backlog(),
   });
   const routes = operationalRoutes(metrics, {
     postgres: async () => {
@@ -135,7 +152,8 @@ export async function startOpsbot(
   const stops: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
   if (options.role !== 'worker') {
-    const app = createBoltApp(env, routes, log);
+    const pagerDuty = pagerDutyWebhook({ env, config, pool, producer, log });
+    const app = createBoltApp(env, [...routes, pagerDuty.route], log);
     await app.init().catch((error: unknown) => {
       throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
     });
@@ -158,12 +176,32 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
-    registerHandlers(app, { config, runs, access, log, metrics, lookups, status, pods, incidents });
+    const oncall = new OnCallService({
+      config,
+      rest: env.PAGERDUTY_TOKEN ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL) : undefined,
+      rolesOf: (user) => access.rolesOf(user),
+      auditDenial: (entry) => store.auditDenial(entry),
+    });
+    const capture = new TimelineCapture({ store: incidentStore, slack: incidentSlack, log });
+    registerHandlers(app, {
+      config,
+      runs,
+      access,
+      log,
+      metrics,
+      lookups,
+      status,
+      pods,
+      incidents,
+      oncall,
+      capture,
+    });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
     server = started instanceof Server ? started : undefined;
     stops.push(() => app.stop());
+    stops.push(() => pagerDuty.close());
   } else {
     server = await serveRoutes(routes, env.PORT);
     const routesServer = server;
@@ -177,12 +215,29 @@ export async function startOpsbot(
       (runId) => executor.execute(runId),
       log,
     );
+    const dispatcher = startDispatcher({
+      store: outboxStore,
+      signals: outboxSignals,
+      send: slackSender(createOutboxClient(env, log)),
+      log,
+      tuning: dispatchTuning,
+    });
+    const pagerDutyWorker = startPagerDutyWorker({
+      env,
+      config,
+      pool,
+      producer,
+      consumer,
+      outbox,
+      outboxStore,
+      log,
+    });
     const stopSweeper = startSweeper(
       { store, runs, enqueue, log, pool, config, cards },
       options.sweepEveryMs,
     );
     const healthStore = new HealthStore(pool);
-    const postHealthChange = slackHealthPosts(slack, config.workspace.ops_channel);
+    const postHealthChange = slackHealthPosts(outbox, config.workspace.ops_channel);
     const stopProbe = await startTicker({
       name: 'health-probe',
       producer,
@@ -215,6 +270,8 @@ export async function startOpsbot(
       await stopProbe();
       await stopSweeper();
       await worker.close();
+      await pagerDutyWorker.close();
+      await dispatcher.stop();
       consumer.disconnect();
     });
   }
@@ -224,6 +281,7 @@ export async function startOpsbot(
   let stopping: Promise<void> | undefined;
   const stopAll = async () => {
     for (const stop of stops) await stop();
+    await outboxSignals.stop();
     await queue.close();
     producer.disconnect();
     await targets.close();

@@ -1,3 +1,4 @@
+import type { Role } from '../actions/types.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import { ForbiddenError } from '../errors.js';
 import { type ActorRoles, roleOn, roleRank } from './roles.js';
@@ -15,14 +16,27 @@ export function canView(roles: ActorRoles, service: string): boolean {
 }
 
 /** Refuses (and audits) a read-only `action` on `service` unless the actor holds viewer or above there. */
-export async function requireViewer(
+export function requireViewer(
   check: ViewerCheck,
   actor: string,
   service: string,
   action: string,
 ): Promise<void> {
-  if (canView(await check.rolesOf(actor), service)) return;
-  const reason = `\`${action}\` on ${service} needs viewer; <@${actor}> has no opsbot role there.`;
+  return requireRole(check, actor, service, 'viewer', action);
+}
+
+/** Refuses (and audits) `action` on `service` unless the actor holds `needed` or above there. */
+export async function requireRole(
+  check: ViewerCheck,
+  actor: string,
+  service: string,
+  needed: Role,
+  action: string,
+): Promise<void> {
+  const held = roleOn(await check.rolesOf(actor), service);
+  if (held && roleRank(held.role) >= roleRank(needed)) return;
+  const has = held ? `<@${actor}> is ${held.role} (${held.source})` : `<@${actor}> has no opsbot role there`;
+  const reason = `\`${action}\` on ${service} needs ${needed}; ${has}.`;
   await check.auditDenial({ actor, service, action, detail: { reason } });
   throw new ForbiddenError(reason);
 }

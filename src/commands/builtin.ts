@@ -20,7 +20,8 @@ export type BuiltinIntent =
   | { kind: 'incident-update-form' }
   | { kind: 'incident-resolve'; summary: string }
   | { kind: 'note'; text: string }
-  | { kind: 'timeline'; page: number };
+  | { kind: 'timeline'; page: number }
+  | { kind: 'oncall'; service?: string };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
@@ -35,6 +36,11 @@ export function interpretBuiltin(parsed: ParsedCommand): BuiltinIntent | undefin
   switch (verb) {
     case 'incident':
       return interpretIncident(parsed);
+    case 'oncall': {
+      const [service, ...extra] = args;
+      if (extra.length > 0) throw new UserError('Usage: `/ops oncall [service]`.');
+      return service ? { kind: 'oncall', service } : { kind: 'oncall' };
+    }
     case 'note': {
       const text = textAfter(raw, 1);
       if (!text) throw new UserError('Usage: `/ops note <text>` in an incident channel.');

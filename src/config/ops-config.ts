@@ -241,7 +241,20 @@ export function crossCheck(raw: unknown): CrossProblem[] {
       }
     }
   }
+  problems.push(...pagerDutyProblems(raw));
   return problems;
+}
+
+/** pagerduty.services must name services of this file: their actions and roles are what the alert cards use. */
+function pagerDutyProblems(raw: unknown): CrossProblem[] {
+  const top = Object.fromEntries(entries(raw));
+  const services = entries(top.services).map(([name]) => name);
+  return entries(Object.fromEntries(entries(top.pagerduty)).services)
+    .filter(([, target]) => typeof target === 'string' && !services.includes(target))
+    .map(([id, target]) => ({
+      path: ['pagerduty', 'services', id],
+      message: `names ${String(target)}, which is not a service here (services: ${services.join(', ') || 'none'})`,
+    }));
 }
 
 /** The deployments a raw kubernetes section lists; undefined when there is no such section. */

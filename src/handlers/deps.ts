@@ -2,10 +2,12 @@ import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { StatusService } from '../health/status.js';
 import type { Metrics } from '../http/metrics.js';
+import type { TimelineCapture } from '../incidents/capture.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
+import type { OnCallService } from '../pagerduty/oncall.js';
 import type { RunService } from '../runs/service.js';
 
 /** What Slack listeners may call: the core, never an SDK, SQL or a target system directly. */
@@ -23,4 +25,8 @@ export interface HandlerDeps {
   pods: PodsService;
   /** The incident lifecycle: `/ops incident …`, `note`, `timeline`, and their modals and buttons. */
   incidents: IncidentService;
+  /** Pins, 📌 and edits in incident channels, written to the timeline. */
+  capture: TimelineCapture;
+  /** `/ops oncall`: who is on call, from PagerDuty. */
+  oncall: OnCallService;
 }

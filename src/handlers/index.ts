@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { HandlerDeps } from './deps.js';
 import { registerIncidentButtons } from './incident-buttons.js';
+import { registerIncidentEvents } from './incident-events.js';
 import { registerIncidentModals } from './incident-modals.js';
 import { registerOpsCommand } from './ops-command.js';
 import { registerParamsModal } from './params-modal.js';
@@ -17,4 +18,5 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerPickAction(app, deps);
   registerIncidentModals(app, deps);
   registerIncidentButtons(app, deps);
+  registerIncidentEvents(app, deps);
 }

@@ -7,6 +7,7 @@ import { parseCommand } from '../commands/parse.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { whoamiText } from '../commands/whoami.js';
 import { UserError } from '../errors.js';
+import { onCallText } from '../pagerduty/oncall.js';
 import { statusText } from '../slack/blocks/status.js';
 import { timelinePage } from '../slack/blocks/timeline.js';
 import { declareModal, updateModal } from '../slack/incident-modals.js';
@@ -47,7 +48,7 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access, lookups, status, pods, incidents, config, log }: HandlerDeps,
+  { runs, access, lookups, status, pods, incidents, oncall, config, log }: HandlerDeps,
   ephemeral: (text: string, blocks?: KnownBlock[]) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
   upload: UploadFile,
@@ -139,6 +140,9 @@ async function answer(
       await ephemeral(page.text, page.blocks);
       return;
     }
+    case 'oncall':
+      await ephemeral(onCallText(await oncall.onCall(actor, intent.service)));
+      return;
     case 'run':
       await runs.request({
         actor,

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export interface MetricSources {
   runsByState(): Promise<Record<string, number>>;
   queueDepth(): Promise<Record<string, number>>;
+  /** Messages waiting in the Slack outbox, and how long the oldest has waited. */
+  slackOutbox(): Promise<{ pending: number; oldestSeconds: number }>;
 }
 
 /** The Prometheus metrics of one process. */
@@ -41,6 +43,22 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         for (const [state, count] of Object.entries(await sources.queueDepth())) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'opsbot_slack_outbox_pending',
+      help: 'Messages waiting to be sent to Slack.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.slackOutbox()).pending);
+      },
+    });
+    new Gauge({
+      name: 'opsbot_slack_outbox_oldest_pending_seconds',
+      help: 'How long the oldest message waiting to be sent to Slack has waited (0 when none waits).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.slackOutbox()).oldestSeconds);
       },
     });
   }

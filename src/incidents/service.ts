@@ -62,8 +62,9 @@ export class IncidentService {
       this.deps.slack.post(channel.id, channelIntro(incident, this.severityText(severity))),
     );
     const cardTs = await this.tolerate('post the incident card', () =>
-      this.deps.slack.post(
+      this.deps.slack.postCard(
         this.deps.config.workspace.ops_channel,
+        `incident:${incident.id}:card`,
         incidentCard(incident, this.severityText(severity)),
       ),
     );

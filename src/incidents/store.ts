@@ -181,12 +181,16 @@ export class IncidentStore {
     return rows[0] ? IncidentSchema.parse(rows[0]) : undefined;
   }
 
-  /** Records a timeline entry; an entry with the same source is updated instead (a run's result, an edit). */
+  /**
+   * Records a timeline entry. An entry with the same source keeps its kind, time and actor and takes the new
+   * text (a run's result, a message pinned again), and a permalink if it had none.
+   */
   async addEvent(incidentId: string, event: NewEvent): Promise<IncidentEvent> {
     const { rows } = await this.pool.query(
       `INSERT INTO incident_events (incident_id, kind, at, actor, text, permalink, source)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (incident_id, source) DO UPDATE SET text = EXCLUDED.text
+       ON CONFLICT (incident_id, source) DO UPDATE
+         SET text = EXCLUDED.text, permalink = coalesce(incident_events.permalink, EXCLUDED.permalink)
        RETURNING *`,
       [
         incidentId,
@@ -201,12 +205,12 @@ export class IncidentStore {
     return IncidentEventSchema.parse(rows[0]);
   }
 
-  /** Updates the text of the entry about `source`, if there is one (an edited pinned message). */
-  async editEvent(source: string, text: string): Promise<number> {
-    const { rowCount } = await this.pool.query('UPDATE incident_events SET text = $2 WHERE source = $1', [
-      source,
-      text,
-    ]);
+  /** Updates the text of the incident's entry about `source`, if there is one (an edited pinned message). */
+  async editEvent(incidentId: string, source: string, text: string): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE incident_events SET text = $3 WHERE incident_id = $1 AND source = $2',
+      [incidentId, source, text],
+    );
     return rowCount ?? 0;
   }
 

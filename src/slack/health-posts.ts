@@ -1,13 +1,21 @@
-import type { WebClient } from '@slack/web-api';
 import type { HealthChange } from '../health/health-store.js';
 import { healthChangeMessage } from './blocks/health-change.js';
+import type { SlackOutbox } from './outbox/outbox.js';
 
-/** Health changes as messages in the ops channel; throws when Slack refuses one, so the probe can retry it. */
+/**
+ * Health changes as messages in the ops channel, queued in the outbox (which retries Slack); keyed by the
+ * change, so queuing one again after a crash does not post it twice. Throws when it could not be queued.
+ */
 export function slackHealthPosts(
-  client: WebClient,
+  outbox: SlackOutbox,
   channel: string,
 ): (change: HealthChange) => Promise<void> {
   return async (change) => {
-    await client.chat.postMessage({ channel, ...healthChangeMessage(change) });
+    await outbox.enqueue({
+      kind: 'post',
+      channel,
+      key: `health-change:${change.id}`,
+      content: healthChangeMessage(change),
+    });
   };
 }

@@ -17,3 +17,36 @@ export const PICK_MODAL = 'pick_action';
 
 /** block_id and action_id of its action select. */
 export const PICK_INPUT = 'action';
+
+/**
+ * Action ids of the PagerDuty alert card's buttons. Every button's value is the PagerDuty incident id, and
+ * the card's actions block has block_id `pd_alert:<PagerDuty incident id>`.
+ */
+export const ALERT_BUTTONS = {
+  acknowledge: 'pd_acknowledge',
+  resolve: 'pd_resolve',
+  escalate: 'pd_escalate',
+  note: 'pd_note',
+  declare: 'pd_declare',
+} as const;
+
+/** block_id prefix of the alert card's actions block. */
+export const ALERT_BLOCK = 'pd_alert';
+
+/**
+ * action_id prefix of a suggested opsbot action on an alert card: `pd_action:<service>:<action>` (neither
+ * name can hold a ':'); match with /^pd_action:/ and read the pair with alertActionOf.
+ */
+export const ALERT_ACTION = 'pd_action';
+
+/** The action_id of a suggested action's button. */
+export function alertActionId(service: string, action: string): string {
+  return `${ALERT_ACTION}:${service}:${action}`;
+}
+
+/** The service and action a suggested action's action_id names; undefined for any other id. */
+export function alertActionOf(actionId: string): { service: string; action: string } | undefined {
+  const [prefix, service, action, ...rest] = actionId.split(':');
+  if (prefix !== ALERT_ACTION || !service || !action || rest.length > 0) return undefined;
+  return { service, action };
+}

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { UnavailableError } from '../errors.js';
 import type { IncidentSlack } from '../incidents/ports.js';
+import type { SlackOutbox } from './outbox/outbox.js';
 import { slackFileUploader } from './upload-file.js';
 
 /** How many `-2`, `-3`… suffixes to try when an incident channel's name is taken. */
@@ -8,8 +9,11 @@ const NAME_ATTEMPTS = 20;
 
 const errorCode = (error: unknown) => (error as { data?: { error?: string } }).data?.error;
 
-/** Incidents' Slack calls through the Web API. */
-export function slackIncidents(client: WebClient): IncidentSlack {
+/**
+ * Incidents' Slack calls: messages through the outbox (in order per channel, retried while Slack is down),
+ * channels, invitations and reads through the Web API.
+ */
+export function slackIncidents(client: WebClient, outbox: SlackOutbox): IncidentSlack {
   const upload = slackFileUploader(client);
   return {
     async createChannel(name) {
@@ -37,34 +41,53 @@ export function slackIncidents(client: WebClient): IncidentSlack {
         if (errorCode(error) !== 'already_in_channel') throw error;
       }
     },
-    async post(channel, message, threadTs) {
-      const posted = await client.chat.postMessage({
-        channel,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      });
-      if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-      return posted.ts;
+    async post(channel, message) {
+      await outbox.enqueue({ kind: 'post', channel, content: message });
+    },
+    postCard(channel, key, message) {
+      return outbox.deliver({ kind: 'post', channel, key, content: message });
     },
     async update(channel, ts, message) {
-      await client.chat.update({
-        channel,
-        ts,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-      });
+      await outbox.enqueue({ kind: 'update', channel, target: { ts }, content: message });
     },
     async dm(user, message) {
       const opened = await client.conversations.open({ users: user });
       const channel = opened.channel?.id;
       if (!channel) throw new Error('conversations.open returned no channel');
-      await client.chat.postMessage({
-        channel,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-      });
+      await outbox.enqueue({ kind: 'post', channel, content: message });
     },
     upload,
+    async message(channel, ts) {
+      const found = (await topLevelMessage(client, channel, ts)) ?? (await threadReply(client, channel, ts));
+      if (!found) return undefined;
+      const permalink = await client.chat
+        .getPermalink({ channel, message_ts: ts })
+        .then((answer) => answer.permalink)
+        .catch(() => undefined);
+      return { ts, text: found.text ?? '', user: found.user ?? found.bot_id, permalink };
+    },
   };
+}
+
+/** The top-level message at `ts`: history up to it, inclusive. A thread reply is not there (an older message is). */
+async function topLevelMessage(client: WebClient, channel: string, ts: string) {
+  const { messages } = await client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
+  return messages?.find((message) => message.ts === ts);
+}
+
+/** A reply in a thread: `conversations.replies` takes the ts of any message in the thread. */
+async function threadReply(client: WebClient, channel: string, ts: string) {
+  try {
+    const { messages } = await client.conversations.replies({
+      channel,
+      ts,
+      oldest: ts,
+      latest: ts,
+      inclusive: true,
+    });
+    return messages?.find((message) => message.ts === ts);
+  } catch (error) {
+    if (errorCode(error) === 'thread_not_found') return undefined;
+    throw error;
+  }
 }

@@ -1,20 +1,33 @@
-import type { WebClient } from '@slack/web-api';
 import { UnavailableError } from '../errors.js';
 import type { RunCards } from '../runs/cards.js';
 import type { Run } from '../runs/run.js';
 import { runCard, runOutcome } from './blocks/run-card.js';
+import type { MessageContent } from './outbox/message.js';
+import { MessageNotSent, type SlackOutbox } from './outbox/outbox.js';
 
-/** Run cards as Slack messages: posted in the run's channel, edited in place, outcome in the thread. */
-export function slackRunCards(client: WebClient): RunCards {
+/** Slack's answers that mean opsbot cannot post in the channel at all. */
+const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
+
+/**
+ * Run cards as Slack messages through the outbox: posted in the run's channel (waiting for Slack, since
+ * the run stores the card's ts), edited in place, outcome and notes in the card's thread.
+ */
+export function slackRunCards(outbox: SlackOutbox): RunCards {
+  const inThread = (run: Run, content: MessageContent) =>
+    run.message_ts
+      ? outbox.enqueue({ kind: 'post', channel: run.channel_id, thread: { ts: run.message_ts }, content })
+      : undefined;
   return {
     async post(run) {
       try {
-        const posted = await client.chat.postMessage({ channel: run.channel_id, ...runCard(run) });
-        if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-        return posted.ts;
+        return await outbox.deliver({
+          kind: 'post',
+          channel: run.channel_id,
+          key: `run:${run.id}`,
+          content: runCard(run),
+        });
       } catch (error) {
-        const code = (error as { data?: { error?: string } }).data?.error;
-        if (code === 'not_in_channel' || code === 'channel_not_found') {
+        if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
           throw new UnavailableError(
             'opsbot is not in this channel; invite it with `/invite @opsbot` and try again.',
           );
@@ -22,21 +35,20 @@ export function slackRunCards(client: WebClient): RunCards {
         throw error;
       }
     },
-    async update(run: Run, progress?: string) {
+    async update(run, progress) {
       if (!run.message_ts) return;
-      await client.chat.update({ channel: run.channel_id, ts: run.message_ts, ...runCard(run, progress) });
-    },
-    async note(run: Run, text: string) {
-      if (!run.message_ts) return;
-      await client.chat.postMessage({ channel: run.channel_id, thread_ts: run.message_ts, text });
-    },
-    async reply(run: Run) {
-      if (!run.message_ts) return;
-      await client.chat.postMessage({
+      await outbox.enqueue({
+        kind: 'update',
         channel: run.channel_id,
-        thread_ts: run.message_ts,
-        ...runOutcome(run),
+        target: { ts: run.message_ts },
+        content: runCard(run, progress),
       });
+    },
+    async note(run, text) {
+      await inThread(run, { text });
+    },
+    async reply(run) {
+      await inThread(run, runOutcome(run));
     },
   };
 }

@@ -107,9 +107,11 @@ describe('roles granted from Slack', () => {
   });
 
   it('stops a run in the worker when the requester lost the role after confirming, and says why on the card', async () => {
-    await worker.stop();
     const before = await jobRows(h.bentham);
     const { runId, ts } = await requestRun('touch bentham study_abc123', 'U0CAROL');
+    // No worker from here until the role is revoked: the confirmed run waits in the queue (the card is posted
+    // by a worker, so it is stopped only once the card is up).
+    await worker.stop();
     await press('run_confirm', runId, 'U0CAROL', ts);
     await eventually(async () => expect(await stateOf(runId)).toBe('queued'));
 
@@ -119,13 +121,15 @@ describe('roles granted from Slack', () => {
     worker = await h.startAnother({ role: 'worker' });
 
     await eventually(async () => expect(await stateOf(runId)).toBe('failed'));
-    const card = h.slack
-      .of('chat.update')
-      .filter((u) => u.ts === ts)
-      .at(-1) as Record<string, unknown>;
-    expect(blockText(card)).toContain(
-      '*Error:* Stopped before running: `touch` on bentham needs operator; <@U0CAROL> is viewer (ops.yml roles.viewer.everyone).',
-    );
+    await eventually(() => {
+      const card = h.slack
+        .of('chat.update')
+        .filter((u) => u.ts === ts)
+        .at(-1) as Record<string, unknown>;
+      expect(blockText(card)).toContain(
+        '*Error:* Stopped before running: `touch` on bentham needs operator; <@U0CAROL> is viewer (ops.yml roles.viewer.everyone).',
+      );
+    });
     expect(await jobRows(h.bentham)).toEqual(before);
     expect(await audits('request.denied', 'U0CAROL')).toContainEqual({
       detail: expect.objectContaining({ checkpoint: 'execute' }),

@@ -105,7 +105,11 @@ async function startExample(name: string) {
   const prefix = queuePrefix('opsbot_examples');
   const env = readEnv(testVars(slack, own.url, prefix));
   const config = parseOpsConfig(readFileSync(`${ROOT}/examples/${name}.ops.yml`, 'utf8'), vars);
-  const bot = await startOpsbot(env, config, createLogger('silent'), { role: 'all', sweepEveryMs: 200 });
+  const bot = await startOpsbot(env, config, createLogger('silent'), {
+    role: 'all',
+    sweepEveryMs: 200,
+    slackOutbox: { postSpacingMs: 20 },
+  });
   const db = new pg.Pool({ connectionString: own.url, max: 1 });
   return {
     bot,

@@ -161,7 +161,11 @@ beforeAll(async () => {
     }),
   );
   const config = parseOpsConfig(configText(api.port), vars);
-  bot = await startOpsbot(readEnv(vars), config, log, { role: 'all', sweepEveryMs: 200 });
+  bot = await startOpsbot(readEnv(vars), config, log, {
+    role: 'all',
+    sweepEveryMs: 200,
+    slackOutbox: { postSpacingMs: 20 },
+  });
   db = createPool(own.url, log, 2);
 });
 

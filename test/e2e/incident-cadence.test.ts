@@ -87,7 +87,6 @@ describe('the status-update cadence', () => {
       slack: {
         post: async (channel: string, message: SlackMessage) => {
           posted.push(`${channel} ${message.text}`);
-          return '1.1';
         },
       },
       health: async () => ({ level: 'ok' as const, checks: [] }),

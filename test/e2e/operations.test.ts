@@ -93,7 +93,11 @@ describe('run lifecycle edges', () => {
     await h.opsbot.executor.execute(runId);
     expect(await stateOf(runId)).toBe('interrupted');
     expect(await jobRows(h.bentham)).toEqual(before);
-    const reply = h.slack.of('chat.postMessage').find((m) => String(m.text).includes('Interrupted'));
+    const reply = await eventually(() => {
+      const found = h.slack.of('chat.postMessage').find((m) => String(m.text).includes('Interrupted'));
+      expect(found).toBeDefined();
+      return found;
+    });
     expect(String(reply?.text)).toContain('check the target by hand');
   });
 

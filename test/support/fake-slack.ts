@@ -7,6 +7,29 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** The credential the call carried (Authorization header or `token` field), kept apart from its content. */
   token?: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** The HTTP status it was answered with; 0 when the connection was dropped instead. */
+  status: number;
+}
+
+/**
+ * An answer a test scripts instead of the usual one: an HTTP error (429 with Retry-After), `{ ok: false, error }`,
+ * or a dropped connection.
+ */
+export type ScriptedAnswer = { status: number; retryAfter?: number } | { error: string } | 'drop';
+
+interface Script {
+  method: string;
+  when: (args: Record<string, unknown>) => boolean;
+  answers: ScriptedAnswer[];
+}
+
+/** A message in a channel, as a test puts it there; `thread_ts` makes it a reply in that thread. */
+export interface FakeMessage {
+  text: string;
+  user?: string;
+  thread_ts?: string;
 }
 
 /**
@@ -23,8 +46,13 @@ export class FakeSlack {
   socketUrl = '';
   /** Methods that answer `{ ok: false, error }`, as Slack does for revoked tokens and the like. */
   readonly failing = new Map<string, string>();
+  /** Messages by `<channel>:<ts>`, read by conversations.history / .replies and chat.getPermalink. */
+  readonly messages = new Map<string, FakeMessage>();
   /** How long Web API answers take, to widen races between processes. */
   answerDelayMs = 0;
+  /** While set, every Web API call gets this answer: Slack is down. */
+  down: ScriptedAnswer | undefined;
+  private readonly scripts: Script[] = [];
   private server: Server | undefined;
   private nextTs = 1_700_000_000;
   private nextFile = 0;
@@ -52,7 +80,8 @@ export class FakeSlack {
         const url = req.url ?? '';
         if (url.startsWith('/upload/')) {
           // The bytes of a file upload (files.uploadV2's second step), kept as they came.
-          this.calls.push({ method: 'upload', args: { id: url.slice('/upload/'.length), body } });
+          const args = { id: url.slice('/upload/'.length), body };
+          this.calls.push({ method: 'upload', args, at: Date.now(), status: 200 });
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.end(`OK - ${body.length}`);
           return;
@@ -62,10 +91,18 @@ export class FakeSlack {
           ? url.slice(1)
           : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
         const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
-        this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}) });
-        const answer = JSON.stringify(this.answer(method, args));
+        const scripted = url.startsWith('/respond/') ? undefined : (this.down ?? this.scripted(method, args));
+        const status = statusOf(scripted);
+        this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}), at: Date.now(), status });
+        const answer = JSON.stringify(scripted ? failure(scripted) : this.answer(method, args));
         const send = () => {
-          res.writeHead(200, { 'content-type': 'application/json' });
+          if (scripted === 'drop') {
+            res.socket?.destroy();
+            return;
+          }
+          const retryAfter =
+            scripted && 'retryAfter' in scripted ? { 'retry-after': String(scripted.retryAfter) } : {};
+          res.writeHead(status, { 'content-type': 'application/json', ...retryAfter });
           res.end(answer);
         };
         if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
@@ -80,6 +117,11 @@ export class FakeSlack {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** The next `answers` of `method` (for calls whose args pass `when`) replace the usual answer, in order. */
+  script(method: string, answers: ScriptedAnswer[], when: Script['when'] = () => true): void {
+    this.scripts.push({ method, when, answers: [...answers] });
+  }
+
   /** Calls of one method, in order. */
   of(method: string): Record<string, unknown>[] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
@@ -88,6 +130,44 @@ export class FakeSlack {
   /** Everything the bot sent to Slack except credentials: what users could see. */
   allText(): string {
     return JSON.stringify(this.calls.map((call) => ({ method: call.method, args: call.args })));
+  }
+
+  /** Like Slack: the channel's top-level messages from `latest` back, newest first; thread replies are not there. */
+  private history(args: Record<string, unknown>): FakeMessage[] {
+    const latest = args.latest === undefined ? LAST : order(String(args.latest));
+    const inclusive = String(args.inclusive) === 'true' || args.inclusive === '1';
+    return this.inChannel(String(args.channel))
+      .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
+      .filter((m) => order(m.ts) < latest || (inclusive && order(m.ts) === latest))
+      .reverse()
+      .slice(0, args.limit === undefined ? 100 : Number(args.limit));
+  }
+
+  /** Like Slack: the thread of the message at `ts` (its parent or any reply), parent first. */
+  private replies(args: Record<string, unknown>): Record<string, unknown> {
+    const channel = String(args.channel);
+    const message = this.messages.get(`${channel}:${String(args.ts)}`);
+    if (!message) return { ok: false, error: 'thread_not_found' };
+    const root = message.thread_ts ?? String(args.ts);
+    const oldest = args.oldest === undefined ? '' : order(String(args.oldest));
+    const latest = args.latest === undefined ? LAST : order(String(args.latest));
+    const thread = this.inChannel(channel).filter((m) => m.ts === root || m.thread_ts === root);
+    const [parent, ...rest] = thread;
+    const within = rest.filter((m) => order(m.ts) >= oldest && order(m.ts) <= latest);
+    return { ok: true, messages: parent ? [parent, ...within] : within, has_more: false };
+  }
+
+  /** A channel's messages, oldest first, shaped as Slack returns them. */
+  private inChannel(channel: string): (FakeMessage & { ts: string; type: string })[] {
+    return [...this.messages]
+      .filter(([key]) => key.startsWith(`${channel}:`))
+      .map(([key, message]) => ({ type: 'message', ...message, ts: key.slice(channel.length + 1) }))
+      .sort((a, b) => (order(a.ts) < order(b.ts) ? -1 : 1));
+  }
+
+  private scripted(method: string, args: Record<string, unknown>): ScriptedAnswer | undefined {
+    const script = this.scripts.find((s) => s.method === method && s.answers.length > 0 && s.when(args));
+    return script?.answers.shift();
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -114,6 +194,18 @@ export class FakeSlack {
       }
       case 'conversations.open':
         return { ok: true, channel: { id: `D0${String(args.users)}` } };
+      case 'conversations.history':
+        return { ok: true, messages: this.history(args), has_more: false };
+      case 'conversations.replies':
+        return this.replies(args);
+      case 'chat.getPermalink': {
+        const channel = String(args.channel);
+        const ts = String(args.message_ts);
+        const message = this.messages.get(`${channel}:${ts}`);
+        if (!message) return { ok: false, error: 'message_not_found' };
+        const thread = message.thread_ts ? `?thread_ts=${message.thread_ts}&cid=${channel}` : '';
+        return { channel, permalink: `${permalinkOf(channel, ts)}${thread}`, ok: true };
+      }
       case 'views.open':
         return { ok: true, view: { id: 'V0VIEW' } };
       case 'files.getUploadURLExternal': {
@@ -129,6 +221,28 @@ export class FakeSlack {
         return { ok: true };
     }
   }
+}
+
+/** A ts as a string that sorts in time order (a float would lose the microseconds). */
+const order = (ts: string) => ts.padStart(17, '0');
+const LAST = '~';
+
+/** A message's permalink, shaped like Slack's. */
+export function permalinkOf(channel: string, ts: string): string {
+  return `https://opsbot-test.slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+}
+
+/** The HTTP status of an answer: 0 for a dropped connection. */
+function statusOf(scripted: ScriptedAnswer | undefined): number {
+  if (scripted === 'drop') return 0;
+  return scripted && 'status' in scripted ? scripted.status : 200;
+}
+
+function failure(scripted: ScriptedAnswer): { ok: false; error: string } {
+  return {
+    ok: false,
+    error: typeof scripted === 'object' && 'error' in scripted ? scripted.error : 'scripted',
+  };
 }
 
 function parseBody(body: string, contentType: string): Record<string, unknown> {

@@ -76,7 +76,14 @@ export async function startHarness(
   const env = readEnv(vars);
   const config = parseOpsConfig(setup.configText ?? testConfigText(), vars);
   const start = (more: Partial<StartOptions> = {}) =>
-    startOpsbot(env, config, log, { role: 'all', sweepEveryMs: 200, ...options, ...more });
+    // Posts paced 20 ms apart, not Slack's 1 s: this sweeper re-queues a queued run after 400 ms, card or not.
+    startOpsbot(env, config, log, {
+      role: 'all',
+      sweepEveryMs: 200,
+      slackOutbox: { postSpacingMs: 20 },
+      ...options,
+      ...more,
+    });
   const cleanUp = async () => {
     await bentham.end();
     await slack.stop();

@@ -2,11 +2,14 @@ import { createHmac } from 'node:crypto';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
-/** POSTs a body to Slack's endpoint signed as Slack signs it (`v0:{ts}:{body}`, HMAC-SHA256). */
+/**
+ * POSTs a body to Slack's endpoint signed as Slack signs it (`v0:{ts}:{body}`, HMAC-SHA256): form-encoded,
+ * or JSON for an Events API body (one starting with `{`). `headers` adds e.g. `x-slack-retry-num`.
+ */
 export async function postSigned(
   baseUrl: string,
   body: string,
-  options: { secret?: string; timestamp?: number; signature?: string } = {},
+  options: { secret?: string; timestamp?: number; signature?: string; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const signature =
@@ -17,11 +20,27 @@ export async function postSigned(
   return fetch(`${baseUrl}/slack/events`, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': body.startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': signature,
+      ...options.headers,
     },
     body,
+  });
+}
+
+/** The JSON body of an Events API delivery (`event_callback`) carrying `event`; a retry reuses its eventId. */
+export function eventBody(event: Record<string, unknown>, fields: { eventId: string }): string {
+  return JSON.stringify({
+    token: 'unused',
+    team_id: 'T0TEAM',
+    api_app_id: 'A0OPSBOT',
+    event: { event_ts: `${Math.floor(Date.now() / 1000)}.000100`, ...event },
+    type: 'event_callback',
+    event_id: fields.eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: 'T0TEAM', user_id: 'U0OPSBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
   });
 }
 

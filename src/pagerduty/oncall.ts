@@ -1,0 +1,69 @@
+import { canView, requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
+import { NotFoundError, UnavailableError } from '../errors.js';
+import type { OnCall, PagerDutyRest } from './rest.js';
+
+/** Who is on call for each PagerDuty service mapped to an opsbot service. */
+export interface OnCallEntry {
+  service: string;
+  pagerDutyService: string;
+  people: OnCall[];
+}
+
+export interface OnCallDeps extends ViewerCheck {
+  config: Pick<OpsConfig, 'services' | 'pagerduty'>;
+  /** Absent when PAGERDUTY_TOKEN is not set. */
+  rest: PagerDutyRest | undefined;
+}
+
+/** `/ops oncall [service]`: the on-call people of the PagerDuty services ops.yml maps to the service. */
+export class OnCallService {
+  constructor(private readonly deps: OnCallDeps) {}
+
+  async onCall(actor: string, service?: string): Promise<OnCallEntry[]> {
+    const { config, rest } = this.deps;
+    if (!rest) throw new UnavailableError('PagerDuty is not set up here (PAGERDUTY_TOKEN is not set).');
+    if (service !== undefined) {
+      if (!own(config.services, service)) throw new NotFoundError(`There is no service called ${service}.`);
+      await requireViewer(this.deps, actor, service, 'oncall');
+    }
+    const roles = await this.deps.rolesOf(actor);
+    const mapped = Object.entries(config.pagerduty?.services ?? {}).filter(([, name]) =>
+      service === undefined ? canView(roles, name) : name === service,
+    );
+    if (mapped.length === 0) {
+      throw new NotFoundError(
+        service === undefined
+          ? 'No PagerDuty services you may see are mapped in ops.yml (pagerduty.services).'
+          : `No PagerDuty service is mapped to ${service} in ops.yml (pagerduty.services).`,
+      );
+    }
+    return Promise.all(
+      mapped.map(async ([pagerDutyId, name]) => {
+        const pdService = await rest.service(pagerDutyId);
+        return {
+          service: name,
+          pagerDutyService: pdService.name,
+          people: await rest.onCall(pdService.escalationPolicyId),
+        };
+      }),
+    );
+  }
+}
+
+/** The entries as a Slack reply. */
+export function onCallText(entries: OnCallEntry[]): string {
+  return entries
+    .map(({ service, pagerDutyService, people }) => {
+      const lines = people.map(
+        (p) =>
+          `  L${p.level} ${p.name}${p.schedule ? ` (${p.schedule})` : ''}${p.until ? ` until ${p.until.slice(0, 16).replace('T', ' ')} UTC` : ''}`,
+      );
+      return [
+        `*${service}* (PagerDuty: ${pagerDutyService})`,
+        ...(lines.length > 0 ? lines : ['  _nobody is on call_']),
+      ].join('\n');
+    })
+    .join('\n');
+}

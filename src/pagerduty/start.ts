@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Env } from '../config/env.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
+import type { Route } from '../http/routes.js';
+import type { Logger } from '../log.js';
+import { slackAlertCards } from '../slack/alert-cards.js';
+import type { SlackOutbox } from '../slack/outbox/outbox.js';
+import type { OutboxStore } from '../slack/outbox/store.js';
+import { AlertStore } from './alert-store.js';
+import { PagerDutyAlerts } from './alerts.js';
+import {
+  createPagerDutyQueue,
+  createPagerDutyWorker,
+  enqueuePagerDutyEvent,
+  scheduleStormEdit,
+} from './events-queue.js';
+import { webhookSecrets } from './signature.js';
+import { WebhookStore } from './webhook-store.js';
+import { PagerDutyWebhooks } from './webhooks.js';
+
+interface WebhookWiring {
+  env: Pick<Env, 'PAGERDUTY_WEBHOOK_SECRET' | 'OPSBOT_QUEUE_PREFIX'>;
+  config: Pick<OpsConfig, 'pagerduty'>;
+  pool: Pool;
+  producer: Redis;
+  log: Logger;
+}
+
+/** The web side (web and all roles): `POST /webhooks/pagerduty` and the queue it feeds. */
+export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route; close(): Promise<void> } {
+  const { env, config, pool, producer } = wiring;
+  const log = wiring.log.child({ component: 'pagerduty-webhook' });
+  const secrets = webhookSecrets(env.PAGERDUTY_WEBHOOK_SECRET);
+  if (config.pagerduty && secrets.length === 0) {
+    log.warn('ops.yml has a pagerduty section but PAGERDUTY_WEBHOOK_SECRET is not set: webhooks get 503');
+  }
+  const queue = createPagerDutyQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  const webhooks = new PagerDutyWebhooks({
+    secrets,
+    store: new WebhookStore(pool),
+    enqueue: (eventRowId) => enqueuePagerDutyEvent(queue, eventRowId),
+    log,
+  });
+  return { route: pagerDutyWebhookRoute(webhooks, log), close: () => queue.close() };
+}
+
+interface WorkerWiring {
+  env: Pick<Env, 'OPSBOT_QUEUE_PREFIX'>;
+  config: Pick<OpsConfig, 'workspace' | 'pagerduty' | 'services'>;
+  pool: Pool;
+  producer: Redis;
+  consumer: Redis;
+  outbox: SlackOutbox;
+  outboxStore: Pick<OutboxStore, 'postedTs'>;
+  log: Logger;
+}
+
+/** The worker side (worker and all roles): turns stored events into cards. */
+export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<void> } {
+  const { env, config, pool, producer, consumer } = wiring;
+  const log = wiring.log.child({ component: 'pagerduty-alerts' });
+  const queue = createPagerDutyQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  const alerts = new PagerDutyAlerts({
+    pool,
+    events: new WebhookStore(pool),
+    store: new AlertStore(pool),
+    cards: slackAlertCards(wiring.outbox, wiring.outboxStore),
+    scheduleStormEdit: (stormId, since, delayMs) => scheduleStormEdit(queue, stormId, since, delayMs),
+    config,
+    log,
+  });
+  const worker = createPagerDutyWorker(
+    consumer,
+    env.OPSBOT_QUEUE_PREFIX,
+    { event: (eventRowId) => alerts.handle(eventRowId), stormEdit: (stormId) => alerts.editStorm(stormId) },
+    log,
+  );
+  return {
+    close: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

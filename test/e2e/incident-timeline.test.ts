@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/databases.js';
+import { permalinkOf } from '../support/fake-slack.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { eventBody, postSigned, slashBody } from '../support/signed-requests.js';
+
+let h: Harness;
+let replies = 0;
+let events = 0;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
+async function ops(text: string, channel: string, user = 'U0ALICE'): Promise<string> {
+  const name = `t${++replies}`;
+  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
+  return eventually(() => {
+    const answer = h.slack.of(`respond/${name}`)[0];
+    expect(answer).toBeDefined();
+    return String(answer?.text);
+  });
+}
+
+/** Delivers an Events API event as Slack does; Slack only needs the 200. */
+async function deliver(
+  event: Record<string, unknown>,
+  delivery: { eventId?: string; retryNum?: number } = {},
+): Promise<void> {
+  const body = eventBody(event, { eventId: delivery.eventId ?? `Ev${++events}` });
+  const headers: Record<string, string> =
+    delivery.retryNum === undefined
+      ? {}
+      : { 'x-slack-retry-num': String(delivery.retryNum), 'x-slack-retry-reason': 'http_timeout' };
+  const response = await postSigned(h.url(), body, { headers });
+  expect(response.status).toBe(200);
+}
+
+/** How many events of a kind opsbot has finished handling, whatever came of them (from /metrics). */
+async function handled(verb: string): Promise<number> {
+  const text = await (await fetch(`${h.url()}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('opsbot_slack_requests_total{') && line.includes(`verb="${verb}"`))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+/** Delivers the event and waits until opsbot has handled it (it works after acking). */
+async function deliverAndWait(
+  verb: string,
+  event: Record<string, unknown>,
+  delivery: { eventId?: string; retryNum?: number } = {},
+): Promise<void> {
+  const before = await handled(verb);
+  await deliver(event, delivery);
+  await eventually(async () => expect(await handled(verb)).toBeGreaterThan(before));
+}
+
+/** A ts for a message posted at `date`, with microseconds as Slack's have. */
+const tsAt = (date: Date, micros = '123456') => `${Math.floor(date.getTime() / 1000)}.${micros}`;
+
+const pinAdded = (channel: string, ts: string, by = 'U0ALICE') => ({
+  type: 'pin_added',
+  user: by,
+  channel_id: channel,
+  item: {
+    type: 'message',
+    channel,
+    created: Math.floor(Date.now() / 1000),
+    created_by: by,
+    message: { type: 'message', ts, text: 'as it was when pinned', permalink: permalinkOf(channel, ts) },
+  },
+  pin_count: '1',
+  pinned_info: { channel, pinned_by: by, pinned_ts: Math.floor(Date.now() / 1000) },
+});
+
+const reactionAdded = (channel: string, ts: string, reaction = 'pushpin', by = 'U0CAROL') => ({
+  type: 'reaction_added',
+  user: by,
+  reaction,
+  item_user: 'U0BOB',
+  item: { type: 'message', channel, ts },
+});
+
+const messageChanged = (channel: string, ts: string, text: string, previous: string) => ({
+  type: 'message',
+  subtype: 'message_changed',
+  hidden: true,
+  channel,
+  channel_type: 'channel',
+  ts: tsAt(new Date(), '000900'),
+  message: { type: 'message', user: 'U0BOB', text, ts, edited: { user: 'U0BOB', ts: tsAt(new Date()) } },
+  previous_message: { type: 'message', user: 'U0BOB', text: previous, ts },
+});
+
+const pinsOf = async (incidentId: string) =>
+  (
+    await h.db.query("SELECT * FROM incident_events WHERE incident_id = $1 AND kind = 'pin' ORDER BY id", [
+      incidentId,
+    ])
+  ).rows;
+
+describe('the timeline writes itself from pins, 📌 and edits in the incident channel', () => {
+  let id: string;
+  let channel: string;
+  // Posted 90 s ago by Bob: the entry keeps that time, not when it was pinned.
+  const postedAt = new Date(Date.now() - 90_000);
+  const ts = tsAt(postedAt);
+  const first = 'Executor pods OOMKilled since 14:02';
+
+  beforeAll(async () => {
+    await ops('incident declare SEV3 Slow study exports', 'C0OPS');
+    const row = (await h.db.query("SELECT * FROM incidents WHERE title = 'Slow study exports'")).rows[0];
+    id = row.id;
+    channel = row.channel_id;
+    h.slack.messages.set(`${channel}:${ts}`, { text: first, user: 'U0BOB' });
+  });
+
+  it('a pinned message is one pin entry with its own time, its author and its permalink', async () => {
+    await deliver(pinAdded(channel, ts));
+    const [pin] = await eventually(async () => {
+      const pins = await pinsOf(id);
+      expect(pins).toHaveLength(1);
+      return pins;
+    });
+    expect(pin).toMatchObject({
+      kind: 'pin',
+      actor: 'U0BOB',
+      text: first,
+      permalink: permalinkOf(channel, ts),
+      source: `msg:${channel}:${ts}`,
+    });
+    expect(pin.at.getTime()).toBe(Math.floor(postedAt.getTime() / 1000) * 1000 + 123);
+    expect(h.slack.of('conversations.history')).toContainEqual(
+      expect.objectContaining({ channel, latest: ts, inclusive: 'true', limit: '1' }),
+    );
+  });
+
+  it('📌 on the same message twice, and pinning it again, leave that one entry as it was', async () => {
+    const [before] = await pinsOf(id);
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0CAROL'));
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0DAVE'));
+    await deliverAndWait('pin_added', pinAdded(channel, ts, 'U0DAVE'));
+    expect(await pinsOf(id)).toEqual([before]);
+  });
+
+  it('an event Slack delivers again (same event_id, X-Slack-Retry-Num) records nothing twice', async () => {
+    const again = tsAt(new Date(Date.now() - 60_000));
+    h.slack.messages.set(`${channel}:${again}`, { text: 'Rollback started', user: 'U0CAROL' });
+    const event = reactionAdded(channel, again);
+    await deliverAndWait('reaction_added', event, { eventId: 'Ev0RETRIED' });
+    await deliverAndWait('reaction_added', event, { eventId: 'Ev0RETRIED', retryNum: 1 });
+    const pins = await pinsOf(id);
+    expect(pins.filter((pin) => pin.source === `msg:${channel}:${again}`)).toHaveLength(1);
+    expect(pins).toHaveLength(2);
+  });
+
+  it('a pinned reply in a thread is read from its thread', async () => {
+    const reply = tsAt(new Date(Date.now() - 30_000), '000042');
+    h.slack.messages.set(`${channel}:${reply}`, {
+      text: 'Heap dump attached',
+      user: 'U0DAVE',
+      thread_ts: ts,
+    });
+    await deliverAndWait('pin_added', pinAdded(channel, reply));
+    const pin = (await pinsOf(id)).find((row) => row.source === `msg:${channel}:${reply}`);
+    expect(pin).toMatchObject({
+      actor: 'U0DAVE',
+      text: 'Heap dump attached',
+      permalink: `${permalinkOf(channel, reply)}?thread_ts=${ts}&cid=${channel}`,
+    });
+    expect(h.slack.of('conversations.replies')).toContainEqual(
+      expect.objectContaining({ channel, ts: reply }),
+    );
+  });
+
+  it('an edit of a captured message updates its entry; other edits change nothing', async () => {
+    const edited = 'Executor pods OOMKilled since 14:02 (memory limit 512Mi)';
+    h.slack.messages.set(`${channel}:${ts}`, { text: edited, user: 'U0BOB' });
+    const [before] = await pinsOf(id);
+    await deliverAndWait('message_changed', messageChanged(channel, ts, edited, first));
+    const [after] = await pinsOf(id);
+    expect(after).toEqual({ ...before, text: edited });
+    // A message nobody pinned, edited: no entry appears.
+    const other = tsAt(new Date(Date.now() - 10_000));
+    const count = (await pinsOf(id)).length;
+    await deliverAndWait('message_changed', messageChanged(channel, other, 'typo fixed', 'typo fxied'));
+    expect(await pinsOf(id)).toHaveLength(count);
+  });
+
+  it('📌 outside incident channels, other reactions and pinned files record nothing', async () => {
+    const elsewhere = tsAt(new Date());
+    h.slack.messages.set(`C0OPS:${elsewhere}`, { text: 'Deploy at 15:00', user: 'U0BOB' });
+    const unpinned = tsAt(new Date(Date.now() - 5_000));
+    h.slack.messages.set(`${channel}:${unpinned}`, { text: 'Looking', user: 'U0CAROL' });
+    const count = (await pinsOf(id)).length;
+    const historyCalls = h.slack.of('conversations.history').length;
+
+    await deliverAndWait('reaction_added', reactionAdded('C0OPS', elsewhere));
+    await deliver(reactionAdded(channel, unpinned, 'eyes'));
+    await deliver({ ...pinAdded(channel, unpinned), item: { type: 'file', file: { id: 'F0LOG' } } });
+    // A pin delivered after them shows they have been dealt with (the ignored ones touch nothing).
+    const sentinel = tsAt(new Date(Date.now() - 1_000));
+    h.slack.messages.set(`${channel}:${sentinel}`, { text: 'Error rate back to 0.1%', user: 'U0BOB' });
+    await deliverAndWait('pin_added', pinAdded(channel, sentinel));
+
+    const pins = await pinsOf(id);
+    expect(pins).toHaveLength(count + 1);
+    expect(pins.at(-1)?.source).toBe(`msg:${channel}:${sentinel}`);
+    const { rows } = await h.db.query('SELECT 1 FROM incident_events WHERE source LIKE $1', ['msg:C0OPS:%']);
+    expect(rows).toHaveLength(0);
+    // Only the sentinel was read from Slack.
+    expect(h.slack.of('conversations.history').slice(historyCalls)).toEqual([
+      expect.objectContaining({ channel, latest: sentinel }),
+    ]);
+  });
+
+  it('/ops timeline shows the pin with its permalink', async () => {
+    const answer = await ops('timeline', channel);
+    expect(answer).toContain('*pin* <@U0BOB>: Executor pods OOMKilled since 14:02 (memory limit 512Mi)');
+    expect(answer).toContain(`<${permalinkOf(channel, ts)}|message>`);
+  });
+
+  it('the Markdown timeline uploaded on resolve lists the pin with its permalink', async () => {
+    // Resolving answers in the channel, not ephemerally.
+    await postSigned(
+      h.url(),
+      slashBody('incident resolve Memory limit raised', 'U0ALICE', {
+        channel,
+        responseUrl: h.slack.responseUrl('resolve'),
+      }),
+    );
+    const upload = await eventually(() => {
+      const bytes = h.slack.of('upload').at(-1);
+      expect(bytes).toBeDefined();
+      return String(bytes?.body);
+    });
+    const time = `${new Date(Math.floor(postedAt.getTime() / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    expect(upload).toContain(
+      `- ${time} · pin @U0BOB: Executor pods OOMKilled since 14:02 (memory limit 512Mi) ([message](${permalinkOf(channel, ts)}))`,
+    );
+  });
+
+  it('handled every event without an error', () => {
+    expect(h.logs.filter((line) => line.includes('"msg":"request failed"'))).toEqual([]);
+  });
+});

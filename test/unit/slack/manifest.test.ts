@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+/** The bot scopes each Web API method opsbot calls needs (none: the method needs no scope). */
+const METHOD_SCOPES: Record<string, string[]> = {
+  'auth.test': [],
+  'chat.getPermalink': [],
+  'chat.postEphemeral': ['chat:write'],
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'conversations.create': ['channels:manage'],
+  'conversations.history': ['channels:history'],
+  'conversations.invite': ['channels:manage'],
+  'conversations.open': ['im:write'],
+  'conversations.replies': ['channels:history'],
+  filesUploadV2: ['files:write'],
+  'usergroups.users.list': ['usergroups:read'],
+  'users.info': ['users:read', 'users:read.email'],
+  'views.open': [],
+};
+
+/** The manifest's bot event and the scope it needs, for each event a listener is registered for. */
+const EVENTS: Record<string, { subscription: string; scope: string }> = {
+  pin_added: { subscription: 'pin_added', scope: 'pins:read' },
+  reaction_added: { subscription: 'reaction_added', scope: 'reactions:read' },
+  message: { subscription: 'message.channels', scope: 'channels:history' },
+};
+
+const manifest = parse(readFileSync(new URL('../../../manifest.yml', import.meta.url), 'utf8'));
+const scopes: string[] = manifest.oauth_config.scopes.bot;
+
+/** Every source file of opsbot, as text. */
+function sources(): string[] {
+  const root = new URL('../../../src/', import.meta.url);
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith('.ts'))
+    .map((path) => readFileSync(new URL(path, root), 'utf8'));
+}
+
+const found = (pattern: RegExp) => [
+  ...new Set(sources().flatMap((text) => [...text.matchAll(pattern)].map((match) => match[1] ?? ''))),
+];
+
+describe('manifest.yml', () => {
+  it('sends slash commands, clicks and events to the one Bolt endpoint', () => {
+    const urls = [
+      ...manifest.features.slash_commands.map((command: { url: string }) => command.url),
+      manifest.settings.interactivity.request_url,
+      manifest.settings.event_subscriptions.request_url,
+    ];
+    expect(new Set(urls)).toEqual(new Set(['https://opsbot.example.com/slack/events']));
+    expect(manifest.features.slash_commands[0]).toMatchObject({ command: '/ops', should_escape: true });
+  });
+
+  it('grants the scope of every Web API method opsbot calls', () => {
+    const methods = found(
+      /\b(?:client|slack)\.((?:auth|chat|conversations|files|pins|reactions|usergroups|users|views)(?:\.[a-zA-Z]+)+)\(/g,
+    );
+    if (sources().some((text) => text.includes('.filesUploadV2('))) methods.push('filesUploadV2');
+    expect(methods.length).toBeGreaterThan(5);
+    for (const method of methods) {
+      expect(METHOD_SCOPES, `${method}: add its scopes to manifest.yml and to this test`).toHaveProperty([
+        method,
+      ]);
+      for (const scope of METHOD_SCOPES[method] ?? []) expect(scopes, method).toContain(scope);
+    }
+  });
+
+  it('subscribes to every event opsbot listens for, with its scope', () => {
+    const listened = found(/\bapp\.event\('([a-z_]+)'/g);
+    expect(listened.sort()).toEqual(Object.keys(EVENTS).sort());
+    const subscribed: string[] = manifest.settings.event_subscriptions.bot_events;
+    for (const event of listened) {
+      const { subscription, scope } = EVENTS[event] ?? { subscription: '', scope: '' };
+      expect(subscribed).toContain(subscription);
+      expect(scopes).toContain(scope);
+    }
+  });
+});
