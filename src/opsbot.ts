@@ -22,6 +22,9 @@ import { IncidentStore } from './incidents/store.js';
 import { PodsService } from './kubernetes/show-pods.js';
 import { type Logger, redactUrl } from './log.js';
 import { LookupService } from './lookups/show.js';
+import { AlertActions } from './pagerduty/alert-actions.js';
+import { AlertStore } from './pagerduty/alert-store.js';
+import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhook, startPagerDutyWorker } from './pagerduty/start.js';
@@ -42,6 +45,7 @@ import { createOutboxClient, slackSender } from './slack/outbox/send.js';
 import { OutboxSignals } from './slack/outbox/signals.js';
 import { OutboxStore } from './slack/outbox/store.js';
 import { slackRunCards } from './slack/run-cards.js';
+import { slackUserEmail } from './slack/user-email.js';
 import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
 import { TargetDatabases } from './targets/databases.js';
@@ -176,11 +180,19 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
-    const oncall = new OnCallService({
-      config,
-      rest: env.PAGERDUTY_TOKEN ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL) : undefined,
-      rolesOf: (user) => access.rolesOf(user),
-      auditDenial: (entry) => store.auditDenial(entry),
+    const viewerCheck = {
+      rolesOf: (user: string) => access.rolesOf(user),
+      auditDenial: (entry: Parameters<RunStore['auditDenial']>[0]) => store.auditDenial(entry),
+    };
+    const rest = env.PAGERDUTY_TOKEN
+      ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
+      : undefined;
+    const oncall = new OnCallService({ config, rest, ...viewerCheck });
+    const alertActions = new AlertActions({
+      store: new AlertStore(pool),
+      asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...viewerCheck }),
+      incidents,
+      outbox,
     });
     const capture = new TimelineCapture({ store: incidentStore, slack: incidentSlack, log });
     registerHandlers(app, {
@@ -194,6 +206,7 @@ export async function startOpsbot(
       pods,
       incidents,
       oncall,
+      alertActions,
       capture,
     });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));

@@ -7,6 +7,7 @@ import type { IncidentService } from '../incidents/service.js';
 import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
+import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
 import type { RunService } from '../runs/service.js';
 
@@ -29,4 +30,6 @@ export interface HandlerDeps {
   capture: TimelineCapture;
   /** `/ops oncall`: who is on call, from PagerDuty. */
   oncall: OnCallService;
+  /** The buttons of PagerDuty alert cards. */
+  alertActions: AlertActions;
 }

@@ -34,7 +34,10 @@ export function registerIncidentModals(app: App, deps: HandlerDeps): void {
         return;
       }
       await answer();
-      const incident = await deps.incidents.declare({ actor, severity, title });
+      const { pagerduty } = submission.data.private_metadata;
+      const incident = pagerduty
+        ? await deps.alertActions.declare(actor, pagerduty, severity, title)
+        : await deps.incidents.declare({ actor, severity, title });
       await tell(
         `Declared ${incident.id} (${incident.severity}): <#${incident.channel_id}>. You are its commander.`,
       );

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { registerAlertButtons } from './alert-buttons.js';
 import type { HandlerDeps } from './deps.js';
 import { registerIncidentButtons } from './incident-buttons.js';
 import { registerIncidentEvents } from './incident-events.js';
@@ -18,5 +19,6 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerPickAction(app, deps);
   registerIncidentModals(app, deps);
   registerIncidentButtons(app, deps);
+  registerAlertButtons(app, deps);
   registerIncidentEvents(app, deps);
 }

@@ -53,6 +53,7 @@ export const EVENT_KINDS = [
   'note',
   'pin',
   'escalation',
+  'pagerduty',
   'resolved',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

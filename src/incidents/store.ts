@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import {
   type EventKind,
   type HumanUpdate,
@@ -179,6 +179,23 @@ export class IncidentStore {
       [id, summary, at],
     );
     return rows[0] ? IncidentSchema.parse(rows[0]) : undefined;
+  }
+
+  /** Records a timeline entry inside a caller's transaction (a PagerDuty event, with its other effects). */
+  static async addEventIn(db: Pick<PoolClient, 'query'>, incidentId: string, event: NewEvent): Promise<void> {
+    await db.query(
+      `INSERT INTO incident_events (incident_id, kind, at, actor, text, permalink, source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, source) DO NOTHING`,
+      [
+        incidentId,
+        event.kind,
+        event.at,
+        event.actor ?? null,
+        event.text,
+        event.permalink ?? null,
+        event.source ?? null,
+      ],
+    );
   }
 
   /**

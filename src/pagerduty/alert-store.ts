@@ -52,6 +52,15 @@ export class AlertStore {
     return rows[0] ? Alert.parse(rows[0]) : undefined;
   }
 
+  /** Links the PagerDuty incident to an opsbot incident; false when it already is linked (to any). */
+  async link(id: string, incidentId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE pagerduty_incidents SET opsbot_incident_id = $2 WHERE id = $1 AND opsbot_incident_id IS NULL',
+      [id, incidentId],
+    );
+    return rowCount === 1;
+  }
+
   /** A PagerDuty incident's row, outside any transaction (for button handlers). */
   find(id: string): Promise<Alert | undefined> {
     return this.get(this.pool, id);

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { OpsConfig } from '../config/ops-config.js';
 import { withTransaction } from '../db/transaction.js';
+import type { NewEvent } from '../incidents/store.js';
 import type { Logger } from '../log.js';
 import { alertCard, stormCard } from '../slack/blocks/alert-card.js';
 import type { Alert } from './alert.js';
@@ -19,6 +20,8 @@ export interface AlertsDeps {
   /** Queues one edit of a storm's roll-up card in `delayMs`; `since` names the edit it follows. */
   scheduleStormEdit(stormId: string, since: string, delayMs: number): Promise<void>;
   config: Pick<OpsConfig, 'workspace' | 'pagerduty' | 'services'>;
+  /** Writes an event of a PagerDuty incident on the timeline of the opsbot incident it is linked to. */
+  timeline(tx: PoolClient, incidentId: string, entry: NewEvent): Promise<void>;
   log: Logger;
 }
 
@@ -84,6 +87,14 @@ export class PagerDutyAlerts {
         : await store.apply(tx, this.snapshot(event));
     if (!result) return;
     const { alert, changed } = result;
+    if (alert.opsbot_incident_id) {
+      await this.deps.timeline(tx, alert.opsbot_incident_id, {
+        kind: 'pagerduty',
+        at: event.occurredAt,
+        text: timelineText(event),
+        source: `pagerduty:${event.id}`,
+      });
+    }
     if (alert.storm_id) {
       if (changed) await this.showStorm(tx, alert.storm_id);
     } else if (alert.card_key) {
@@ -181,4 +192,11 @@ export class PagerDutyAlerts {
   private render(alert: Alert) {
     return alertCard(alert, suggestedActions(this.deps.config, alert.opsbot_service));
   }
+}
+
+/** `PagerDuty: acknowledged by Alice Smith`, `PagerDuty note by Bob: …`. */
+function timelineText(event: PagerDutyEvent): string {
+  const by = event.agent ? ` by ${event.agent}` : '';
+  if (event.type === 'incident.annotated') return `PagerDuty note${by}: ${event.note.content}`.slice(0, 3000);
+  return `PagerDuty #${event.incident.number ?? event.incident.id} ${event.type.replace('incident.', '')}${by}.`;
 }

@@ -142,9 +142,10 @@ export class PagerDutyRest {
         ...(options.query ? { queryParameters: options.query } : {}),
       });
     } catch (error) {
-      throw new UnavailableError(
-        `PagerDuty could not be reached (${error instanceof Error ? error.message : String(error)}).`,
-      );
+      // Only the error's code: fetch errors can quote the request, headers and token included.
+      const { code, type } = error as { code?: unknown; type?: unknown };
+      const reason = typeof code === 'string' ? code : typeof type === 'string' ? type : 'no answer';
+      throw new UnavailableError(`PagerDuty could not be reached (${reason}).`);
     }
     if (!response.ok) {
       const parsed = PdError.safeParse(response.data);

@@ -4,6 +4,7 @@ import type { Env } from '../config/env.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
+import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
 import { slackAlertCards } from '../slack/alert-cards.js';
 import type { SlackOutbox } from '../slack/outbox/outbox.js';
@@ -68,6 +69,7 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     store: new AlertStore(pool),
     cards: slackAlertCards(wiring.outbox, wiring.outboxStore),
     scheduleStormEdit: (stormId, since, delayMs) => scheduleStormEdit(queue, stormId, since, delayMs),
+    timeline: (tx, incidentId, entry) => IncidentStore.addEventIn(tx, incidentId, entry),
     config,
     log,
   });

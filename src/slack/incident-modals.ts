@@ -7,7 +7,12 @@ export const DECLARE_MODAL = 'incident_declare';
 export const UPDATE_MODAL = 'incident_update';
 
 /** What each incident modal carries to its submission: where to answer, and which incident. */
-const Meta = z.object({ channel: z.string().max(40), incident: z.string().max(40).optional() });
+const Meta = z.object({
+  channel: z.string().max(40),
+  incident: z.string().max(40).optional(),
+  /** Declaring from an alert card: the PagerDuty incident to link. */
+  pagerduty: z.string().max(128).optional(),
+});
 
 const metadata = z
   .string()
@@ -67,12 +72,19 @@ function textInput(id: string, label: string, placeholder: string, multiline: bo
   };
 }
 
-/** `/ops incident declare` without arguments: severity (with its meaning) and title. */
-export function declareModal(channel: string, severities: Record<string, { description: string }>): View {
+/**
+ * `/ops incident declare` without arguments, or Declare incident on an alert card (the PagerDuty incident to
+ * link and its title pre-filled): severity (with its meaning) and title.
+ */
+export function declareModal(
+  channel: string,
+  severities: Record<string, { description: string }>,
+  from?: { pagerduty: string; title: string },
+): View {
   return {
     type: 'modal',
     callback_id: DECLARE_MODAL,
-    private_metadata: JSON.stringify({ channel }),
+    private_metadata: JSON.stringify({ channel, ...(from ? { pagerduty: from.pagerduty } : {}) }),
     title: { type: 'plain_text', text: 'Declare an incident' },
     submit: { type: 'plain_text', text: 'Declare' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -89,7 +101,7 @@ export function declareModal(channel: string, severities: Record<string, { descr
           ),
         },
       },
-      textInput('title', 'Title', 'Study failures above 50%', false),
+      textInput('title', 'Title', 'Study failures above 50%', false, from?.title.slice(0, 150)),
     ],
   };
 }

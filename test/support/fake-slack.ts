@@ -40,6 +40,8 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Members of Slack user groups, answered by `usergroups.users.list`. */
   readonly groups = new Map<string, string[]>();
+  /** Profile emails by user id, answered by `users.info`. */
+  readonly emails = new Map<string, string>();
   /** Channels by name, as `conversations.create` made them (a taken name answers `name_taken`). */
   readonly channels = new Map<string, string>();
   /** Where `apps.connections.open` sends Socket Mode clients. */
@@ -191,6 +193,10 @@ export class FakeSlack {
         const id = `C0INC${this.channels.size + 1}`;
         this.channels.set(name, id);
         return { ok: true, channel: { id, name } };
+      }
+      case 'users.info': {
+        const email = this.emails.get(String(args.user));
+        return { ok: true, user: { id: args.user, profile: email ? { email } : {} } };
       }
       case 'conversations.open':
         return { ok: true, channel: { id: `D0${String(args.users)}` } };

@@ -1,0 +1,102 @@
+import type { App, BlockAction } from '@slack/bolt';
+import { z } from 'zod';
+import { requireAction } from '../actions/catalog.js';
+import { UserError } from '../errors.js';
+import type { PagerDutyChange } from '../pagerduty/as-user.js';
+import { ALERT_NOTE_MODAL, AlertNoteSubmission, alertNoteModal } from '../slack/alert-modals.js';
+import { ALERT_BUTTONS, alertActionOf } from '../slack/ids.js';
+import { declareModal } from '../slack/incident-modals.js';
+import { paramsModal } from '../slack/params-modal.js';
+import { ackOnce } from './ack-once.js';
+import type { HandlerDeps } from './deps.js';
+import { handle } from './handle.js';
+
+const Click = z.object({
+  user: z.object({ id: z.string().min(1) }),
+  channel: z.object({ id: z.string().min(1) }),
+  trigger_id: z.string().min(1),
+  actions: z.tuple([z.object({ action_id: z.string().max(255), value: z.string().max(128) })], z.unknown()),
+});
+type Click = z.infer<typeof Click>;
+
+const CHANGES: Partial<Record<string, PagerDutyChange>> = {
+  [ALERT_BUTTONS.acknowledge]: { kind: 'acknowledge' },
+  [ALERT_BUTTONS.resolve]: { kind: 'resolve' },
+  [ALERT_BUTTONS.escalate]: { kind: 'escalate' },
+};
+
+/** Acknowledge, Resolve, Escalate, Add note, Declare incident and suggested actions on alert cards. */
+export function registerAlertButtons(app: App, deps: HandlerDeps): void {
+  const listen = (
+    actionId: string | RegExp,
+    work: (click: Click, say: (text: string) => Promise<unknown>) => Promise<void>,
+  ) => {
+    app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
+      await ack();
+      const say = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const verb = typeof actionId === 'string' ? actionId : 'pd_action';
+      await handle(deps, verb, { user: body.user.id }, say, async () => work(Click.parse(body), say));
+    });
+  };
+  for (const [actionId, change] of Object.entries(CHANGES)) {
+    if (!change) continue;
+    listen(actionId, async (click, say) => {
+      await say(await deps.alertActions.change(click.user.id, click.actions[0].value, change));
+    });
+  }
+  listen(ALERT_BUTTONS.note, async (click) => {
+    const alert = await deps.alertActions.alert(click.actions[0].value);
+    await app.client.views.open({
+      trigger_id: click.trigger_id,
+      view: alertNoteModal(click.channel.id, alert.id, `*${alert.title}*`),
+    });
+  });
+  listen(ALERT_BUTTONS.declare, async (click) => {
+    const alert = await deps.alertActions.alert(click.actions[0].value);
+    const from = { pagerduty: alert.id, title: alert.title };
+    await app.client.views.open({
+      trigger_id: click.trigger_id,
+      view: declareModal(click.channel.id, deps.config.incidents.severities, from),
+    });
+  });
+  listen(/^pd_action:/, async (click) => {
+    const named = alertActionOf(click.actions[0].action_id);
+    if (!named) throw new UserError('That button names no action.');
+    const actor = click.user.id;
+    const channel = click.channel.id;
+    const config = requireAction(deps.config, named.service, named.action);
+    if (Object.keys(config.params).length === 0) {
+      await deps.runs.request({ actor, channel, ...named, params: {} });
+      return;
+    }
+    await deps.runs.admit({ actor, channel, ...named });
+    await app.client.views.open({
+      trigger_id: click.trigger_id,
+      view: paramsModal({ ...named, channel }, config, {}, {}),
+    });
+  });
+
+  app.view(ALERT_NOTE_MODAL, async ({ ack, body, view, client }) => {
+    const answer = ackOnce(ack);
+    const submission = AlertNoteSubmission.safeParse(view);
+    const actor = body.user.id;
+    const channel = submission.success ? submission.data.private_metadata.channel : undefined;
+    const tell = async (text: string) => {
+      if (channel) await client.chat.postEphemeral({ channel, user: actor, text });
+    };
+    await handle(deps, ALERT_NOTE_MODAL, { user: actor }, tell, async () => {
+      if (!submission.success) throw new UserError('That form could not be read; press Add note again.');
+      const content = submission.data.state.values.note.value.value?.trim() ?? '';
+      if (!content) {
+        await answer({ response_action: 'errors', errors: { note: 'Write the note.' } });
+        return;
+      }
+      await answer();
+      await deps.alertActions.change(actor, submission.data.private_metadata.alert, {
+        kind: 'note',
+        content,
+      });
+    });
+    await answer();
+  });
+}

@@ -1,0 +1,233 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { blockText } from '../support/cards.js';
+import { eventually } from '../support/databases.js';
+import { type Harness, startHarness, testConfigText } from '../support/harness.js';
+import { deliver, incidentEvent, noteEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
+import { buttonBody, modalSubmitBody, postSigned } from '../support/signed-requests.js';
+
+const PD = 'http://pagerduty.test';
+const TOKEN = 'pd-rest-token-never-shown';
+let h: Harness;
+let replies = 0;
+
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  const config = parse(testConfigText());
+  // A PagerDuty service per test: more than 3 triggers of one service within a minute would be a storm.
+  const services = Object.fromEntries([1, 2, 3, 4, 5, 6].map((n) => [`PSVCB${n}`, 'bentham']));
+  config.pagerduty = { channel: 'C0ALERTS', services };
+  // Suggested actions run where the card is: the alerts channel is one where actions may be requested.
+  config.channels.allow.push('C0ALERTS');
+  h = await startHarness(
+    {},
+    {
+      configText: stringify(config),
+      env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET, PAGERDUTY_TOKEN: TOKEN, PAGERDUTY_API_URL: PD },
+    },
+  );
+  h.slack.emails.set('U0ALICE', 'alice@example.com');
+  h.slack.emails.set('U0BOB', 'bob@example.com');
+  nock(PD)
+    .persist()
+    .get('/users')
+    .query(true)
+    .reply(200, (uri) => {
+      const email = new URL(uri, PD).searchParams.get('query') ?? '';
+      return { users: email === 'alice@example.com' ? [{ id: 'PALICE', email }] : [] };
+    });
+});
+afterEach(() => {
+  expect(nock.pendingMocks().filter((mock) => !mock.includes('/users'))).toEqual([]);
+});
+afterAll(async () => {
+  await h?.close();
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+/** The card of a PagerDuty incident: its latest content (post or last edit), once posted. */
+async function card(id: string): Promise<string> {
+  return eventually(async () => {
+    const { rows } = await h.db.query(
+      "SELECT ts FROM slack_outbox WHERE channel = 'C0ALERTS' AND key = $1 AND state = 'sent'",
+      [`pagerduty:${id}`],
+    );
+    expect(rows[0]?.ts).toBeTruthy();
+    const ts = rows[0].ts as string;
+    const edits = h.slack.of('chat.update').filter((call) => call.ts === ts);
+    const post = h.slack
+      .of('chat.postMessage')
+      .find((m) => JSON.stringify(m.blocks ?? '').includes(`pd_alert:${id}`));
+    return blockText((edits.at(-1) ?? post) as Record<string, unknown>);
+  });
+}
+
+/** Presses a button of the card as `user`; returns the name of its response_url. */
+async function click(actionId: string, id: string, user: string): Promise<string> {
+  const name = `b${++replies}`;
+  const fields = { channel: 'C0ALERTS', messageTs: '1.1', responseUrl: h.slack.responseUrl(name) };
+  await postSigned(h.url(), buttonBody(actionId, id, user, fields));
+  return name;
+}
+
+/** Presses a button of the card as `user`; resolves with what opsbot told them. */
+async function press(actionId: string, id: string, user: string): Promise<string> {
+  const name = await click(actionId, id, user);
+  return eventually(() => {
+    const answer = h.slack.of(`respond/${name}`)[0];
+    expect(answer).toBeDefined();
+    return String(answer?.text);
+  });
+}
+
+const serviceOf = (id: string) => `PSVCB${id.slice(-1)}`;
+
+const trigger = async (id: string, title: string) => {
+  const event = incidentEvent('incident.triggered', { id, title, serviceId: serviceOf(id) });
+  expect((await deliver(h.url(), event)).status).toBe(202);
+  await card(id);
+};
+
+describe('alert card buttons act in PagerDuty as the person who pressed them', () => {
+  it('Acknowledge: PUT with From = the Slack email, then the webhook edits the card', async () => {
+    await trigger('PBTN1', 'Gateway 502s');
+    nock(PD, { reqheaders: { from: 'alice@example.com', authorization: `Token token=${TOKEN}` } })
+      .put('/incidents/PBTN1', { incident: { type: 'incident_reference', status: 'acknowledged' } })
+      .reply(200, { incident: { id: 'PBTN1', status: 'acknowledged' } });
+    expect(await press('pd_acknowledge', 'PBTN1', 'U0ALICE')).toBe(
+      '<@U0ALICE> acknowledged it in PagerDuty.',
+    );
+    await eventually(() =>
+      expect(h.slack.of('chat.postMessage').map((m) => m.text)).toContain(
+        '<@U0ALICE> acknowledged it in PagerDuty.',
+      ),
+    );
+    await deliver(
+      h.url(),
+      incidentEvent(
+        'incident.acknowledged',
+        { id: 'PBTN1', title: 'Gateway 502s', status: 'acknowledged' },
+        { agent: 'Alice Smith' },
+      ),
+    );
+    await eventually(async () => expect(await card('PBTN1')).toContain('Acknowledged by Alice Smith'));
+  });
+
+  it('Resolve and Escalate make their exact calls', async () => {
+    await trigger('PBTN2', 'Executor down');
+    nock(PD)
+      .get('/incidents/PBTN2')
+      .reply(200, { incident: { id: 'PBTN2', status: 'triggered', escalation_level: 1 } });
+    nock(PD, { reqheaders: { from: 'alice@example.com' } })
+      .put('/incidents/PBTN2', { incident: { type: 'incident_reference', escalation_level: 2 } })
+      .reply(200, { incident: { id: 'PBTN2' } });
+    expect(await press('pd_escalate', 'PBTN2', 'U0ALICE')).toBe('<@U0ALICE> escalated it to level 2.');
+    nock(PD, { reqheaders: { from: 'alice@example.com' } })
+      .put('/incidents/PBTN2', { incident: { type: 'incident_reference', status: 'resolved' } })
+      .reply(200, { incident: { id: 'PBTN2', status: 'resolved' } });
+    expect(await press('pd_resolve', 'PBTN2', 'U0ALICE')).toBe('<@U0ALICE> resolved it in PagerDuty.');
+  });
+
+  it('Add note opens a form; its note is posted as the user', async () => {
+    await trigger('PBTN3', 'Queue depth');
+    await click('pd_note', 'PBTN3', 'U0ALICE');
+    const view = await eventually(() => {
+      const call = h.slack
+        .of('views.open')
+        .find((c) => (c.view as { callback_id?: string }).callback_id === 'pd_note_modal');
+      expect(call).toBeDefined();
+      return call?.view as Record<string, unknown>;
+    });
+    nock(PD, { reqheaders: { from: 'alice@example.com' } })
+      .post('/incidents/PBTN3/notes', { note: { content: 'Draining the queue' } })
+      .reply(201, { note: { id: 'N1' } });
+    await postSigned(h.url(), modalSubmitBody(view, 'U0ALICE', { note: 'Draining the queue' }));
+    await eventually(() => expect(nock.pendingMocks().filter((m) => m.includes('notes'))).toEqual([]));
+  });
+
+  it('a user without a PagerDuty account, or without the role, is told so and nothing is called', async () => {
+    await trigger('PBTN4', 'Disk full');
+    expect(await press('pd_acknowledge', 'PBTN4', 'U0BOB')).toMatch(
+      /^There is no PagerDuty user with your Slack email \(bob@example\.com\); ask an admin to add you\./,
+    );
+    expect(await press('pd_acknowledge', 'PBTN4', 'U0VIEWER')).toMatch(
+      /^`pagerduty acknowledge` on bentham needs responder; <@U0VIEWER> is viewer/,
+    );
+  });
+
+  it('PagerDuty errors are shown in one sentence', async () => {
+    nock(PD)
+      .put('/incidents/PBTN4')
+      .reply(403, { error: { message: 'Access Denied', code: 2010 } });
+    expect(await press('pd_acknowledge', 'PBTN4', 'U0ALICE')).toMatch(
+      /^PagerDuty refused it \(403: Access Denied\)\./,
+    );
+    expect(h.slack.allText()).not.toContain(TOKEN);
+    expect(h.logs.join('')).not.toContain(TOKEN);
+  });
+
+  it('Declare incident creates a linked opsbot incident; later PagerDuty events land on its timeline', async () => {
+    await trigger('PBTN5', 'Study failures above 50%');
+    await click('pd_declare', 'PBTN5', 'U0ALICE');
+    const view = await eventually(() => {
+      const call = h.slack.of('views.open').find((c) => JSON.stringify(c.view).includes('PBTN5'));
+      expect(call).toBeDefined();
+      return call?.view as Record<string, unknown>;
+    });
+    expect(JSON.stringify(view)).toContain('"initial_value":"Study failures above 50%"');
+    await postSigned(
+      h.url(),
+      modalSubmitBody(view, 'U0ALICE', { severity: { selected: 'SEV2' }, title: 'Study failures above 50%' }),
+    );
+    const incident = await eventually(async () => {
+      const { rows } = await h.db.query(
+        "SELECT i.id, i.services FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN5'",
+      );
+      expect(rows).toHaveLength(1);
+      return rows[0] as { id: string; services: string[] };
+    });
+    expect(incident.services).toEqual(['bentham']);
+    await deliver(
+      h.url(),
+      incidentEvent(
+        'incident.acknowledged',
+        { id: 'PBTN5', status: 'acknowledged' },
+        { agent: 'Alice Smith' },
+      ),
+    );
+    await deliver(h.url(), noteEvent('PBTN5', 'Rolled back', { agent: 'Bob Builder' }));
+    await eventually(async () => {
+      const { rows } = await h.db.query(
+        "SELECT text FROM incident_events WHERE incident_id = $1 AND kind = 'pagerduty' ORDER BY at, id",
+        [incident.id],
+      );
+      expect(rows.map((r) => r.text)).toEqual([
+        'PagerDuty #1 acknowledged by Alice Smith.',
+        'PagerDuty note by Bob Builder: Rolled back',
+      ]);
+    });
+  });
+});
+
+describe("an alert card's suggested actions", () => {
+  it('open the action’s form, after the same authorization as /ops', async () => {
+    await trigger('PBTN6', 'Jobs failing');
+    await click('pd_action:bentham:retry', 'PBTN6', 'U0ALICE');
+    const view = await eventually(() => {
+      const call = h.slack
+        .of('views.open')
+        .find((c) => (c.view as { callback_id?: string }).callback_id === 'action_params');
+      expect(call).toBeDefined();
+      return call?.view as { private_metadata: string };
+    });
+    expect(JSON.parse(view.private_metadata)).toEqual({
+      service: 'bentham',
+      action: 'retry',
+      channel: 'C0ALERTS',
+    });
+    expect(await press('pd_action:bentham:retry', 'PBTN6', 'U0VIEWER')).toMatch(/needs operator/);
+  });
+});
