@@ -6,12 +6,16 @@ import type { OpsConfig } from './config/ops-config.js';
 import { own } from './config/own.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { startDigestSchedule } from './digest/schedule.js';
+import { DigestService } from './digest/service.js';
 import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
 import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
 import { probeOnce } from './health/probe.js';
 import { StatusService } from './health/status.js';
+import { HomeService } from './home/service.js';
+import { HomeStore } from './home/store.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
 import { cadenceTick } from './incidents/cadence.js';
@@ -153,6 +157,21 @@ export async function startOpsbot(
     }, 30_000),
   });
 
+  const digest = new DigestService({
+    config,
+    pool,
+    outbox,
+    slack,
+    rolesOf: (user) => access.rolesOf(user),
+    auditDenial: (entry) => store.auditDenial(entry),
+    checkHealth: async (service) => {
+      const checks = own(config.services, service)?.health ?? [];
+      if (checks.length === 0) return 'unknown';
+      return (await checkService(checks, (name) => targets.pool(service, name))).level;
+    },
+    log,
+  });
+
   const stops: (() => Promise<unknown>)[] = [];
   let server: Server | undefined;
   if (options.role !== 'worker') {
@@ -195,6 +214,13 @@ export async function startOpsbot(
       outbox,
     });
     const capture = new TimelineCapture({ store: incidentStore, slack: incidentSlack, log });
+    const home = new HomeService({
+      config,
+      store: new HomeStore(pool),
+      openIncidents: () => incidentStore.open(),
+      rolesOf: (user) => access.rolesOf(user),
+      authorizer,
+    });
     registerHandlers(app, {
       config,
       runs,
@@ -208,6 +234,8 @@ export async function startOpsbot(
       oncall,
       alertActions,
       capture,
+      home,
+      digest,
     });
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
@@ -278,7 +306,20 @@ export async function startOpsbot(
         }),
       log,
     });
+    const stopDigests = await startDigestSchedule({
+      producer,
+      consumer,
+      prefix: env.OPSBOT_QUEUE_PREFIX,
+      patterns: {
+        ...(config.digest ? { daily: config.digest.schedule } : {}),
+        ...(config.digest?.weekly ? { weekly: config.digest.weekly.schedule } : {}),
+      },
+      tz: config.workspace.timezone,
+      post: (schedule, slotAt) => digest.postSlot(schedule, slotAt),
+      log,
+    });
     stops.push(async () => {
+      await stopDigests();
       await stopCadence();
       await stopProbe();
       await stopSweeper();

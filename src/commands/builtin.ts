@@ -21,7 +21,8 @@ export type BuiltinIntent =
   | { kind: 'incident-resolve'; summary: string }
   | { kind: 'note'; text: string }
   | { kind: 'timeline'; page: number }
-  | { kind: 'oncall'; service?: string };
+  | { kind: 'oncall'; service?: string }
+  | { kind: 'digest-now' };
 
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 const ROLE_USAGE =
@@ -36,6 +37,9 @@ export function interpretBuiltin(parsed: ParsedCommand): BuiltinIntent | undefin
   switch (verb) {
     case 'incident':
       return interpretIncident(parsed);
+    case 'digest':
+      if (args.length !== 1 || args[0] !== 'now') throw new UserError('Usage: `/ops digest now`.');
+      return { kind: 'digest-now' };
     case 'oncall': {
       const [service, ...extra] = args;
       if (extra.length > 0) throw new UserError('Usage: `/ops oncall [service]`.');

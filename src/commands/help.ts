@@ -15,7 +15,7 @@ export function helpText(actions: PermittedAction[]): string {
   return [
     '*opsbot* — what you can do here',
     '• `/ops help` — this list   • `/ops whoami` — your roles   • `/ops run` — pick an action from a form',
-    '• `/ops status [service]` — health checks now   • `/ops show <service> <lookup> …` — read-only lookups   • `/ops pods <service>` — pod readiness   • `/ops oncall [service]` — who is on call',
+    '• `/ops status [service]` — health checks now   • `/ops show <service> <lookup> …` — read-only lookups   • `/ops pods <service>` — pod readiness   • `/ops oncall [service]` — who is on call   • `/ops digest now` — post the digest here',
     '• `/ops incident declare <SEV> <title>` — start an incident   • in its channel: `/ops incident sev|role|update|resolve`, `/ops note <text>`, `/ops timeline`',
     '• `/ops audit [n]` — the last n audit entries   • `/ops role grant|revoke @user …` — admins only',
     ...(lines.length > 0 ? lines : ['_There are no actions you may run in this channel._']),

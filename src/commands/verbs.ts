@@ -10,6 +10,7 @@ export const BUILTIN_VERBS = [
   'note',
   'timeline',
   'oncall',
+  'digest',
   'role',
   'audit',
   'run',

@@ -178,7 +178,14 @@ export const OpsConfigSchema = z.strictObject({
   roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
   channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
   incidents: Incidents.prefault({}),
-  digest: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
+  /** Digests: `schedule` (cron, in workspace.timezone) to `channel` (default ops_channel); `weekly` a summary of 7 days. */
+  digest: z
+    .strictObject({
+      schedule: z.string().min(1),
+      channel: ChannelId.optional(),
+      weekly: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
+    })
+    .optional(),
   pagerduty: z
     .strictObject({ channel: ChannelId.optional(), services: z.record(z.string(), Name).default({}) })
     .optional(),

@@ -1,6 +1,8 @@
 import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import type { DigestService } from '../digest/service.js';
 import type { StatusService } from '../health/status.js';
+import type { HomeService } from '../home/service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { TimelineCapture } from '../incidents/capture.js';
 import type { IncidentService } from '../incidents/service.js';
@@ -30,6 +32,10 @@ export interface HandlerDeps {
   capture: TimelineCapture;
   /** `/ops oncall`: who is on call, from PagerDuty. */
   oncall: OnCallService;
+  /** `/ops digest now`: the digest posted on demand. */
+  digest: DigestService;
   /** The buttons of PagerDuty alert cards. */
   alertActions: AlertActions;
+  /** What one user's App Home shows. */
+  home: HomeService;
 }

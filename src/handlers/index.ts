@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { registerAlertButtons } from './alert-buttons.js';
+import { registerAppHome } from './app-home.js';
 import type { HandlerDeps } from './deps.js';
 import { registerIncidentButtons } from './incident-buttons.js';
 import { registerIncidentEvents } from './incident-events.js';
@@ -21,4 +22,5 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerIncidentButtons(app, deps);
   registerAlertButtons(app, deps);
   registerIncidentEvents(app, deps);
+  registerAppHome(app, deps);
 }

@@ -48,7 +48,7 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
 async function answer(
   intent: Intent,
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
-  { runs, access, lookups, status, pods, incidents, oncall, config, log }: HandlerDeps,
+  { runs, access, lookups, status, pods, incidents, oncall, digest, config, log }: HandlerDeps,
   ephemeral: (text: string, blocks?: KnownBlock[]) => Promise<unknown>,
   openView: (trigger: string, view: View) => Promise<void>,
   upload: UploadFile,
@@ -142,6 +142,10 @@ async function answer(
     }
     case 'oncall':
       await ephemeral(onCallText(await oncall.onCall(actor, intent.service)));
+      return;
+    case 'digest-now':
+      await digest.postNow(actor, channel);
+      await ephemeral('The digest is posted here; its chart is in its thread.');
       return;
     case 'run':
       await runs.request({

@@ -74,15 +74,16 @@ export class FakeSlack {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      let body = '';
+      const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
+        chunks.push(chunk);
       });
       req.on('end', () => {
         const url = req.url ?? '';
+        const body = Buffer.concat(chunks).toString('utf8');
         if (url.startsWith('/upload/')) {
-          // The bytes of a file upload (files.uploadV2's second step), kept as they came.
-          const args = { id: url.slice('/upload/'.length), body };
+          // The bytes of a file upload (files.uploadV2's second step), kept as they came (and as text).
+          const args = { id: url.slice('/upload/'.length), body, bytes: Buffer.concat(chunks) };
           this.calls.push({ method: 'upload', args, at: Date.now(), status: 200 });
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.end(`OK - ${body.length}`);

@@ -1,0 +1,122 @@
+import type { WebClient } from '@slack/web-api';
+import type { Pool } from 'pg';
+import type { AuditEntry } from '../audit/audit-log.js';
+import { type ActorRoles, higher, roleRank } from '../auth/roles.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { ForbiddenError, UnavailableError } from '../errors.js';
+import type { HealthLevel } from '../health/http-check.js';
+import type { Logger } from '../log.js';
+import { digestMessage } from '../slack/blocks/digest.js';
+import { MessageNotSent, type SlackOutbox } from '../slack/outbox/outbox.js';
+import { dailyChartPng } from './chart.js';
+import { type DigestPeriod, digestFigures } from './figures.js';
+
+const DAY_MS = 86_400_000;
+/** Slack's answers that mean opsbot cannot post in the channel at all. */
+const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
+
+/** The digests opsbot posts on a schedule: the daily one and the optional weekly summary. */
+export type DigestSchedule = 'daily' | 'weekly';
+
+export interface DigestServiceDeps {
+  config: Pick<OpsConfig, 'digest' | 'services' | 'workspace'>;
+  pool: Pool;
+  outbox: Pick<SlackOutbox, 'deliver'>;
+  /** Uploads the chart with files.uploadV2 (getUploadURLExternal + completeUploadExternal). */
+  slack: Pick<WebClient, 'filesUploadV2'>;
+  rolesOf(userId: string): Promise<ActorRoles>;
+  auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void>;
+  /** Runs a service's health checks now (unknown: it has none), for services the probe has not recorded. */
+  checkHealth?(service: string): Promise<HealthLevel | 'unknown'>;
+  log: Logger;
+}
+
+/** Posts digests: on schedule (once per slot, whichever process runs the job) and on demand. */
+export class DigestService {
+  constructor(private readonly deps: DigestServiceDeps) {}
+
+  /**
+   * The digest of a schedule slot, once: a row in `digests` keyed by the slot is inserted first, so a
+   * redelivered or duplicated job posts nothing. Returns false when the slot was already posted.
+   */
+  async postSlot(schedule: DigestSchedule, slotAt: Date): Promise<boolean> {
+    const { pool, config } = this.deps;
+    const claimed = await pool.query(
+      'INSERT INTO digests (schedule, slot_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING slot_at',
+      [schedule, slotAt],
+    );
+    if (claimed.rowCount === 0) return false;
+    const days = schedule === 'weekly' ? 7 : 1;
+    const channel =
+      (schedule === 'weekly' ? config.digest?.weekly?.channel : undefined) ??
+      config.digest?.channel ??
+      config.workspace.ops_channel;
+    try {
+      await this.post(
+        { from: new Date(slotAt.getTime() - days * DAY_MS), to: slotAt },
+        channel,
+        schedule === 'weekly' ? 'Weekly ops summary' : 'Ops digest',
+        `digest:${schedule}:${slotAt.getTime()}`,
+      );
+    } catch (error) {
+      // Free the slot for the job's retry; the outbox key keeps a digest Slack already took from posting twice.
+      await pool.query('DELETE FROM digests WHERE schedule = $1 AND slot_at = $2', [schedule, slotAt]);
+      throw error;
+    }
+    return true;
+  }
+
+  /** `/ops digest now`: the last 24 hours, in the channel it was typed in; responder or above anywhere. */
+  async postNow(actor: string, channel: string, now = new Date()): Promise<void> {
+    const roles = await this.deps.rolesOf(actor);
+    const best = Object.values(roles.services).reduce(higher, roles.global);
+    if (!best || roleRank(best.role) < roleRank('responder')) {
+      const reason = `\`digest now\` needs responder or above; <@${actor}> is ${best ? best.role : 'without an opsbot role'}.`;
+      await this.deps.auditDenial({ actor, action: 'digest', detail: { reason } });
+      throw new ForbiddenError(`Sorry, ${reason}`);
+    }
+    try {
+      await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, 'Ops digest');
+    } catch (error) {
+      if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
+        throw new UnavailableError(
+          'opsbot is not in this channel; invite it with `/invite @opsbot` and try again.',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Posts the digest through the outbox (waiting for its ts), then uploads the chart into its thread. */
+  private async post(period: DigestPeriod, channel: string, title: string, key?: string): Promise<void> {
+    const { pool, outbox, slack, config, log } = this.deps;
+    const figures = await digestFigures(
+      pool,
+      period,
+      Object.keys(config.services),
+      config.workspace.timezone,
+    );
+    const { checkHealth } = this.deps;
+    if (checkHealth) {
+      figures.health = await Promise.all(
+        figures.health.map(async (row) =>
+          row.level === 'unknown' ? { ...row, level: await checkHealth(row.service), now: true } : row,
+        ),
+      );
+    }
+    const ts = await outbox.deliver({
+      kind: 'post',
+      channel,
+      content: digestMessage(figures, title),
+      ...(key ? { key } : {}),
+    });
+    await slack.filesUploadV2({
+      channel_id: channel,
+      thread_ts: ts,
+      filename: `digest-${period.to.toISOString().slice(0, 10)}.png`,
+      title: `Incidents and action runs per day, ${figures.daily[0]?.day} to ${figures.daily.at(-1)?.day}`,
+      file: dailyChartPng(figures.daily),
+    });
+    log.info({ channel, ts, from: period.from, to: period.to }, 'digest posted');
+  }
+}

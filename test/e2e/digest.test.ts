@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { digestFigures } from '../../src/digest/figures.js';
+import { DigestService } from '../../src/digest/service.js';
+import { RunStore } from '../../src/runs/store.js';
+import { blockText } from '../support/cards.js';
+import { eventually } from '../support/databases.js';
+import { type Harness, startHarness, testConfigText } from '../support/harness.js';
+import { postSigned, slashBody } from '../support/signed-requests.js';
+
+/** The Bentham config with a digest every 2 seconds (a 6-field cron) to C0DIGEST. */
+function configText(): string {
+  const config = parse(testConfigText());
+  config.digest = { schedule: '*/2 * * * * *', channel: 'C0DIGEST' };
+  return stringify(config);
+}
+
+const HOUR = 3_600_000;
+let h: Harness;
+let replies = 0;
+beforeAll(async () => {
+  h = await startHarness({}, { configText: configText() });
+  await insertFixedData(Date.now());
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Incidents, PagerDuty events, runs, denials, degraded mode and health, at fixed distances from `now`. */
+async function insertFixedData(now: number): Promise<void> {
+  const at = (hoursAgo: number) => new Date(now - hoursAgo * HOUR);
+  const incident = `INSERT INTO incidents (id, title, severity, status, channel_id, channel_name, declared_by,
+      commander, next_status_at, declared_at, resolved_at) VALUES ($1, $2, 'SEV2', $3, $4, $4, 'U0ALICE', $5, $6, $7, $8)`;
+  const later = new Date(now + 24 * HOUR);
+  await h.db.query(incident, ['inc-a', 'Gateway 502s', 'resolved', 'C0INCA', null, later, at(3), at(1)]);
+  await h.db.query(incident, ['inc-b', 'Slow queue', 'resolved', 'C0INCB', null, later, at(5), at(4)]);
+  await h.db.query(incident, [
+    'inc-c',
+    'Disk filling',
+    'investigating',
+    'C0INCC',
+    'U0BOB',
+    later,
+    at(48),
+    null,
+  ]);
+  await h.db.query(incident, [
+    'inc-d',
+    'Redis flapping',
+    'investigating',
+    'C0INCD',
+    null,
+    later,
+    at(0.5),
+    null,
+  ]);
+  const event = `INSERT INTO pagerduty_webhook_events (event_id, event_type, incident_id, occurred_at, payload, processed_at)
+      VALUES ($1, $2, $3, $4, '{}', now())`;
+  await h.db.query(event, ['e1', 'incident.triggered', 'P1', at(2)]);
+  await h.db.query(event, ['e2', 'incident.acknowledged', 'P1', new Date(now - 2 * HOUR + 5 * 60_000)]);
+  await h.db.query(event, ['e3', 'incident.triggered', 'P2', at(3)]);
+  await h.db.query(event, ['e4', 'incident.acknowledged', 'P2', new Date(now - 3 * HOUR + 15 * 60_000)]);
+  await h.db.query(event, ['e5', 'incident.acknowledged', 'P2', new Date(now - 1 * HOUR)]);
+  const run = `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id, created_at)
+      VALUES ($1, 'bentham', 'x', $2, 'low', '{}', $3, 'U0ALICE', 'C0OPS', $4)`;
+  await h.db.query(run, ['r1', 'sql', 'succeeded', at(1)]);
+  await h.db.query(run, ['r2', 'sql', 'succeeded', at(2)]);
+  await h.db.query(run, ['r3', 'sql', 'failed', at(3)]);
+  await h.db.query(run, ['r4', 'http', 'rejected', at(4)]);
+  await h.db.query(run, ['r5', 'http', 'succeeded', at(30)]);
+  const store = new RunStore(h.db);
+  await store.auditDenial({ actor: 'U0EVE', service: 'bentham', action: 'x', detail: { reason: 'test' } });
+  await store.auditDenial({ actor: 'U0EVE', service: 'bentham', action: 'y', detail: { reason: 'test' } });
+  await h.db.query(
+    `INSERT INTO service_state (service, key, value, set_by, updated_at)
+     VALUES ('bentham', 'degraded-mode', '{"on":true,"models":["m1"]}', 'U0ALICE', $1)`,
+    [new Date('2026-01-02T03:04:00Z')],
+  );
+  await h.db.query(
+    `INSERT INTO service_health (service, level, since, checked_at) VALUES ('bentham', 'warning', $1, now())`,
+    [new Date('2026-01-02T05:06:00Z')],
+  );
+}
+
+/** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
+async function ops(text: string, user = 'U0ALICE', channel = 'C0OPS'): Promise<string> {
+  const name = `d${++replies}`;
+  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
+  return eventually(() => {
+    const answer = h.slack.of(`respond/${name}`)[0];
+    expect(answer).toBeDefined();
+    return String(answer?.text);
+  }, 20_000);
+}
+
+const topPostsIn = (channel: string) =>
+  h.slack.of('chat.postMessage').filter((m) => m.channel === channel && m.thread_ts === undefined);
+
+describe('/ops digest now', () => {
+  it('posts the digest of the last 24 hours in the channel, with its chart in the thread', async () => {
+    expect(await ops('digest now')).toContain('The digest is posted here');
+    const [digest] = topPostsIn('C0OPS');
+    expect(digest).toBeDefined();
+    const text = blockText(digest ?? {});
+    expect(text).toContain('3 opened · 2 resolved · 2 open');
+    expect(text).toContain('*Time to acknowledge* (PagerDuty): median 10m, worst 15m (2)');
+    expect(text).toContain('*Time to resolve*: median 1h 30m, worst 2h (2)');
+    expect(text).toContain('*Action runs:* 4 · *Denials:* 2');
+    expect(text).toContain('• sql: 1 failed, 2 succeeded');
+    expect(text).toContain('• http: 1 rejected');
+    expect(text).toMatch(/<#C0INCC> SEV2 Disk filling — open 2d( \d+m)?, commander <@U0BOB>/);
+    expect(text).toMatch(/<#C0INCD> SEV2 Redis flapping — open 30m( \d+s)?, commander _none_/);
+    expect(text).toContain('• bentham since 2026-01-02 03:04 UTC (by <@U0ALICE>)');
+    expect(text).toContain(':warning: bentham: warning since 2026-01-02 05:06 UTC');
+
+    const complete = await eventually(() => {
+      const call = h.slack.of('files.completeUploadExternal').find((c) => c.channel_id === 'C0OPS');
+      expect(call).toBeDefined();
+      return call ?? {};
+    });
+    const files = typeof complete.files === 'string' ? JSON.parse(complete.files) : complete.files;
+    const [file] = files as { id: string; title: string }[];
+    expect(file?.title).toMatch(/^Incidents and action runs per day/);
+    // The chart's thread is the digest's own message, as the outbox recorded its ts.
+    const digestTs = await h.db.query<{ ts: string }>(
+      `SELECT ts FROM slack_outbox WHERE channel = 'C0OPS' AND ts IS NOT NULL ORDER BY id DESC LIMIT 1`,
+    );
+    expect(complete.thread_ts).toBe(digestTs.rows[0]?.ts);
+    const upload = h.slack.of('upload').find((u) => u.id === file?.id);
+    // The bytes arrive as a multipart form: the PNG starts at its signature.
+    const body = upload?.bytes as Buffer;
+    const signature = Buffer.from('\x89PNG\r\n\x1a\n', 'latin1');
+    const start = body.indexOf(signature);
+    const png = body.subarray(start, body.indexOf('IEND', start) + 8);
+    expect(png.subarray(0, 8)).toEqual(signature);
+    expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([720, 300]);
+    const getUrl = h.slack.of('files.getUploadURLExternal').find((c) => Number(c.length) === png.length);
+    expect(getUrl?.filename).toMatch(/^digest-\d{4}-\d{2}-\d{2}\.png$/);
+  });
+
+  it('needs responder or above, and audits the denial', async () => {
+    expect(await ops('digest now', 'U0NOBODY')).toContain('needs responder or above');
+    const denied = await h.db.query(
+      `SELECT * FROM audit_log WHERE event = 'request.denied' AND actor = 'U0NOBODY' AND action = 'digest'`,
+    );
+    expect(denied.rowCount).toBe(1);
+  });
+});
+
+describe('the scheduled digest', () => {
+  it('is posted once per slot by two processes', async () => {
+    const other = await h.startAnother();
+    const slotsBefore = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM digests');
+    await eventually(async () => {
+      const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM digests');
+      expect(rows[0]?.n).toBeGreaterThanOrEqual((slotsBefore.rows[0]?.n ?? 0) + 3);
+    }, 30_000);
+    await other.stop();
+    await h.opsbot.stop();
+    const { rows } = await h.db.query<{ slot_at: Date }>(
+      `SELECT slot_at FROM digests WHERE schedule = 'daily' ORDER BY slot_at`,
+    );
+    for (const { slot_at } of rows) expect(slot_at.getTime() % 2000).toBe(0);
+    expect(topPostsIn('C0DIGEST')).toHaveLength(rows.length);
+    const uploads = h.slack.of('files.completeUploadExternal').filter((c) => c.channel_id === 'C0DIGEST');
+    expect(uploads).toHaveLength(rows.length);
+    expect(new Set(uploads.map((c) => c.thread_ts)).size).toBe(rows.length);
+  });
+});
+
+describe('a redelivered digest job', () => {
+  it('posts nothing for a slot already posted', async () => {
+    const posts: string[] = [];
+    const texts: string[] = [];
+    const config = parse(configText());
+    config.services.other = {};
+    const service = new DigestService({
+      config,
+      pool: h.db,
+      outbox: {
+        deliver: async (message) => {
+          posts.push(message.channel);
+          if (message.kind === 'post') texts.push(blockText(message.content as never));
+          return '1.0001';
+        },
+      },
+      slack: { filesUploadV2: async () => ({ ok: true, files: [] }) },
+      rolesOf: async () => ({ services: {} }),
+      auditDenial: async () => undefined,
+      checkHealth: async () => 'critical',
+      log: { info: () => undefined } as never,
+    });
+    const slot = new Date('2030-01-01T07:00:00Z');
+    expect(await service.postSlot('daily', slot)).toBe(true);
+    expect(await service.postSlot('daily', slot)).toBe(false);
+    expect(await service.postSlot('weekly', slot)).toBe(true);
+    expect(posts).toEqual(['C0DIGEST', 'C0DIGEST']);
+    // A service the probe has not recorded is checked when the digest is made.
+    expect(texts[0]).toContain(':warning: bentham: warning since');
+    expect(texts[0]).toContain(':red_circle: other: critical (checked now)');
+  });
+});
+
+describe('the chart figures', () => {
+  it('count incidents and runs per day over 14 days, ending today in the workspace zone', async () => {
+    const now = new Date();
+    const { daily } = await digestFigures(
+      h.db,
+      { from: new Date(now.getTime() - 86_400_000), to: now },
+      [],
+      'Europe/London',
+    );
+    expect(daily).toHaveLength(14);
+    expect(daily.at(-1)?.day).toBe(now.toLocaleDateString('sv-SE', { timeZone: 'Europe/London' }));
+    expect(daily.reduce((sum, day) => sum + day.incidents, 0)).toBe(4);
+    expect(daily.reduce((sum, day) => sum + day.runs, 0)).toBe(5);
+  });
+});
