@@ -1,6 +1,7 @@
 import type { View } from '@slack/types';
 import { z } from 'zod';
 import { LIMITS } from './blocks/limits.js';
+import { viewMetadata } from './view-metadata.js';
 
 export const ALERT_NOTE_MODAL = 'pd_note_modal';
 
@@ -9,17 +10,7 @@ const Meta = z.object({ channel: z.string().max(40), alert: z.string().max(128) 
 /** A submitted Add note modal, as opsbot reads it. */
 export const AlertNoteSubmission = z.object({
   callback_id: z.literal(ALERT_NOTE_MODAL),
-  private_metadata: z
-    .string()
-    .max(LIMITS.privateMetadata)
-    .transform((text, ctx) => {
-      try {
-        return Meta.parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'bad private_metadata' });
-        return z.NEVER;
-      }
-    }),
+  private_metadata: viewMetadata(Meta),
   state: z.object({
     values: z.object({ note: z.object({ value: z.object({ value: z.string().max(3000).nullish() }) }) }),
   }),

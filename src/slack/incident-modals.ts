@@ -1,7 +1,7 @@
 import type { View } from '@slack/types';
 import { z } from 'zod';
 import { INCIDENT_STATUSES, type Incident } from '../incidents/incident.js';
-import { LIMITS } from './blocks/limits.js';
+import { viewMetadata } from './view-metadata.js';
 
 export const DECLARE_MODAL = 'incident_declare';
 export const UPDATE_MODAL = 'incident_update';
@@ -14,17 +14,7 @@ const Meta = z.object({
   pagerduty: z.string().max(128).optional(),
 });
 
-const metadata = z
-  .string()
-  .max(LIMITS.privateMetadata)
-  .transform((text, ctx) => {
-    try {
-      return Meta.parse(JSON.parse(text));
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'bad private_metadata' });
-      return z.NEVER;
-    }
-  });
+const metadata = viewMetadata(Meta);
 
 const TextValue = z.object({ value: z.string().max(3000).nullish() });
 const SelectValue = z.object({ selected_option: z.object({ value: z.string().max(40) }).nullish() });

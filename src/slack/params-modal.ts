@@ -4,6 +4,7 @@ import type { ParamSpec } from '../actions/params.js';
 import type { ActionConfig } from '../actions/registry.js';
 import { clip, LIMITS } from './blocks/limits.js';
 import { PARAM_INPUT, PARAMS_MODAL } from './ids.js';
+import { viewMetadata } from './view-metadata.js';
 
 /** What the params modal carries from the command that opened it to its submission. */
 export const ParamsModalMeta = z.object({ service: z.string(), action: z.string(), channel: z.string() });
@@ -12,17 +13,7 @@ export type ParamsModalMeta = z.infer<typeof ParamsModalMeta>;
 /** The shape of a params modal submission that opsbot reads (REFERENCE: view.state.values). */
 export const ParamsSubmission = z.object({
   callback_id: z.literal(PARAMS_MODAL),
-  private_metadata: z
-    .string()
-    .max(LIMITS.privateMetadata)
-    .transform((text, ctx) => {
-      try {
-        return ParamsModalMeta.parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'bad private_metadata' });
-        return z.NEVER;
-      }
-    }),
+  private_metadata: viewMetadata(ParamsModalMeta),
   state: z.object({
     values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))),
   }),
