@@ -7,6 +7,7 @@ import { BackupAuthError, decodeKey, generateKey } from './backup/crypto.js';
 import { exportArtifact } from './backup/export.js';
 import { EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
+import { runConsole } from './console/run-console.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { OpsError } from './errors.js';
@@ -16,6 +17,10 @@ import { type ProcessRole, startOpsbot } from './opsbot.js';
 const USAGE = `Usage: opsbot <command>
 
   start [--role all|web|worker]   run opsbot (default role: all)
+  console [--as USER] [--channel C]
+                                  talk to opsbot in the terminal, without Slack: the real handlers, queue
+                                  and database behind a local Slack stand-in (logs on stderr, LOG_LEVEL
+                                  default warn)
   migrate                         apply pending migrations to DATABASE_URL
   config check                    validate OPSBOT_CONFIG (default ./ops.yml) and list every problem
   audit verify                    check the audit log's hash chain in DATABASE_URL (exit 1 if broken)
@@ -38,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       'key-env': { type: 'string', default: 'OPSBOT_BACKUP_KEY' },
       out: { type: 'string' },
+      as: { type: 'string' },
+      channel: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -53,6 +60,17 @@ async function main(argv: string[]): Promise<number> {
     return backupDecrypt(positionals.slice(2), values['key-env'], values.out);
   }
   const env = readEnv(process.env);
+  if (command === 'console') {
+    const level = process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn';
+    const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
+    await runConsole(env, config, createLogger(level, process.stderr), {
+      input: process.stdin,
+      output: process.stdout,
+      ...(values.as ? { user: values.as } : {}),
+      ...(values.channel ? { channel: values.channel } : {}),
+    });
+    return 0;
+  }
   const log = createLogger(env.LOG_LEVEL);
 
   if (command === 'config check') {

@@ -1,0 +1,135 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Env } from '../config/env.js';
+import type { OpsConfig } from '../config/ops-config.js';
+import { createPool } from '../db/pool.js';
+import { IncidentStore } from '../incidents/store.js';
+import type { Logger } from '../log.js';
+import { type StartOptions, startOpsbot } from '../opsbot.js';
+import { RunStore } from '../runs/store.js';
+import { OutboxStore } from '../slack/outbox/store.js';
+import { LocalSlack } from './local-slack.js';
+import { ConsoleSession } from './session.js';
+
+/** Where the console reads and writes, who it starts as, and opsbot's tuning (tests shorten it). */
+export interface ConsoleOptions {
+  input: Readable;
+  output: Writable;
+  /** The Slack user id typed lines come from (default: the first admin in ops.yml, else U0CONSOLE). */
+  user?: string;
+  /** The channel they are typed in (default: the ops channel). */
+  channel?: string;
+  /** How long opsbot must be quiet before the next piped line is read (default 300 ms). */
+  idleMs?: number;
+  startOptions?: Partial<StartOptions>;
+}
+
+/**
+ * `opsbot console`: the real opsbot (handlers, queue, worker, database) started in-process against a local
+ * Slack Web API, driven by signed requests to its own `/slack/events` as Slack would send them.
+ */
+export async function runConsole(
+  baseEnv: Env,
+  config: OpsConfig,
+  log: Logger,
+  options: ConsoleOptions,
+): Promise<void> {
+  const write = (line: string) => options.output.write(`${line}\n`);
+  let session: ConsoleSession | undefined;
+  const slack = await new LocalSlack((shown) => session?.show(shown)).start();
+  const secret = randomBytes(32).toString('hex');
+  const env: Env = {
+    ...baseEnv,
+    SLACK_BOT_TOKEN: 'xoxb-opsbot-console',
+    SLACK_SIGNING_SECRET: secret,
+    SLACK_APP_TOKEN: undefined,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: 0,
+  };
+  const opsbot = await startOpsbot(env, config, log, { role: 'all', ...options.startOptions }).catch(
+    async (error: unknown) => {
+      await slack.stop();
+      throw error;
+    },
+  );
+  const pool = createPool(env.DATABASE_URL, log, 1);
+  const outbox = new OutboxStore(pool);
+  const runs = new RunStore(pool);
+  const busy = async () => {
+    const [backlog, states] = await Promise.all([outbox.backlog(), runs.countByState()]);
+    return backlog.pending > 0 || (states.queued ?? 0) > 0 || (states.running ?? 0) > 0;
+  };
+  const idleMs = options.idleMs ?? 300;
+  const settle = async () => {
+    const deadline = Date.now() + 15_000; // a run stuck elsewhere must not stall the console
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (Date.now() - slack.lastCallAt < idleMs) continue;
+      if (!(await busy())) return;
+    }
+  };
+  session = new ConsoleSession(
+    {
+      write,
+      post: (body) => postSigned(`http://127.0.0.1:${opsbot.port}/slack/events`, body, secret),
+      responseUrl: (target) => slack.responseUrl(target),
+      channelNamed: (name) => slack.channels.get(name),
+      nameOf: (id) => slack.nameOf(id),
+    },
+    options.user ?? firstAdmin(config) ?? 'U0CONSOLE',
+    options.channel ?? config.workspace.ops_channel,
+  );
+  const interactive = 'isTTY' in options.input && options.input.isTTY === true;
+  write(
+    `opsbot console: you are ${session.user} in ${session.channel}. Type /ops commands (or just "help"), ` +
+      'a number to press a button, /as USER, /channel C…|#name, /quit.',
+  );
+  try {
+    // Incidents still open from an earlier console run keep their channels: `/channel #inc-…` finds them.
+    for (const incident of await new IncidentStore(pool).open()) {
+      slack.channels.set(incident.channel_name, incident.channel_id);
+    }
+    await settle();
+    const lines = createInterface({ input: options.input, terminal: false });
+    if (interactive) options.output.write(session.prompt());
+    for await (const line of lines) {
+      if (!interactive) write(`${session.prompt()}${line}`);
+      slack.lastCallAt = Date.now();
+      const goOn = await session.line(line);
+      if (!goOn) break;
+      await settle();
+      if (interactive) options.output.write(session.prompt());
+    }
+    lines.close();
+  } finally {
+    await pool.end();
+    await opsbot.stop();
+    await slack.stop();
+  }
+}
+
+/** POSTs a form body to opsbot's Slack endpoint, signed as Slack signs (`v0:{ts}:{body}`, HMAC-SHA256). */
+async function postSigned(
+  url: string,
+  body: string,
+  secret: string,
+): Promise<{ status: number; text: string }> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': `v0=${signature}`,
+    },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+function firstAdmin(config: OpsConfig): string | undefined {
+  const roles = config.roles as Record<string, { users?: string[] } | undefined>;
+  return roles.admin?.users?.[0];
+}

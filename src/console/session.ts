@@ -1,0 +1,223 @@
+import type { Shown } from './local-slack.js';
+import { type FormField, fieldPrompt, fieldValue, formFields, stateValues } from './modal-form.js';
+import { buttonLine, type ConsoleButton, renderMessage } from './render.js';
+
+/** What a session needs: where it writes, how it reaches opsbot, and the local Slack's response URLs. */
+export interface SessionDeps {
+  write: (line: string) => void;
+  /** POSTs a form body to opsbot's `/slack/events` as Slack would; resolves with the response's body. */
+  post: (body: string) => Promise<{ status: number; text: string }>;
+  responseUrl: (target: { channel: string; ts?: string }) => string;
+  /** A channel id by its name (incident channels the local Slack created). */
+  channelNamed: (name: string) => string | undefined;
+  /** A channel id for display: `#inc-…` for incident channels. */
+  nameOf: (id: string) => string;
+}
+
+interface Pressable {
+  button: ConsoleButton;
+  channel: string;
+  ts?: string;
+}
+
+interface Form {
+  view: Record<string, unknown>;
+  /** Every input, submitted together. */
+  fields: FormField[];
+  /** The inputs still to ask, first one next. */
+  toAsk: FormField[];
+  values: Map<string, string>;
+}
+
+/**
+ * One person's terminal conversation with opsbot: lines become slash commands, button presses and modal
+ * answers sent to opsbot's own endpoint; what the local Slack shows is written back as text.
+ */
+export class ConsoleSession {
+  private pressable: Pressable[] = [];
+  private form: Form | undefined;
+  private nextTrigger = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    public user: string,
+    public channel: string,
+  ) {}
+
+  /** The prompt for the next line. */
+  prompt(): string {
+    return this.form ? '? ' : `${this.user} in ${this.deps.nameOf(this.channel)}> `;
+  }
+
+  /** Handles one line; resolves false when the person asked to quit. */
+  async line(input: string): Promise<boolean> {
+    const text = input.trim();
+    if (text === '/quit' || text === '/exit') return false;
+    if (this.form && text === '/cancel') {
+      this.form = undefined;
+      this.deps.write('(form closed)');
+      return true;
+    }
+    if (this.form) return this.answerField(input).then(() => true);
+    if (text === '') return true;
+    const [word, ...rest] = text.split(/\s+/);
+    const arg = rest.join(' ');
+    if (word === '/as') {
+      if (arg) this.user = arg;
+      this.deps.write(`(you are now ${this.user})`);
+    } else if (word === '/channel') {
+      const name = arg.replace(/^#/, '');
+      this.channel = (arg ? this.deps.channelNamed(name) : undefined) ?? (name || this.channel);
+      this.deps.write(`(you are now in ${this.deps.nameOf(this.channel)})`);
+    } else if (/^\d+$/.test(text)) {
+      await this.press(Number(text));
+    } else {
+      await this.slash(word === '/ops' ? arg : text);
+    }
+    return true;
+  }
+
+  /** Writes what the bot showed. */
+  show(shown: Shown): void {
+    if (shown.kind === 'view') {
+      this.openForm(shown.view);
+      return;
+    }
+    const { lines, buttons } = renderMessage(shown.args, this.deps.nameOf);
+    const channel = shown.channel ? this.deps.nameOf(shown.channel) : 'you';
+    const where = shown.kind === 'message' && shown.thread_ts ? `${channel}, in thread` : channel;
+    const tag = shown.kind === 'ephemeral' ? ' (only visible to you)' : '';
+    this.deps.write(`opsbot [${where}]${tag}:`);
+    const [first = '', ...more] = lines;
+    this.deps.write(`  ${shown.kind === 'edit' ? '(edited) ' : ''}${first}`);
+    for (const line of more) this.deps.write(`  ${line}`);
+    if (buttons.length > 0) {
+      const ts = shown.kind === 'ephemeral' ? undefined : shown.ts;
+      this.pressable = buttons.map((button) => ({ button, channel: shown.channel, ...(ts ? { ts } : {}) }));
+      this.deps.write(`  ${buttonLine(buttons)}`);
+    }
+  }
+
+  private async slash(text: string): Promise<void> {
+    const body = new URLSearchParams({
+      token: 'console',
+      team_id: 'T0CONSOLE',
+      api_app_id: 'A0OPSBOT',
+      channel_id: this.channel,
+      user_id: this.user,
+      command: '/ops',
+      text,
+      response_url: this.deps.responseUrl({ channel: this.channel }),
+      trigger_id: this.trigger(),
+    });
+    await this.send(body.toString());
+  }
+
+  private async press(n: number): Promise<void> {
+    const pressed = this.pressable[n - 1];
+    if (!pressed) {
+      this.deps.write(`(there is no button [${n}])`);
+      return;
+    }
+    const { button, channel, ts } = pressed;
+    const payload = {
+      type: 'block_actions',
+      team: { id: 'T0CONSOLE' },
+      api_app_id: 'A0OPSBOT',
+      user: { id: this.user },
+      channel: { id: channel },
+      container: ts
+        ? { type: 'message', message_ts: ts, channel_id: channel }
+        : { type: 'ephemeral', channel_id: channel },
+      ...(ts ? { message: { ts, type: 'message' } } : {}),
+      trigger_id: this.trigger(),
+      response_url: this.deps.responseUrl({ channel, ...(ts ? { ts } : {}) }),
+      actions: [{ type: 'button', action_ts: String(Date.now() / 1000), ...button, text: undefined }],
+    };
+    await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+
+  private openForm(view: Record<string, unknown>): void {
+    const fields = formFields(view);
+    const title = (view.title as { text?: string } | undefined)?.text ?? 'Form';
+    const how = fields.length === 0 ? '' : ' (answer each prompt; /cancel closes it)';
+    this.deps.write(`opsbot opened a form: ${title}${how}`);
+    this.form = { view, fields, toAsk: [...fields], values: new Map() };
+    if (fields.length === 0)
+      this.submit().catch((error: unknown) => this.deps.write(`(submitting failed: ${String(error)})`));
+    else this.ask();
+  }
+
+  private ask(): void {
+    const field = this.form?.toAsk[0];
+    if (field) for (const line of fieldPrompt(field)) this.deps.write(line);
+  }
+
+  private async answerField(input: string): Promise<void> {
+    const form = this.form;
+    const field = form?.toAsk[0];
+    if (!form || !field) return;
+    const value = fieldValue(field, input);
+    if (value === undefined) {
+      this.deps.write(`  (pick a number from 1 to ${field.options?.length ?? 0})`);
+      this.ask();
+      return;
+    }
+    form.values.set(field.blockId, value);
+    form.toAsk.shift();
+    if (form.toAsk.length > 0) this.ask();
+    else await this.submit();
+  }
+
+  private async submit(): Promise<void> {
+    const form = this.form;
+    if (!form) return;
+    const view = { ...form.view, id: 'V0CONSOLE', state: { values: stateValues(form.fields, form.values) } };
+    const payload = {
+      type: 'view_submission',
+      team: { id: 'T0CONSOLE' },
+      api_app_id: 'A0OPSBOT',
+      user: { id: this.user },
+      trigger_id: this.trigger(),
+      view,
+    };
+    this.form = undefined;
+    const answer = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const response = parseJson(answer);
+    if (response?.response_action === 'errors') {
+      const errors = (response.errors ?? {}) as Record<string, string>;
+      for (const [name, message] of Object.entries(errors)) this.deps.write(`  ! ${name}: ${message}`);
+      // Only the refused fields are asked again; the others keep their answers.
+      const again = form.fields
+        .filter((field) => field.blockId in errors)
+        .map((field) => ({ ...field, initial: form.values.get(field.blockId) || undefined }));
+      this.form = { ...form, toAsk: again.length > 0 ? again : [...form.fields] };
+      this.ask();
+    } else if (response?.response_action === 'update' && response.view) {
+      this.openForm(response.view as Record<string, unknown>);
+    }
+  }
+
+  private async send(body: string): Promise<string> {
+    const { status, text } = await this.deps.post(body);
+    if (status !== 200) this.deps.write(`(opsbot answered HTTP ${status}${text ? `: ${text}` : ''})`);
+    const ack = parseJson(text);
+    if (ack && typeof ack.text === 'string') {
+      this.show({ kind: 'ephemeral', channel: this.channel, args: ack });
+    }
+    return text;
+  }
+
+  private trigger(): string {
+    return `trigger.console.${++this.nextTrigger}`;
+  }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
