@@ -1,5 +1,6 @@
 import type { HttpHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../runs/describe-error.js';
+import { timedResult } from './levels.js';
 
 export type HealthLevel = 'ok' | 'warning' | 'critical';
 
@@ -19,13 +20,7 @@ export async function runHttpCheck(
   check: HttpHealthCheckConfig,
   now: () => number = performance.now.bind(performance),
 ): Promise<HealthResult> {
-  const started = now();
-  const result = (level: HealthLevel, detail: string): HealthResult => ({
-    name: check.name,
-    level,
-    detail,
-    latencyMs: Math.round(now() - started),
-  });
+  const result = timedResult(check.name, now);
   try {
     const response = await fetch(check.url, {
       redirect: 'manual',

@@ -1,4 +1,4 @@
-import type { HealthLevel } from './http-check.js';
+import type { HealthLevel, HealthResult } from './http-check.js';
 
 /** Levels for a measured number: past `above` or under `below`. */
 export interface Thresholds {
@@ -14,4 +14,13 @@ export function levelOf(value: number, warning?: Thresholds, critical?: Threshol
   if (crosses(critical)) return 'critical';
   if (crosses(warning)) return 'warning';
   return 'ok';
+}
+
+/** Starts timing a check: the function it returns makes the check's result, with the latency so far. */
+export function timedResult(
+  name: string,
+  now: () => number = performance.now.bind(performance),
+): (level: HealthLevel, detail: string) => HealthResult {
+  const started = now();
+  return (level, detail) => ({ name, level, detail, latencyMs: Math.round(now() - started) });
 }

@@ -1,8 +1,8 @@
 import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../runs/describe-error.js';
 import { CounterWindows } from './counter-windows.js';
-import type { HealthLevel, HealthResult } from './http-check.js';
-import { levelOf } from './levels.js';
+import type { HealthResult } from './http-check.js';
+import { levelOf, timedResult } from './levels.js';
 import { measure } from './prometheus-measure.js';
 import { ExpositionError, parsePrometheusText } from './prometheus-text.js';
 
@@ -18,13 +18,7 @@ export async function runPrometheusCheck(
   windows: CounterWindows = sharedWindows,
   now: () => number = performance.now.bind(performance),
 ): Promise<HealthResult> {
-  const started = now();
-  const result = (level: HealthLevel, detail: string): HealthResult => ({
-    name: check.name,
-    level,
-    detail,
-    latencyMs: Math.round(now() - started),
-  });
+  const result = timedResult(check.name, now);
   try {
     const response = await fetch(check.metrics, {
       headers: { accept: 'text/plain;version=0.0.4' },

@@ -2,12 +2,11 @@ import { Redis } from 'ioredis';
 import type { RedisHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../runs/describe-error.js';
 import type { HealthResult } from './http-check.js';
-import { levelOf } from './levels.js';
+import { levelOf, timedResult } from './levels.js';
 
 /** PING, then memory in use (MiB) against its levels, on a connection of its own that is always closed. */
 export async function runRedisCheck(check: RedisHealthCheckConfig): Promise<HealthResult> {
-  const started = performance.now();
-  const latency = () => Math.round(performance.now() - started);
+  const result = timedResult(check.name);
   const redis = new Redis(check.redis, {
     lazyConnect: true,
     connectTimeout: check.timeout,
@@ -19,8 +18,7 @@ export async function runRedisCheck(check: RedisHealthCheckConfig): Promise<Heal
   try {
     await redis.connect();
     const pong = await redis.ping();
-    if (pong !== 'PONG')
-      return { name: check.name, level: 'critical', detail: `PING answered ${pong}`, latencyMs: latency() };
+    if (pong !== 'PONG') return result('critical', `PING answered ${pong}`);
     const info = await redis.info('memory');
     const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN) / 1024 / 1024;
     const level = levelOf(
@@ -28,9 +26,9 @@ export async function runRedisCheck(check: RedisHealthCheckConfig): Promise<Heal
       check.memory_warning_mb === undefined ? undefined : { above: check.memory_warning_mb },
       check.memory_critical_mb === undefined ? undefined : { above: check.memory_critical_mb },
     );
-    return { name: check.name, level, detail: `PONG, ${used.toFixed(1)} MiB in use`, latencyMs: latency() };
+    return result(level, `PONG, ${used.toFixed(1)} MiB in use`);
   } catch (error) {
-    return { name: check.name, level: 'critical', detail: describeError(error), latencyMs: latency() };
+    return result('critical', describeError(error));
   } finally {
     redis.disconnect();
   }

@@ -3,12 +3,11 @@ import type { SqlHealthCheckConfig } from '../config/ops-config.js';
 import { withTransaction } from '../db/transaction.js';
 import { describeError } from '../runs/describe-error.js';
 import type { HealthResult } from './http-check.js';
-import { levelOf } from './levels.js';
+import { levelOf, timedResult } from './levels.js';
 
 /** Runs a read-only query that returns one number, and grades the number against its levels. */
 export async function runSqlCheck(check: SqlHealthCheckConfig, pool: Pool): Promise<HealthResult> {
-  const started = performance.now();
-  const latency = () => Math.round(performance.now() - started);
+  const result = timedResult(check.name);
   try {
     const { rows } = await withTransaction(
       pool,
@@ -20,22 +19,12 @@ export async function runSqlCheck(check: SqlHealthCheckConfig, pool: Pool): Prom
     );
     const value = Number((rows[0] as unknown[] | undefined)?.[0]);
     if (rows.length !== 1 || !Number.isFinite(value)) {
-      return {
-        name: check.name,
-        level: 'critical',
-        detail: 'the query did not return one number',
-        latencyMs: latency(),
-      };
+      return result('critical', 'the query did not return one number');
     }
-    return {
-      name: check.name,
-      level: levelOf(value, check.warning, check.critical),
-      detail: `${value}`,
-      latencyMs: latency(),
-    };
+    return result(levelOf(value, check.warning, check.critical), `${value}`);
   } catch (error) {
     const timedOut = (error as { code?: string }).code === '57014';
     const detail = timedOut ? `no answer within ${check.timeout} ms` : describeError(error);
-    return { name: check.name, level: 'critical', detail, latencyMs: latency() };
+    return result('critical', detail);
   }
 }

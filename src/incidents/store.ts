@@ -181,29 +181,17 @@ export class IncidentStore {
     return rows[0] ? IncidentSchema.parse(rows[0]) : undefined;
   }
 
-  /** Records a timeline entry inside a caller's transaction (a PagerDuty event, with its other effects). */
-  static async addEventIn(db: Pick<PoolClient, 'query'>, incidentId: string, event: NewEvent): Promise<void> {
-    await db.query(
-      `INSERT INTO incident_events (incident_id, kind, at, actor, text, permalink, source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, source) DO NOTHING`,
-      [
-        incidentId,
-        event.kind,
-        event.at,
-        event.actor ?? null,
-        event.text,
-        event.permalink ?? null,
-        event.source ?? null,
-      ],
-    );
-  }
-
   /**
-   * Records a timeline entry. An entry with the same source keeps its kind, time and actor and takes the new
-   * text (a run's result, a message pinned again), and a permalink if it had none.
+   * Records a timeline entry, in a caller's transaction when `db` is its client (a PagerDuty event, with its
+   * other effects). An entry with the same source keeps its kind, time and actor and takes the new text (a
+   * run's result, a message pinned again), and a permalink if it had none.
    */
-  async addEvent(incidentId: string, event: NewEvent): Promise<IncidentEvent> {
-    const { rows } = await this.pool.query(
+  static async addEventIn(
+    db: Pick<PoolClient, 'query'>,
+    incidentId: string,
+    event: NewEvent,
+  ): Promise<IncidentEvent> {
+    const { rows } = await db.query(
       `INSERT INTO incident_events (incident_id, kind, at, actor, text, permalink, source)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (incident_id, source) DO UPDATE
@@ -220,6 +208,10 @@ export class IncidentStore {
       ],
     );
     return IncidentEventSchema.parse(rows[0]);
+  }
+
+  async addEvent(incidentId: string, event: NewEvent): Promise<IncidentEvent> {
+    return IncidentStore.addEventIn(this.pool, incidentId, event);
   }
 
   /** Updates the text of the incident's entry about `source`, if there is one (an edited pinned message). */

@@ -69,7 +69,9 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     store: new AlertStore(pool),
     cards: slackAlertCards(wiring.outbox, wiring.outboxStore),
     scheduleStormEdit: (stormId, since, delayMs) => scheduleStormEdit(queue, stormId, since, delayMs),
-    timeline: (tx, incidentId, entry) => IncidentStore.addEventIn(tx, incidentId, entry),
+    timeline: async (tx, incidentId, entry) => {
+      await IncidentStore.addEventIn(tx, incidentId, entry);
+    },
     config,
     log,
   });
