@@ -127,19 +127,13 @@ export async function startOpsbot(
     auditDenial: (entry) => store.auditDenial(entry),
     log,
   });
+  const runDeps = { config, store, pool, targets, kubernetes, cards, authorizer, log };
   const runs = new RunService({
-    config,
-    store,
-    pool,
-    targets,
-    kubernetes,
-    cards,
+    ...runDeps,
     enqueue,
-    authorizer,
-    log,
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
-  const executor = new RunExecutor({ config, store, pool, targets, kubernetes, cards, authorizer, log });
+  const executor = new RunExecutor(runDeps);
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),

@@ -1,13 +1,10 @@
-import type { Pool } from 'pg';
 import { findAction, requireAction } from '../actions/catalog.js';
 import { kindOf } from '../actions/registry.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { TargetDatabases } from '../targets/databases.js';
-import type { KubernetesTargets } from '../targets/kubernetes.js';
-import { actionContext } from './action-context.js';
+import { actionContext, type ContextSources } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from './cards.js';
 import { describeError } from './describe-error.js';
@@ -20,13 +17,10 @@ const PROGRESS_EVERY_MS = 2_000;
 const INTERRUPTED =
   'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
 
-export interface RunExecutorDeps {
+/** What both halves of the lifecycle need: the config, the runs, the targets, the cards and the policy. */
+export interface RunDeps extends ContextSources {
   config: OpsConfig;
   store: RunStore;
-  targets: TargetDatabases;
-  kubernetes: KubernetesTargets;
-  /** opsbot's own database, for the service state kinds record. */
-  pool: Pool;
   cards: RunCards;
   authorizer: Authorizer;
   log: Logger;
@@ -34,7 +28,7 @@ export interface RunExecutorDeps {
 
 /** The worker's part of the lifecycle: run a queued run once, as its requester, and report. */
 export class RunExecutor {
-  constructor(private readonly deps: RunExecutorDeps) {}
+  constructor(private readonly deps: RunDeps) {}
 
   /** Runs once, re-checking authorization first; a cut-off non-idempotent run becomes interrupted. */
   async execute(runId: string): Promise<void> {

@@ -1,32 +1,19 @@
-import type { Pool } from 'pg';
 import { requireAction } from '../actions/catalog.js';
 import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
-import type { Authorizer, Checkpoint } from '../auth/authorizer.js';
-import type { OpsConfig } from '../config/ops-config.js';
+import type { Checkpoint } from '../auth/authorizer.js';
 import { ConflictError, type ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Logger } from '../log.js';
-import type { TargetDatabases } from '../targets/databases.js';
-import type { KubernetesTargets } from '../targets/kubernetes.js';
 import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
-import { type RunCards, showCard } from './cards.js';
+import { showCard } from './cards.js';
 import { describeError } from './describe-error.js';
+import type { RunDeps } from './executor.js';
 import { type Run, SYSTEM_ACTOR } from './run.js';
-import { type RunStore, TargetBusyError } from './store.js';
+import { TargetBusyError } from './store.js';
 
-export interface RunServiceDeps {
-  config: OpsConfig;
-  store: RunStore;
-  targets: TargetDatabases;
-  kubernetes: KubernetesTargets;
-  /** opsbot's own database, for the service state kinds record. */
-  pool: Pool;
-  cards: RunCards;
+export interface RunServiceDeps extends RunDeps {
   enqueue(runId: string): Promise<void>;
-  authorizer: Authorizer;
-  log: Logger;
   /** How long a plan may wait for the requester's Confirm (DESIGN §4: 5 minutes). */
   planTtlMs?: number;
   /** How long a confirmed high-risk run may wait for a second person's Approve (15 minutes). */
