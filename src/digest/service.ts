@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Pool } from 'pg';
 import type { AuditEntry } from '../audit/audit-log.js';
-import { type ActorRoles, higher, roleRank } from '../auth/roles.js';
+import { type ActorRoles, bestRole, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { ForbiddenError, UnavailableError } from '../errors.js';
 import type { HealthLevel } from '../health/http-check.js';
@@ -69,7 +69,7 @@ export class DigestService {
   /** `/ops digest now`: the last 24 hours, in the channel it was typed in; responder or above anywhere. */
   async postNow(actor: string, channel: string, now = new Date()): Promise<void> {
     const roles = await this.deps.rolesOf(actor);
-    const best = Object.values(roles.services).reduce(higher, roles.global);
+    const best = bestRole(roles);
     if (!best || roleRank(best.role) < roleRank('responder')) {
       const reason = `\`digest now\` needs responder or above; <@${actor}> is ${best ? best.role : 'without an opsbot role'}.`;
       await this.deps.auditDenial({ actor, action: 'digest', detail: { reason } });

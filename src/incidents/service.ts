@@ -1,6 +1,6 @@
 import type { Role } from '../actions/types.js';
 import type { ViewerCheck } from '../auth/require-viewer.js';
-import { type ActorRoles, type HeldRole, higher, roleRank } from '../auth/roles.js';
+import { bestRole, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
@@ -273,12 +273,4 @@ export class IncidentService {
       return undefined;
     }
   }
-}
-
-/** The highest role held anywhere: globally or on any service. */
-function bestRole(roles: ActorRoles): HeldRole | undefined {
-  return Object.values(roles.services).reduce<HeldRole | undefined>(
-    (best, held) => higher(best, held),
-    roles.global,
-  );
 }
