@@ -5,13 +5,16 @@ import { parseArgs } from 'node:util';
 import { verifyAuditChain } from './audit/verify.js';
 import { BackupAuthError, decodeKey, generateKey } from './backup/crypto.js';
 import { exportArtifact } from './backup/export.js';
-import { EnvError, readEnv } from './config/env.js';
+import { type Env, EnvError, readEnv } from './config/env.js';
 import { ConfigError, loadOpsConfig } from './config/load.js';
 import { runConsole } from './console/run-console.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { ensureDatabase } from './demo/ensure-database.js';
+import { runDemo } from './demo/run-demo.js';
+import { seedDemo } from './demo/seed.js';
 import { OpsError } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger, redactUrl } from './log.js';
 import { type ProcessRole, startOpsbot } from './opsbot.js';
 
 const USAGE = `Usage: opsbot <command>
@@ -20,7 +23,10 @@ const USAGE = `Usage: opsbot <command>
   console [--as USER] [--channel C]
                                   talk to opsbot in the terminal, without Slack: the real handlers, queue
                                   and database behind a local Slack stand-in (logs on stderr, LOG_LEVEL
-                                  default warn)
+                                  default warn); \`start\` does this when SLACK_BOT_TOKEN is not set
+  demo [--as USER]                the console on examples/demo.ops.yml: creates DATABASE_URL's database if
+                                  missing, seeds its "demo" schema if missing, runs a fake API for it
+  demo seed                       (re)create the "demo" schema with its seeded data
   migrate                         apply pending migrations to DATABASE_URL
   config check                    validate OPSBOT_CONFIG (default ./ops.yml) and list every problem
   audit verify                    check the audit log's hash chain in DATABASE_URL (exit 1 if broken)
@@ -59,18 +65,10 @@ async function main(argv: string[]): Promise<number> {
   if (positionals[0] === 'backup' && positionals[1] === 'decrypt') {
     return backupDecrypt(positionals.slice(2), values['key-env'], values.out);
   }
-  const env = readEnv(process.env);
-  if (command === 'console') {
-    const level = process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn';
-    const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
-    await runConsole(env, config, createLogger(level, process.stderr), {
-      input: process.stdin,
-      output: process.stdout,
-      ...(values.as ? { user: values.as } : {}),
-      ...(values.channel ? { channel: values.channel } : {}),
-    });
-    return 0;
+  if (command === 'console' || command === 'demo') {
+    return talk(command, readEnv(withoutSlack(process.env)), values);
   }
+  const env = readEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
 
   if (command === 'config check') {
@@ -86,6 +84,18 @@ async function main(argv: string[]): Promise<number> {
     try {
       const applied = await migrate(pool);
       console.log(applied.length > 0 ? `Applied ${applied.join(', ')}.` : 'The database is up to date.');
+    } finally {
+      await pool.end();
+    }
+    return 0;
+  }
+  if (command === 'demo seed') {
+    if (await ensureDatabase(env.DATABASE_URL))
+      console.log(`Created the database ${redactUrl(env.DATABASE_URL)}.`);
+    const pool = createPool(env.DATABASE_URL, log, 1);
+    try {
+      await seedDemo(pool, true);
+      console.log(`Seeded the "demo" schema in ${redactUrl(env.DATABASE_URL)}.`);
     } finally {
       await pool.end();
     }
@@ -115,9 +125,13 @@ async function main(argv: string[]): Promise<number> {
     const role = values.role as ProcessRole;
     if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}.`);
     if (!env.SLACK_BOT_TOKEN) {
-      throw new UsageError(
-        'SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md).',
+      // No Slack app yet: the same opsbot, in the terminal; on the demo unless there is a config to use.
+      const configured = process.env.OPSBOT_CONFIG !== undefined || (await exists(env.OPSBOT_CONFIG));
+      console.error(
+        'SLACK_BOT_TOKEN is not set, so opsbot opens its terminal console instead of connecting to Slack ' +
+          `(README.md: Slack app setup)${configured ? '' : `; there is no ${env.OPSBOT_CONFIG}, so it runs the demo`}.`,
       );
+      return talk(configured ? 'console' : 'demo', env, values);
     }
     const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
     const opsbot = await startOpsbot(env, config, log, { role });
@@ -136,6 +150,33 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+}
+
+/** `opsbot console` and `opsbot demo`: a terminal conversation, logs on stderr (default level warn). */
+async function talk(
+  command: 'console' | 'demo',
+  env: Env,
+  values: { as?: string | undefined; channel?: string | undefined },
+): Promise<number> {
+  const log = createLogger(process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', process.stderr);
+  const options = {
+    input: process.stdin,
+    output: process.stdout,
+    ...(values.as ? { user: values.as } : {}),
+    ...(values.channel ? { channel: values.channel } : {}),
+  };
+  if (command === 'demo') await runDemo(env, log, options);
+  else await runConsole(env, await loadOpsConfig(env.OPSBOT_CONFIG, process.env), log, options);
+  return 0;
+}
+
+/** The environment without Slack's variables: the console brings its own stand-in for Slack. */
+function withoutSlack(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(source).filter(([name]) => !name.startsWith('SLACK_')));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined)) !== undefined;
 }
 
 /** `opsbot backup decrypt FILE`: nothing is written unless the artifact is authentic and intact. */

@@ -1,0 +1,71 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKey } from '../backup/crypto.js';
+import type { Env } from '../config/env.js';
+import { loadOpsConfig } from '../config/load.js';
+import { type ConsoleOptions, runConsole } from '../console/run-console.js';
+import { createPool } from '../db/pool.js';
+import { type Logger, redactUrl } from '../log.js';
+import { startDemoApi } from './demo-api.js';
+import { ensureDatabase } from './ensure-database.js';
+import { seedDemo } from './seed.js';
+
+/** examples/demo.ops.yml, found from this module (src/demo or dist/demo) whatever the working directory. */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.ops.yml', import.meta.url));
+
+/** The demo's own files: its backup key and its backups (default ./.opsbot-demo). */
+export interface DemoOptions extends ConsoleOptions {
+  directory?: string;
+}
+
+/**
+ * `opsbot demo`: the console on examples/demo.ops.yml, with everything it needs made first: opsbot's
+ * database (created when missing), the `demo` schema (seeded when missing), a backup key kept in the demo's
+ * directory, and the fake API its health checks and degraded mode call.
+ */
+export async function runDemo(env: Env, log: Logger, options: DemoOptions): Promise<void> {
+  const say = (line: string) => options.output.write(`${line}\n`);
+  if (await ensureDatabase(env.DATABASE_URL)) say(`Created the database ${redactUrl(env.DATABASE_URL)}.`);
+  const pool = createPool(env.DATABASE_URL, log, 2);
+  const directory = resolve(options.directory ?? '.opsbot-demo');
+  try {
+    const seeded = await seedDemo(pool, false);
+    const api = await startDemoApi(pool);
+    try {
+      const config = await loadOpsConfig(DEMO_CONFIG, {
+        OPSBOT_DEMO_URL: api.url,
+        OPSBOT_DEMO_HOST: new URL(api.url).host,
+        OPSBOT_DEMO_DATABASE_URL: env.DATABASE_URL,
+        OPSBOT_DEMO_BACKUP_KEY: await demoKey(directory),
+        OPSBOT_DEMO_DIR: directory,
+      });
+      say(
+        `Demo: "bentham" keeps its data in the "demo" schema of opsbot's database (${seeded === 'created' ? 'just seeded' : 'as you left it'}; ` +
+          '`opsbot demo seed` starts it afresh).',
+      );
+      say(
+        'Try: help · status bentham · show bentham failures · retry bentham study_abc123 · backup bentham · ' +
+          'degraded bentham on llama3.2 · incident declare SEV3 Jobs failing · cancel-jobs bentham study_def456 ' +
+          '(high risk: confirm, then /as U0BOB and press Approve)',
+      );
+      await runConsole(env, config, log, { user: 'U0ALICE', ...options });
+    } finally {
+      await api.stop();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The demo's backup key: made once, kept readable only by its owner, so its backups can be decrypted later. */
+async function demoKey(directory: string): Promise<string> {
+  const file = join(directory, 'backup.key');
+  const kept = await readFile(file, 'utf8').catch(() => undefined);
+  if (kept) return kept.trim();
+  await mkdir(directory, { recursive: true });
+  const key = generateKey();
+  // `wx`: when another demo wrote one first, that key is kept and read back.
+  await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+  return (await readFile(file, 'utf8')).trim();
+}
