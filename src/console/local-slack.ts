@@ -6,7 +6,17 @@ export type Shown =
   | { kind: 'message'; channel: string; ts: string; thread_ts?: string; args: Record<string, unknown> }
   | { kind: 'edit'; channel: string; ts: string; args: Record<string, unknown> }
   | { kind: 'ephemeral'; channel: string; args: Record<string, unknown> }
-  | { kind: 'view'; view: Record<string, unknown> };
+  | { kind: 'view'; view: Record<string, unknown> }
+  | { kind: 'home'; user: string; view: Record<string, unknown> & { id: string } };
+
+/** A channel message as conversations.history answers it: a user's (`/say`) or opsbot's. */
+export interface LocalMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  user?: string;
+  thread_ts?: string;
+}
 
 /** Where a response_url answers: the conversation it belongs to and, for a pressed button, its message. */
 interface ResponseTarget {
@@ -23,7 +33,7 @@ export class LocalSlack {
   readonly channels = new Map<string, string>();
   /** When the last call arrived (ms since the epoch): the console waits for quiet before reading on. */
   lastCallAt = Date.now();
-  private readonly messages: { channel: string; ts: string; text: string }[] = [];
+  private readonly messages: LocalMessage[] = [];
   private readonly responses = new Map<string, ResponseTarget>();
   private server: Server | undefined;
   private nextTs = Math.floor(Date.now() / 1000);
@@ -93,13 +103,63 @@ export class LocalSlack {
     else this.show({ kind: 'ephemeral', channel: target.channel, args });
   }
 
-  private post(channel: string, args: Record<string, unknown>): string {
-    this.nextTs += 1;
+  /** Posts `text` as `user` (what they would type in Slack); returns its ts. Nothing is shown: they typed it. */
+  say(channel: string, user: string, text: string): string {
+    return this.record({ channel, user, text });
+  }
+
+  /** The `n`-th last top-level message in `channel` (1 = the last), anyone's. */
+  recent(channel: string, n = 1): LocalMessage | undefined {
+    return this.topLevel(channel).at(-n);
+  }
+
+  private record(message: Omit<LocalMessage, 'ts'>): string {
+    // Unique and increasing like Slack's, and close to the clock: a pinned message's ts is its time on the timeline.
+    this.nextTs = Math.max(this.nextTs + 1, Math.floor(Date.now() / 1000));
     const ts = `${this.nextTs}.000100`;
-    this.messages.push({ channel, ts, text: String(args.text ?? '') });
+    this.messages.push({ ...message, ts });
+    return ts;
+  }
+
+  private post(channel: string, args: Record<string, unknown>): string {
     const thread = args.thread_ts ? { thread_ts: String(args.thread_ts) } : {};
+    const ts = this.record({ channel, text: String(args.text ?? ''), ...thread });
     this.show({ kind: 'message', channel, ts, ...thread, args });
     return ts;
+  }
+
+  /** A channel's top-level messages, oldest first (thread replies are only in their thread). */
+  private topLevel(channel: string): LocalMessage[] {
+    return this.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts));
+  }
+
+  /** Like Slack: top-level messages from `latest` back, newest first. */
+  private history(args: Record<string, unknown>): Record<string, unknown>[] {
+    const latest = args.latest === undefined ? undefined : String(args.latest);
+    const inclusive = String(args.inclusive) === 'true' || String(args.inclusive) === '1';
+    const limit = args.limit === undefined ? 100 : Number(args.limit);
+    return this.topLevel(String(args.channel ?? ''))
+      .filter((m) => !latest || tsBefore(m.ts, latest) || (inclusive && m.ts === latest))
+      .reverse()
+      .slice(0, limit)
+      .map(asSlackMessage);
+  }
+
+  /** Like Slack: the thread of the message at `ts` (its parent or any reply), parent first. */
+  private replies(args: Record<string, unknown>): Record<string, unknown> {
+    const channel = String(args.channel ?? '');
+    const found = this.messages.find((m) => m.channel === channel && m.ts === String(args.ts));
+    if (!found) return { ok: false, error: 'thread_not_found' };
+    const root = found.thread_ts ?? found.ts;
+    const within = (ts: string) =>
+      (args.oldest === undefined || !tsBefore(ts, String(args.oldest))) &&
+      (args.latest === undefined || !tsBefore(String(args.latest), ts));
+    const thread = this.messages.filter(
+      (m) => m.channel === channel && (m.ts === root || m.thread_ts === root),
+    );
+    const [parent, ...rest] = thread;
+    const messages = [...(parent ? [parent] : []), ...rest.filter((m) => within(m.ts))];
+    return { ok: true, messages: messages.map(asSlackMessage), has_more: false };
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -115,6 +175,12 @@ export class LocalSlack {
       case 'chat.update':
         this.show({ kind: 'edit', channel, ts: String(args.ts), args });
         return { ok: true, channel, ts: args.ts };
+      case 'views.publish': {
+        const user = String(args.user_id ?? '');
+        const view = { ...((args.view ?? {}) as Record<string, unknown>), id: `V0HOME${user}` };
+        this.show({ kind: 'home', user, view });
+        return { ok: true, view };
+      }
       case 'views.open':
         this.show({ kind: 'view', view: (args.view ?? {}) as Record<string, unknown> });
         return { ok: true, view: { id: `V0VIEW${++this.nextId}` } };
@@ -128,17 +194,17 @@ export class LocalSlack {
       }
       case 'conversations.open':
         return { ok: true, channel: { id: `D0${String(args.users)}` } };
-      case 'conversations.history': {
-        const messages = this.messages
-          .filter((m) => m.channel === channel)
-          .map(({ ts, text }) => ({ type: 'message', ts, text, bot_id: 'B0OPSBOT' }))
-          .reverse();
-        return { ok: true, messages, has_more: false };
-      }
+      case 'conversations.history':
+        return { ok: true, messages: this.history(args), has_more: false };
       case 'conversations.replies':
-        return { ok: true, messages: [], has_more: false };
-      case 'chat.getPermalink':
-        return { ok: true, permalink: `console://${channel}/${String(args.message_ts)}` };
+        return this.replies(args);
+      case 'chat.getPermalink': {
+        const ts = String(args.message_ts);
+        if (!this.messages.some((m) => m.channel === channel && m.ts === ts)) {
+          return { ok: false, error: 'message_not_found' };
+        }
+        return { ok: true, permalink: `console://${channel}/${ts}` };
+      }
       case 'users.info':
         return { ok: true, user: { id: args.user, profile: {} } };
       case 'usergroups.users.list':
@@ -154,6 +220,27 @@ export class LocalSlack {
         return { ok: true };
     }
   }
+}
+
+/** A message as the Web API returns it: a person's carries `user`, opsbot's `bot_id`. */
+function asSlackMessage(m: LocalMessage): Record<string, unknown> {
+  const author = m.user ? { user: m.user } : { bot_id: 'B0OPSBOT' };
+  return {
+    type: 'message',
+    ts: m.ts,
+    text: m.text,
+    ...author,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+  };
+}
+
+/** Whether message ts `a` (`<seconds>.<micros>`) is older than `b`. */
+function tsBefore(a: string, b: string): boolean {
+  const key = (ts: string) => {
+    const [seconds = '', micros = ''] = ts.split('.');
+    return `${seconds.padStart(12, '0')}.${micros.padEnd(6, '0')}`;
+  };
+  return key(a) < key(b);
 }
 
 function describeFiles(args: Record<string, unknown>): string {

@@ -76,6 +76,8 @@ export async function runConsole(
       responseUrl: (target) => slack.responseUrl(target),
       channelNamed: (name) => slack.channels.get(name),
       nameOf: (id) => slack.nameOf(id),
+      say: (channel, user, text) => slack.say(channel, user, text),
+      recent: (channel, n) => slack.recent(channel, n),
     },
     options.user ?? firstAdmin(config) ?? 'U0CONSOLE',
     options.channel ?? config.workspace.ops_channel,
@@ -83,7 +85,7 @@ export async function runConsole(
   const interactive = 'isTTY' in options.input && options.input.isTTY === true;
   write(
     `opsbot console: you are ${session.user} in ${session.channel}. Type /ops commands (or just "help"), ` +
-      'a number to press a button, /as USER, /channel C…|#name, /quit.',
+      'a number to press a button, /as USER, /channel C…|#name, /home, /say TEXT, /pin [N], /quit.',
   );
   try {
     // Incidents still open from an earlier console run keep their channels: `/channel #inc-…` finds them.
@@ -109,7 +111,10 @@ export async function runConsole(
   }
 }
 
-/** POSTs a form body to opsbot's Slack endpoint, signed as Slack signs (`v0:{ts}:{body}`, HMAC-SHA256). */
+/**
+ * POSTs a body to opsbot's Slack endpoint, signed as Slack signs (`v0:{ts}:{body}`, HMAC-SHA256): form-encoded,
+ * or JSON for an Events API body (one starting with `{`).
+ */
 async function postSigned(
   url: string,
   body: string,
@@ -120,7 +125,7 @@ async function postSigned(
   const response = await fetch(url, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': body.startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': `v0=${signature}`,
     },

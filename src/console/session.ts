@@ -5,19 +5,28 @@ import { buttonLine, type ConsoleButton, renderMessage } from './render.js';
 /** What a session needs: where it writes, how it reaches opsbot, and the local Slack's response URLs. */
 export interface SessionDeps {
   write: (line: string) => void;
-  /** POSTs a form body to opsbot's `/slack/events` as Slack would; resolves with the response's body. */
+  /**
+   * POSTs a body to opsbot's `/slack/events` as Slack would (form-encoded, or JSON for an Events API body,
+   * one starting with `{`); resolves with the response's body.
+   */
   post: (body: string) => Promise<{ status: number; text: string }>;
   responseUrl: (target: { channel: string; ts?: string }) => string;
   /** A channel id by its name (incident channels the local Slack created). */
   channelNamed: (name: string) => string | undefined;
   /** A channel id for display: `#inc-…` for incident channels. */
   nameOf: (id: string) => string;
+  /** Posts a message as a person in a channel, as typing it in Slack would; returns its ts. */
+  say: (channel: string, user: string, text: string) => string;
+  /** The `n`-th last top-level message in a channel (1 = the last). */
+  recent: (channel: string, n: number) => { ts: string } | undefined;
 }
 
 interface Pressable {
   button: ConsoleButton;
   channel: string;
   ts?: string;
+  /** The App Home view the button is on (then there is no channel or message). */
+  home?: Record<string, unknown>;
 }
 
 interface Form {
@@ -37,6 +46,9 @@ export class ConsoleSession {
   private pressable: Pressable[] = [];
   private form: Form | undefined;
   private nextTrigger = 0;
+  private nextEvent = 0;
+  /** Set by `/home`: the next Home shown is the one asked for, any other is an update after a press. */
+  private homeAsked = false;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -69,6 +81,13 @@ export class ConsoleSession {
       const name = arg.replace(/^#/, '');
       this.channel = (arg ? this.deps.channelNamed(name) : undefined) ?? (name || this.channel);
       this.deps.write(`(you are now in ${this.deps.nameOf(this.channel)})`);
+    } else if (word === '/home') {
+      this.homeAsked = true;
+      await this.event({ type: 'app_home_opened', user: this.user, channel: `D0${this.user}`, tab: 'home' });
+    } else if (word === '/say') {
+      await this.say(arg);
+    } else if (word === '/pin') {
+      await this.pin(arg || '1');
     } else if (/^\d+$/.test(text)) {
       await this.press(Number(text));
     } else {
@@ -81,6 +100,10 @@ export class ConsoleSession {
   show(shown: Shown): void {
     if (shown.kind === 'view') {
       this.openForm(shown.view);
+      return;
+    }
+    if (shown.kind === 'home') {
+      this.showHome(shown.user, shown.view);
       return;
     }
     const { lines, buttons } = renderMessage(shown.args, this.deps.nameOf);
@@ -96,6 +119,67 @@ export class ConsoleSession {
       this.pressable = buttons.map((button) => ({ button, channel: shown.channel, ...(ts ? { ts } : {}) }));
       this.deps.write(`  ${buttonLine(buttons)}`);
     }
+  }
+
+  /** A published App Home: shown to its user only, its buttons pressable from the view. */
+  private showHome(user: string, view: Record<string, unknown>): void {
+    if (user !== this.user) return;
+    const { lines, buttons } = renderMessage({ blocks: view.blocks }, this.deps.nameOf);
+    this.deps.write(`opsbot [your Home tab]${this.homeAsked ? '' : ' (updated)'}:`);
+    this.homeAsked = false;
+    for (const line of lines) this.deps.write(`  ${line}`);
+    if (buttons.length > 0) {
+      this.pressable = buttons.map((button) => ({ button, channel: '', home: view }));
+      this.deps.write(`  ${buttonLine(buttons)}`);
+    }
+  }
+
+  /** `/say TEXT`: a message from the current user in the current channel, as Slack delivers it to opsbot. */
+  private async say(text: string): Promise<void> {
+    if (text === '') {
+      this.deps.write('(usage: /say TEXT)');
+      return;
+    }
+    const ts = this.deps.say(this.channel, this.user, text);
+    this.deps.write(`(${this.user} said it in ${this.deps.nameOf(this.channel)}; /pin pins it)`);
+    await this.event({
+      type: 'message',
+      channel: this.channel,
+      channel_type: 'channel',
+      user: this.user,
+      text,
+      ts,
+    });
+  }
+
+  /** `/pin [n]`: the current user reacts 📌 to the last (or n-th last) message in the current channel. */
+  private async pin(back: string): Promise<void> {
+    const message = /^[1-9]\d*$/.test(back) ? this.deps.recent(this.channel, Number(back)) : undefined;
+    if (!message) {
+      this.deps.write(`(there is no message ${back} back in ${this.deps.nameOf(this.channel)})`);
+      return;
+    }
+    const item = { type: 'message', channel: this.channel, ts: message.ts };
+    await this.event({ type: 'reaction_added', user: this.user, reaction: 'pushpin', item });
+    this.deps.write(`(📌 on the message at ${message.ts})`);
+  }
+
+  /** Delivers an Events API event to opsbot as Slack does: a signed `event_callback` JSON body. */
+  private async event(event: Record<string, unknown>): Promise<void> {
+    const now = Date.now() / 1000;
+    const body = {
+      token: 'console',
+      team_id: 'T0CONSOLE',
+      api_app_id: 'A0OPSBOT',
+      event: { event_ts: now.toFixed(6), ...event },
+      type: 'event_callback',
+      event_id: `Ev0CONSOLE${Math.floor(now)}x${++this.nextEvent}`,
+      event_time: Math.floor(now),
+      authorizations: [
+        { team_id: 'T0CONSOLE', user_id: 'U0OPSBOT', is_bot: true, is_enterprise_install: false },
+      ],
+    };
+    await this.send(JSON.stringify(body));
   }
 
   private async slash(text: string): Promise<void> {
@@ -119,7 +203,11 @@ export class ConsoleSession {
       this.deps.write(`(there is no button [${n}])`);
       return;
     }
-    const { button, channel, ts } = pressed;
+    const { button, channel, ts, home } = pressed;
+    if (home) {
+      await this.pressOnHome(button, home);
+      return;
+    }
     const payload = {
       type: 'block_actions',
       team: { id: 'T0CONSOLE' },
@@ -132,6 +220,22 @@ export class ConsoleSession {
       ...(ts ? { message: { ts, type: 'message' } } : {}),
       trigger_id: this.trigger(),
       response_url: this.deps.responseUrl({ channel, ...(ts ? { ts } : {}) }),
+      actions: [{ type: 'button', action_ts: String(Date.now() / 1000), ...button, text: undefined }],
+    };
+    await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+
+  /** A press on the App Home: from a view, with no channel and no response_url; opsbot publishes the Home again. */
+  private async pressOnHome(button: ConsoleButton, home: Record<string, unknown>): Promise<void> {
+    const viewId = String(home.id);
+    const payload = {
+      type: 'block_actions',
+      team: { id: 'T0CONSOLE' },
+      api_app_id: 'A0OPSBOT',
+      user: { id: this.user, team_id: 'T0CONSOLE' },
+      container: { type: 'view', view_id: viewId },
+      trigger_id: this.trigger(),
+      view: { private_metadata: '', state: { values: {} }, ...home, id: viewId, type: 'home' },
       actions: [{ type: 'button', action_ts: String(Date.now() / 1000), ...button, text: undefined }],
     };
     await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());

@@ -1,14 +1,11 @@
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../src/config/env.js';
-import { parseOpsConfig } from '../../src/config/load.js';
-import { runConsole } from '../../src/console/run-console.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
 import { createBenthamJobs, jobRows } from '../support/bentham-fixture.js';
+import { consoleTranscript, replyTo } from '../support/console.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
-import { testConfigText } from '../support/harness.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { queuePrefix } from '../support/test-env.js';
 
@@ -42,49 +39,12 @@ afterAll(async () => {
   await deleteKeys(prefix);
 });
 
-/** Runs the console on piped lines, as `opsbot console < script` would, and returns what it printed. */
-async function consoleTranscript(
-  lines: Iterable<string> | AsyncIterable<string>,
-  user?: string,
-): Promise<string> {
-  const vars = {
-    DATABASE_URL: own.url,
-    OPSBOT_QUEUE_PREFIX: prefix,
-    BENTHAM_DATABASE_URL: target.url,
-    BENTHAM_URL: 'https://api.bentham.example',
-  };
-  const printed: string[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      printed.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  await runConsole(readEnv(vars), parseOpsConfig(testConfigText(), vars), log, {
-    input: Readable.from(withNewlines(lines)),
-    output,
-    ...(user ? { user } : {}),
-    startOptions: { incidentTickMs: 60_000 },
-  });
-  return printed.join('');
-}
-
-async function* withNewlines(lines: Iterable<string> | AsyncIterable<string>) {
-  for await (const line of lines) yield `${line}\n`;
-}
-
-/** The part of a transcript after the line typed as `typed` and before the next typed line. */
-function replyTo(transcript: string, typed: string): string {
-  const start = transcript.indexOf(`> ${typed}\n`);
-  expect(start, `"${typed}" was typed`).toBeGreaterThanOrEqual(0);
-  const rest = transcript.slice(start + typed.length + 3);
-  const next = rest.search(/^\S+ in \S+> /m);
-  return next === -1 ? rest : rest.slice(0, next);
-}
+const run = (lines: Iterable<string> | AsyncIterable<string>, user?: string) =>
+  consoleTranscript({ databaseUrl: own.url, benthamUrl: target.url, queuePrefix: prefix, log }, lines, user);
 
 describe('opsbot console, driven through piped stdin', () => {
   it('help, status, retry and Confirm by number run the real flow on the Bentham database', async () => {
-    const out = await consoleTranscript(
+    const out = await run(
       ['help', 'status bentham', '/ops retry bentham study_abc123', '1', '/quit', 'never read'],
       'U0ALICE',
     );
@@ -123,7 +83,7 @@ describe('opsbot console, driven through piped stdin', () => {
       yield 'timeline';
       yield 'incident resolve done';
     }
-    const out = await consoleTranscript(script());
+    const out = await run(script());
     const row = await incident();
     expect(row?.channel_name).toMatch(/^inc-\d{8}-console-test$/);
     expect(out).toContain('(you are now U0ALICE)');
@@ -141,7 +101,7 @@ describe('opsbot console, driven through piped stdin', () => {
   });
 
   it('a modal becomes prompts: a select by number, a refused field asked again, then submitted', async () => {
-    const out = await consoleTranscript(['incident declare', '3', '  ', 'Modal test'], 'U0ALICE');
+    const out = await run(['incident declare', '3', '  ', 'Modal test'], 'U0ALICE');
     const form = replyTo(out, 'incident declare');
     expect(form).toContain('opsbot opened a form');
     expect(form).toMatch(/\[3\] SEV3: Minor degradation/);

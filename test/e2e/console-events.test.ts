@@ -1,0 +1,121 @@
+import { Writable } from 'node:stream';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/log.js';
+import { createBenthamJobs, jobRows } from '../support/bentham-fixture.js';
+import { consoleTranscript, replyTo } from '../support/console.js';
+import { createTestDatabase, eventually } from '../support/databases.js';
+import { deleteKeys } from '../support/redis-keys.js';
+import { queuePrefix } from '../support/test-env.js';
+
+let own: Awaited<ReturnType<typeof createTestDatabase>>;
+let target: Awaited<ReturnType<typeof createTestDatabase>>;
+let bentham: pg.Pool;
+let db: pg.Pool;
+const prefix = queuePrefix('opsbot_console_events');
+const log = createLogger(
+  'warn',
+  new Writable({
+    write(_chunk: Buffer, _encoding, done) {
+      done();
+    },
+  }),
+);
+
+beforeAll(async () => {
+  own = await createTestDatabase('opsbot_test');
+  target = await createTestDatabase('bentham_test');
+  bentham = await createBenthamJobs(target.url);
+  db = createPool(own.url, log, 1);
+});
+afterAll(async () => {
+  await db?.end();
+  await bentham?.end();
+  await own?.drop();
+  await target?.drop();
+  await deleteKeys(prefix);
+});
+
+const run = (lines: AsyncIterable<string>) =>
+  consoleTranscript({ databaseUrl: own.url, benthamUrl: target.url, queuePrefix: prefix, log }, lines);
+
+const purgeRun = async () =>
+  (await db.query("SELECT id, state, approved_by FROM action_runs WHERE action = 'purge'")).rows[0] as
+    | { id: string; state: string; approved_by: string | null }
+    | undefined;
+
+describe('opsbot console: Slack events through the same handlers', () => {
+  it('/home shows the Home tab, and Approve pressed there by number approves a high-risk run', async () => {
+    async function* script() {
+      yield '/as U0ALICE';
+      yield '/home';
+      yield 'purge bentham study_abc123';
+      yield '1';
+      await eventually(async () => expect((await purgeRun())?.state).toBe('awaiting_approval'));
+      yield '/as U0BOB';
+      yield '/home';
+      yield '1';
+    }
+    const out = await run(script());
+    const alices = replyTo(out, '/home');
+    expect(alices).toContain('opsbot [your Home tab]:');
+    expect(alices).toContain('== opsbot ==');
+    expect(alices).toContain('You are *operator* on every service');
+    expect(alices).toContain('No incidents are open.');
+    expect(alices).toContain('Nothing is waiting for you.');
+    expect(alices).not.toContain('[1]');
+
+    const bobs = out.slice(out.indexOf('(you are now U0BOB)'));
+    expect(replyTo(bobs, '/home')).toMatch(/\*purge\* on \*bentham\* study=`study_abc123`/);
+    expect(replyTo(bobs, '/home')).toContain('Requested by @U0ALICE');
+    expect(replyTo(bobs, '/home')).toContain('[1] Approve');
+    const approved = replyTo(bobs, '1');
+    expect(approved).toContain('opsbot [your Home tab] (updated):');
+    expect(approved).toMatch(/✅ Done: \*purge\* on \*bentham\* is queued/);
+
+    await eventually(async () =>
+      expect(await purgeRun()).toMatchObject({ state: 'succeeded', approved_by: 'U0BOB' }),
+    );
+    const study = (await jobRows(bentham)).filter((row) => row.study_id === 'study_abc123');
+    expect(study.map((row) => row.status)).not.toContain('completed');
+  });
+
+  it('/say and /pin in an incident channel put the message on its timeline', async () => {
+    const incident = async () =>
+      (await db.query("SELECT * FROM incidents WHERE title = 'Pin test'")).rows[0] as
+        | Record<string, string>
+        | undefined;
+    async function* script() {
+      yield '/as U0ALICE';
+      yield 'incident declare SEV3 Pin test';
+      await eventually(async () => expect(await incident()).toBeDefined());
+      yield `/channel #${(await incident())?.channel_name}`;
+      yield '/say the replica is caught up again';
+      yield '/pin';
+      yield '/pin 99';
+      yield 'timeline';
+    }
+    const out = await run(script());
+    const row = await incident();
+    expect(replyTo(out, '/say the replica is caught up again')).toContain(
+      `U0ALICE said it in #${row?.channel_name}`,
+    );
+    expect(replyTo(out, '/pin 99')).toContain('(there is no message 99 back');
+    const { rows } = await db.query(
+      "SELECT actor, text, permalink, source FROM incident_events WHERE incident_id = $1 AND kind = 'pin'",
+      [row?.id],
+    );
+    expect(rows).toEqual([
+      {
+        actor: 'U0ALICE',
+        text: 'the replica is caught up again',
+        permalink: expect.stringMatching(/^console:\/\/C0INC/),
+        source: expect.stringMatching(new RegExp(`^msg:${row?.channel_id}:\\d+\\.000100$`)),
+      },
+    ]);
+    expect(replyTo(out, 'timeline')).toMatch(
+      /\*pin\* @U0ALICE: the replica is caught up again message \(console:/,
+    );
+  });
+});
