@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeKey } from '../../src/backup/crypto.js';
+import { exportArtifact } from '../../src/backup/export.js';
+import { readEnv } from '../../src/config/env.js';
+import { runDemo } from '../../src/demo/run-demo.js';
+import { seedDemo } from '../../src/demo/seed.js';
+import { createLogger } from '../../src/log.js';
+import { replyTo } from '../support/console.js';
+import { createTestDatabase } from '../support/databases.js';
+import { deleteKeys } from '../support/redis-keys.js';
+import { queuePrefix } from '../support/test-env.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** What a child process printed so far, and a way to wait until it printed something. */
+function collect(stream: Readable) {
+  let text = '';
+  const waiters: (() => void)[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    for (const wake of waiters.splice(0)) wake();
+  });
+  return {
+    get text() {
+      return text;
+    },
+    async until(pattern: RegExp): Promise<RegExpExecArray> {
+      for (;;) {
+        const found = pattern.exec(text);
+        if (found) return found;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
+}
+
+describe('the demo, as a newcomer meets it', () => {
+  it('npm start without a Slack token or an ops.yml opens the seeded demo console: retry, then an incident', async () => {
+    // A database that does not exist yet, as on a fresh PostgreSQL; a directory with no ops.yml.
+    const name = `opsbot_test_demo_${randomBytes(5).toString('hex')}`;
+    const databaseUrl = `postgres://postgres@127.0.0.1:5432/${name}`;
+    const prefix = queuePrefix('opsbot_demo');
+    const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
+    cleanups.push(async () => {
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      await deleteKeys(prefix);
+      await rm(cwd, { recursive: true, force: true });
+    });
+    const { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, OPSBOT_CONFIG, LOG_LEVEL, ...inherited } =
+      process.env;
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), 'start'], {
+      cwd,
+      env: { ...inherited, DATABASE_URL: databaseUrl, OPSBOT_QUEUE_PREFIX: prefix },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const out = collect(child.stdout);
+    const err = collect(child.stderr);
+    const type = (...lines: string[]) => child.stdin.write(lines.map((line) => `${line}\n`).join(''));
+
+    type('help', 'status bentham', 'retry bentham study_abc123', '1', 'incident declare SEV3 Jobs failing');
+    // The channel's name is only known once declared: read it, as a person would.
+    const [, channel] = await out.until(/Declared inc_\w+ \(SEV3\): (#inc-\d{8}-jobs-failing)\./);
+    type(
+      `/channel ${channel}`,
+      'note Retried study_abc123; watching the queue',
+      'timeline',
+      'incident resolve Jobs retried',
+      '/quit',
+    );
+    child.stdin.end();
+    expect(await exited, err.text).toBe(0);
+
+    const printed = out.text;
+    expect(err.text).toContain('SLACK_BOT_TOKEN is not set');
+    expect(err.text).toContain('runs the demo');
+    expect(printed).toContain(`Created the database postgres://postgres@127.0.0.1:5432/${name}.`);
+    expect(printed).toContain('you are U0ALICE in C0OPS');
+    const help = replyTo(printed, 'help');
+    for (const action of ['retry', 'revoke-key', 'cancel-jobs', 'degraded', 'backup']) {
+      expect(help).toContain(`/ops ${action} bentham`);
+    }
+    // The fake API and the demo schema answer every check.
+    const status = replyTo(printed, 'status bentham');
+    expect(status).toContain('*bentham* ✅ healthy');
+    for (const check of ['liveness', 'api', 'p95-latency', 'queue-depth'])
+      expect(status).toContain(`✅ ${check}`);
+    const plan = replyTo(printed, 'retry bentham study_abc123');
+    expect(plan).toContain('3 rows would be affected');
+    expect(plan).toContain('[1] Confirm  [2] Cancel');
+    expect(replyTo(printed, '1')).toContain('✅ Succeeded');
+    expect(replyTo(printed, 'timeline')).toContain('Retried study_abc123; watching the queue');
+    expect(replyTo(printed, 'incident resolve Jobs retried')).toMatch(/resolved/i);
+
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      const jobs = await db.query(
+        "SELECT status, count(*)::int AS n FROM demo.jobs WHERE study_id = 'study_abc123' GROUP BY status ORDER BY status",
+      );
+      expect(jobs.rows).toEqual([
+        { status: 'completed', n: 1 },
+        { status: 'pending', n: 3 },
+      ]);
+      const runs = await db.query('SELECT action, state, requested_by FROM action_runs');
+      expect(runs.rows).toEqual([{ action: 'retry', state: 'succeeded', requested_by: 'U0ALICE' }]);
+      const incident = await db.query('SELECT id, severity, status, channel_name FROM incidents');
+      expect(incident.rows).toEqual([
+        { id: expect.any(String), severity: 'SEV3', status: 'resolved', channel_name: channel?.slice(1) },
+      ]);
+      const events = await db.query(
+        'SELECT kind, text FROM incident_events WHERE incident_id = $1 ORDER BY id',
+        [incident.rows[0].id],
+      );
+      expect(events.rows.map((e) => e.kind)).toEqual(
+        expect.arrayContaining(['declared', 'note', 'resolved']),
+      );
+      expect(events.rows.find((e) => e.kind === 'note')?.text).toBe(
+        'Retried study_abc123; watching the queue',
+      );
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
+
+  it('revoke-key, degraded mode, backup and a high-risk run with a second approver work on the demo data', async () => {
+    const own = await createTestDatabase('opsbot_test_demo');
+    const prefix = queuePrefix('opsbot_demo');
+    const directory = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
+    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    cleanups.push(async () => {
+      await db.end();
+      await own.drop();
+      await deleteKeys(prefix);
+      await rm(directory, { recursive: true, force: true });
+    });
+    const printed: string[] = [];
+    const lines = [
+      'show bentham keys',
+      'revoke-key bentham key_leaked3',
+      '1',
+      'degraded bentham on llama3.2',
+      '1',
+      'status bentham',
+      'backup bentham',
+      'cancel-jobs bentham study_def456',
+      '1',
+      '/as U0BOB',
+      '1',
+      '/quit',
+    ];
+    await runDemo(readEnv({ DATABASE_URL: own.url, OPSBOT_QUEUE_PREFIX: prefix }), createLogger('silent'), {
+      input: Readable.from(lines.map((line) => `${line}\n`)),
+      output: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          printed.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+      directory,
+    });
+    const out = printed.join('');
+    expect(out).toContain('"demo" schema of opsbot\'s database (just seeded;');
+    expect(replyTo(out, 'show bentham keys')).toContain('key_leaked3');
+    expect(replyTo(out, 'status bentham')).toContain('🔴 api — status is "degraded", expected "healthy"');
+    expect(replyTo(out, 'status bentham')).toContain('Degraded mode: only llama3.2 served');
+
+    const keys = await db.query('SELECT id FROM demo.api_keys WHERE revoked ORDER BY id');
+    expect(keys.rows).toEqual([{ id: 'key_leaked3' }]);
+    const settings = await db.query('SELECT degraded, allow_list FROM demo.settings');
+    expect(settings.rows).toEqual([{ degraded: true, allow_list: 'llama3.2' }]);
+    const cancelled = await db.query(
+      "SELECT status FROM demo.jobs WHERE study_id = 'study_def456' ORDER BY id",
+    );
+    expect(cancelled.rows.map((row) => row.status)).toEqual(['cancelled', 'cancelled', 'completed']);
+    const runs = await db.query('SELECT action, state, approved_by FROM action_runs ORDER BY created_at');
+    expect(runs.rows).toEqual([
+      { action: 'revoke-key', state: 'succeeded', approved_by: null },
+      { action: 'degraded', state: 'succeeded', approved_by: null },
+      { action: 'backup', state: 'succeeded', approved_by: null },
+      { action: 'cancel-jobs', state: 'succeeded', approved_by: 'U0BOB' },
+    ]);
+
+    // The backup decrypts with the key the demo keeps beside it.
+    const [artifact] = (await readdir(join(directory, 'backups'))).filter((file) => file.endsWith('.opsbak'));
+    expect(artifact).toBeDefined();
+    expect((await stat(join(directory, 'backup.key'))).mode & 0o777).toBe(0o600);
+    const key = decodeKey((await readFile(join(directory, 'backup.key'), 'utf8')).trim());
+    if (!key) throw new Error('the demo wrote no valid backup key');
+    const manifest = await exportArtifact(
+      join(directory, 'backups', artifact ?? ''),
+      key,
+      join(directory, 'out'),
+    );
+    expect(manifest.tables.map((table) => [table.name, table.rows])).toEqual([
+      ['demo.studies', 3],
+      ['demo.jobs', 9],
+      ['demo.api_keys', 3],
+    ]);
+
+    // `opsbot demo seed` starts again from the seeded data.
+    await seedDemo(db, true);
+    expect((await db.query('SELECT count(*)::int AS n FROM demo.api_keys WHERE revoked')).rows).toEqual([
+      { n: 0 },
+    ]);
+  }, 120_000);
+});
