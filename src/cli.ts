@@ -17,9 +17,9 @@ import { OpsError } from './errors.js';
 import { createLogger, redactUrl } from './log.js';
 import { type ProcessRole, startOpsbot } from './opsbot.js';
 
-const USAGE = `Usage: opsbot <command>
+const USAGE = `Usage: opsbot [command]
 
-  start [--role all|web|worker]   run opsbot (default role: all)
+  start [--role all|web|worker]   run opsbot (the default command; default role: all)
   console [--as USER] [--channel C]
                                   talk to opsbot in the terminal, without Slack: the real handlers, queue
                                   and database behind a local Slack stand-in (logs on stderr, LOG_LEVEL
@@ -53,8 +53,8 @@ async function main(argv: string[]): Promise<number> {
       channel: { type: 'string' },
     },
   });
-  const command = positionals.join(' ');
-  if (values.help || command === '' || command === 'help') {
+  const command = positionals.join(' ') || 'start';
+  if (values.help || command === 'help') {
     console.log(USAGE);
     return 0;
   }
