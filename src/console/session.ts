@@ -1,5 +1,13 @@
 import type { Shown } from './local-slack.js';
 import { type FormField, fieldPrompt, fieldValue, formFields, stateValues } from './modal-form.js';
+import {
+  eventCallbackBody,
+  homeButtonBody,
+  messageButtonBody,
+  type Origin,
+  slashBody,
+  viewSubmissionBody,
+} from './payloads.js';
 import { buttonLine, type ConsoleButton, renderMessage } from './render.js';
 
 /** What a session needs: where it writes, how it reaches opsbot, and the local Slack's response URLs. */
@@ -166,35 +174,11 @@ export class ConsoleSession {
 
   /** Delivers an Events API event to opsbot as Slack does: a signed `event_callback` JSON body. */
   private async event(event: Record<string, unknown>): Promise<void> {
-    const now = Date.now() / 1000;
-    const body = {
-      token: 'console',
-      team_id: 'T0CONSOLE',
-      api_app_id: 'A0OPSBOT',
-      event: { event_ts: now.toFixed(6), ...event },
-      type: 'event_callback',
-      event_id: `Ev0CONSOLE${Math.floor(now)}x${++this.nextEvent}`,
-      event_time: Math.floor(now),
-      authorizations: [
-        { team_id: 'T0CONSOLE', user_id: 'U0OPSBOT', is_bot: true, is_enterprise_install: false },
-      ],
-    };
-    await this.send(JSON.stringify(body));
+    await this.send(eventCallbackBody(event, ++this.nextEvent));
   }
 
   private async slash(text: string): Promise<void> {
-    const body = new URLSearchParams({
-      token: 'console',
-      team_id: 'T0CONSOLE',
-      api_app_id: 'A0OPSBOT',
-      channel_id: this.channel,
-      user_id: this.user,
-      command: '/ops',
-      text,
-      response_url: this.deps.responseUrl({ channel: this.channel }),
-      trigger_id: this.trigger(),
-    });
-    await this.send(body.toString());
+    await this.send(slashBody(this.origin(), text, this.deps.responseUrl({ channel: this.channel })));
   }
 
   private async press(n: number): Promise<void> {
@@ -204,41 +188,12 @@ export class ConsoleSession {
       return;
     }
     const { button, channel, ts, home } = pressed;
-    if (home) {
-      await this.pressOnHome(button, home);
-      return;
-    }
-    const payload = {
-      type: 'block_actions',
-      team: { id: 'T0CONSOLE' },
-      api_app_id: 'A0OPSBOT',
-      user: { id: this.user },
-      channel: { id: channel },
-      container: ts
-        ? { type: 'message', message_ts: ts, channel_id: channel }
-        : { type: 'ephemeral', channel_id: channel },
-      ...(ts ? { message: { ts, type: 'message' } } : {}),
-      trigger_id: this.trigger(),
-      response_url: this.deps.responseUrl({ channel, ...(ts ? { ts } : {}) }),
-      actions: [{ type: 'button', action_ts: String(Date.now() / 1000), ...button, text: undefined }],
-    };
-    await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
-  }
-
-  /** A press on the App Home: from a view, with no channel and no response_url; opsbot publishes the Home again. */
-  private async pressOnHome(button: ConsoleButton, home: Record<string, unknown>): Promise<void> {
-    const viewId = String(home.id);
-    const payload = {
-      type: 'block_actions',
-      team: { id: 'T0CONSOLE' },
-      api_app_id: 'A0OPSBOT',
-      user: { id: this.user, team_id: 'T0CONSOLE' },
-      container: { type: 'view', view_id: viewId },
-      trigger_id: this.trigger(),
-      view: { private_metadata: '', state: { values: {} }, ...home, id: viewId, type: 'home' },
-      actions: [{ type: 'button', action_ts: String(Date.now() / 1000), ...button, text: undefined }],
-    };
-    await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const origin = { ...this.origin(), channel };
+    await this.send(
+      home
+        ? homeButtonBody(origin, button, home)
+        : messageButtonBody(origin, button, ts, this.deps.responseUrl({ channel, ...(ts ? { ts } : {}) })),
+    );
   }
 
   private openForm(view: Record<string, unknown>): void {
@@ -277,16 +232,8 @@ export class ConsoleSession {
     const form = this.form;
     if (!form) return;
     const view = { ...form.view, id: 'V0CONSOLE', state: { values: stateValues(form.fields, form.values) } };
-    const payload = {
-      type: 'view_submission',
-      team: { id: 'T0CONSOLE' },
-      api_app_id: 'A0OPSBOT',
-      user: { id: this.user },
-      trigger_id: this.trigger(),
-      view,
-    };
     this.form = undefined;
-    const answer = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    const answer = await this.send(viewSubmissionBody(this.origin(), view));
     const response = parseJson(answer);
     if (response?.response_action === 'errors') {
       const errors = (response.errors ?? {}) as Record<string, string>;
@@ -312,8 +259,9 @@ export class ConsoleSession {
     return text;
   }
 
-  private trigger(): string {
-    return `trigger.console.${++this.nextTrigger}`;
+  /** Who acts now, where, with a fresh trigger_id. */
+  private origin(): Origin {
+    return { user: this.user, channel: this.channel, trigger: `trigger.console.${++this.nextTrigger}` };
   }
 }
 
