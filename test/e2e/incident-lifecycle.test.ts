@@ -46,6 +46,15 @@ const statusUpdates = (channel: string) =>
   postsIn(channel).filter((m) => String(m.text).startsWith('Status update'));
 const nudges = (channel: string) =>
   postsIn(channel).filter((m) => String(m.text).includes('no status update since'));
+/** Nudges opsbot has queued for the channel, posted or not. */
+const queuedNudges = async (channel: string) =>
+  (
+    await h.db.query(
+      `SELECT count(*)::int AS n FROM slack_outbox
+       WHERE channel = $1 AND kind = 'post' AND message->>'text' LIKE '%no status update since%'`,
+      [channel],
+    )
+  ).rows[0].n as number;
 const incidentRow = async (id: string) =>
   (await h.db.query('SELECT * FROM incidents WHERE id = $1', [id])).rows[0];
 
@@ -169,12 +178,20 @@ describe('an incident from declaration to resolution', () => {
     const click = { channel, messageTs: '0', responseUrl: h.slack.responseUrl('snooze') };
     await postSigned(h.url(), buttonBody('incident_snooze_30', `${id}:30`, 'U0ALICE', click));
     await eventually(async () => expect((await incidentRow(id)).nudge_snoozed_until).toBeTruthy());
-    const nudgesAtSnooze = nudges(channel).length;
+    // A tick that claimed its slot before the snooze may still queue one nudge; ticks run one at a time,
+    // so once the next slot is claimed, every nudge queued from before the snooze is in the outbox.
+    const slotsAtSnooze = (await incidentRow(id)).status_slots;
+    await eventually(async () =>
+      expect((await incidentRow(id)).status_slots).toBeGreaterThanOrEqual(slotsAtSnooze + 1),
+    );
+    const nudgesAtSnooze = await queuedNudges(channel);
     const slots = (await incidentRow(id)).status_slots;
     await eventually(async () =>
       expect((await incidentRow(id)).status_slots).toBeGreaterThanOrEqual(slots + 2),
     );
-    expect(nudges(channel).length).toBe(nudgesAtSnooze);
+    expect(await queuedNudges(channel)).toBe(nudgesAtSnooze);
+    // …and every queued nudge reached Slack, none after them.
+    await eventually(() => expect(nudges(channel)).toHaveLength(nudgesAtSnooze));
   });
 
   it('escalation reminders fire once at their offset', async () => {
