@@ -34,7 +34,7 @@ export function renderMessage(
   args: Record<string, unknown>,
   nameOf: ChannelNamer = (id) => id,
 ): { lines: string[]; buttons: ConsoleButton[] } {
-  const textLines = (text: string) => (text === '' ? [] : plainMrkdwn(text, nameOf).split('\n'));
+  const textLines = (text: string) => (text === '' ? [] : unfence(plainMrkdwn(text, nameOf)).split('\n'));
   const plain = (text: string | Text | undefined) =>
     plainMrkdwn(typeof text === 'string' ? text : (text?.text ?? ''), nameOf);
   const blocks = Array.isArray(args.blocks) ? (args.blocks as Block[]) : [];
@@ -79,6 +79,16 @@ export function renderMessage(
     }
   }
   return { lines, buttons };
+}
+
+/** Code blocks (```…```, the tables of plans and lookups) without their fences, indented instead. */
+function unfence(text: string): string {
+  return text.replace(/```\n?([\s\S]*?)\n?```/g, (_, code: string) =>
+    code
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n'),
+  );
 }
 
 /** Buttons as `[1] Confirm  [2] Cancel`, numbered from `first`. */

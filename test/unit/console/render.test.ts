@@ -43,6 +43,17 @@ describe('console rendering', () => {
     ]);
     expect(plainMrkdwn('time 22:14:05 :unknown_code:')).toBe('time 22:14:05 :unknown_code:');
   });
+
+  it('shows code blocks (plan and lookup tables) indented, without their fences', () => {
+    const text = '*Plan:* 2 rows would be affected.\n```id  error\n--  -----\n1   timeout\n```\nafter';
+    expect(renderMessage({ text }).lines).toEqual([
+      '*Plan:* 2 rows would be affected.',
+      '  id  error',
+      '  --  -----',
+      '  1   timeout',
+      'after',
+    ]);
+  });
 });
 
 describe('console forms', () => {
