@@ -231,6 +231,26 @@ describe('the Slack outbox dispatcher', () => {
     }
   });
 
+  it('sends a post someone waits for ahead of its channel backlog, the backlog still in order after it', async () => {
+    const queue = await outbox(20_000);
+    const backlog = Array.from({ length: 30 }, (_, i) => `alert ${i}`);
+    for (const text of backlog) await queue.enqueue(post('C0OPS', text));
+    await dispatcher({ postSpacingMs: 200 });
+    await eventually(() => expect(landed('C0OPS').length).toBeGreaterThan(0));
+    const ts = await queue.deliver(post('C0OPS', 'run card'));
+    await allDone();
+
+    expect(ts).toMatch(/^\d+\.\d+$/);
+    const texts = textsIn('C0OPS');
+    // At most the one being sent when it was queued went first, well before the 30-post backlog was done.
+    expect(texts.indexOf('run card')).toBeLessThan(texts.indexOf('alert 28'));
+    expect(texts.filter((text) => text !== 'run card')).toEqual(backlog);
+    const times = landed('C0OPS').map((call) => call.at);
+    for (let i = 1; i < times.length; i++) {
+      expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(200);
+    }
+  });
+
   it('holds every channel for Retry-After when a first post to a channel is rate limited', async () => {
     const queue = await outbox();
     slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);

@@ -39,11 +39,12 @@ export class SlackOutbox {
   }
 
   /**
-   * Queues a message and waits until Slack took it; returns its ts. Throws MessageNotSent when Slack refused
-   * it, and UnavailableError when it was not sent in time: it is then withdrawn, so it never appears late.
+   * Queues a message ahead of its channel's backlog (see OutboxStore.enqueue) and waits until Slack took
+   * it; returns its ts. Throws MessageNotSent when Slack refused it, and UnavailableError when it was not
+   * sent in time: it is then withdrawn, so it never appears late.
    */
   async deliver(message: OutboxMessage): Promise<string> {
-    const id = await this.enqueue(message);
+    const id = await this.deps.store.enqueue(message, true);
     let outcome = await this.waitFor(id, this.timeoutMs);
     // A message being sent at the deadline cannot be withdrawn: its sender finishes or its claim runs out.
     while (outcome.state === 'pending') {

@@ -17,10 +17,15 @@ const CLAIMED_COLUMNS = `o.id::text, o.channel, o.kind, o.key, o.parent_key, o.p
 const CLAIM = `
   WITH heads AS (
     SELECT DISTINCT ON (channel) id, channel, kind, lease_until, next_attempt_at
-    FROM slack_outbox WHERE state = 'pending' ORDER BY channel, id
+    FROM slack_outbox WHERE state = 'pending' ORDER BY channel, waited_for DESC, id
   ), ready AS (
     SELECT h.id FROM heads h LEFT JOIN slack_outbox_holds c ON c.scope = h.channel
     WHERE (h.lease_until IS NULL OR h.lease_until < now())
+      -- a post that went ahead of a message being sent waits for that send to end
+      AND NOT EXISTS (
+        SELECT 1 FROM slack_outbox l
+        WHERE l.channel = h.channel AND l.state = 'pending' AND l.id <> h.id AND l.lease_until >= now()
+      )
       AND h.next_attempt_at <= now()
       AND (c.not_before IS NULL OR c.not_before <= now())
       AND (h.kind = 'update' OR c.last_post_at IS NULL OR c.last_post_at <= now() - ${ms('$3')})
@@ -46,9 +51,10 @@ const Released = z.object({ state: z.enum(['pending', 'failed']) });
 const Backlog = z.object({ pending: z.number().int(), oldest_seconds: z.number() });
 
 /**
- * slack_outbox in PostgreSQL. A channel's oldest pending message is its head; only the head is ever
- * claimed, under a lease, so each channel's messages go out one at a time in order, and a process that
- * dies holding a claim delays its channel only until the lease runs out.
+ * slack_outbox in PostgreSQL. A channel's oldest pending message is its head (a post someone waits for
+ * goes ahead of the others); only the head is ever claimed, under a lease, so each channel's messages go
+ * out one at a time in order, and a process that dies holding a claim delays its channel only until the
+ * lease runs out.
  */
 export class OutboxStore {
   constructor(private readonly pool: Pool) {}
@@ -56,8 +62,9 @@ export class OutboxStore {
   /**
    * Queues a message; returns its id. A post whose key is already queued returns that post's id; an edit
    * of the same message as the channel's last pending, unclaimed message replaces that edit's content.
+   * A top-level post someone is `waitedFor` goes ahead of the messages already queued in its channel.
    */
-  async enqueue(message: OutboxMessage): Promise<string> {
+  async enqueue(message: OutboxMessage, waitedFor = false): Promise<string> {
     const ref = message.kind === 'post' ? message.thread : message.target;
     const { parentKey, parentTs } = refColumns(ref);
     const content = JSON.stringify(message.content);
@@ -74,12 +81,21 @@ export class OutboxStore {
     }
     const key = message.kind === 'post' ? (message.key ?? null) : null;
     const inserted = await this.pool.query<{ id: string }>(
-      `INSERT INTO slack_outbox (channel, kind, key, parent_key, parent_ts, message)
-       SELECT $1, $2, $3, $4, $5, $6
+      `INSERT INTO slack_outbox (channel, kind, key, parent_key, parent_ts, message, waited_for)
+       SELECT $1, $2, $3, $4, $5, $6, $7
        WHERE $4::text IS NULL OR EXISTS (SELECT 1 FROM slack_outbox WHERE channel = $1 AND key = $4)
        ON CONFLICT (channel, key) DO NOTHING
        RETURNING id::text`,
-      [message.channel, message.kind, key, parentKey, parentTs, content],
+      [
+        message.channel,
+        message.kind,
+        key,
+        parentKey,
+        parentTs,
+        content,
+        // Only a new thread-less post may go ahead: nothing queued before it can be what it refers to.
+        waitedFor && message.kind === 'post' && !message.thread,
+      ],
     );
     if (inserted.rows[0]) return inserted.rows[0].id;
     if (key) {
