@@ -10,9 +10,7 @@ import { ConfigError, loadOpsConfig } from './config/load.js';
 import { runConsole } from './console/run-console.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
-import { ensureDatabase } from './demo/ensure-database.js';
-import { runDemo } from './demo/run-demo.js';
-import { seedDemo } from './demo/seed.js';
+import { prepareDemoData, runDemo } from './demo/run-demo.js';
 import { OpsError } from './errors.js';
 import { createLogger, redactUrl } from './log.js';
 import { type ProcessRole, startOpsbot } from './opsbot.js';
@@ -90,15 +88,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'demo seed') {
-    if (await ensureDatabase(env.DATABASE_URL))
-      console.log(`Created the database ${redactUrl(env.DATABASE_URL)}.`);
-    const pool = createPool(env.DATABASE_URL, log, 1);
-    try {
-      await seedDemo(pool, true);
-      console.log(`Seeded the "demo" schema in ${redactUrl(env.DATABASE_URL)}.`);
-    } finally {
-      await pool.end();
-    }
+    await prepareDemoData(env.DATABASE_URL, log, true, (line) => console.log(line));
+    console.log(`Seeded the "demo" schema in ${redactUrl(env.DATABASE_URL)}.`);
     return 0;
   }
   if (command === 'audit verify') {

@@ -348,7 +348,7 @@ export async function startOpsbot(
 }
 
 /** Waits for a dependency at start-up; failing or silent for 15 s, it stops start-up with one sentence. */
-async function dependency<T>(name: string, work: Promise<T>): Promise<T> {
+export async function dependency<T>(name: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('no answer within 15 s')), 15_000);

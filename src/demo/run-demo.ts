@@ -7,6 +7,7 @@ import { loadOpsConfig } from '../config/load.js';
 import { type ConsoleOptions, runConsole } from '../console/run-console.js';
 import { createPool } from '../db/pool.js';
 import { type Logger, redactUrl } from '../log.js';
+import { dependency } from '../opsbot.js';
 import { startDemoApi } from './demo-api.js';
 import { ensureDatabase } from './ensure-database.js';
 import { seedDemo } from './seed.js';
@@ -26,11 +27,10 @@ export interface DemoOptions extends ConsoleOptions {
  */
 export async function runDemo(env: Env, log: Logger, options: DemoOptions): Promise<void> {
   const say = (line: string) => options.output.write(`${line}\n`);
-  if (await ensureDatabase(env.DATABASE_URL)) say(`Created the database ${redactUrl(env.DATABASE_URL)}.`);
-  const pool = createPool(env.DATABASE_URL, log, 2);
+  const seeded = await prepareDemoData(env.DATABASE_URL, log, false, say);
   const directory = resolve(options.directory ?? '.opsbot-demo');
+  const pool = createPool(env.DATABASE_URL, log, 2);
   try {
-    const seeded = await seedDemo(pool, false);
     const api = await startDemoApi(pool);
     try {
       const config = await loadOpsConfig(DEMO_CONFIG, {
@@ -53,6 +53,26 @@ export async function runDemo(env: Env, log: Logger, options: DemoOptions): Prom
     } finally {
       await api.stop();
     }
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * Creates opsbot's database when it is missing, then the demo schema when it is missing (or afresh when
+ * `reset`: `opsbot demo seed`). An unreachable PostgreSQL stops it with one sentence.
+ */
+export async function prepareDemoData(
+  url: string,
+  log: Logger,
+  reset: boolean,
+  say: (line: string) => void,
+): Promise<'created' | 'kept'> {
+  const postgres = `PostgreSQL at ${redactUrl(url)}`;
+  if (await dependency(postgres, ensureDatabase(url))) say(`Created the database ${redactUrl(url)}.`);
+  const pool = createPool(url, log, 1);
+  try {
+    return await dependency(postgres, seedDemo(pool, reset));
   } finally {
     await pool.end();
   }

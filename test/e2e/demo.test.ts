@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -138,6 +140,23 @@ describe('the demo, as a newcomer meets it', () => {
       await db.end();
     }
   }, 120_000);
+
+  it('says in one sentence, without the password, when PostgreSQL cannot be reached', async () => {
+    // A port nothing listens on: connecting is refused at once.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `postgres://postgres:hunter2secret@127.0.0.1:${port}/opsbot`;
+    const run = runDemo(readEnv({ DATABASE_URL: url }), createLogger('silent'), {
+      input: Readable.from([]),
+      output: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    });
+    await expect(run).rejects.toThrow(
+      `PostgreSQL at postgres://postgres:redacted@127.0.0.1:${port}/opsbot is not usable: connect ECONNREFUSED`,
+    );
+    await expect(run).rejects.not.toThrow('hunter2secret');
+  });
 
   it('revoke-key, degraded mode, backup and a high-risk run with a second approver work on the demo data', async () => {
     const own = await createTestDatabase('opsbot_test_demo');
