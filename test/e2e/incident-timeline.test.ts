@@ -62,6 +62,13 @@ async function deliverAndWait(
 /** A ts for a message posted at `date`, with microseconds as Slack's have. */
 const tsAt = (date: Date, micros = '123456') => `${Math.floor(date.getTime() / 1000)}.${micros}`;
 
+let lastEventMs = 0;
+/** The event_ts Slack puts on an event: when it happened; each one later than the one before. */
+function eventTs(): string {
+  lastEventMs = Math.max(lastEventMs + 1, Date.now());
+  return (lastEventMs / 1000).toFixed(6);
+}
+
 const pinAdded = (channel: string, ts: string, by = 'U0ALICE') => ({
   type: 'pin_added',
   user: by,
@@ -75,6 +82,14 @@ const pinAdded = (channel: string, ts: string, by = 'U0ALICE') => ({
   },
   pin_count: '1',
   pinned_info: { channel, pinned_by: by, pinned_ts: Math.floor(Date.now() / 1000) },
+  event_ts: eventTs(),
+});
+
+const pinRemoved = (channel: string, ts: string, by = 'U0ALICE') => ({
+  ...pinAdded(channel, ts, by),
+  type: 'pin_removed',
+  pin_count: '0',
+  has_pins: false,
 });
 
 const reactionAdded = (channel: string, ts: string, reaction = 'pushpin', by = 'U0CAROL') => ({
@@ -83,6 +98,24 @@ const reactionAdded = (channel: string, ts: string, reaction = 'pushpin', by = '
   reaction,
   item_user: 'U0BOB',
   item: { type: 'message', channel, ts },
+  event_ts: eventTs(),
+});
+
+const reactionRemoved = (channel: string, ts: string, reaction = 'pushpin', by = 'U0CAROL') => ({
+  ...reactionAdded(channel, ts, reaction, by),
+  type: 'reaction_removed',
+});
+
+const messageDeleted = (channel: string, ts: string, text: string) => ({
+  type: 'message',
+  subtype: 'message_deleted',
+  hidden: true,
+  channel,
+  channel_type: 'channel',
+  ts: tsAt(new Date(), '000700'),
+  deleted_ts: ts,
+  event_ts: eventTs(),
+  previous_message: { type: 'message', user: 'U0BOB', text, ts },
 });
 
 const messageChanged = (channel: string, ts: string, text: string, previous: string) => ({
@@ -94,6 +127,22 @@ const messageChanged = (channel: string, ts: string, text: string, previous: str
   ts: tsAt(new Date(), '000900'),
   message: { type: 'message', user: 'U0BOB', text, ts, edited: { user: 'U0BOB', ts: tsAt(new Date()) } },
   previous_message: { type: 'message', user: 'U0BOB', text: previous, ts },
+  event_ts: eventTs(),
+});
+
+/** A thread's parent deleted while it has replies: Slack keeps a tombstone and reports a change. */
+const messageTombstoned = (channel: string, ts: string, text: string) => ({
+  ...messageChanged(channel, ts, 'This message was deleted.', text),
+  message: {
+    type: 'message',
+    subtype: 'tombstone',
+    hidden: true,
+    user: 'USLACKBOT',
+    text: 'This message was deleted.',
+    ts,
+    thread_ts: ts,
+    reply_count: 1,
+  },
 });
 
 const pinsOf = async (incidentId: string) =>
@@ -242,6 +291,196 @@ describe('the timeline writes itself from pins, 📌 and edits in the incident c
     expect(upload).toContain(
       `- ${time} · pin @U0BOB: Executor pods OOMKilled since 14:02 (memory limit 512Mi) ([message](${permalinkOf(channel, ts)}))`,
     );
+  });
+
+  it('handled every event without an error', () => {
+    expect(h.logs.filter((line) => line.includes('"msg":"request failed"'))).toEqual([]);
+  });
+});
+
+describe('an entry leaves the timeline when nothing holds its message any more', () => {
+  let id: string;
+  let channel: string;
+  /** A message Bob posted `secondsAgo` ago in the incident channel; returns its ts. */
+  const post = (text: string, secondsAgo: number, micros: string) => {
+    const ts = tsAt(new Date(Date.now() - secondsAgo * 1000), micros);
+    h.slack.messages.set(`${channel}:${ts}`, { text, user: 'U0BOB' });
+    return ts;
+  };
+  const entryOf = async (ts: string) =>
+    (await pinsOf(id)).find((pin) => pin.source === `msg:${channel}:${ts}`);
+  const kept: string[] = [];
+  const gone: string[] = [];
+
+  beforeAll(async () => {
+    await ops('incident declare SEV2 Queue backlog growing', 'C0OPS');
+    const row = (await h.db.query("SELECT * FROM incidents WHERE title = 'Queue backlog growing'")).rows[0];
+    id = row.id;
+    channel = row.channel_id;
+  });
+
+  it('📌 and then taking it back: the entry is gone from the timeline and from /ops timeline', async () => {
+    const text = 'Probably the cache (mistaken pin)';
+    const ts = post(text, 80, '000001');
+    gone.push(text);
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0CAROL'));
+    expect(await entryOf(ts)).toMatchObject({ text });
+    expect(await ops('timeline', channel)).toContain(text);
+
+    await deliverAndWait('reaction_removed', reactionRemoved(channel, ts, 'pushpin', 'U0CAROL'));
+    expect(await entryOf(ts)).toBeUndefined();
+    const { rows } = await h.db.query('SELECT 1 FROM incident_events WHERE source = $1', [
+      `msg:${channel}:${ts}`,
+    ]);
+    expect(rows).toHaveLength(0);
+    expect(await ops('timeline', channel)).not.toContain(text);
+  });
+
+  it('pinned and 📌 by two people: it stays until the last of them lets go, in any order', async () => {
+    const text = 'Consumer lag 40k on study-exports';
+    const ts = post(text, 70, '000002');
+    gone.push(text);
+    await deliverAndWait('pin_added', pinAdded(channel, ts, 'U0ALICE'));
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0CAROL'));
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0DAVE'));
+    const entry = await entryOf(ts);
+    expect(entry).toMatchObject({ text, actor: 'U0BOB' });
+
+    // Someone else's reaction, or Carol taking back a 📌 twice, still leaves Dave's.
+    await deliverAndWait('pin_removed', pinRemoved(channel, ts, 'U0DAVE'));
+    expect(await entryOf(ts)).toEqual(entry);
+    await deliver(reactionRemoved(channel, ts, 'eyes', 'U0DAVE')); // dropped before any query
+    await deliverAndWait('reaction_removed', reactionRemoved(channel, ts, 'pushpin', 'U0CAROL'));
+    await deliverAndWait('reaction_removed', reactionRemoved(channel, ts, 'pushpin', 'U0CAROL'));
+    expect(await entryOf(ts)).toEqual(entry);
+
+    await deliverAndWait('reaction_removed', reactionRemoved(channel, ts, 'pushpin', 'U0DAVE'));
+    expect(await entryOf(ts)).toBeUndefined();
+  });
+
+  it('an edit after the entry left adds nothing back; pinning again brings it back with the new text', async () => {
+    const text = 'Restarting the exporter';
+    const ts = post(text, 60, '000003');
+    kept.push('Restarting the exporter (done 14:20)');
+    await deliverAndWait('pin_added', pinAdded(channel, ts));
+    await deliverAndWait('pin_removed', pinRemoved(channel, ts));
+    expect(await entryOf(ts)).toBeUndefined();
+
+    h.slack.messages.set(`${channel}:${ts}`, { text: 'Restarting the exporter (done 14:20)', user: 'U0BOB' });
+    await deliverAndWait(
+      'message_changed',
+      messageChanged(channel, ts, 'Restarting the exporter (done 14:20)', text),
+    );
+    expect(await entryOf(ts)).toBeUndefined();
+
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0DAVE'));
+    expect(await entryOf(ts)).toMatchObject({ text: 'Restarting the exporter (done 14:20)' });
+  });
+
+  it('a 📌 Slack delivers again, or late, after it was taken back does not bring the entry back', async () => {
+    const text = 'Rolled back to v41';
+    const ts = post(text, 50, '000004');
+    gone.push(text);
+    const added = reactionAdded(channel, ts, 'pushpin', 'U0CAROL');
+    const removed = reactionRemoved(channel, ts, 'pushpin', 'U0CAROL');
+    await deliverAndWait('reaction_added', added, { eventId: 'Ev0ADDED' });
+    await deliverAndWait('reaction_removed', removed, { eventId: 'Ev0REMOVED' });
+    await deliverAndWait('reaction_added', added, { eventId: 'Ev0ADDED', retryNum: 1 });
+    expect(await entryOf(ts)).toBeUndefined();
+
+    // Delivered out of order: the removal first, then the 📌 it took back.
+    const other = post('Scaling consumers to 6', 45, '000005');
+    gone.push('Scaling consumers to 6');
+    const pinned = pinAdded(channel, other);
+    await deliverAndWait('pin_removed', pinRemoved(channel, other));
+    await deliverAndWait('pin_added', pinned);
+    expect(await entryOf(other)).toBeUndefined();
+  });
+
+  it('a 📌 taken back while opsbot is still reading the message from Slack leaves nothing behind', async () => {
+    const text = 'Disk at 91% on db-2';
+    const ts = post(text, 40, '000006');
+    gone.push(text);
+    h.slack.answerDelayMs = 400;
+    try {
+      const before = await handled('reaction_added');
+      await deliver(reactionAdded(channel, ts, 'pushpin', 'U0CAROL'));
+      await deliverAndWait('reaction_removed', reactionRemoved(channel, ts, 'pushpin', 'U0CAROL'));
+      await eventually(async () => expect(await handled('reaction_added')).toBeGreaterThan(before));
+    } finally {
+      h.slack.answerDelayMs = 0;
+    }
+    expect(await entryOf(ts)).toBeUndefined();
+  });
+
+  it('a deleted message leaves the timeline, pins and 📌s and all; a deleted thread parent too', async () => {
+    const text = 'password for the replica is hunter2';
+    const ts = post(text, 30, '000007');
+    gone.push(text);
+    await deliverAndWait('pin_added', pinAdded(channel, ts));
+    await deliverAndWait('reaction_added', reactionAdded(channel, ts, 'pushpin', 'U0DAVE'));
+    expect(await entryOf(ts)).toBeDefined();
+    // A 📌 given just before the deletion, delivered after it, while Slack still serves the message.
+    const late = reactionAdded(channel, ts, 'pushpin', 'U0ERIN');
+    await deliverAndWait('message_deleted', messageDeleted(channel, ts, text));
+    expect(await entryOf(ts)).toBeUndefined();
+    expect(await ops('timeline', channel)).not.toContain('hunter2');
+
+    await deliverAndWait('reaction_added', late);
+    h.slack.messages.delete(`${channel}:${ts}`);
+    await deliverAndWait('message_changed', messageChanged(channel, ts, 'password rotated', text));
+    expect(await entryOf(ts)).toBeUndefined();
+
+    const parentText = 'Paging the storage team';
+    const parent = post(parentText, 20, '000008');
+    gone.push(parentText);
+    await deliverAndWait('reaction_added', reactionAdded(channel, parent, 'pushpin', 'U0CAROL'));
+    expect(await entryOf(parent)).toBeDefined();
+    await deliverAndWait('message_deleted', messageTombstoned(channel, parent, parentText));
+    expect(await entryOf(parent)).toBeUndefined();
+  });
+
+  it('removals and deletions outside incident channels change nothing', async () => {
+    const text = 'Exporter queue drained';
+    const ts = post(text, 10, '000009');
+    kept.push(text);
+    await deliverAndWait('pin_added', pinAdded(channel, ts));
+    const before = await pinsOf(id);
+    const holds = (await h.db.query('SELECT count(*)::int AS n FROM incident_event_holds')).rows[0].n;
+
+    // The same ts in the ops channel (no incident's): every kind of removal is ignored there.
+    await deliverAndWait('pin_removed', pinRemoved('C0OPS', ts));
+    await deliverAndWait('reaction_removed', reactionRemoved('C0OPS', ts));
+    await deliverAndWait('message_deleted', messageDeleted('C0OPS', ts, text));
+    await deliverAndWait('message_deleted', messageTombstoned('C0OPS', ts, text));
+    await deliverAndWait('reaction_added', reactionAdded('C0OPS', ts));
+
+    expect(await pinsOf(id)).toEqual(before);
+    expect((await h.db.query('SELECT count(*)::int AS n FROM incident_event_holds')).rows[0].n).toBe(holds);
+    const { rows } = await h.db.query('SELECT 1 FROM incident_event_holds WHERE source LIKE $1', [
+      'msg:C0OPS:%',
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('the Markdown timeline uploaded on resolve has what is still held and nothing that left', async () => {
+    const uploads = h.slack.of('upload').length;
+    await postSigned(
+      h.url(),
+      slashBody('incident resolve Backlog drained', 'U0ALICE', {
+        channel,
+        responseUrl: h.slack.responseUrl('resolve-holds'),
+      }),
+    );
+    const upload = await eventually(() => {
+      const bytes = h.slack.of('upload')[uploads];
+      expect(bytes).toBeDefined();
+      return String(bytes?.body);
+    });
+    expect(upload).toContain('# ');
+    expect(upload).toContain('Queue backlog growing');
+    for (const text of kept) expect(upload).toContain(`pin @U0BOB: ${text}`);
+    for (const text of gone) expect(upload).not.toContain(text);
   });
 
   it('handled every event without an error', () => {

@@ -25,7 +25,9 @@ const METHOD_SCOPES: Record<string, string[]> = {
 const EVENTS: Record<string, { subscription: string; scope?: string }> = {
   app_home_opened: { subscription: 'app_home_opened' },
   pin_added: { subscription: 'pin_added', scope: 'pins:read' },
+  pin_removed: { subscription: 'pin_removed', scope: 'pins:read' },
   reaction_added: { subscription: 'reaction_added', scope: 'reactions:read' },
+  reaction_removed: { subscription: 'reaction_removed', scope: 'reactions:read' },
   message: { subscription: 'message.channels', scope: 'channels:history' },
 };
 
