@@ -206,6 +206,7 @@ export async function startOpsbot(
       asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...viewerCheck }),
       incidents,
       outbox,
+      config,
     });
     const capture = new TimelineCapture({ store: incidentStore, slack: incidentSlack, log });
     const home = new HomeService({

@@ -52,7 +52,7 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
     });
   });
   listen(ALERT_BUTTONS.declare, async (click) => {
-    const alert = await deps.alertActions.alert(click.actions[0].value);
+    const alert = await deps.alertActions.declarable(click.actions[0].value);
     const from = { pagerduty: alert.id, title: alert.title };
     await app.client.views.open({
       trigger_id: click.trigger_id,

@@ -1,22 +1,30 @@
+import type { OpsConfig } from '../config/ops-config.js';
 import { ConflictError, NotFoundError, UserError } from '../errors.js';
 import type { Incident } from '../incidents/incident.js';
 import type { IncidentService } from '../incidents/service.js';
+import { alertCard } from '../slack/blocks/alert-card.js';
 import type { SlackOutbox } from '../slack/outbox/outbox.js';
-import type { Alert } from './alert.js';
+import type { Alert, Declared } from './alert.js';
 import type { AlertStore } from './alert-store.js';
 import type { PagerDutyAsUser, PagerDutyChange } from './as-user.js';
+import { suggestedActions } from './mapping.js';
 
 export interface AlertActionsDeps {
-  store: Pick<AlertStore, 'find' | 'link'>;
+  store: Pick<
+    AlertStore,
+    'find' | 'get' | 'link' | 'declaration' | 'claimDeclaration' | 'releaseDeclaration' | 'underServiceLock'
+  >;
   asUser: PagerDutyAsUser;
   incidents: Pick<IncidentService, 'declare'>;
   outbox: Pick<SlackOutbox, 'enqueue'>;
+  /** The services' actions, which the card suggests. */
+  config: Pick<OpsConfig, 'services'>;
 }
 
 /**
  * What the buttons of an alert card do: PagerDuty changes as the person who pressed them, and declaring an
- * opsbot incident linked to the PagerDuty one. Each is said in the card's thread; the card itself changes
- * when PagerDuty's webhook reports the new state.
+ * opsbot incident linked to the PagerDuty one. Each is said in the card's thread. A PagerDuty change shows on
+ * the card when PagerDuty's webhook reports it; a declared incident at once.
  */
 export class AlertActions {
   constructor(private readonly deps: AlertActionsDeps) {}
@@ -43,23 +51,42 @@ export class AlertActions {
     return line;
   }
 
-  /** Declares the opsbot incident and links it: the PagerDuty incident's later events go on its timeline. */
+  /** The alert a Declare incident button names, unless an opsbot incident is (being) declared for it. */
+  async declarable(id: string): Promise<Alert & { opsbot_service: string }> {
+    const alert = await this.alert(id);
+    const declared = await this.deps.store.declaration(alert.id);
+    if (declared) throw new ConflictError(alreadyDeclared(alert, declared));
+    return alert;
+  }
+
+  /**
+   * Declares the opsbot incident and links it: the PagerDuty incident's later events go on its timeline, and
+   * its card names the incident instead of offering Declare. The PagerDuty incident is claimed first, so two
+   * people declaring at once make one incident.
+   */
   async declare(actor: string, id: string, severity: string, title: string): Promise<Incident> {
     const alert = await this.alert(id);
-    if (alert.opsbot_incident_id) {
-      throw new ConflictError(
-        `That PagerDuty incident already has opsbot incident ${alert.opsbot_incident_id}.`,
-      );
+    const declared = await this.deps.store.claimDeclaration(alert.id, actor);
+    if (declared) throw new ConflictError(alreadyDeclared(alert, declared));
+    let incident: Incident;
+    try {
+      incident = await this.deps.incidents.declare({
+        actor,
+        severity,
+        title,
+        services: [alert.opsbot_service],
+      });
+    } catch (error) {
+      // Left in place, the claim would only expire: give it up so Declare works again at once.
+      await this.deps.store.releaseDeclaration(alert.id, actor).catch(() => undefined);
+      throw error;
     }
-    const incident = await this.deps.incidents.declare({
-      actor,
-      severity,
-      title,
-      services: [alert.opsbot_service],
-    });
-    if (!(await this.deps.store.link(alert.id, incident.id))) {
-      throw new ConflictError('Someone linked that PagerDuty incident to another opsbot incident meanwhile.');
+    const linked = await this.deps.store.link(alert.id, incident.id);
+    if (!linked) {
+      const other = `someone linked PagerDuty ${alert.id} to another opsbot incident meanwhile`;
+      throw new ConflictError(`${incident.id} is declared, but ${other}.`);
     }
+    await this.redrawCard(linked);
     await this.sayOnCard(
       alert,
       `<@${actor}> declared ${incident.id} (${incident.severity}): <#${incident.channel_id}>.`,
@@ -67,9 +94,32 @@ export class AlertActions {
     return incident;
   }
 
+  /**
+   * Queues an edit of the incident's own card (a storm's roll-up card has no buttons), as stored now: under
+   * the service's lock, like the event worker's edits, so the outbox gets them in the order of the state.
+   */
+  private async redrawCard(alert: Alert): Promise<void> {
+    if (!alert.card_key) return;
+    await this.deps.store.underServiceLock(alert.service_id, async (tx) => {
+      const now = await this.deps.store.get(tx, alert.id);
+      if (!now?.channel || !now.card_key) return;
+      const content = alertCard(now, suggestedActions(this.deps.config, now.opsbot_service));
+      const target = now.card_ts ? { ts: now.card_ts } : { key: now.card_key };
+      await this.deps.outbox.enqueue({ kind: 'update', channel: now.channel, target, content });
+    });
+  }
+
   private async sayOnCard(alert: Alert, text: string): Promise<void> {
     if (!alert.channel || !alert.card_key) return;
     const thread = alert.card_ts ? { ts: alert.card_ts } : { key: alert.card_key };
     await this.deps.outbox.enqueue({ kind: 'post', channel: alert.channel, thread, content: { text } });
   }
+}
+
+/** One sentence: the opsbot incident already declared for the PagerDuty incident, or who is declaring one. */
+function alreadyDeclared(alert: Alert, declared: Declared): string {
+  const name = `PagerDuty ${alert.number !== null ? `#${alert.number}` : alert.id}`;
+  return declared.kind === 'linked'
+    ? `${name} is already declared as ${declared.incidentId} in <#${declared.channel}>.`
+    : `<@${declared.by}> is declaring an incident for ${name} right now; the card will name it.`;
 }

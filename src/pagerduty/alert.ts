@@ -38,8 +38,15 @@ export const Alert = z.object({
   card_ts: z.string().nullable(),
   storm_id: z.string().nullable(),
   opsbot_incident_id: z.string().nullable(),
+  /** The Slack channel of the linked opsbot incident, read with the row (the card names it). */
+  opsbot_incident_channel: z.string().nullable().optional(),
 });
 export type Alert = z.infer<typeof Alert>;
+
+/** Why no opsbot incident can be declared for a PagerDuty incident: one is, or someone is declaring one. */
+export type Declared =
+  | { kind: 'linked'; incidentId: string; channel: string }
+  | { kind: 'declaring'; by: string };
 
 /** A row of pagerduty_storms: one roll-up card for many triggers of one PagerDuty service. */
 export const Storm = z.object({

@@ -17,7 +17,7 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   const config = parse(testConfigText());
   // A PagerDuty service per test: more than 3 triggers of one service within a minute would be a storm.
-  const services = Object.fromEntries([1, 2, 3, 4, 5, 6].map((n) => [`PSVCB${n}`, 'bentham']));
+  const services = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [`PSVCB${n}`, 'bentham']));
   config.pagerduty = { channel: 'C0ALERTS', services };
   // Suggested actions run where the card is: the alerts channel is one where actions may be requested.
   config.channels.allow.push('C0ALERTS');
@@ -84,6 +84,30 @@ async function press(actionId: string, id: string, user: string): Promise<string
 }
 
 const serviceOf = (id: string) => `PSVCB${id.slice(-1)}`;
+
+/** Presses Declare incident on the card as Alice; resolves with the declare modal it opened. */
+async function declareModalOf(id: string): Promise<Record<string, unknown>> {
+  await click('pd_declare', id, 'U0ALICE');
+  return eventually(() => {
+    const call = h.slack.of('views.open').find((c) => JSON.stringify(c.view).includes(id));
+    expect(call).toBeDefined();
+    return call?.view as Record<string, unknown>;
+  });
+}
+
+const submitDeclare = (view: Record<string, unknown>, user: string, title: string) =>
+  postSigned(h.url(), modalSubmitBody(view, user, { severity: { selected: 'SEV2' }, title }));
+
+/** The `count` ephemeral messages opsbot posted after the first `seen`, as `user: text`, once it has. */
+const ephemeralsAfter = (seen: number, count: number) =>
+  eventually(() => {
+    const told = h.slack.of('chat.postEphemeral').slice(seen);
+    expect(told).toHaveLength(count);
+    return told.map((m) => `${String(m.user)}: ${String(m.text)}`);
+  });
+
+const incidentsTitled = async (title: string) =>
+  Number((await h.db.query('SELECT count(*) FROM incidents WHERE title = $1', [title])).rows[0].count);
 
 const trigger = async (id: string, title: string) => {
   const event = incidentEvent('incident.triggered', { id, title, serviceId: serviceOf(id) });
@@ -171,30 +195,29 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
 
   it('Declare incident creates a linked opsbot incident; later PagerDuty events land on its timeline', async () => {
     await trigger('PBTN5', 'Study failures above 50%');
-    await click('pd_declare', 'PBTN5', 'U0ALICE');
-    const view = await eventually(() => {
-      const call = h.slack.of('views.open').find((c) => JSON.stringify(c.view).includes('PBTN5'));
-      expect(call).toBeDefined();
-      return call?.view as Record<string, unknown>;
-    });
+    const view = await declareModalOf('PBTN5');
     expect(JSON.stringify(view)).toContain('"initial_value":"Study failures above 50%"');
-    await postSigned(
-      h.url(),
-      modalSubmitBody(view, 'U0ALICE', { severity: { selected: 'SEV2' }, title: 'Study failures above 50%' }),
-    );
+    await submitDeclare(view, 'U0ALICE', 'Study failures above 50%');
     const incident = await eventually(async () => {
       const { rows } = await h.db.query(
-        "SELECT i.id, i.services FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN5'",
+        "SELECT i.id, i.services, i.channel_id FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN5'",
       );
       expect(rows).toHaveLength(1);
-      return rows[0] as { id: string; services: string[] };
+      return rows[0] as { id: string; services: string[]; channel_id: string };
     });
     expect(incident.services).toEqual(['bentham']);
+    // The card is edited at once: it names the incident and its channel instead of offering Declare.
+    const declared = `Declared as *${incident.id}* in <#${incident.channel_id}>`;
+    await eventually(async () => {
+      const text = await card('PBTN5');
+      expect(text).toContain(declared);
+      expect(text).not.toContain('Declare incident');
+    });
     await deliver(
       h.url(),
       incidentEvent(
         'incident.acknowledged',
-        { id: 'PBTN5', status: 'acknowledged' },
+        { id: 'PBTN5', status: 'acknowledged', serviceId: serviceOf('PBTN5') },
         { agent: 'Alice Smith' },
       ),
     );
@@ -208,6 +231,71 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
         'PagerDuty #1 acknowledged by Alice Smith.',
         'PagerDuty note by Bob Builder: Rolled back',
       ]);
+    });
+    // Drawn from the stored state, PagerDuty's later edits keep the link.
+    await eventually(async () => {
+      const latest = await card('PBTN5');
+      expect(latest).toContain('Latest note');
+      expect(latest).toContain(declared);
+      expect(latest).not.toContain('Declare incident');
+    });
+  });
+
+  it('Declare on a stale card, or a second submission, declares nothing and names the incident', async () => {
+    const title = 'Study failures above 50%';
+    const before = await incidentsTitled(title);
+    const { rows } = await h.db.query(
+      "SELECT i.id, i.channel_id FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN5'",
+    );
+    const sentence = `PagerDuty #1 is already declared as ${rows[0].id} in <#${rows[0].channel_id}>.`;
+    const opened = h.slack.of('views.open').length;
+    // Bob still sees the card as it was before the edit reached him.
+    expect(await press('pd_declare', 'PBTN5', 'U0BOB')).toMatch(
+      new RegExp(`^${literally(sentence)} \\(error id err_\\w+\\)$`),
+    );
+    expect(h.slack.of('views.open')).toHaveLength(opened);
+    // A declare modal opened before the link, submitted after it.
+    const view = h.slack.of('views.open').find((c) => JSON.stringify(c.view).includes('PBTN5'))?.view;
+    const seen = h.slack.of('chat.postEphemeral').length;
+    await submitDeclare(view as Record<string, unknown>, 'U0BOB', title);
+    const [told] = await ephemeralsAfter(seen, 1);
+    expect(told).toMatch(new RegExp(`^U0BOB: ${literally(sentence)} \\(error id err_\\w+\\)$`));
+    expect(await incidentsTitled(title)).toBe(before);
+  });
+
+  it('two people submitting Declare at the same moment make one incident; the other is told', async () => {
+    const title = 'Two declare at once';
+    await trigger('PBTN7', 'Ingest lagging');
+    const view = await declareModalOf('PBTN7');
+    // A declaration that fails (here: no role) gives its claim up, so it blocks nobody.
+    const refused = h.slack.of('chat.postEphemeral').length;
+    await submitDeclare(view, 'U0VIEWER', title);
+    expect((await ephemeralsAfter(refused, 1))[0]).toMatch(/^U0VIEWER: `incident declare` needs responder/);
+    const seen = h.slack.of('chat.postEphemeral').length;
+    const answers = await Promise.all([
+      submitDeclare(view, 'U0ALICE', title),
+      submitDeclare(view, 'U0BOB', title),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const told = await ephemeralsAfter(seen, 2);
+    const won = told.filter((text) => /^U0(ALICE|BOB): Declared inc_\w+ \(SEV2\)/.test(text));
+    const lost = told.filter((text) => !won.includes(text));
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    // The loser either saw the winner's claim or, a moment later, the link.
+    expect(lost[0]).toMatch(
+      /^U0(ALICE|BOB): (PagerDuty #1 is already declared as inc_\w+ in <#C\w+>|<@U0(ALICE|BOB)> is declaring an incident for PagerDuty #1 right now; the card will name it)\. \(error id err_\w+\)$/,
+    );
+    expect(await incidentsTitled(title)).toBe(1);
+    const { rows } = await h.db.query(
+      "SELECT p.opsbot_incident_id, p.declaring_by FROM pagerduty_incidents p WHERE p.id = 'PBTN7'",
+    );
+    expect(rows[0].opsbot_incident_id).toMatch(/^inc_/);
+    expect(rows[0].declaring_by).toBeNull();
+    await eventually(async () => {
+      const text = await card('PBTN7');
+      expect(text).toContain(`Declared as *${rows[0].opsbot_incident_id}* in <#C`);
+      expect(text).not.toContain('Declare incident');
     });
   });
 });
@@ -231,3 +319,8 @@ describe("an alert card's suggested actions", () => {
     expect(await press('pd_action:bentham:retry', 'PBTN6', 'U0VIEWER')).toMatch(/needs operator/);
   });
 });
+
+/** `text` as a literal inside a RegExp. */
+function literally(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

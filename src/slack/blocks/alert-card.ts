@@ -75,10 +75,19 @@ function buttons(alert: Alert, suggested: string[]): Button[] {
   ];
 }
 
+/** Where the Declare incident button was, once an opsbot incident is linked: which one, and its channel. */
+function declaredLine(incidentId: string, channel: string | null | undefined): KnownBlock {
+  const where = channel ? ` in <#${channel}>` : '';
+  return {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `:rotating_light: Declared as *${incidentId}*${where}` }],
+  };
+}
+
 /**
  * One PagerDuty incident's card, edited in place on every event: state, title and link, service, urgency,
- * priority, assignees, the latest change and note, and (until resolved) the buttons. `suggested` names
- * actions of the mapped opsbot service.
+ * priority, assignees, the latest change and note, the opsbot incident declared for it, and (until resolved)
+ * the buttons. `suggested` names actions of the mapped opsbot service.
  */
 export function alertCard(alert: Alert, suggested: string[]): CardContent {
   const service = alert.service_name ?? alert.service_id;
@@ -107,7 +116,6 @@ export function alertCard(alert: Alert, suggested: string[]): CardContent {
     change
       ? `${CHANGE_WORD[change.type] ?? change.type}${change.by ? ` by ${escapeMrkdwn(change.by)}` : ''} at ${utc(new Date(change.at))}`
       : undefined,
-    alert.opsbot_incident_id ? `declared as incident ${alert.opsbot_incident_id}` : undefined,
     alert.html_url ? `<${linkTarget(alert.html_url)}|Open in PagerDuty>` : undefined,
     `PagerDuty ${alert.id}`,
   ].filter((part) => part !== undefined);
@@ -115,6 +123,9 @@ export function alertCard(alert: Alert, suggested: string[]): CardContent {
     type: 'context',
     elements: [{ type: 'mrkdwn', text: clip(context.join(' · '), LIMITS.fieldText) }],
   });
+  if (alert.opsbot_incident_id) {
+    blocks.push(declaredLine(alert.opsbot_incident_id, alert.opsbot_incident_channel));
+  }
   if (alert.status !== 'resolved') {
     blocks.push({
       type: 'actions',
