@@ -32,6 +32,8 @@ import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhook, startPagerDutyWorker } from './pagerduty/start.js';
+import { SWEEP_DEFAULTS, type SweepTuning, startPagerDutySweep } from './pagerduty/sweeper.js';
+import { WebhookStore } from './pagerduty/webhook-store.js';
 import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
 import { startTicker } from './queue/ticker.js';
@@ -70,6 +72,8 @@ export interface StartOptions {
   groupCacheTtlMs?: number;
   /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */
   slackOutbox?: Partial<DispatchTuning> & { deliverTimeoutMs?: number };
+  /** When PagerDuty events left unhandled are looked for, revived and given up on (see SWEEP_DEFAULTS). */
+  pagerDutySweep?: Partial<SweepTuning>;
 }
 
 /** A running opsbot process. */
@@ -134,10 +138,13 @@ export async function startOpsbot(
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
   const executor = new RunExecutor(runDeps);
+  const pagerDutySweep = { ...SWEEP_DEFAULTS, ...options.pagerDutySweep };
+  const webhookEvents = new WebhookStore(pool);
   const metrics = new Metrics({
     runsByState: () => store.countByState(),
     queueDepth: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
     slackOutbox: () => outboxStore.backlog(),
+    pagerDutyOverdue: () => webhookEvents.overdue(pagerDutySweep.staleAfterMs),
   });
   const routes = operationalRoutes(metrics, {
     postgres: async () => {
@@ -268,6 +275,14 @@ export async function startOpsbot(
       outboxStore,
       log,
     });
+    const stopPagerDutySweep = await startPagerDutySweep({
+      prefix: env.OPSBOT_QUEUE_PREFIX,
+      pool,
+      producer,
+      consumer,
+      tuning: pagerDutySweep,
+      log,
+    });
     const stopSweeper = startSweeper(
       { store, runs, enqueue, log, pool, config, cards },
       options.sweepEveryMs,
@@ -318,6 +333,7 @@ export async function startOpsbot(
       await stopCadence();
       await stopProbe();
       await stopSweeper();
+      await stopPagerDutySweep();
       await worker.close();
       await pagerDutyWorker.close();
       await dispatcher.stop();

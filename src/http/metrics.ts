@@ -6,6 +6,8 @@ export interface MetricSources {
   queueDepth(): Promise<Record<string, number>>;
   /** Messages waiting in the Slack outbox, and how long the oldest has waited. */
   slackOutbox(): Promise<{ pending: number; oldestSeconds: number }>;
+  /** PagerDuty events still unhandled a while after they arrived: being retried, and given up on. */
+  pagerDutyOverdue(): Promise<{ retrying: number; givenUp: number }>;
 }
 
 /** The Prometheus metrics of one process. */
@@ -59,6 +61,17 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set((await sources.slackOutbox()).oldestSeconds);
+      },
+    });
+    new Gauge({
+      name: 'opsbot_pagerduty_events_overdue',
+      help: 'PagerDuty events not handled a minute after they arrived: being retried, or given up on.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const overdue = await sources.pagerDutyOverdue();
+        this.set({ state: 'retrying' }, overdue.retrying);
+        this.set({ state: 'given_up' }, overdue.givenUp);
       },
     });
   }

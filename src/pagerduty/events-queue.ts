@@ -22,17 +22,53 @@ export function createPagerDutyQueue(connection: Redis, prefix: string, log: Log
   return queue;
 }
 
+/** The job id of a stored event: derived from its row id, never all digits, never a ':'. */
+export function eventJobId(eventRowId: string): string {
+  return `pd-event-${eventRowId}`;
+}
+
 /**
- * Adds the event's job. The job id is derived from the row id (never all digits, never a ':'), so a
- * redelivery that re-adds an event still waiting is harmless; handling checks processed_at anyway.
+ * Adds the event's job. A redelivery that re-adds an event whose job still exists is harmless (BullMQ
+ * ignores the add); handling checks processed_at anyway.
  */
 export async function enqueuePagerDutyEvent(queue: Queue<PagerDutyJob>, eventRowId: string): Promise<void> {
   await queue.add('event', EventJob.parse({ eventRowId }), {
-    jobId: `pd-event-${eventRowId}`,
+    jobId: eventJobId(eventRowId),
     attempts: 5,
     backoff: { type: 'exponential', delay: 1_000 },
     ...KEEP,
   });
+}
+
+/** What requeuePagerDutyEvent did: nothing (the job is waiting, delayed or running), or how it revived it. */
+export type Requeued = 'alive' | 'retried' | 'added';
+
+/**
+ * Makes sure an unhandled event has a live job: retries its job when it is finished (failed all its attempts,
+ * with the attempts counted afresh), adds it again when Redis no longer has it. `add` alone would not do:
+ * it ignores a job id that still exists, failed or not.
+ */
+export async function requeuePagerDutyEvent(
+  queue: Queue<PagerDutyJob>,
+  eventRowId: string,
+): Promise<Requeued> {
+  const job = await queue.getJob(eventJobId(eventRowId));
+  if (!job) {
+    await enqueuePagerDutyEvent(queue, eventRowId);
+    return 'added';
+  }
+  const state = await job.getState();
+  if (state === 'failed' || state === 'completed') {
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return 'retried';
+  }
+  if (state === 'unknown') {
+    // Its data outlived its place in the queue: start it again.
+    await queue.remove(job.id ?? eventJobId(eventRowId));
+    await enqueuePagerDutyEvent(queue, eventRowId);
+    return 'added';
+  }
+  return 'alive';
 }
 
 /**

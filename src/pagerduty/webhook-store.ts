@@ -17,8 +17,31 @@ export interface Recorded {
   processed: boolean;
 }
 
+/** An event the sweeper gave up on: ids only, never the payload. */
+export interface GivenUp {
+  rowId: string;
+  eventId: string;
+  eventType: string;
+  incidentId: string;
+}
+
+/** Unhandled events older than the sweeper's threshold: still retried, and given up on. */
+export interface Overdue {
+  retrying: number;
+  givenUp: number;
+}
+
 const Existing = z.object({ id: z.string(), processed: z.boolean() });
 const Claimed = z.object({ payload: z.unknown(), processed: z.boolean() });
+const GivenUpRow = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  incident_id: z.string(),
+});
+const OverdueRow = z.object({ retrying: z.number(), given_up: z.number() });
+
+const ms = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 
 /** pagerduty_webhook_events: each PagerDuty event once, whatever how often it is delivered. */
 export class WebhookStore {
@@ -58,5 +81,51 @@ export class WebhookStore {
 
   async markProcessed(client: PoolClient, rowId: string): Promise<void> {
     await client.query('UPDATE pagerduty_webhook_events SET processed_at = now() WHERE id = $1', [rowId]);
+  }
+
+  /** Unhandled events received more than `olderThanMs` ago and not given up, oldest first. */
+  async unhandled(olderThanMs: number, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id::text FROM pagerduty_webhook_events
+       WHERE processed_at IS NULL AND given_up_at IS NULL AND received_at < now() - ${ms('$1')}
+       ORDER BY id LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Gives up on the unhandled events received more than `olderThanMs` ago; returns the ones given up now.
+   * A compare-and-set: each event is returned once, whichever process asks.
+   */
+  async giveUp(olderThanMs: number): Promise<GivenUp[]> {
+    const { rows } = await this.pool.query(
+      `UPDATE pagerduty_webhook_events SET given_up_at = now()
+       WHERE processed_at IS NULL AND given_up_at IS NULL AND received_at < now() - ${ms('$1')}
+       RETURNING id::text, event_id, event_type, incident_id`,
+      [olderThanMs],
+    );
+    return rows.map((row) => {
+      const event = GivenUpRow.parse(row);
+      return {
+        rowId: event.id,
+        eventId: event.event_id,
+        eventType: event.event_type,
+        incidentId: event.incident_id,
+      };
+    });
+  }
+
+  /** How many events are unhandled `olderThanMs` after they arrived, still retried or given up on. */
+  async overdue(olderThanMs: number): Promise<Overdue> {
+    const { rows } = await this.pool.query(
+      `SELECT count(*) FILTER (WHERE given_up_at IS NULL)::int AS retrying,
+         count(*) FILTER (WHERE given_up_at IS NOT NULL)::int AS given_up
+       FROM pagerduty_webhook_events
+       WHERE processed_at IS NULL AND received_at < now() - ${ms('$1')}`,
+      [olderThanMs],
+    );
+    const counts = OverdueRow.parse(rows[0]);
+    return { retrying: counts.retrying, givenUp: counts.given_up };
   }
 }

@@ -1,0 +1,109 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { formatDuration } from '../config/duration.js';
+import type { Logger } from '../log.js';
+import { startTicker } from '../queue/ticker.js';
+import { createPagerDutyQueue, type Requeued, requeuePagerDutyEvent } from './events-queue.js';
+import { WebhookStore } from './webhook-store.js';
+
+/** When the sweeper looks, which events it revives, and when it gives up on one. */
+export interface SweepTuning {
+  /** How often it looks (null turns it off). */
+  everyMs: number | null;
+  /** An event still unhandled this long after it arrived has lost its job, or its job gave up. */
+  staleAfterMs: number;
+  /** An event still unhandled this long after it arrived is given up on: logged once, never retried. */
+  giveUpAfterMs: number;
+}
+
+/** Production's tuning: look every 30 s, revive after a minute, give up after a day. */
+export const SWEEP_DEFAULTS: SweepTuning = {
+  everyMs: 30_000,
+  staleAfterMs: 60_000,
+  giveUpAfterMs: 24 * 3_600_000,
+};
+
+/** Events revived by one sweep at most; the next sweep takes the rest. */
+const BATCH = 500;
+
+export interface SweepDeps {
+  store: Pick<WebhookStore, 'giveUp' | 'unhandled'>;
+  requeue(eventRowId: string): Promise<Requeued>;
+  tuning: Pick<SweepTuning, 'staleAfterMs' | 'giveUpAfterMs'>;
+  log: Logger;
+}
+
+/**
+ * One sweep: gives up on the events too old to retry, then makes sure every other event still unhandled
+ * after `staleAfterMs` has a live job. PagerDuty was answered 2xx and will not redeliver, so this is what
+ * keeps an event whose job failed all its attempts (PostgreSQL away for half a minute) or vanished from
+ * Redis from being lost. Handling checks processed_at under a row lock, so reviving a job never shows an
+ * event twice.
+ */
+export async function sweepPagerDutyEvents(deps: SweepDeps): Promise<void> {
+  const { store, tuning, log } = deps;
+  const giveUpAfter = formatDuration(tuning.giveUpAfterMs);
+  for (const event of await store.giveUp(tuning.giveUpAfterMs)) {
+    log.error(
+      {
+        eventRowId: event.rowId,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        incidentId: event.incidentId,
+      },
+      `gave up on a PagerDuty event no worker could handle within ${giveUpAfter}: its card may be out of date; ` +
+        'check the incident in PagerDuty, and the earlier "PagerDuty event failed" logs for the cause',
+    );
+  }
+  for (const eventRowId of await store.unhandled(tuning.staleAfterMs, BATCH)) {
+    try {
+      const requeued = await deps.requeue(eventRowId);
+      if (requeued !== 'alive') {
+        log.warn(
+          { eventRowId, requeued },
+          'a PagerDuty event was not handled in time: its job is live again',
+        );
+      }
+    } catch (error) {
+      // A job changing state under us (a worker took it) refuses the retry; the next sweep looks again.
+      log.warn(
+        { err: error, eventRowId },
+        'could not revive the job of a PagerDuty event; the next sweep retries',
+      );
+    }
+  }
+}
+
+interface SweepWiring {
+  prefix: string;
+  pool: Pool;
+  producer: Redis;
+  consumer: Redis;
+  tuning: SweepTuning;
+  log: Logger;
+}
+
+/** Runs the sweep on a job scheduler shared by every worker process; returns stop. */
+export async function startPagerDutySweep(wiring: SweepWiring): Promise<() => Promise<void>> {
+  const { prefix, producer, consumer, tuning } = wiring;
+  const log = wiring.log.child({ component: 'pagerduty-sweep' });
+  const queue = createPagerDutyQueue(producer, prefix, log);
+  const store = new WebhookStore(wiring.pool);
+  const stopTicker = await startTicker({
+    name: 'pagerduty-sweep',
+    producer,
+    consumer,
+    prefix,
+    everyMs: tuning.everyMs,
+    tick: () =>
+      sweepPagerDutyEvents({ store, requeue: (id) => requeuePagerDutyEvent(queue, id), tuning, log }),
+    log,
+  }).catch(async (error: unknown) => {
+    await queue.close();
+    throw error;
+  });
+  return async () => {
+    await stopTicker();
+    await queue.close();
+  };
+}
