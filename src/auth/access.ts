@@ -22,6 +22,8 @@ export interface AccessDeps {
   auditDenial: AuthorizerDeps['auditDenial'];
   /** The newest `count` audit entries, rendered for Slack. */
   auditTail(count: number): Promise<string>;
+  /** Counts a read command against the user's per-minute read budget; throws one over it. */
+  requireRead(userId: string): Promise<void>;
 }
 
 /** Who holds what, what they may run here, and role changes made from Slack (admins only). */
@@ -30,6 +32,11 @@ export class AccessService {
 
   rolesOf(userId: string): Promise<ActorRoles> {
     return this.deps.rolesOf(userId);
+  }
+
+  /** Counts a read command (status, show, pods, oncall, digest now); refuses one over the read budget. */
+  requireRead(actor: string): Promise<void> {
+    return this.deps.requireRead(actor);
   }
 
   /** The configured actions the actor may request in this channel, in config order. */

@@ -9,7 +9,7 @@ import { AccessService } from './access.js';
 import { Authorizer } from './authorizer.js';
 import { GrantStore } from './grants.js';
 import { GroupMembers, type ListGroupMembers } from './group-members.js';
-import { RequestLimiter } from './rate-limit.js';
+import { ReadLimit, RequestLimiter } from './rate-limit.js';
 import { RoleResolver } from './role-resolver.js';
 
 export interface AccessParts {
@@ -17,7 +17,7 @@ export interface AccessParts {
   access: AccessService;
 }
 
-/** Wires roles (ops.yml, Slack user groups, grants), the policy, audit reads and the request limit. */
+/** Wires roles (ops.yml, Slack user groups, grants), the policy, audit reads and the request and read limits. */
 export function createAccess(deps: {
   config: OpsConfig;
   pool: Pool;
@@ -36,6 +36,11 @@ export function createAccess(deps: {
   const auditDenial = (entry: Parameters<RunStore['auditDenial']>[0]) => deps.store.auditDenial(entry);
   const limiter = new RequestLimiter(deps.redis, deps.queuePrefix, deps.config.workspace.requests_per_minute);
   const takeRequest = (userId: string) => limiter.take(userId);
+  const { reads_per_minute: readsPerMinute } = deps.config.workspace;
+  const reads = new ReadLimit(
+    new RequestLimiter(deps.redis, deps.queuePrefix, readsPerMinute, 'reads'),
+    readsPerMinute,
+  );
   const authorizer = new Authorizer({
     config: deps.config,
     rolesOf,
@@ -50,6 +55,7 @@ export function createAccess(deps: {
     rolesOf,
     auditDenial,
     auditTail: async (count) => auditText(await recentAudit(deps.pool, count)),
+    requireRead: (userId) => reads.require(userId),
   });
   return { authorizer, access };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { databaseProblems, ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
+import { cronPatternProblem } from '../digest/cron-pattern.js';
 import { labelMatcher } from '../health/prometheus-query.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
@@ -157,13 +158,24 @@ const Service = z.strictObject({
   lookups: z.record(VerbName, LookupSchema).default({}),
 });
 
+/** An IANA time zone (`Europe/London`, `UTC`): digests are scheduled in it, and PostgreSQL counts days in it. */
+const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/London or UTC');
+
+/** A digest schedule, read by the same parser the digest scheduler uses. */
+const CronPattern = z.string().superRefine((pattern, ctx) => {
+  const problem = cronPatternProblem(pattern);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */
 export const OpsConfigSchema = z.strictObject({
   workspace: z.strictObject({
     ops_channel: ChannelId,
-    timezone: z.string().default('UTC'),
+    timezone: TimeZone.default('UTC'),
     /** Action requests one user may make per minute. */
     requests_per_minute: z.number().int().min(1).max(1000).default(20),
+    /** Read commands (status, show, pods, oncall, digest now) one user may run per minute: a budget of their own. */
+    reads_per_minute: z.number().int().min(1).max(1000).default(60),
     /** How often the background probe runs every health check (null: `off`); changes are posted to ops_channel. */
     health_probe_every: z
       .union(
@@ -181,9 +193,9 @@ export const OpsConfigSchema = z.strictObject({
   /** Digests: `schedule` (cron, in workspace.timezone) to `channel` (default ops_channel); `weekly` a summary of 7 days. */
   digest: z
     .strictObject({
-      schedule: z.string().min(1),
+      schedule: CronPattern,
       channel: ChannelId.optional(),
-      weekly: z.strictObject({ schedule: z.string().min(1), channel: ChannelId.optional() }).optional(),
+      weekly: z.strictObject({ schedule: CronPattern, channel: ChannelId.optional() }).optional(),
     })
     .optional(),
   pagerduty: z
@@ -269,6 +281,17 @@ function deploymentsOf(kubernetes: unknown): string[] | undefined {
   if (kubernetes === undefined) return undefined;
   const listed = Object.fromEntries(entries(kubernetes)).deployments;
   return Array.isArray(listed) ? listed.map(String) : [];
+}
+
+/** Whether the runtime knows `zone` by name; offsets such as +01:00 are refused (PostgreSQL reads them reversed). */
+function isTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z]/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function compiles(pattern: string): boolean {

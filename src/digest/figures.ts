@@ -54,20 +54,24 @@ export const CHART_DAYS = 14;
 
 /**
  * Reads the figures of `period` from opsbot's own tables, the chart's days in `timezone`; reads only, so it
- * can run anywhere, any time.
+ * can run anywhere, any time. With `only`, every figure is of those services alone: their runs, denials and
+ * state, the incidents that touch one of them, and the PagerDuty incidents mapped to one of them.
  */
 export async function digestFigures(
   db: Pick<Pool, 'query'>,
   period: DigestPeriod,
   services: string[],
   timezone = 'UTC',
+  only?: readonly string[],
 ): Promise<DigestFigures> {
-  const span = [period.from, period.to];
+  // NULL: every row, including those of no service (or of services no longer in ops.yml).
+  const scope = only ? [...only] : null;
+  const span = [period.from, period.to, scope];
   const [counts, open, ttr, tta, runs, denials, degraded, health, daily] = await Promise.all([
     db.query<{ opened: number; resolved: number }>(
       `SELECT count(*) FILTER (WHERE declared_at >= $1 AND declared_at < $2)::int AS opened,
               count(*) FILTER (WHERE resolved_at >= $1 AND resolved_at < $2)::int AS resolved
-         FROM incidents`,
+         FROM incidents WHERE ($3::text[] IS NULL OR services && $3)`,
       span,
     ),
     db.query<OpenIncident>(
@@ -75,12 +79,14 @@ export async function digestFigures(
               (extract(epoch FROM $1::timestamptz - declared_at) * 1000)::float8 AS "ageMs"
          FROM incidents
         WHERE declared_at < $1 AND (resolved_at IS NULL OR resolved_at >= $1)
+          AND ($2::text[] IS NULL OR services && $2)
         ORDER BY declared_at`,
-      [period.to],
+      [period.to, scope],
     ),
     durationStats(
       db,
-      `SELECT resolved_at - declared_at AS d FROM incidents WHERE resolved_at >= $1 AND resolved_at < $2`,
+      `SELECT resolved_at - declared_at AS d FROM incidents
+        WHERE resolved_at >= $1 AND resolved_at < $2 AND ($3::text[] IS NULL OR services && $3)`,
       span,
     ),
     durationStats(
@@ -90,23 +96,28 @@ export async function digestFigures(
                       min(occurred_at) FILTER (WHERE event_type = 'incident.acknowledged') AS first_ack
                  FROM pagerduty_webhook_events
                 WHERE event_type IN ('incident.triggered', 'incident.acknowledged')
+                  AND ($3::text[] IS NULL OR incident_id IN
+                        (SELECT id FROM pagerduty_incidents WHERE opsbot_service = ANY($3)))
                 GROUP BY incident_id) AS firsts
         WHERE first_ack >= $1 AND first_ack < $2 AND first_ack >= first_trigger`,
       span,
     ),
     db.query<{ kind: string; state: string; count: number }>(
       `SELECT kind, state, count(*)::int AS count FROM action_runs
-        WHERE created_at >= $1 AND created_at < $2 GROUP BY kind, state ORDER BY kind, state`,
+        WHERE created_at >= $1 AND created_at < $2 AND ($3::text[] IS NULL OR service = ANY($3))
+        GROUP BY kind, state ORDER BY kind, state`,
       span,
     ),
     db.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM audit_log WHERE event = 'request.denied' AND at >= $1 AND at < $2`,
+      `SELECT count(*)::int AS count FROM audit_log
+        WHERE event = 'request.denied' AND at >= $1 AND at < $2 AND ($3::text[] IS NULL OR service = ANY($3))`,
       span,
     ),
     db.query<{ service: string; since: Date; by: string }>(
       `SELECT service, updated_at AS since, set_by AS by FROM service_state
-        WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY service`,
-      [DEGRADED_STATE_KEY, period.to],
+        WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2) AND ($3::text[] IS NULL OR service = ANY($3))
+        ORDER BY service`,
+      [DEGRADED_STATE_KEY, period.to, scope],
     ),
     db.query<{ service: string; level: string; since: Date }>(
       'SELECT service, level, since FROM service_health ORDER BY service',
@@ -114,15 +125,17 @@ export async function digestFigures(
     db.query<DailyCount>(
       `SELECT to_char(g.day AT TIME ZONE $3, 'YYYY-MM-DD') AS day,
               (SELECT count(*) FROM incidents
-                WHERE declared_at >= g.day AND declared_at < g.day + interval '1 day')::int AS incidents,
+                WHERE declared_at >= g.day AND declared_at < g.day + interval '1 day'
+                  AND ($4::text[] IS NULL OR services && $4))::int AS incidents,
               (SELECT count(*) FROM action_runs
-                WHERE created_at >= g.day AND created_at < g.day + interval '1 day')::int AS runs
+                WHERE created_at >= g.day AND created_at < g.day + interval '1 day'
+                  AND ($4::text[] IS NULL OR service = ANY($4)))::int AS runs
          FROM generate_series(
                 (date_trunc('day', $1::timestamptz AT TIME ZONE $3) - $2 * interval '1 day') AT TIME ZONE $3,
                 date_trunc('day', $1::timestamptz AT TIME ZONE $3) AT TIME ZONE $3,
                 interval '1 day') AS g(day)
         ORDER BY g.day`,
-      [new Date(period.to.getTime() - 1), CHART_DAYS - 1, timezone],
+      [new Date(period.to.getTime() - 1), CHART_DAYS - 1, timezone, scope],
     ),
   ]);
   const probed = new Map(health.rows.map((row) => [row.service, row]));

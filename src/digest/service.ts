@@ -1,8 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { Pool } from 'pg';
 import type { AuditEntry } from '../audit/audit-log.js';
+import { canView } from '../auth/require-viewer.js';
 import { type ActorRoles, bestRole, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { own } from '../config/own.js';
 import { ForbiddenError, UnavailableError } from '../errors.js';
 import type { HealthLevel } from '../health/http-check.js';
 import type { Logger } from '../log.js';
@@ -56,7 +58,7 @@ export class DigestService {
         { from: new Date(slotAt.getTime() - days * DAY_MS), to: slotAt },
         channel,
         schedule === 'weekly' ? 'Weekly ops summary' : 'Ops digest',
-        `digest:${schedule}:${slotAt.getTime()}`,
+        { key: `digest:${schedule}:${slotAt.getTime()}` },
       );
     } catch (error) {
       // Free the slot for the job's retry; the outbox key keeps a digest Slack already took from posting twice.
@@ -66,17 +68,28 @@ export class DigestService {
     return true;
   }
 
-  /** `/ops digest now`: the last 24 hours, in the channel it was typed in; responder or above anywhere. */
+  /**
+   * `/ops digest now`: the last 24 hours, in the channel it was typed in, for a responder or above anywhere.
+   * It covers what the requester may view: every service for a role held everywhere, else only the services
+   * they hold a role on (and the incidents touching them), named in its title.
+   */
   async postNow(actor: string, channel: string, now = new Date()): Promise<void> {
-    const roles = await this.deps.rolesOf(actor);
+    const { services } = this.deps.config;
+    const held = await this.deps.rolesOf(actor);
+    // Roles on services no longer in ops.yml neither allow nor cover anything.
+    const roles = {
+      ...held,
+      services: Object.fromEntries(Object.entries(held.services).filter(([name]) => own(services, name))),
+    };
     const best = bestRole(roles);
     if (!best || roleRank(best.role) < roleRank('responder')) {
       const reason = `\`digest now\` needs responder or above; <@${actor}> is ${best ? best.role : 'without an opsbot role'}.`;
       await this.deps.auditDenial({ actor, action: 'digest', detail: { reason } });
       throw new ForbiddenError(`Sorry, ${reason}`);
     }
+    const only = roles.global ? undefined : Object.keys(services).filter((name) => canView(roles, name));
     try {
-      await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, 'Ops digest');
+      await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, titleFor(only), { only });
     } catch (error) {
       if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
         throw new UnavailableError(
@@ -87,14 +100,23 @@ export class DigestService {
     }
   }
 
-  /** Posts the digest through the outbox (waiting for its ts), then uploads the chart into its thread. */
-  private async post(period: DigestPeriod, channel: string, title: string, key?: string): Promise<void> {
+  /**
+   * Posts the digest through the outbox (waiting for its ts, once per `key`), then uploads the chart into
+   * its thread; `only` limits it to those services.
+   */
+  private async post(
+    period: DigestPeriod,
+    channel: string,
+    title: string,
+    { key, only }: { key?: string; only?: string[] | undefined } = {},
+  ): Promise<void> {
     const { pool, outbox, slack, config, log } = this.deps;
     const figures = await digestFigures(
       pool,
       period,
-      Object.keys(config.services),
+      only ?? Object.keys(config.services),
       config.workspace.timezone,
+      only,
     );
     const { checkHealth } = this.deps;
     if (checkHealth) {
@@ -117,6 +139,15 @@ export class DigestService {
       title: `Incidents and action runs per day, ${figures.daily[0]?.day} to ${figures.daily.at(-1)?.day}`,
       file: dailyChartPng(figures.daily),
     });
-    log.info({ channel, ts, from: period.from, to: period.to }, 'digest posted');
+    log.info({ channel, ts, from: period.from, to: period.to, services: only ?? 'all' }, 'digest posted');
   }
+}
+
+/** The digest's title, which says what it covers: every service, or the ones listed (counted when many). */
+function titleFor(only: string[] | undefined): string {
+  if (only === undefined) return 'Ops digest (all services)';
+  const names = only.join(', ');
+  return names.length <= 80
+    ? `Ops digest (${names} only)`
+    : `Ops digest (${only.length} services, under Health now)`;
 }

@@ -84,9 +84,11 @@ async function answer(
       return;
     }
     case 'status':
+      await access.requireRead(actor);
       await ephemeral(statusText(await status.status(actor, intent.service)));
       return;
     case 'show': {
+      await access.requireRead(actor);
       const { service, lookup, args, named } = intent;
       const { header, table } = await lookups.show({ actor, channel, service, lookup, args, named });
       const command = `show ${service} ${lookup}`;
@@ -95,6 +97,7 @@ async function answer(
       return;
     }
     case 'pods': {
+      await access.requireRead(actor);
       const { header, table } = await pods.pods(actor, intent.service);
       const reply = {
         actor,
@@ -141,9 +144,11 @@ async function answer(
       return;
     }
     case 'oncall':
+      await access.requireRead(actor);
       await ephemeral(onCallText(await oncall.onCall(actor, intent.service)));
       return;
     case 'digest-now':
+      await access.requireRead(actor);
       await digest.postNow(actor, channel);
       await ephemeral('The digest is posted here; its chart is in its thread.');
       return;

@@ -8,10 +8,15 @@ import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
 
-/** The Bentham config with a digest every 2 seconds (a 6-field cron) to C0DIGEST. */
+/**
+ * The Bentham config with a digest every 2 seconds (a 6-field cron) to C0DIGEST, a second service, billing,
+ * and no role for everyone: a role granted on one service is then all a user holds.
+ */
 function configText(): string {
   const config = parse(testConfigText());
   config.digest = { schedule: '*/2 * * * * *', channel: 'C0DIGEST' };
+  config.services.billing = { environment: 'staging' };
+  delete config.roles.viewer;
   return stringify(config);
 }
 
@@ -30,7 +35,8 @@ afterAll(async () => {
 async function insertFixedData(now: number): Promise<void> {
   const at = (hoursAgo: number) => new Date(now - hoursAgo * HOUR);
   const incident = `INSERT INTO incidents (id, title, severity, status, channel_id, channel_name, declared_by,
-      commander, next_status_at, declared_at, resolved_at) VALUES ($1, $2, 'SEV2', $3, $4, $4, 'U0ALICE', $5, $6, $7, $8)`;
+      commander, next_status_at, declared_at, resolved_at, services)
+      VALUES ($1, $2, 'SEV2', $3, $4, $4, 'U0ALICE', $5, $6, $7, $8, '{bentham}')`;
   const later = new Date(now + 24 * HOUR);
   await h.db.query(incident, ['inc-a', 'Gateway 502s', 'resolved', 'C0INCA', null, later, at(3), at(1)]);
   await h.db.query(incident, ['inc-b', 'Slow queue', 'resolved', 'C0INCB', null, later, at(5), at(4)]);
@@ -61,6 +67,11 @@ async function insertFixedData(now: number): Promise<void> {
   await h.db.query(event, ['e3', 'incident.triggered', 'P2', at(3)]);
   await h.db.query(event, ['e4', 'incident.acknowledged', 'P2', new Date(now - 3 * HOUR + 15 * 60_000)]);
   await h.db.query(event, ['e5', 'incident.acknowledged', 'P2', new Date(now - 1 * HOUR)]);
+  await h.db.query(
+    `INSERT INTO pagerduty_incidents (id, title, status, service_id, opsbot_service, first_seen_at, state_at)
+     VALUES ('P1', 'API errors', 'acknowledged', 'PSVC0A1', 'bentham', $1, $1)`,
+    [at(2)],
+  );
   const run = `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id, created_at)
       VALUES ($1, 'bentham', 'x', $2, 'low', '{}', $3, 'U0ALICE', 'C0OPS', $4)`;
   await h.db.query(run, ['r1', 'sql', 'succeeded', at(1)]);
@@ -79,6 +90,64 @@ async function insertFixedData(now: number): Promise<void> {
   await h.db.query(
     `INSERT INTO service_health (service, level, since, checked_at) VALUES ('bentham', 'warning', $1, now())`,
     [new Date('2026-01-02T05:06:00Z')],
+  );
+}
+
+/** Billing's own incident, PagerDuty incident, run, denial, degraded mode and health, and an incident of both. */
+async function insertBillingData(now: number): Promise<void> {
+  const at = (hoursAgo: number) => new Date(now - hoursAgo * HOUR);
+  const incident = `INSERT INTO incidents (id, title, severity, status, channel_id, channel_name, declared_by,
+      next_status_at, declared_at, resolved_at, services)
+      VALUES ($1, $2, 'SEV3', $3, $4, $4, 'U0ALICE', $5, $6, $7, $8)`;
+  const later = new Date(now + 24 * HOUR);
+  await h.db.query(incident, [
+    'inc-e',
+    'Billing webhooks failing',
+    'investigating',
+    'C0INCE',
+    later,
+    at(2),
+    null,
+    ['billing'],
+  ]);
+  await h.db.query(incident, [
+    'inc-f',
+    'Shared database restart',
+    'resolved',
+    'C0INCF',
+    later,
+    at(6),
+    at(5),
+    ['bentham', 'billing'],
+  ]);
+  await h.db.query(
+    `INSERT INTO pagerduty_incidents (id, title, status, service_id, opsbot_service, first_seen_at, state_at)
+     VALUES ('P3', 'Webhook failures', 'acknowledged', 'PSVC0B1', 'billing', $1, $1)`,
+    [at(1.5)],
+  );
+  const event = `INSERT INTO pagerduty_webhook_events (event_id, event_type, incident_id, occurred_at, payload, processed_at)
+      VALUES ($1, $2, 'P3', $3, '{}', now())`;
+  await h.db.query(event, ['e6', 'incident.triggered', at(1.5)]);
+  await h.db.query(event, ['e7', 'incident.acknowledged', new Date(now - 1.5 * HOUR + 20 * 60_000)]);
+  await h.db.query(
+    `INSERT INTO action_runs (id, service, action, kind, risk, params, state, requested_by, channel_id, created_at)
+     VALUES ('r6', 'billing', 'replay', 'http', 'low', '{}', 'failed', 'U0ALICE', 'C0OPS', $1)`,
+    [at(1)],
+  );
+  await new RunStore(h.db).auditDenial({
+    actor: 'U0EVE',
+    service: 'billing',
+    action: 'replay',
+    detail: { reason: 'test' },
+  });
+  await h.db.query(
+    `INSERT INTO service_state (service, key, value, set_by, updated_at)
+     VALUES ('billing', 'degraded-mode', '{"on":true,"models":["m2"]}', 'U0BOB', $1)`,
+    [new Date('2026-01-03T01:00:00Z')],
+  );
+  await h.db.query(
+    `INSERT INTO service_health (service, level, since, checked_at) VALUES ('billing', 'critical', $1, now())`,
+    [new Date('2026-01-03T02:00:00Z')],
   );
 }
 
@@ -148,6 +217,46 @@ describe('/ops digest now', () => {
   });
 });
 
+describe('/ops digest now covers what the requester may view', () => {
+  it('a responder on bentham alone gets bentham’s figures only; an admin gets every service’s', async () => {
+    await insertBillingData(Date.now());
+    expect(await ops('role grant <@U0CAROL|carol> responder bentham', 'U0ADMIN')).toBe(
+      '<@U0CAROL> is now responder on bentham.',
+    );
+
+    expect(await ops('digest now', 'U0CAROL', 'C0CAROL')).toContain('The digest is posted here');
+    const scoped = topPostsIn('C0CAROL');
+    expect(scoped).toHaveLength(1);
+    const text = blockText(scoped[0] ?? {});
+    expect(text).toMatch(/^Ops digest \(bentham only\): /);
+    // inc-a, inc-b, inc-d and inc-f (bentham and billing) opened; inc-e touches billing alone.
+    expect(text).toContain('*Incidents:* 4 opened · 3 resolved · 2 open');
+    expect(text).toContain('*Time to acknowledge* (PagerDuty): median 5m, worst 5m (1)');
+    expect(text).toContain('*Time to resolve*: median 1h, worst 2h (3)');
+    expect(text).toContain('*Action runs:* 4 · *Denials:* 2');
+    expect(text).toContain('• http: 1 rejected');
+    expect(text).toContain('<#C0INCC> SEV2 Disk filling');
+    expect(text).toContain('• bentham since 2026-01-02 03:04 UTC (by <@U0ALICE>)');
+    expect(text).toContain(':warning: bentham: warning since 2026-01-02 05:06 UTC');
+    expect(text).not.toMatch(/billing/i);
+    expect(text).not.toContain('C0INCE');
+
+    expect(await ops('digest now', 'U0ADMIN', 'C0ADMIN')).toContain('The digest is posted here');
+    const all = topPostsIn('C0ADMIN');
+    expect(all).toHaveLength(1);
+    const everything = blockText(all[0] ?? {});
+    expect(everything).toMatch(/^Ops digest \(all services\): /);
+    expect(everything).toContain('*Incidents:* 5 opened · 3 resolved · 3 open');
+    expect(everything).toContain('*Time to acknowledge* (PagerDuty): median 15m, worst 20m (3)');
+    expect(everything).toContain('*Action runs:* 5 · *Denials:* 4');
+    expect(everything).toContain('• http: 1 failed, 1 rejected');
+    expect(everything).toContain('<#C0INCE> SEV3 Billing webhooks failing');
+    expect(everything).toContain('• billing since 2026-01-03 01:00 UTC (by <@U0BOB>)');
+    expect(everything).toContain(':red_circle: billing: critical since 2026-01-03 02:00 UTC');
+    expect(everything).toContain(':warning: bentham: warning since 2026-01-02 05:06 UTC');
+  });
+});
+
 describe('the scheduled digest', () => {
   it('is posted once per slot by two processes', async () => {
     const other = await h.startAnother();
@@ -213,7 +322,17 @@ describe('the chart figures', () => {
     );
     expect(daily).toHaveLength(14);
     expect(daily.at(-1)?.day).toBe(now.toLocaleDateString('sv-SE', { timeZone: 'Europe/London' }));
-    expect(daily.reduce((sum, day) => sum + day.incidents, 0)).toBe(4);
-    expect(daily.reduce((sum, day) => sum + day.runs, 0)).toBe(5);
+    expect(daily.reduce((sum, day) => sum + day.incidents, 0)).toBe(6);
+    expect(daily.reduce((sum, day) => sum + day.runs, 0)).toBe(6);
+    const bentham = await digestFigures(
+      h.db,
+      { from: new Date(now.getTime() - 86_400_000), to: now },
+      ['bentham'],
+      'Europe/London',
+      ['bentham'],
+    );
+    expect(bentham.daily.reduce((sum, day) => sum + day.incidents, 0)).toBe(5);
+    expect(bentham.daily.reduce((sum, day) => sum + day.runs, 0)).toBe(5);
+    expect(bentham.health.map((row) => row.service)).toEqual(['bentham']);
   });
 });

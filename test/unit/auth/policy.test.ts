@@ -116,7 +116,13 @@ function authorizerFor(roles: ActorRoles, allow: string[]) {
   const authorizer = new Authorizer({
     config: {
       channels: { allow },
-      workspace: { ops_channel: 'C0OPS', timezone: 'UTC', requests_per_minute: 20, health_probe_every: null },
+      workspace: {
+        ops_channel: 'C0OPS',
+        timezone: 'UTC',
+        requests_per_minute: 20,
+        reads_per_minute: 60,
+        health_probe_every: null,
+      },
     },
     rolesOf: async (userId) => {
       asked.push(userId);

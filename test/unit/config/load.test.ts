@@ -64,6 +64,7 @@ describe('parseOpsConfig: a valid config', () => {
       ops_channel: 'C0OPS',
       timezone: 'UTC',
       requests_per_minute: 20,
+      reads_per_minute: 60,
       health_probe_every: 60_000,
     });
     expect(config.roles.operator).toEqual({ users: ['U0ALICE'], groups: ['S0SRE'], everyone: false });
@@ -88,6 +89,7 @@ describe('parseOpsConfig: a valid config', () => {
         ops_channel: 'C0OPS',
         timezone: 'Europe/London',
         requests_per_minute: 20,
+        reads_per_minute: 60,
         health_probe_every: 60_000,
       },
       roles: {},
