@@ -74,11 +74,13 @@ describe('/ops retry bentham study_abc123, end to end over signed HTTP', () => {
     const last = updates.at(-1) as Record<string, unknown>;
     expect(blockText(last)).toContain('Succeeded');
     expect(buttons(last)).toEqual([]);
-    expect(updates.map((u) => blockText(u).split('\n')[1])).toEqual([
-      ':inbox_tray: Queued',
-      ':gear: Running',
-      ':white_check_mark: Succeeded',
-    ]);
+    // The card went through the lifecycle in order. Edits of one card queued back to back are merged into
+    // the last (README: Slack messages), so Queued or Running may be skipped when the worker is quicker
+    // than Slack; the audit log below shows every step.
+    const lifecycle = [':inbox_tray: Queued', ':gear: Running', ':white_check_mark: Succeeded'];
+    const shown = updates.map((u) => lifecycle.indexOf(String(blockText(u).split('\n')[1])));
+    expect(shown.at(-1)).toBe(2);
+    expect(shown.every((step, i) => step >= 0 && (i === 0 || step > (shown[i - 1] ?? -1)))).toBe(true);
 
     expect(await auditEvents(runId)).toEqual([
       { event: 'run.requested', actor: 'U0ALICE' },
