@@ -1,47 +1,15 @@
-import { Writable } from 'node:stream';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '../../src/db/pool.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { createBenthamJobs, jobRows } from '../support/bentham-fixture.js';
-import { consoleTranscript, replyTo } from '../support/console.js';
-import { createTestDatabase, eventually } from '../support/databases.js';
-import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { jobRows } from '../support/bentham-fixture.js';
+import { replyTo, useConsoleFixture } from '../support/console.js';
+import { eventually } from '../support/databases.js';
 
-let own: Awaited<ReturnType<typeof createTestDatabase>>;
-let target: Awaited<ReturnType<typeof createTestDatabase>>;
-let bentham: pg.Pool;
-let db: pg.Pool;
-const prefix = queuePrefix('opsbot_console_events');
-const log = createLogger(
-  'warn',
-  new Writable({
-    write(_chunk: Buffer, _encoding, done) {
-      done();
-    },
-  }),
-);
-
-beforeAll(async () => {
-  own = await createTestDatabase('opsbot_test');
-  target = await createTestDatabase('bentham_test');
-  bentham = await createBenthamJobs(target.url);
-  db = createPool(own.url, log, 1);
-});
-afterAll(async () => {
-  await db?.end();
-  await bentham?.end();
-  await own?.drop();
-  await target?.drop();
-  await deleteKeys(prefix);
-});
-
-const run = (lines: AsyncIterable<string>) =>
-  consoleTranscript({ databaseUrl: own.url, benthamUrl: target.url, queuePrefix: prefix, log }, lines);
+const log = createLogger('silent');
+const fixture = useConsoleFixture('opsbot_console_events', log);
+const run = fixture.run;
 
 const purgeRun = async () =>
-  (await db.query("SELECT id, state, approved_by FROM action_runs WHERE action = 'purge'")).rows[0] as
+  (await fixture.db.query("SELECT id, state, approved_by FROM action_runs WHERE action = 'purge'")).rows[0] as
     | { id: string; state: string; approved_by: string | null }
     | undefined;
 
@@ -77,13 +45,13 @@ describe('opsbot console: Slack events through the same handlers', () => {
     await eventually(async () =>
       expect(await purgeRun()).toMatchObject({ state: 'succeeded', approved_by: 'U0BOB' }),
     );
-    const study = (await jobRows(bentham)).filter((row) => row.study_id === 'study_abc123');
+    const study = (await jobRows(fixture.bentham)).filter((row) => row.study_id === 'study_abc123');
     expect(study.map((row) => row.status)).not.toContain('completed');
   });
 
   it('/say and /pin in an incident channel put the message on its timeline', async () => {
     const incident = async () =>
-      (await db.query("SELECT * FROM incidents WHERE title = 'Pin test'")).rows[0] as
+      (await fixture.db.query("SELECT * FROM incidents WHERE title = 'Pin test'")).rows[0] as
         | Record<string, string>
         | undefined;
     async function* script() {
@@ -102,7 +70,7 @@ describe('opsbot console: Slack events through the same handlers', () => {
       `U0ALICE said it in #${row?.channel_name}`,
     );
     expect(replyTo(out, '/pin 99')).toContain('(there is no message 99 back');
-    const { rows } = await db.query(
+    const { rows } = await fixture.db.query(
       "SELECT actor, text, permalink, source FROM incident_events WHERE incident_id = $1 AND kind = 'pin'",
       [row?.id],
     );

@@ -1,46 +1,12 @@
-import { Writable } from 'node:stream';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '../../src/db/pool.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { createBenthamJobs, jobRows } from '../support/bentham-fixture.js';
-import { consoleTranscript, replyTo } from '../support/console.js';
-import { createTestDatabase, eventually } from '../support/databases.js';
-import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { jobRows } from '../support/bentham-fixture.js';
+import { replyTo, useConsoleFixture } from '../support/console.js';
+import { eventually } from '../support/databases.js';
 
-let own: Awaited<ReturnType<typeof createTestDatabase>>;
-let target: Awaited<ReturnType<typeof createTestDatabase>>;
-let bentham: pg.Pool;
-let db: pg.Pool;
-const prefix = queuePrefix('opsbot_console');
-const logs: string[] = [];
-const log = createLogger(
-  'warn',
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-);
-
-beforeAll(async () => {
-  own = await createTestDatabase('opsbot_test');
-  target = await createTestDatabase('bentham_test');
-  bentham = await createBenthamJobs(target.url);
-  db = createPool(own.url, log, 1);
-});
-afterAll(async () => {
-  await db?.end();
-  await bentham?.end();
-  await own?.drop();
-  await target?.drop();
-  await deleteKeys(prefix);
-});
-
-const run = (lines: Iterable<string> | AsyncIterable<string>, user?: string) =>
-  consoleTranscript({ databaseUrl: own.url, benthamUrl: target.url, queuePrefix: prefix, log }, lines, user);
+const log = createLogger('silent');
+const fixture = useConsoleFixture('opsbot_console', log);
+const run = fixture.run;
 
 describe('opsbot console, driven through piped stdin', () => {
   it('help, status, retry and Confirm by number run the real flow on the Bentham database', async () => {
@@ -62,15 +28,15 @@ describe('opsbot console, driven through piped stdin', () => {
     expect(confirmed).toContain('3 rows affected');
     expect(out).not.toContain('never read');
 
-    const study = (await jobRows(bentham)).filter((row) => row.study_id === 'study_abc123');
+    const study = (await jobRows(fixture.bentham)).filter((row) => row.study_id === 'study_abc123');
     expect(study.map((row) => row.status)).toEqual(['pending', 'pending', 'pending', 'completed']);
-    const { rows } = await db.query('SELECT state, requested_by FROM action_runs');
+    const { rows } = await fixture.db.query('SELECT state, requested_by FROM action_runs');
     expect(rows).toEqual([{ state: 'succeeded', requested_by: 'U0ALICE' }]);
   });
 
   it('declares an incident, notes and reads its timeline in its channel, and resolves it', async () => {
     const incident = async () =>
-      (await db.query("SELECT * FROM incidents WHERE title = 'Console test'")).rows[0] as
+      (await fixture.db.query("SELECT * FROM incidents WHERE title = 'Console test'")).rows[0] as
         | Record<string, string>
         | undefined;
     async function* script() {
@@ -92,7 +58,7 @@ describe('opsbot console, driven through piped stdin', () => {
     expect(replyTo(out, 'timeline')).toContain('hello');
     expect(replyTo(out, 'incident resolve done')).toMatch(/resolved/i);
     expect(row?.status).toBe('resolved');
-    const events = await db.query(
+    const events = await fixture.db.query(
       'SELECT kind, text FROM incident_events WHERE incident_id = $1 ORDER BY id',
       [row?.id],
     );
@@ -106,7 +72,9 @@ describe('opsbot console, driven through piped stdin', () => {
     expect(form).toContain('opsbot opened a form');
     expect(form).toMatch(/\[3\] SEV3: Minor degradation/);
     expect(out).toContain('! title: Give the incident a title.');
-    const { rows } = await db.query("SELECT severity, title FROM incidents WHERE title = 'Modal test'");
+    const { rows } = await fixture.db.query(
+      "SELECT severity, title FROM incidents WHERE title = 'Modal test'",
+    );
     expect(rows).toEqual([{ severity: 'SEV3', title: 'Modal test' }]);
   });
 });
