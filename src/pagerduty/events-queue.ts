@@ -27,11 +27,8 @@ export function eventJobId(eventRowId: string): string {
   return `pd-event-${eventRowId}`;
 }
 
-/**
- * Adds the event's job. A redelivery that re-adds an event whose job still exists is harmless (BullMQ
- * ignores the add); handling checks processed_at anyway.
- */
-export async function enqueuePagerDutyEvent(queue: Queue<PagerDutyJob>, eventRowId: string): Promise<void> {
+/** Adds the event's job; BullMQ ignores the add while a job of that id exists, failed or not. */
+async function enqueuePagerDutyEvent(queue: Queue<PagerDutyJob>, eventRowId: string): Promise<void> {
   await queue.add('event', EventJob.parse({ eventRowId }), {
     jobId: eventJobId(eventRowId),
     attempts: 5,
@@ -44,7 +41,7 @@ export async function enqueuePagerDutyEvent(queue: Queue<PagerDutyJob>, eventRow
 export type Requeued = 'alive' | 'retried' | 'added';
 
 /**
- * Makes sure an unhandled event has a live job: retries its job when it is finished (failed all its attempts,
+ * Makes sure an unhandled event has a live job (a new event, a PagerDuty redelivery, the sweep): retries its job when it is finished (failed all its attempts,
  * with the attempts counted afresh), adds it again when Redis no longer has it. `add` alone would not do:
  * it ignores a job id that still exists, failed or not.
  */

@@ -14,7 +14,7 @@ import { PagerDutyAlerts } from './alerts.js';
 import {
   createPagerDutyQueue,
   createPagerDutyWorker,
-  enqueuePagerDutyEvent,
+  requeuePagerDutyEvent,
   scheduleStormEdit,
 } from './events-queue.js';
 import { webhookSecrets } from './signature.js';
@@ -41,7 +41,10 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route; close()
   const webhooks = new PagerDutyWebhooks({
     secrets,
     store: new WebhookStore(pool),
-    enqueue: (eventRowId) => enqueuePagerDutyEvent(queue, eventRowId),
+    // A redelivered event whose job failed all its attempts gets them again; a waiting one is left alone.
+    enqueue: async (eventRowId) => {
+      await requeuePagerDutyEvent(queue, eventRowId);
+    },
     log,
   });
   return { route: pagerDutyWebhookRoute(webhooks, log), close: () => queue.close() };

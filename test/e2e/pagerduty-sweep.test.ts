@@ -209,10 +209,26 @@ describe('the PagerDuty sweeper', () => {
     await unblock('QSWEEP3');
   });
 
+  it('a redelivery of an event whose job failed all its attempts retries it at once, without the sweep', async () => {
+    await block('QSWEEP4');
+    const event = incidentEvent('incident.triggered', { id: 'QSWEEP4', serviceId: 'PSWEEP4' });
+    expect((await deliver(h.url(), event)).status).toBe(202);
+    const row = await eventRow('QSWEEP4');
+    await exhausted(eventJobId(row.id));
+    await unblock('QSWEEP4');
+
+    // Fresh (the sweep leaves it alone for a minute): only the redelivery can revive it.
+    const again = await deliver(h.url(), event);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ ok: true, duplicate: true });
+    await eventually(async () => expect((await eventRow('QSWEEP4')).processed_at).not.toBeNull(), 20_000);
+    expect(cardsOf('QSWEEP4')).toHaveLength(1);
+  });
+
   it('handled nothing twice: one card per incident, and nothing more in the channel', async () => {
     await sleep(SWEEP_EVERY_MS * 3);
-    for (const id of ['QSWEEP0', 'QSWEEP1', 'QSWEEP2']) expect(cardsOf(id)).toHaveLength(1);
-    expect(h.slack.of('chat.postMessage').filter((m) => m.channel === 'C0ALERTS')).toHaveLength(3);
+    for (const id of ['QSWEEP0', 'QSWEEP1', 'QSWEEP2', 'QSWEEP4']) expect(cardsOf(id)).toHaveLength(1);
+    expect(h.slack.of('chat.postMessage').filter((m) => m.channel === 'C0ALERTS')).toHaveLength(4);
     expect(h.slack.of('chat.update').filter((m) => m.channel === 'C0ALERTS')).toHaveLength(0);
   });
 });
