@@ -20,6 +20,7 @@ import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
 import { cadenceTick } from './incidents/cadence.js';
 import { TimelineCapture } from './incidents/capture.js';
+import { CapturedEntryStore } from './incidents/capture-store.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
 import { IncidentService } from './incidents/service.js';
 import { IncidentStore } from './incidents/store.js';
@@ -215,7 +216,12 @@ export async function startOpsbot(
       outbox,
       config,
     });
-    const capture = new TimelineCapture({ store: incidentStore, slack: incidentSlack, log });
+    const capture = new TimelineCapture({
+      store: incidentStore,
+      entries: new CapturedEntryStore(pool),
+      slack: incidentSlack,
+      log,
+    });
     const home = new HomeService({
       config,
       store: new HomeStore(pool),

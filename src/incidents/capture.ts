@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { CapturedEntryStore } from './capture-store.js';
 import type { IncidentEvent } from './incident.js';
 import type { IncidentSlack } from './ports.js';
 import type { IncidentStore } from './store.js';
@@ -7,9 +8,10 @@ import type { IncidentStore } from './store.js';
 const MAX_TEXT = 3000;
 
 export interface TimelineCaptureDeps {
-  store: Pick<
-    IncidentStore,
-    'byChannel' | 'holdEvent' | 'addHeldEvent' | 'releaseEvent' | 'forgetEvent' | 'editEvent'
+  store: Pick<IncidentStore, 'byChannel'>;
+  entries: Pick<
+    CapturedEntryStore,
+    'holdEvent' | 'addHeldEvent' | 'releaseEvent' | 'forgetEvent' | 'editEvent'
   >;
   slack: Pick<IncidentSlack, 'message'>;
   log: Logger;
@@ -36,9 +38,10 @@ const entryText = (text: string) =>
 /**
  * The part of the timeline nobody has to write: a message pinned or given 📌 in an incident channel becomes
  * one `pin` entry (its own time, its author, its permalink), and an edit of that message updates the entry.
- * The entry stays while anything holds it — the channel's pin or anyone's 📌, each a holder recorded in the
- * store with the Slack event that last set it — and leaves with the last of them, or when the message is
- * deleted. Pins in resolved incidents count too: the review often pins (and unpins) what mattered afterwards.
+ * The entry stays while anything holds it — the channel's pin or anyone's 📌, each a holder recorded by
+ * CapturedEntryStore with the Slack event that last set it — and leaves with the last of them, or when the
+ * message is deleted. Pins in resolved incidents count too: the review often pins (and unpins) what mattered
+ * afterwards.
  */
 export class TimelineCapture {
   constructor(private readonly deps: TimelineCaptureDeps) {}
@@ -57,7 +60,7 @@ export class TimelineCapture {
     if (!incident) return undefined;
     const source = messageSource(channel, ts);
     // The hold first: a removal that arrives while the message is read from Slack then wins, as it should.
-    await this.deps.store.holdEvent(incident.id, source, holder, eventTs);
+    await this.deps.entries.holdEvent(incident.id, source, holder, eventTs);
     const message = await this.deps.slack.message(channel, ts);
     const log = this.deps.log.child({ incidentId: incident.id, channel, ts });
     if (!message) {
@@ -65,7 +68,7 @@ export class TimelineCapture {
       return undefined;
     }
     if (!message.permalink) log.warn('Slack gave no permalink for a pinned message; recorded without');
-    const entry = await this.deps.store.addHeldEvent(incident.id, {
+    const entry = await this.deps.entries.addHeldEvent(incident.id, {
       kind: 'pin',
       at: messageTime(message.ts),
       actor: message.user,
@@ -81,7 +84,7 @@ export class TimelineCapture {
   async release(channel: string, ts: string, holder: string, eventTs: string): Promise<boolean> {
     const incident = await this.deps.store.byChannel(channel);
     if (!incident) return false;
-    return this.deps.store.releaseEvent(incident.id, messageSource(channel, ts), holder, eventTs);
+    return this.deps.entries.releaseEvent(incident.id, messageSource(channel, ts), holder, eventTs);
   }
 
   /**
@@ -93,13 +96,13 @@ export class TimelineCapture {
   async deleted(channel: string, ts: string): Promise<boolean> {
     const incident = await this.deps.store.byChannel(channel);
     if (!incident) return false;
-    return this.deps.store.forgetEvent(incident.id, messageSource(channel, ts));
+    return this.deps.entries.forgetEvent(incident.id, messageSource(channel, ts));
   }
 
   /** The entry about an edited message takes its new text; false when the message is not on the timeline. */
   async edited(channel: string, ts: string, text: string): Promise<boolean> {
     const incident = await this.deps.store.byChannel(channel);
     if (!incident) return false;
-    return (await this.deps.store.editEvent(incident.id, messageSource(channel, ts), entryText(text))) > 0;
+    return (await this.deps.entries.editEvent(incident.id, messageSource(channel, ts), entryText(text))) > 0;
   }
 }
