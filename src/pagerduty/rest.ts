@@ -1,6 +1,6 @@
 import { api } from '@pagerduty/pdjs';
 import { z } from 'zod';
-import { UnavailableError, UserError } from '../errors.js';
+import { ConflictError, UnavailableError, UserError } from '../errors.js';
 
 /** How long a user's PagerDuty id is remembered, by email. */
 const USER_CACHE_MS = 60 * 60_000;
@@ -9,12 +9,23 @@ const PdError = z.object({
   error: z.object({ message: z.string().optional(), errors: z.array(z.string()).optional() }).optional(),
 });
 const Users = z.object({ users: z.array(z.object({ id: z.string(), email: z.string() })) });
+/**
+ * The incident as GET /incidents/{id} shows it. PagerDuty's incident object has no current escalation level
+ * (`escalation_level` is only a field of the PUT): the level is read from who is assigned, see `levelOf`.
+ */
 const IncidentBody = z.object({
   incident: z.object({
     id: z.string(),
+    incident_number: z.number().int().optional(),
     status: z.string(),
-    escalation_level: z.number().int().optional(),
-    escalation_policy: z.object({ id: z.string() }).optional(),
+    escalation_policy: z.object({ id: z.string() }).nullish(),
+    assignments: z.array(z.object({ assignee: z.object({ id: z.string() }) })).default([]),
+  }),
+});
+const PolicyBody = z.object({
+  escalation_policy: z.object({
+    escalation_rules: z.array(z.unknown()),
+    num_loops: z.number().int().nullish(),
   }),
 });
 const Oncalls = z.object({
@@ -63,11 +74,74 @@ export class PagerDutyRest {
     return this.setIncident(incidentId, from, { status: 'resolved' });
   }
 
-  /** Moves the incident to the next level of its escalation policy; returns that level. */
+  /**
+   * Moves the incident to the next level of its escalation policy; returns that level. When that cannot be
+   * done safely (resolved, at the last level, level unknown) nothing is sent and one sentence says why.
+   */
   async escalate(incidentId: string, from: string): Promise<number> {
     const { incident } = IncidentBody.parse(await this.call('GET', `/incidents/${path(incidentId)}`));
-    const level = (incident.escalation_level ?? 1) + 1;
-    await this.setIncident(incidentId, from, { escalation_level: level });
+    const name = `PagerDuty ${incident.incident_number !== undefined ? `#${incident.incident_number}` : incident.id}`;
+    if (incident.status === 'resolved')
+      throw new ConflictError(`${name} is resolved; there is nothing to escalate.`);
+    const policyId = incident.escalation_policy?.id;
+    if (!policyId) throw new ConflictError(`${name} has no escalation policy to escalate along.`);
+    const level = await this.levelOf(
+      name,
+      policyId,
+      incident.assignments.map((a) => a.assignee.id),
+    );
+    const { escalation_policy: policy } = PolicyBody.parse(
+      await this.call('GET', `/escalation_policies/${path(policyId)}`),
+    );
+    const last = policy.escalation_rules.length;
+    if (level >= last) {
+      // A looping policy is not wrapped round to level 1: a button named Escalate never moves an incident down
+      // (that would unassign the top level and page the first responder again), and PagerDuty starts the policy
+      // over by itself when the last level times out. Least surprise: do nothing and say so, as without loops.
+      const loops =
+        (policy.num_loops ?? 0) > 0 ? ', which starts over at level 1 by itself if nobody acknowledges' : '';
+      throw new ConflictError(
+        `${name} is already at the last level (${last}) of its escalation policy${loops}.`,
+      );
+    }
+    await this.setIncident(incidentId, from, { escalation_level: level + 1 });
+    return level + 1;
+  }
+
+  /**
+   * The level of the escalation policy an incident is at: the level at which the people assigned to it are on
+   * call now (GET /oncalls), all of them if one level has them all, else any of them (someone added by hand).
+   * No level, or more than one (someone on call at two levels), is said, not guessed: a wrong guess would skip
+   * a level or move the incident down.
+   */
+  private async levelOf(name: string, policyId: string, assignees: string[]): Promise<number> {
+    const unknown = `opsbot cannot tell which level of its escalation policy ${name} is at`;
+    if (assignees.length === 0)
+      throw new ConflictError(`${unknown}: nobody is assigned to it; escalate it in PagerDuty.`);
+    const { oncalls } = Oncalls.parse(
+      await this.call('GET', '/oncalls', {
+        query: { 'escalation_policy_ids[]': [policyId], 'user_ids[]': assignees },
+      }),
+    );
+    const at = (level: number) =>
+      new Set(oncalls.filter((o) => o.escalation_level === level).map((o) => o.user.id));
+    const any = [
+      ...new Set(oncalls.filter((o) => assignees.includes(o.user.id)).map((o) => o.escalation_level)),
+    ].sort((a, b) => a - b);
+    const all = any.filter((level) => assignees.every((user) => at(level).has(user)));
+    const levels = all.length > 0 ? all : any;
+    const [level] = levels;
+    if (level === undefined) {
+      throw new ConflictError(
+        `${unknown}: nobody assigned to it is on call on that policy now; escalate it in PagerDuty.`,
+      );
+    }
+    if (levels.length > 1) {
+      const named = `${levels.slice(0, -1).join(', ')} and ${levels.at(-1)}`;
+      throw new ConflictError(
+        `${unknown}: its assignees are on call at levels ${named}; escalate it in PagerDuty.`,
+      );
+    }
     return level;
   }
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   const config = parse(testConfigText());
   // A PagerDuty service per test: more than 3 triggers of one service within a minute would be a storm.
-  const services = Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [`PSVCB${n}`, 'bentham']));
+  const services = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [`PSVCB${n}`, 'bentham']));
   config.pagerduty = { channel: 'C0ALERTS', services };
   // Suggested actions run where the card is: the alerts channel is one where actions may be requested.
   config.channels.allow.push('C0ALERTS');
@@ -85,6 +85,41 @@ async function press(actionId: string, id: string, user: string): Promise<string
 
 const serviceOf = (id: string) => `PSVCB${id.slice(-1)}`;
 
+/**
+ * What PagerDuty answers when asked where an incident is on its escalation policy: the incident (which has no
+ * `escalation_level`) and its assignee, the level that assignee is on call at, and the policy's rule count.
+ */
+function escalationState(id: string, at: { assignee: string; level: number; rules: number }): void {
+  nock(PD)
+    .get(`/incidents/${id}`)
+    .reply(200, {
+      incident: {
+        id,
+        incident_number: Number(id.slice(-1)),
+        status: 'triggered',
+        escalation_policy: { id: 'PPOL1', type: 'escalation_policy_reference' },
+        assignments: [
+          { at: new Date().toISOString(), assignee: { id: at.assignee, type: 'user_reference' } },
+        ],
+      },
+    });
+  nock(PD)
+    .get('/oncalls')
+    .query({ 'escalation_policy_ids[]': 'PPOL1', 'user_ids[]': at.assignee })
+    .reply(200, {
+      oncalls: [{ escalation_level: at.level, user: { id: at.assignee }, schedule: null, end: null }],
+    });
+  nock(PD)
+    .get('/escalation_policies/PPOL1')
+    .reply(200, {
+      escalation_policy: {
+        id: 'PPOL1',
+        num_loops: 0,
+        escalation_rules: Array.from({ length: at.rules }, (_, i) => ({ id: `PRULE${i + 1}` })),
+      },
+    });
+}
+
 /** Presses Declare incident on the card as Alice; resolves with the declare modal it opened. */
 async function declareModalOf(id: string): Promise<Record<string, unknown>> {
   await click('pd_declare', id, 'U0ALICE');
@@ -142,9 +177,8 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
 
   it('Resolve and Escalate make their exact calls', async () => {
     await trigger('PBTN2', 'Executor down');
-    nock(PD)
-      .get('/incidents/PBTN2')
-      .reply(200, { incident: { id: 'PBTN2', status: 'triggered', escalation_level: 1 } });
+    // PagerDuty's incident has no escalation level: it is where its assignee is on call (level 1 of 3).
+    escalationState('PBTN2', { assignee: 'PUSER1', level: 1, rules: 3 });
     nock(PD, { reqheaders: { from: 'alice@example.com' } })
       .put('/incidents/PBTN2', { incident: { type: 'incident_reference', escalation_level: 2 } })
       .reply(200, { incident: { id: 'PBTN2' } });
@@ -153,6 +187,18 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
       .put('/incidents/PBTN2', { incident: { type: 'incident_reference', status: 'resolved' } })
       .reply(200, { incident: { id: 'PBTN2', status: 'resolved' } });
     expect(await press('pd_resolve', 'PBTN2', 'U0ALICE')).toBe('<@U0ALICE> resolved it in PagerDuty.');
+  });
+
+  it('Escalate at the last level of a policy that does not loop sends no PUT and says so', async () => {
+    await trigger('PBTN8', 'Disk latency');
+    escalationState('PBTN8', { assignee: 'PUSER3', level: 3, rules: 3 });
+    const posted = h.slack.of('chat.postMessage').length;
+    // Any PUT would find no interceptor (net connect is off) and answer "could not be reached" instead.
+    expect(await press('pd_escalate', 'PBTN8', 'U0ALICE')).toMatch(
+      /^PagerDuty #8 is already at the last level \(3\) of its escalation policy\. \(error id err_\w+\)$/,
+    );
+    // Nothing was done, so nothing is said in the card's thread.
+    expect(h.slack.of('chat.postMessage').slice(posted)).toEqual([]);
   });
 
   it('Add note opens a form; its note is posted as the user', async () => {

@@ -31,16 +31,6 @@ describe('PagerDuty REST as the clicking user', () => {
     }
   });
 
-  it('escalates to the next level of the escalation policy', async () => {
-    nock(BASE)
-      .get('/incidents/PINC1')
-      .reply(200, { incident: { id: 'PINC1', status: 'triggered', escalation_level: 1 } });
-    nock(BASE, { reqheaders: { from: 'bob@example.com' } })
-      .put('/incidents/PINC1', { incident: { type: 'incident_reference', escalation_level: 2 } })
-      .reply(200, { incident: { id: 'PINC1' } });
-    expect(await rest().escalate('PINC1', 'bob@example.com')).toBe(2);
-  });
-
   it('adds a note as the user', async () => {
     nock(BASE, { reqheaders: { from: 'alice@example.com' } })
       .post('/incidents/PINC1/notes', { note: { content: 'Rolled back the executor' } })
