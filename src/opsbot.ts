@@ -12,6 +12,7 @@ import { UnavailableError } from './errors.js';
 import { registerHandlers } from './handlers/index.js';
 import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
+import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
 import { probeOnce } from './health/probe.js';
 import { StatusService } from './health/status.js';
 import { HomeService } from './home/service.js';
@@ -108,6 +109,8 @@ export async function startOpsbot(
   const outbox = new SlackOutbox({ store: outboxStore, signals: outboxSignals, deliverTimeoutMs });
   const store = new RunStore(pool);
   const targets = new TargetDatabases(config.services, log);
+  // Earlier prometheus scrapes, in PostgreSQL so every process grades a ratio over the same window.
+  const windows = new PostgresCounterWindows(pool);
   const kubernetes = new KubernetesTargets(config.services, env.KUBECONFIG);
   const enqueue = (runId: string) => enqueueRun(queue, runId);
   const incidentStore = new IncidentStore(pool);
@@ -169,7 +172,7 @@ export async function startOpsbot(
     checkHealth: async (service) => {
       const checks = own(config.services, service)?.health ?? [];
       if (checks.length === 0) return 'unknown';
-      return (await checkService(checks, (name) => targets.pool(service, name))).level;
+      return (await checkService(checks, (name) => targets.pool(service, name), windows)).level;
     },
     log,
   });
@@ -192,6 +195,7 @@ export async function startOpsbot(
       config,
       pool,
       targets,
+      windows,
       rolesOf: (user) => access.rolesOf(user),
       auditDenial: (entry) => store.auditDenial(entry),
     });
@@ -301,7 +305,7 @@ export async function startOpsbot(
       consumer,
       prefix: env.OPSBOT_QUEUE_PREFIX,
       everyMs: options.probeEveryMs ?? config.workspace.health_probe_every,
-      tick: () => probeOnce({ config, targets, store: healthStore, post: postHealthChange, log }),
+      tick: () => probeOnce({ config, targets, windows, store: healthStore, post: postHealthChange, log }),
       log,
     });
     const stopCadence = await startTicker({
@@ -317,7 +321,11 @@ export async function startOpsbot(
           incidents,
           slack: incidentSlack,
           health: (service) =>
-            checkService(own(config.services, service)?.health ?? [], (name) => targets.pool(service, name)),
+            checkService(
+              own(config.services, service)?.health ?? [],
+              (name) => targets.pool(service, name),
+              windows,
+            ),
           log,
         }),
       log,

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { HealthCheckConfig } from '../config/ops-config.js';
+import type { CounterWindowStore } from './counter-windows.js';
 import type { HealthLevel, HealthResult } from './http-check.js';
 import { runCheck } from './run-check.js';
 
@@ -12,12 +13,16 @@ export interface ServiceHealth {
   checks: HealthResult[];
 }
 
-/** Runs every check of one service concurrently (each within its own timeout); never throws. */
+/**
+ * Runs every check of one service concurrently (each within its own timeout); never throws. `windows` holds
+ * the earlier scrapes that prometheus ratios and quantiles are measured from.
+ */
 export async function checkService(
   checks: HealthCheckConfig[],
   database: (name: string) => Pool,
+  windows: CounterWindowStore,
 ): Promise<ServiceHealth> {
-  const results = await Promise.all(checks.map((check) => runCheck(check, database)));
+  const results = await Promise.all(checks.map((check) => runCheck(check, database, windows)));
   return { level: worstLevel(results.map((result) => result.level)), checks: results };
 }
 

@@ -1,6 +1,6 @@
 /** Counter totals of one check at one scrape, by name (`of`/`to` of a ratio, bucket bounds of a histogram). */
 export interface Reading {
-  /** Milliseconds on a monotonic clock. */
+  /** Milliseconds on the store's clock. */
   at: number;
   counters: ReadonlyMap<string, number>;
 }
@@ -9,6 +9,15 @@ export interface Reading {
 export type Window =
   | { kind: 'increase'; seconds: number; counters: ReadonlyMap<string, number> }
   | { kind: 'totals'; why: string };
+
+/** Where the earlier readings of every check are kept; a reading is stamped with the store's own clock. */
+export interface CounterWindowStore {
+  /**
+   * The increase of `counters` since an earlier reading of `key`, when there is one, no counter went down
+   * (a restart) and `denominator` grew; else why not. Remembers this reading either way.
+   */
+  since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window>;
+}
 
 export interface CounterWindowOptions {
   /** A window starts at the newest earlier reading at least this old, so two scrapes close together are not a window of a few requests. */
@@ -19,55 +28,69 @@ export interface CounterWindowOptions {
   maxReadings?: number;
 }
 
+/** The defaults every store uses: a window of about a minute, 500 checks, 20 readings each. */
+export const WINDOW_DEFAULTS: Required<CounterWindowOptions> = {
+  minWindowMs: 60_000,
+  maxChecks: 500,
+  maxReadings: 20,
+};
+
 /**
- * Recent counter readings of each check, in memory, so that a ratio or a quantile covers the last minute
- * or so rather than the target's whole life (which hides a fresh spike behind months of good traffic).
+ * The window of `reading` over a check's earlier readings (oldest first), and the readings to keep after it.
+ * Pure, so every store measures windows the same way.
  */
-export class CounterWindows {
+export function nextWindow(
+  history: readonly Reading[],
+  reading: Reading,
+  denominator: string,
+  options: Pick<Required<CounterWindowOptions>, 'minWindowMs' | 'maxReadings'>,
+): { window: Window; keep: Reading[] } {
+  const base = history.findLast((earlier) => earlier.at <= reading.at - options.minWindowMs) ?? history[0];
+  if (base === undefined) return { window: { kind: 'totals', why: 'first scrape' }, keep: [reading] };
+  const increase = new Map<string, number>();
+  for (const [name, value] of reading.counters) increase.set(name, value - (base.counters.get(name) ?? 0));
+  const reset =
+    base.counters.size !== reading.counters.size ||
+    [...base.counters.keys()].some((name) => !reading.counters.has(name)) ||
+    [...increase.values()].some((delta) => delta < 0);
+  if (reset) {
+    const why = 'the counters were reset since the previous scrape';
+    return { window: { kind: 'totals', why }, keep: [reading] };
+  }
+  const keep = [...history.slice(history.indexOf(base)), reading].slice(-options.maxReadings);
+  const seconds = Math.max(1, Math.round((reading.at - base.at) / 1000));
+  if ((increase.get(denominator) ?? 0) <= 0) {
+    return { window: { kind: 'totals', why: `nothing new was counted in the last ${seconds} s` }, keep };
+  }
+  return { window: { kind: 'increase', seconds, counters: increase }, keep };
+}
+
+/**
+ * Recent counter readings of each check in this process's memory, on a monotonic clock: the plain store for
+ * unit tests. opsbot itself runs several processes and keeps them in PostgreSQL (PostgresCounterWindows).
+ */
+export class CounterWindows implements CounterWindowStore {
   private readonly readings = new Map<string, Reading[]>();
-  private readonly minWindowMs: number;
-  private readonly maxChecks: number;
-  private readonly maxReadings: number;
+  private readonly options: Required<CounterWindowOptions>;
 
-  constructor(options: CounterWindowOptions = {}) {
-    this.minWindowMs = options.minWindowMs ?? 60_000;
-    this.maxChecks = options.maxChecks ?? 500;
-    this.maxReadings = options.maxReadings ?? 20;
+  constructor(
+    options: CounterWindowOptions = {},
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.options = { ...WINDOW_DEFAULTS, ...options };
   }
 
-  /**
-   * The increase since an earlier reading of `key`, when there is one, no counter went down (a restart)
-   * and `denominator` grew; else why not. Remembers `reading` either way.
-   */
-  since(key: string, reading: Reading, denominator: string): Window {
-    const history = this.readings.get(key) ?? [];
-    const base = history.findLast((earlier) => earlier.at <= reading.at - this.minWindowMs) ?? history[0];
-    if (base === undefined) {
-      this.remember(key, [reading]);
-      return { kind: 'totals', why: 'first scrape' };
-    }
-    const increase = new Map<string, number>();
-    for (const [name, value] of reading.counters) increase.set(name, value - (base.counters.get(name) ?? 0));
-    const reset =
-      base.counters.size !== reading.counters.size ||
-      [...base.counters.keys()].some((name) => !reading.counters.has(name)) ||
-      [...increase.values()].some((delta) => delta < 0);
-    if (reset) {
-      this.remember(key, [reading]);
-      return { kind: 'totals', why: 'the counters were reset since the previous scrape' };
-    }
-    this.remember(key, [...history.slice(history.indexOf(base)), reading].slice(-this.maxReadings));
-    const seconds = Math.max(1, Math.round((reading.at - base.at) / 1000));
-    if ((increase.get(denominator) ?? 0) <= 0) {
-      return { kind: 'totals', why: `nothing new was counted in the last ${seconds} s` };
-    }
-    return { kind: 'increase', seconds, counters: increase };
-  }
-
-  private remember(key: string, history: Reading[]): void {
+  async since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window> {
+    const { window, keep } = nextWindow(
+      this.readings.get(key) ?? [],
+      { at: this.now(), counters },
+      denominator,
+      this.options,
+    );
     this.readings.delete(key);
-    this.readings.set(key, history);
+    this.readings.set(key, keep);
     const oldest = this.readings.keys().next();
-    if (this.readings.size > this.maxChecks && !oldest.done) this.readings.delete(oldest.value);
+    if (this.readings.size > this.options.maxChecks && !oldest.done) this.readings.delete(oldest.value);
+    return window;
   }
 }

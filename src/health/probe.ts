@@ -2,12 +2,15 @@ import type { OpsConfig } from '../config/ops-config.js';
 import type { Logger } from '../log.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { checkService } from './check-service.js';
+import type { CounterWindowStore } from './counter-windows.js';
 import { type HealthChange, type HealthStore, POST_RETRY_WINDOW } from './health-store.js';
 
 export interface ProbeDeps {
   config: Pick<OpsConfig, 'services'>;
   /** The services' databases, for SQL checks. */
   targets: Pick<TargetDatabases, 'pool'>;
+  /** Earlier scrapes, shared with `/ops status` and every other process. */
+  windows: CounterWindowStore;
   store: Pick<HealthStore, 'record' | 'claimUnposted' | 'markPosted' | 'postFailed' | 'release'>;
   /** Tells the ops channel about one change; throws when Slack did not take it. */
   post(change: HealthChange): Promise<void>;
@@ -23,7 +26,11 @@ export async function probeOnce(deps: ProbeDeps): Promise<void> {
   const recorded = await Promise.allSettled(
     services.map(async ([name, service]) => {
       const at = new Date();
-      const health = await checkService(service.health, (database) => deps.targets.pool(name, database));
+      const health = await checkService(
+        service.health,
+        (database) => deps.targets.pool(name, database),
+        deps.windows,
+      );
       return deps.store.record(name, health, at);
     }),
   );

@@ -1,6 +1,6 @@
 import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../runs/describe-error.js';
-import { CounterWindows } from './counter-windows.js';
+import type { CounterWindowStore } from './counter-windows.js';
 import type { HealthResult } from './http-check.js';
 import { levelOf, timedResult } from './levels.js';
 import { measure } from './prometheus-measure.js';
@@ -9,13 +9,13 @@ import { ExpositionError, parsePrometheusText } from './prometheus-text.js';
 /** A scrape larger than this is refused, not parsed: even large exporters stay well under it. */
 const MAX_SCRAPE_BYTES = 10 * 1024 * 1024;
 
-/** This process's recent counter readings of every check, shared by `/ops status` and the background probe. */
-const sharedWindows = new CounterWindows();
-
-/** Scrapes a `/metrics` endpoint once and grades its one measurement; never throws, never follows redirects. */
+/**
+ * Scrapes a `/metrics` endpoint once and grades its one measurement, a ratio or quantile over the increase
+ * since an earlier scrape in `windows`; never throws, never follows redirects.
+ */
 export async function runPrometheusCheck(
   check: PrometheusHealthCheckConfig,
-  windows: CounterWindows = sharedWindows,
+  windows: CounterWindowStore,
   now: () => number = performance.now.bind(performance),
 ): Promise<HealthResult> {
   const result = timedResult(check.name, now);
@@ -35,7 +35,7 @@ export async function runPrometheusCheck(
           : `answered ${mediaType}, not the Prometheus text format`,
       );
     }
-    const measured = measure(check, parsePrometheusText(await readText(response)), windows, now());
+    const measured = await measure(check, parsePrometheusText(await readText(response)), windows);
     if ('problem' in measured) return result(measured.level, measured.problem);
     return result(levelOf(measured.value, check.warning, check.critical), measured.detail);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
-import type { CounterWindows, Window } from './counter-windows.js';
+import { describeError } from '../runs/describe-error.js';
+import type { CounterWindowStore, Window } from './counter-windows.js';
 import type { HealthLevel } from './http-check.js';
 import {
   describeSelection,
@@ -19,24 +20,28 @@ type Selection = { metric: string; labels: LabelMatchers };
 /** The +Inf bucket's key in a reading: the count of every observation. */
 const INF = String(Number.POSITIVE_INFINITY);
 
-/** Measures a check's one `value`, `ratio` or `quantile` in a parsed scrape; `at` is a monotonic clock in ms. */
-export function measure(
+/** Measures a check's one `value`, `ratio` or `quantile` in a parsed scrape, counters over `windows`. */
+export async function measure(
   check: PrometheusHealthCheckConfig,
   exposition: Exposition,
-  windows: CounterWindows,
-  at: number,
-): Measurement {
+  windows: CounterWindowStore,
+): Promise<Measurement> {
   const key = JSON.stringify([check.metrics, check.ratio, check.quantile]);
-  if (check.ratio)
-    return measureRatio(check.ratio, exposition, (reading) => windows.since(key, reading, 'to'), at);
-  if (check.quantile) {
-    return measureQuantile(check.quantile, exposition, (reading) => windows.since(key, reading, INF), at);
-  }
+  const windowOf = (denominator: string) => (counters: ReadonlyMap<string, number>) =>
+    windows.since(key, counters, denominator).catch(
+      (error: unknown): Window => ({
+        kind: 'totals',
+        why: `the earlier scrapes could not be read: ${describeError(error)}`,
+      }),
+    );
+  if (check.ratio) return measureRatio(check.ratio, exposition, windowOf('to'));
+  if (check.quantile) return measureQuantile(check.quantile, exposition, windowOf(INF));
   if (check.value) return measureValue(check.value, exposition);
   return { level: 'critical', problem: 'the check has no value, ratio or quantile' };
 }
 
-type WindowOf = (reading: { at: number; counters: ReadonlyMap<string, number> }) => Window;
+/** The window of this scrape's counters; never rejects (an unreadable store reads as the totals). */
+type WindowOf = (counters: ReadonlyMap<string, number>) => Promise<Window>;
 
 function measureValue(selection: Selection, exposition: Exposition): Measurement {
   const samples = selectSamples(exposition, selection.metric, selection.labels);
@@ -49,12 +54,11 @@ function measureValue(selection: Selection, exposition: Exposition): Measurement
   );
 }
 
-function measureRatio(
+async function measureRatio(
   ratio: { of: Selection; to: Selection },
   exposition: Exposition,
   windowOf: WindowOf,
-  at: number,
-): Measurement {
+): Promise<Measurement> {
   if (!hasMetric(exposition, ratio.of.metric)) return noSeries(exposition, ratio.of.metric, {});
   const toSamples = selectSamples(exposition, ratio.to.metric, ratio.to.labels);
   if (toSamples.length === 0) return noSeries(exposition, ratio.to.metric, ratio.to.labels);
@@ -64,7 +68,7 @@ function measureRatio(
     ['to', sumOf(toSamples)],
   ]);
   const gauges = [ratio.of.metric, ratio.to.metric].some((m) => familyOf(exposition, m).type === 'gauge');
-  const window = gauges ? undefined : windowOf({ at, counters: totals });
+  const window = gauges ? undefined : await windowOf(totals);
   const counters = window?.kind === 'increase' ? window.counters : totals;
   const of = counters.get('of') ?? Number.NaN;
   const to = counters.get('to') ?? Number.NaN;
@@ -78,12 +82,11 @@ function measureRatio(
   );
 }
 
-function measureQuantile(
+async function measureQuantile(
   quantile: { histogram: string; q: number; labels: LabelMatchers },
   exposition: Exposition,
   windowOf: WindowOf,
-  at: number,
-): Measurement {
+): Promise<Measurement> {
   const { histogram, q, labels } = quantile;
   const type = familyOf(exposition, histogram).type;
   if (type !== 'histogram' && type !== 'untyped') {
@@ -94,7 +97,7 @@ function measureQuantile(
   if (totals.at(-1)?.le !== Number.POSITIVE_INFINITY) {
     return { level: 'critical', problem: `${histogram} has no le="+Inf" bucket, so no quantile` };
   }
-  const window = windowOf({ at, counters: new Map(totals.map((b) => [String(b.le), b.count])) });
+  const window = await windowOf(new Map(totals.map((b) => [String(b.le), b.count])));
   const buckets =
     window.kind === 'increase'
       ? totals.map((b) => ({ le: b.le, count: window.counters.get(String(b.le)) ?? 0 }))

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusHealthCheckConfig } from '../../../src/config/ops-config.js';
-import { CounterWindows } from '../../../src/health/counter-windows.js';
+import { type CounterWindowStore, CounterWindows } from '../../../src/health/counter-windows.js';
 import { runPrometheusCheck } from '../../../src/health/prometheus-check.js';
 
 /** A service's own metrics, served by the fake `/metrics` below as prom-client renders them. */
@@ -70,8 +70,13 @@ beforeEach(() => registry.resetMetrics());
 type Measure = Pick<PrometheusHealthCheckConfig, 'value' | 'ratio' | 'quantile' | 'warning' | 'critical'>;
 
 /** Runs a check against the fake service with its own windows (minimum window 0: every scrape counts). */
-function check(measure: Measure, path = '/metrics', windows = new CounterWindows({ minWindowMs: 0 })) {
-  return runPrometheusCheck({ name: 'm', metrics: `${base}${path}`, timeout: 2000, ...measure }, windows);
+function check(
+  measure: Measure,
+  path = '/metrics',
+  windows: CounterWindowStore = new CounterWindows({ minWindowMs: 0 }),
+  timeout = 2000,
+) {
+  return runPrometheusCheck({ name: 'm', metrics: `${base}${path}`, timeout, ...measure }, windows);
 }
 
 const ERROR_RATE: Measure = {
@@ -178,6 +183,19 @@ describe('a prometheus ratio check', () => {
     });
   });
 
+  it('grades the totals, saying why, when the earlier scrapes cannot be read', async () => {
+    requests.inc({ status: '200' }, 99);
+    requests.inc({ status: '500' }, 1);
+    const unreachable: CounterWindowStore = {
+      since: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+    };
+    expect(await check(ERROR_RATE, '/metrics', unreachable)).toMatchObject({
+      level: 'ok',
+      detail:
+        '1 % (1 of 100) since the counters started (the earlier scrapes could not be read: connect ECONNREFUSED 127.0.0.1:5432)',
+    });
+  });
+
   it('takes a ratio of gauges as it is now, not over a window', async () => {
     const windows = new CounterWindows({ minWindowMs: 0 });
     connections.set({ state: 'active' }, 45);
@@ -257,17 +275,15 @@ describe('a prometheus check whose endpoint misbehaves', () => {
   });
 
   it('is critical when the endpoint does not answer within the timeout', async () => {
-    const result = await runPrometheusCheck({ name: 'm', metrics: `${base}/hang`, timeout: 100, ...P95 });
+    const result = await check({ ...P95 }, '/hang', undefined, 100);
     expect(result).toMatchObject({ level: 'critical', detail: 'no answer within 100 ms' });
   });
 
   it('is critical, not a throw, when nothing listens', async () => {
-    const result = await runPrometheusCheck({
-      name: 'm',
-      metrics: 'http://127.0.0.1:1/metrics',
-      timeout: 1000,
-      ...P95,
-    });
+    const result = await runPrometheusCheck(
+      { name: 'm', metrics: 'http://127.0.0.1:1/metrics', timeout: 1000, ...P95 },
+      new CounterWindows(),
+    );
     expect(result.level).toBe('critical');
     expect(result.detail).toMatch(/fetch failed|ECONNREFUSED/);
   });
