@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { kubeCall } from '../kubernetes/calls.js';
-import { deploymentFacts, deploymentTable, readDeployment, refusePaused } from '../kubernetes/deployments.js';
+import {
+  deploymentFacts,
+  deploymentTable,
+  readDeployment,
+  readDeploymentJson,
+  refusePaused,
+} from '../kubernetes/deployments.js';
 import { previousRevision } from '../kubernetes/revisions.js';
 import { followRollout } from '../kubernetes/rollout.js';
 import { deploymentProblems, k8sFields } from './k8s-fields.js';
@@ -29,10 +35,10 @@ export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
 
   async plan(config, ctx) {
     const target = ctx.kubernetes();
-    const deployment = await readDeployment(target, config.deployment);
+    const { deployment, json } = await readDeploymentJson(target, config.deployment);
     const facts = deploymentFacts(deployment);
     refusePaused(facts, 'rolled back');
-    const previous = await previousRevision(target, deployment);
+    const previous = await previousRevision(target, json);
     const change = previous.matchesCurrent
       ? `none: already revision ${previous.revision}'s template`
       : `to revision ${previous.revision}: ${previous.images.join(', ')}`;
@@ -46,10 +52,10 @@ export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
 
   async execute(config, ctx) {
     const target = ctx.kubernetes();
-    const deployment = await readDeployment(target, config.deployment);
+    const { deployment, json } = await readDeploymentJson(target, config.deployment);
     const facts = deploymentFacts(deployment);
     refusePaused(facts, 'rolled back');
-    const previous = await previousRevision(target, deployment);
+    const previous = await previousRevision(target, json);
     if (previous.matchesCurrent) {
       return {
         summary: `Nothing to do: ${facts.name} already runs revision ${previous.revision}'s template.`,

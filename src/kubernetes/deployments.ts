@@ -1,8 +1,10 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { z } from 'zod';
 import type { ResultTable } from '../actions/types.js';
 import { UserError } from '../errors.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { kubeCall } from './calls.js';
+import { kubeCallJson, LabelSelectorJson, ObjectMetaJson, PodTemplateJson } from './raw-json.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -18,16 +20,42 @@ export interface DeploymentFacts {
   paused: boolean;
 }
 
+/** The parts of a deployment a rollback reads, as served; every other field is kept. */
+export const DeploymentJson = z.looseObject({
+  metadata: ObjectMetaJson.optional(),
+  spec: z
+    .looseObject({ selector: LabelSelectorJson.optional(), template: PodTemplateJson.optional() })
+    .optional(),
+});
+
+export type DeploymentJson = z.infer<typeof DeploymentJson>;
+
 /** Reads a deployment the service's config lists; any other name is refused before calling the API. */
 export async function readDeployment(target: KubernetesTarget, name: string): Promise<V1Deployment> {
+  refuseUnlisted(target, name);
+  return kubeCall(target, `deployment ${name}`, () =>
+    target.apps.readNamespacedDeployment({ name, namespace: target.namespace }),
+  );
+}
+
+/** readDeployment, also returning the deployment as the API server sent it (for comparing templates). */
+export async function readDeploymentJson(
+  target: KubernetesTarget,
+  name: string,
+): Promise<{ deployment: V1Deployment; json: DeploymentJson }> {
+  refuseUnlisted(target, name);
+  const { model, json } = await kubeCallJson(target, `deployment ${name}`, DeploymentJson, (options) =>
+    target.apps.readNamespacedDeployment({ name, namespace: target.namespace }, options),
+  );
+  return { deployment: model, json };
+}
+
+function refuseUnlisted(target: KubernetesTarget, name: string): void {
   if (!target.deployments.includes(name)) {
     throw new UserError(
       `${name} is not one of the deployments opsbot may touch here (${target.deployments.join(', ') || 'none'}).`,
     );
   }
-  return kubeCall(target, `deployment ${name}`, () =>
-    target.apps.readNamespacedDeployment({ name, namespace: target.namespace }),
-  );
 }
 
 export function deploymentFacts(deployment: V1Deployment): DeploymentFacts {

@@ -1,9 +1,9 @@
-import type { V1Deployment, V1LabelSelector, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { canonicalJson } from '../audit/canonical.js';
 import { UserError } from '../errors.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
-import { kubeCall } from './calls.js';
-import { REVISION_ANNOTATION } from './deployments.js';
+import { type DeploymentJson, REVISION_ANNOTATION } from './deployments.js';
+import { kubeCallJson, ObjectMetaJson, PodTemplateJson } from './raw-json.js';
 
 const POD_TEMPLATE_HASH = 'pod-template-hash';
 
@@ -17,6 +17,18 @@ const KEPT_ANNOTATIONS = new Set([
   'deprecated.deployment.rollback.to',
 ]);
 
+/** A ReplicaSet list as served: each template is kept whole, for the patch to carry it unchanged. */
+const ReplicaSetListJson = z.looseObject({
+  items: z.array(
+    z.looseObject({
+      metadata: ObjectMetaJson.optional(),
+      spec: z.looseObject({ template: PodTemplateJson.optional() }).optional(),
+    }),
+  ),
+});
+
+type ReplicaSetJson = z.infer<typeof ReplicaSetListJson>['items'][number];
+
 /** A revision to go back to: its number, images, and the JSON patch that restores it. */
 export interface PreviousRevision {
   revision: number;
@@ -29,17 +41,23 @@ export interface PreviousRevision {
 /**
  * What `kubectl rollout undo` (to the previous revision) would apply: the second-highest revision among
  * the deployment's own ReplicaSets, its pod template without `pod-template-hash`, and its annotations.
+ * Both the deployment and its ReplicaSets are the API server's JSON, not client-node's models, so template
+ * fields newer than the client survive (as with kubectl).
  */
 export async function previousRevision(
   target: KubernetesTarget,
-  deployment: V1Deployment,
+  deployment: DeploymentJson,
 ): Promise<PreviousRevision> {
   const name = deployment.metadata?.name ?? '?';
-  const list = await kubeCall(target, `replica sets of ${name}`, () =>
-    target.apps.listNamespacedReplicaSet({
-      namespace: target.namespace,
-      labelSelector: selectorText(deployment.spec?.selector),
-    }),
+  const { json: list } = await kubeCallJson(
+    target,
+    `replica sets of ${name}`,
+    ReplicaSetListJson,
+    (options) =>
+      target.apps.listNamespacedReplicaSet(
+        { namespace: target.namespace, labelSelector: selectorText(deployment.spec?.selector) },
+        options,
+      ),
   );
   const owned = list.items
     .filter((rs) =>
@@ -74,20 +92,26 @@ export async function previousRevision(
   };
 }
 
-function revisionOf(rs: V1ReplicaSet): number {
+function revisionOf(rs: ReplicaSetJson): number {
   const value = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION]);
   return Number.isInteger(value) ? value : 0;
 }
 
 /** The template as the deployment would hold it: the ReplicaSet's own hash label removed. */
-function withoutHash(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
+function withoutHash(template: PodTemplateJson | undefined): PodTemplateJson {
   const copy = structuredClone(template ?? {});
   if (copy.metadata?.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH];
   return copy;
 }
 
+/** The label selector fields both client-node's model and the served JSON have. */
+interface LabelSelector {
+  matchLabels?: Record<string, string> | undefined;
+  matchExpressions?: { key: string; operator: string; values?: string[] | undefined }[] | undefined;
+}
+
 /** A label selector in the API's query syntax: `app=api,tier in (web,edge),!legacy`. */
-export function selectorText(selector: V1LabelSelector | undefined): string {
+export function selectorText(selector: LabelSelector | undefined): string {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
   for (const { key, operator, values = [] } of selector?.matchExpressions ?? []) {
     if (operator === 'In') parts.push(`${key} in (${values.join(',')})`);

@@ -52,6 +52,19 @@ function context(params: ParamValues = {}, progress: string[] = []): ActionConte
   });
 }
 
+type Template = { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
+
+/** The pod template of a ReplicaSet, as the fake API server holds (and serves) it. */
+function servedTemplate(replicaSet: string): Template {
+  const rs = kube.replicaSets.find((r) => r.metadata.name === replicaSet);
+  return rs?.spec.template as Template;
+}
+
+/** The pod template of a deployment, as the fake API server holds it (changes show in its next answer). */
+function deploymentTemplate(name: string): Template {
+  return kube.deployments.get(`${NS}/${name}`)?.spec.template as Template;
+}
+
 const restart = (deployment: string, extra: Record<string, unknown> = {}) =>
   K8sRestartSchema.parse({ kind: 'k8s.restart', summary: 'Restart', deployment, ...extra });
 const rollback = (deployment: string) =>
@@ -146,13 +159,26 @@ describe('k8s.rollback', () => {
     expect(more).toEqual([]);
     expect(patch?.path).toBe(`/apis/apps/v1/namespaces/${NS}/deployments/api-gateway`);
     expect(patch?.contentType).toBe('application/json-patch+json');
-    expect(patch?.body).toEqual([
+    expect(patch?.body).toStrictEqual([
       {
         op: 'replace',
         path: '/spec/template',
         value: {
-          metadata: { labels: { app: 'api-gateway' }, annotations: { 'example.com/build': 'b2' } },
-          spec: { containers: [{ name: 'api-gateway', image: 'registry.example/api-gateway:1.2' }] },
+          metadata: {
+            creationTimestamp: null,
+            labels: { app: 'api-gateway' },
+            annotations: { 'example.com/build': 'b2' },
+          },
+          spec: {
+            containers: [
+              {
+                name: 'api-gateway',
+                image: 'registry.example/api-gateway:1.2',
+                futureContainerField: { mode: 'm2' },
+              },
+            ],
+            futurePodField: { revision: 2, rules: [{ kind: 'strict', values: [1, null, true] }] },
+          },
         },
       },
       {
@@ -166,12 +192,53 @@ describe('k8s.rollback', () => {
     );
   });
 
+  it('carries the template exactly as the API server served it, fields the client models lack included', async () => {
+    const served = structuredClone(servedTemplate('api-gateway-h2'));
+    expect(served.metadata.labels).toHaveProperty('pod-template-hash', 'h2');
+    delete served.metadata.labels['pod-template-hash'];
+    await k8sRollbackKind.execute(rollback('api-gateway'), context());
+    const body = kube.patches()[0]?.body as { path: string; value: unknown }[];
+    expect(body.find((op) => op.path === '/spec/template')?.value).toStrictEqual(served);
+  });
+
+  it('compares templates as served: a difference only in a field the client models lack is a change', async () => {
+    const current = deploymentTemplate('api-gateway');
+    const previous = structuredClone(servedTemplate('api-gateway-h2'));
+    delete previous.metadata.labels['pod-template-hash'];
+    Object.assign(current, structuredClone(previous));
+    expect((await k8sRollbackKind.plan(rollback('api-gateway'), context())).summary).toBe(
+      "api-gateway already runs revision 2's template; rolling back changes nothing.",
+    );
+
+    current.spec.futurePodField = { revision: 3 };
+    expect((await k8sRollbackKind.plan(rollback('api-gateway'), context())).summary).toBe(
+      'Roll api-gateway back from revision 3 (registry.example/api-gateway:1.2) to revision 2 (registry.example/api-gateway:1.2).',
+    );
+  });
+
   it('says so when there is no previous revision, or the deployment is paused', async () => {
     await expect(k8sRollbackKind.plan(rollback('fresh'), context())).rejects.toThrow(
       'fresh has no previous revision to roll back to.',
     );
     await expect(k8sRollbackKind.execute(rollback('frozen'), context())).rejects.toThrow(
       'frozen is paused, so it cannot be rolled back',
+    );
+    expect(kube.patches()).toEqual([]);
+  });
+
+  it('maps a missing or forbidden deployment as the typed calls do, and refuses a ReplicaSet it cannot read', async () => {
+    await expect(k8sRollbackKind.plan(rollback('ghost'), context())).rejects.toThrow(
+      `Kubernetes has no deployment ghost in namespace ${NS} (context prod).`,
+    );
+    await expect(k8sRollbackKind.execute(rollback('locked'), context())).rejects.toThrow(
+      `Kubernetes refused opsbot access to deployment locked in namespace ${NS} (context prod) (403): ` +
+        'deployments.apps "locked" is forbidden',
+    );
+    const rs = kube.replicaSets.find((r) => r.metadata.name === 'executor-h1');
+    (rs?.metadata as { annotations: unknown }).annotations = { 'deployment.kubernetes.io/revision': 1 };
+    await expect(k8sRollbackKind.execute(rollback('executor'), context())).rejects.toThrow(
+      'Kubernetes (context prod) answered for replica sets of executor in a shape opsbot does not understand ' +
+        '(items.0.metadata.annotations.deployment.kubernetes.io/revision: Invalid input: expected string, received number).',
     );
     expect(kube.patches()).toEqual([]);
   });

@@ -105,9 +105,18 @@ export class FakeKubernetes {
     const { revisions = 2, replicas = 3, paused = false } = options;
     const image = options.image ?? ((revision: number) => `registry.example/${name}:1.${revision}`);
     const labels = { app: name };
+    // Like a newer API server's: fields @kubernetes/client-node 1.4.0's models do not know, at pod and
+    // container level, and the `creationTimestamp: null` real templates carry.
     const template = (revision: number) => ({
-      metadata: { labels: { ...labels }, annotations: { 'example.com/build': `b${revision}` } },
-      spec: { containers: [{ name, image: image(revision) }] },
+      metadata: {
+        creationTimestamp: null,
+        labels: { ...labels },
+        annotations: { 'example.com/build': `b${revision}` },
+      },
+      spec: {
+        containers: [{ name, image: image(revision), futureContainerField: { mode: `m${revision}` } }],
+        futurePodField: { revision, rules: [{ kind: 'strict', values: [1, null, true] }] },
+      },
     });
     const uid = `uid-${name}`;
     this.deployments.set(`${namespace}/${name}`, {
