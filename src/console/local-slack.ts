@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CHECKING_MODAL } from '../slack/interim-modals.js';
 
 /** What the bot showed: a channel message, an edit of one, a response_url answer, or a modal. */
 export type Shown =
@@ -162,6 +163,20 @@ export class LocalSlack {
     return { ok: true, messages: messages.map(asSlackMessage), has_more: false };
   }
 
+  /**
+   * A modal, opened or updated in place: a form (it has a submit button) is shown as one, replacing any open
+   * form; a notice (a refusal) as a message to the user; "Checking…" not at all, the update follows at once.
+   */
+  private showModal(view: Record<string, unknown>): void {
+    if (view.callback_id === CHECKING_MODAL) return;
+    if (view.submit) this.show({ kind: 'view', view });
+    else {
+      const title = { type: 'header', text: view.title };
+      const blocks = [title, ...(Array.isArray(view.blocks) ? view.blocks : [])];
+      this.show({ kind: 'ephemeral', channel: '', args: { blocks } });
+    }
+  }
+
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
     const channel = String(args.channel ?? '');
     switch (method) {
@@ -182,8 +197,12 @@ export class LocalSlack {
         return { ok: true, view };
       }
       case 'views.open':
-        this.show({ kind: 'view', view: (args.view ?? {}) as Record<string, unknown> });
-        return { ok: true, view: { id: `V0VIEW${++this.nextId}` } };
+      case 'views.update': {
+        const view = (args.view ?? {}) as Record<string, unknown>;
+        this.showModal(view);
+        const id = method === 'views.open' ? `V0VIEW${++this.nextId}` : String(args.view_id ?? '');
+        return { ok: true, view: { ...view, id } };
+      }
       case 'conversations.create': {
         const name = String(args.name);
         if (this.channels.has(name)) return { ok: false, error: 'name_taken' };

@@ -6,8 +6,9 @@ import type { PagerDutyChange } from '../pagerduty/as-user.js';
 import { ALERT_NOTE_MODAL, AlertNoteSubmission, alertNoteModal } from '../slack/alert-modals.js';
 import { ALERT_BUTTONS, alertActionOf } from '../slack/ids.js';
 import { declareModal } from '../slack/incident-modals.js';
-import { paramsModal } from '../slack/params-modal.js';
+import { paramsModal, paramsModalTitle } from '../slack/params-modal.js';
 import { ackOnce } from './ack-once.js';
+import { type CheckedModal, checkedModal } from './checked-modal.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 
@@ -29,13 +30,16 @@ const CHANGES: Partial<Record<string, PagerDutyChange>> = {
 export function registerAlertButtons(app: App, deps: HandlerDeps): void {
   const listen = (
     actionId: string | RegExp,
-    work: (click: Click, say: (text: string) => Promise<unknown>) => Promise<void>,
+    work: (click: Click, say: (text: string) => Promise<unknown>, modal: CheckedModal) => Promise<void>,
   ) => {
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
       const say = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const modal = checkedModal(app.client, say);
       const verb = typeof actionId === 'string' ? actionId : 'pd_action';
-      await handle(deps, verb, { user: body.user.id }, say, async () => work(Click.parse(body), say));
+      await handle(deps, verb, { user: body.user.id }, modal.reply, async () =>
+        work(Click.parse(body), say, modal),
+      );
     });
   };
   for (const [actionId, change] of Object.entries(CHANGES)) {
@@ -44,6 +48,8 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
       await say(await deps.alertActions.change(click.user.id, click.actions[0].value, change));
     });
   }
+  // Add note and Declare read one row from PostgreSQL and authorize nothing (their submissions are
+  // authorized): their modals open directly.
   listen(ALERT_BUTTONS.note, async (click) => {
     const alert = await deps.alertActions.alert(click.actions[0].value);
     await app.client.views.open({
@@ -59,7 +65,7 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
       view: declareModal(click.channel.id, deps.config.incidents.severities, from),
     });
   });
-  listen(/^pd_action:/, async (click) => {
+  listen(/^pd_action:/, async (click, _say, modal) => {
     const named = alertActionOf(click.actions[0].action_id);
     if (!named) throw new UserError('That button names no action.');
     const actor = click.user.id;
@@ -69,10 +75,11 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
       await deps.runs.request({ actor, channel, ...named, params: {} });
       return;
     }
-    await deps.runs.admit({ actor, channel, ...named });
-    await app.client.views.open({
-      trigger_id: click.trigger_id,
-      view: paramsModal({ ...named, channel }, config, {}, {}),
+    // admit() reads roles (Slack user groups), grants and the channel: open first, the trigger_id lasts 3 s.
+    const meta = { ...named, channel };
+    await modal.open(click.trigger_id, paramsModalTitle(meta), async () => {
+      await deps.runs.admit({ actor, channel, ...named });
+      return paramsModal(meta, config, {}, {});
     });
   });
 

@@ -20,6 +20,7 @@ export function registerIncidentButtons(app: App, deps: HandlerDeps): void {
       respond({ response_type: 'ephemeral', replace_original: false, text });
     await handle(deps, INCIDENT_ACTIONS.postUpdate, { user: body.user.id }, ephemeral, async () => {
       const click = Click.parse(body);
+      // One indexed PostgreSQL read, no authorization (the submission is authorized): open it directly.
       const incident = await deps.incidents.incidentIn(click.channel.id);
       await client.views.open({
         trigger_id: click.trigger_id,

@@ -12,9 +12,10 @@ import { statusText } from '../slack/blocks/status.js';
 import { timelinePage } from '../slack/blocks/timeline.js';
 import { declareModal, updateModal } from '../slack/incident-modals.js';
 import { lookupReply } from '../slack/lookup-reply.js';
-import { paramsModal } from '../slack/params-modal.js';
-import { pickActionModal } from '../slack/pick-action-modal.js';
+import { paramsModal, paramsModalTitle } from '../slack/params-modal.js';
+import { PICK_MODAL_TITLE, pickActionModal } from '../slack/pick-action-modal.js';
 import { slackFileUploader, type UploadFile } from '../slack/upload-file.js';
+import { type CheckedModal, checkedModal } from './checked-modal.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 
@@ -35,12 +36,15 @@ export function registerOpsCommand(app: App, deps: HandlerDeps): void {
     const openView = async (trigger_id: string, view: View) => {
       await client.views.open({ trigger_id, view });
     };
+    // A refusal while a modal says "Checking…" is shown in the modal; any other in the ephemeral reply.
+    const modal = checkedModal(client, ephemeral);
     const body = SlashCommand.safeParse(command);
     const verb = body.success ? verbLabel(body.data.text, deps) : 'invalid';
-    await handle(deps, verb, { user: command.user_id, channel: command.channel_id }, ephemeral, async () => {
+    const ids = { user: command.user_id, channel: command.channel_id };
+    await handle(deps, verb, ids, modal.reply, async () => {
       const slash = SlashCommand.parse(command);
-      const upload = slackFileUploader(client);
-      await answer(interpret(slash.text, deps.config), slash, deps, ephemeral, openView, upload);
+      const intent = interpret(slash.text, deps.config);
+      await answer(intent, slash, deps, ephemeral, { openView, modal }, slackFileUploader(client));
     });
   });
 }
@@ -50,7 +54,7 @@ async function answer(
   { user_id: actor, channel_id: channel, trigger_id }: SlashCommand,
   { runs, access, lookups, status, pods, incidents, oncall, digest, config, log }: HandlerDeps,
   ephemeral: (text: string, blocks?: KnownBlock[]) => Promise<unknown>,
-  openView: (trigger: string, view: View) => Promise<void>,
+  { openView, modal }: { openView: (trigger: string, view: View) => Promise<void>; modal: CheckedModal },
   upload: UploadFile,
 ): Promise<void> {
   switch (intent.kind) {
@@ -71,16 +75,21 @@ async function answer(
     case 'role-revoke':
       await ephemeral(await access.revoke(actor, intent.user, intent.service));
       return;
-    case 'pick': {
-      const actions = await access.permitted(actor, channel);
-      if (actions.length === 0) throw new UserError('There are no actions you may run in this channel.');
-      await openView(trigger_id, pickActionModal(channel, actions));
+    case 'pick':
+      // Roles may need Slack's user groups (cold cache): open the modal first, the trigger_id lasts 3 s.
+      await modal.open(trigger_id, PICK_MODAL_TITLE, async () => {
+        const actions = await access.permitted(actor, channel);
+        if (actions.length === 0) throw new UserError('There are no actions you may run in this channel.');
+        return pickActionModal(channel, actions);
+      });
       return;
-    }
     case 'form': {
-      const config = await runs.admit({ actor, channel, service: intent.service, action: intent.action });
+      // admit() reads roles (Slack user groups), grants (PostgreSQL) and the channel: open first, then fill.
       const meta = { service: intent.service, action: intent.action, channel };
-      await openView(trigger_id, paramsModal(meta, config, intent.prefill, intent.errors));
+      await modal.open(trigger_id, paramsModalTitle(meta), async () => {
+        const config = await runs.admit({ actor, channel, service: intent.service, action: intent.action });
+        return paramsModal(meta, config, intent.prefill, intent.errors);
+      });
       return;
     }
     case 'status':
@@ -119,6 +128,7 @@ async function answer(
       return;
     }
     case 'incident-declare-form':
+      // Nothing is checked before this form (config only): it opens at once; the submission is authorized.
       await openView(trigger_id, declareModal(channel, config.incidents.severities));
       return;
     case 'incident-sev':
@@ -128,6 +138,7 @@ async function answer(
       await incidents.assignRole(actor, channel, intent.role, intent.user);
       return;
     case 'incident-update-form':
+      // One indexed PostgreSQL read, no authorization (the submission is authorized): open it directly.
       await openView(trigger_id, updateModal(channel, await incidents.incidentIn(channel)));
       return;
     case 'incident-resolve':

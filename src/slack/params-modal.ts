@@ -31,7 +31,7 @@ export function paramsModal(
     type: 'modal',
     callback_id: PARAMS_MODAL,
     private_metadata: JSON.stringify(meta),
-    title: { type: 'plain_text', text: clip(`${meta.action} · ${meta.service}`, LIMITS.viewTitle) },
+    title: { type: 'plain_text', text: paramsModalTitle(meta) },
     submit: { type: 'plain_text', text: 'Request' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
@@ -45,6 +45,11 @@ export function paramsModal(
       ...Object.entries(config.params).map(([name, spec]) => paramInput(name, spec, prefill[name])),
     ],
   };
+}
+
+/** The params modal's title, also shown while opsbot checks that the person may open it. */
+export function paramsModalTitle(meta: Pick<ParamsModalMeta, 'service' | 'action'>): string {
+  return clip(`${meta.action} · ${meta.service}`, LIMITS.viewTitle);
 }
 
 /** The raw text of each field, by param name. */

@@ -7,13 +7,16 @@ import { PICK_INPUT, PICK_MODAL } from './ids.js';
 /** Slack allows 100 options in a static select. */
 const MAX_OPTIONS = 100;
 
+/** The `/ops run` modal's title, also shown while opsbot checks which actions the person may run. */
+export const PICK_MODAL_TITLE = 'Run an action';
+
 /** The `/ops run` modal: a select of the actions the user may run in the channel it was opened from. */
 export function pickActionModal(channel: string, actions: PermittedAction[]): View {
   return {
     type: 'modal',
     callback_id: PICK_MODAL,
     private_metadata: JSON.stringify({ channel }),
-    title: { type: 'plain_text', text: 'Run an action' },
+    title: { type: 'plain_text', text: PICK_MODAL_TITLE },
     submit: { type: 'plain_text', text: 'Next' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [

@@ -202,14 +202,17 @@ describe('per-user request limit', () => {
 
 describe('the run modal and the audit log from Slack', () => {
   it('/ops run lists the permitted actions and continues with the chosen action’s form', async () => {
+    // The modal opens as "Checking…" at once and becomes the pick once the person's actions are known.
+    const modals = h.slack.modals().length;
     await ops('run', 'U0ALICE', false);
     const opened = await eventually(() => {
-      const call = h.slack.of('views.open').at(-1);
-      expect(call).toBeDefined();
-      return call as {
+      const view = h.slack.modals()[modals];
+      expect(view?.callback_id).toBe('pick_action');
+      return { view } as {
         view: Record<string, unknown> & { blocks: { element: { options: { value: string }[] } }[] };
       };
     });
+    expect(h.slack.of('views.open').at(-1)?.view).toMatchObject({ callback_id: 'checking' });
     const values = opened.view.blocks[0]?.element.options.map((o) => o.value);
     expect(values).toEqual([
       'bentham/retry',
@@ -255,7 +258,16 @@ describe('the run modal and the audit log from Slack', () => {
     expect(next.view.callback_id).toBe('action_params');
     expect(next.view.blocks.map((b) => b.block_id)).toContain('study');
 
-    expect(await ops('run', 'U0VIEWER')).toMatch(/^There are no actions you may run in this channel\./);
+    // Someone who may run nothing sees why in the modal, and no pick.
+    await ops('run', 'U0VIEWER', false);
+    await eventually(() => {
+      const view = h.slack.modals()[modals + 1] as {
+        callback_id: string;
+        blocks: { text?: { text: string } }[];
+      };
+      expect(view.callback_id).toBe('notice');
+      expect(view.blocks[0]?.text?.text).toMatch(/^There are no actions you may run in this channel\./);
+    });
   });
 
   it('/ops audit shows recent entries to responders and up, and refuses viewers', async () => {

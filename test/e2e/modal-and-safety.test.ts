@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRows } from '../support/bentham-fixture.js';
 import { blockText, buttons, cardAt, runIdOf, storedTs } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { BOT_TOKEN, type Harness, startHarness } from '../support/harness.js';
 import {
   buttonBody,
@@ -13,7 +14,8 @@ import {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // A short user-group cache, so that a test can make the first authorization after a pause a cold one.
+  h = await startHarness({ groupCacheTtlMs: 200 });
 });
 afterAll(async () => {
   await h?.close();
@@ -48,19 +50,61 @@ function press(actionId: string, runId: string, user: string, ts: string, bot = 
 /** What the user saw ephemerally through the response_url named `name`. */
 const responsesTo = (name: string) => h.slack.of(`respond/${name}`).map((args) => String(args.text));
 
+type ModalView = {
+  id: string;
+  callback_id: string;
+  title: { text: string };
+  submit?: unknown;
+  private_metadata?: string;
+  blocks: {
+    type: string;
+    block_id?: string;
+    text?: { text: string };
+    elements?: { text: string }[];
+    element?: { initial_value?: string };
+  }[];
+};
+
+/**
+ * The `n`-th modal opened (0-based) once it is no longer "Checking…", after checking how it got there: opened
+ * at once as "Checking…" with nothing but its title and a context line, then updated in place (by id and hash).
+ */
+async function checkedModal(n: number): Promise<ModalView> {
+  const view = await eventually(() => {
+    const modal = h.slack.modals()[n] as ModalView | undefined;
+    expect(modal?.callback_id).toBeDefined();
+    expect(modal?.callback_id).not.toBe('checking');
+    return modal as ModalView;
+  });
+  const { calls } = h.slack;
+  const where = (is: (call: SlackCall) => boolean) => calls.flatMap((call, i) => (is(call) ? [i] : []));
+  const opened = where((c) => c.method === 'views.open')[n] ?? -1;
+  const first = calls[opened]?.args.view as ModalView;
+  expect(first.title.text).toBe(view.title.text);
+  expect(first.callback_id).toBe('checking');
+  expect(first.submit).toBeUndefined();
+  expect(first.private_metadata).toBeUndefined();
+  expect(first.blocks).toEqual([{ type: 'context', elements: [{ type: 'mrkdwn', text: 'Checking…' }] }]);
+  const updates = where((c) => c.method === 'views.update' && c.args.view_id === view.id);
+  expect(updates).toHaveLength(1);
+  expect(calls[updates[0] ?? -1]?.args.hash).toBe(`${view.id}.1`);
+  expect(opened).toBeLessThan(updates[0] ?? -1);
+  return view;
+}
+
+const inputs = (view: ModalView) => view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id);
+
 describe('missing or invalid args open the action modal', () => {
   it('opens the retry modal with a study field, shows the field error in place, then continues like the command', async () => {
     const runsBefore = await runCount();
+    const n = h.slack.modals().length;
     await slash('retry bentham');
-    const opened = await eventually(() => {
-      const call = h.slack.of('views.open')[0];
-      expect(call).toBeDefined();
-      return call as { view: Record<string, unknown> & { blocks: { block_id?: string; type: string }[] } };
-    });
-    expect(opened.view.callback_id).toBe('action_params');
-    expect(opened.view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id)).toEqual(['study']);
+    const view = await checkedModal(n);
+    expect(view.callback_id).toBe('action_params');
+    expect(view.title.text).toBe('retry · bentham');
+    expect(inputs(view)).toEqual(['study']);
 
-    const bad = await postSigned(h.url(), modalSubmitBody(opened.view, 'U0ALICE', { study: 'not a study' }));
+    const bad = await postSigned(h.url(), modalSubmitBody(view, 'U0ALICE', { study: 'not a study' }));
     expect(bad.status).toBe(200);
     expect(await bad.json()).toEqual({
       response_action: 'errors',
@@ -69,10 +113,7 @@ describe('missing or invalid args open the action modal', () => {
     expect(await runCount()).toBe(runsBefore);
 
     const cardsBefore = h.slack.of('chat.postMessage').length;
-    const good = await postSigned(
-      h.url(),
-      modalSubmitBody(opened.view, 'U0ALICE', { study: 'study_abc123' }),
-    );
+    const good = await postSigned(h.url(), modalSubmitBody(view, 'U0ALICE', { study: 'study_abc123' }));
     expect(good.status).toBe(200);
     const card = await nthCard(cardsBefore + 1);
     expect(card.channel).toBe('C0OPS');
@@ -84,21 +125,61 @@ describe('missing or invalid args open the action modal', () => {
   it('pre-fills the modal with a hostile typed value and its error; the target is untouched', async () => {
     const before = await jobRows(h.bentham);
     const runsBefore = await runCount();
+    const n = h.slack.modals().length;
     await slash(`retry bentham "x'; drop table jobs; --"`);
-    const opened = await eventually(() => {
-      const call = h.slack.of('views.open')[1];
-      expect(call).toBeDefined();
-      return call as {
-        view: {
-          blocks: { block_id?: string; text?: { text: string }; element?: { initial_value?: string } }[];
-        };
-      };
-    });
-    const field = opened.view.blocks.find((b) => b.block_id === 'study');
+    const view = await checkedModal(n);
+    const field = view.blocks.find((b) => b.block_id === 'study');
     expect(field?.element?.initial_value).toBe("x'; drop table jobs; --");
-    expect(opened.view.blocks[0]?.text?.text).toContain('Must match');
+    expect(view.blocks[0]?.text?.text).toContain('Must match');
     expect(await runCount()).toBe(runsBefore);
     expect(await jobRows(h.bentham)).toEqual(before);
+  });
+
+  it('tells a refused person in the modal, with no form and no params, changes nothing, and audits the denial', async () => {
+    const runsBefore = await runCount();
+    const [n, sent] = [h.slack.modals().length, h.slack.calls.length];
+    await slash('retry bentham', 'U0NOROLE', 'norole');
+    const view = await checkedModal(n);
+    expect(view.callback_id).toBe('notice');
+    expect(view.submit).toBeUndefined();
+    expect(view.private_metadata).toBeUndefined();
+    expect(inputs(view)).toEqual([]);
+    expect(view.blocks.map((b) => b.text?.text)).toEqual([
+      expect.stringMatching(
+        /^`retry` on bentham needs operator; <@U0NOROLE> is viewer \(ops\.yml roles\.viewer\.everyone\)\. \(error id err_[a-f0-9]{12}\)$/,
+      ),
+    ]);
+    // Neither the form nor what it would hold reached Slack; the sentence is not said twice.
+    const shown = JSON.stringify(h.slack.calls.slice(sent).filter((c) => c.method.startsWith('views.')));
+    expect(shown).not.toContain('action_params');
+    expect(shown).not.toContain('study');
+    expect(responsesTo('norole')).toEqual([]);
+    expect(await runCount()).toBe(runsBefore);
+    expect(
+      await count(
+        "SELECT count(*)::int AS n FROM audit_log WHERE event = 'request.denied' AND actor = 'U0NOROLE'",
+      ),
+    ).toBe(1);
+  });
+
+  it('opens "Checking…" before a slow user-group lookup ends, then still shows the form', async () => {
+    // The group cache (200 ms) goes cold; Slack then takes 1.5 s to list the group's members.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [n, sent] = [h.slack.modals().length, h.slack.calls.length];
+    h.slack.script('usergroups.users.list', [{ delayMs: 1500 }]);
+    await slash('retry bentham');
+    const view = await checkedModal(n);
+    expect(view.callback_id).toBe('action_params');
+    expect(inputs(view)).toEqual(['study']);
+    const since = h.slack.calls.slice(sent);
+    const lookup = since.find((c) => c.method === 'usergroups.users.list');
+    const open = since.find((c) => c.method === 'views.open');
+    const update = since.find((c) => c.method === 'views.update');
+    if (!lookup || !open || !update) throw new Error('a call is missing');
+    const at = (call: typeof lookup) => h.slack.calls.indexOf(call);
+    // views.open arrived before the lookup was answered; the form only after it was.
+    expect(at(open)).toBeLessThan(lookup.answeredAfter ?? 0);
+    expect(at(update)).toBeGreaterThanOrEqual(lookup.answeredAfter ?? Number.POSITIVE_INFINITY);
   });
 });
 

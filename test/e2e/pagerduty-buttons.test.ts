@@ -349,20 +349,29 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
 describe("an alert card's suggested actions", () => {
   it('open the action’s form, after the same authorization as /ops', async () => {
     await trigger('PBTN6', 'Jobs failing');
+    const modals = h.slack.modals().length;
     await click('pd_action:bentham:retry', 'PBTN6', 'U0ALICE');
+    // Opened as "Checking…" at once, then the form once the click is authorized.
     const view = await eventually(() => {
-      const call = h.slack
-        .of('views.open')
-        .find((c) => (c.view as { callback_id?: string }).callback_id === 'action_params');
-      expect(call).toBeDefined();
-      return call?.view as { private_metadata: string };
+      const shown = h.slack.modals()[modals] as { callback_id?: string; private_metadata: string };
+      expect(shown?.callback_id).toBe('action_params');
+      return shown;
     });
     expect(JSON.parse(view.private_metadata)).toEqual({
       service: 'bentham',
       action: 'retry',
       channel: 'C0ALERTS',
     });
-    expect(await press('pd_action:bentham:retry', 'PBTN6', 'U0VIEWER')).toMatch(/needs operator/);
+    // A refusal replaces "Checking…" in the modal: no form.
+    await click('pd_action:bentham:retry', 'PBTN6', 'U0VIEWER');
+    await eventually(() => {
+      const shown = h.slack.modals()[modals + 1] as {
+        callback_id: string;
+        blocks: { text?: { text: string } }[];
+      };
+      expect(shown.callback_id).toBe('notice');
+      expect(shown.blocks[0]?.text?.text).toMatch(/needs operator/);
+    });
   });
 });
 

@@ -11,13 +11,25 @@ export interface SlackCall {
   at: number;
   /** The HTTP status it was answered with; 0 when the connection was dropped instead. */
   status: number;
+  /**
+   * How many calls had arrived when this one was answered (unset until then): call `i` arrived before this
+   * one's answer was sent when `i < answeredAfter`. Orders events without comparing clocks.
+   */
+  answeredAfter?: number;
 }
 
 /**
  * An answer a test scripts instead of the usual one: an HTTP error (429 with Retry-After), `{ ok: false, error }`,
- * or a dropped connection.
+ * a dropped connection, or the usual answer `delayMs` late (a slow Slack).
  */
-export type ScriptedAnswer = { status: number; retryAfter?: number } | { error: string } | 'drop';
+export type ScriptedAnswer =
+  | { status: number; retryAfter?: number }
+  | { error: string }
+  | 'drop'
+  | { delayMs: number };
+
+/** A scripted answer that replaces the usual one (not merely delays it). */
+type Failure = Exclude<ScriptedAnswer, { delayMs: number }>;
 
 interface Script {
   method: string;
@@ -55,6 +67,8 @@ export class FakeSlack {
   /** While set, every Web API call gets this answer: Slack is down. */
   down: ScriptedAnswer | undefined;
   private readonly scripts: Script[] = [];
+  /** Each modal opened, by view id: what it shows now, and its hash (views.update checks it like Slack). */
+  private readonly views = new Map<string, { view: Record<string, unknown>; hash: string }>();
   private server: Server | undefined;
   private nextTs = 1_700_000_000;
   private nextFile = 0;
@@ -94,11 +108,22 @@ export class FakeSlack {
           ? url.slice(1)
           : (url.replace(/^\/api\//, '').split('?')[0] ?? '');
         const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
-        const scripted = url.startsWith('/respond/') ? undefined : (this.down ?? this.scripted(method, args));
+        const found = url.startsWith('/respond/') ? undefined : (this.down ?? this.scripted(method, args));
+        const slow = typeof found === 'object' && 'delayMs' in found ? found : undefined;
+        const scripted: Failure | undefined = slow ? undefined : (found as Failure | undefined);
+        const delayMs = slow?.delayMs ?? this.answerDelayMs;
         const status = statusOf(scripted);
-        this.calls.push({ method, args, ...(bearer ? { token: bearer } : {}), at: Date.now(), status });
+        const call: SlackCall = {
+          method,
+          args,
+          ...(bearer ? { token: bearer } : {}),
+          at: Date.now(),
+          status,
+        };
+        this.calls.push(call);
         const answer = JSON.stringify(scripted ? failure(scripted) : this.answer(method, args));
         const send = () => {
+          call.answeredAfter = this.calls.length;
           if (scripted === 'drop') {
             res.socket?.destroy();
             return;
@@ -108,7 +133,7 @@ export class FakeSlack {
           res.writeHead(status, { 'content-type': 'application/json', ...retryAfter });
           res.end(answer);
         };
-        if (this.answerDelayMs > 0) setTimeout(send, this.answerDelayMs);
+        if (delayMs > 0) setTimeout(send, delayMs);
         else send();
       });
     });
@@ -128,6 +153,11 @@ export class FakeSlack {
   /** Calls of one method, in order. */
   of(method: string): Record<string, unknown>[] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
+  }
+
+  /** Every modal opened, in order, as its person sees it now: the last views.update of it applied. */
+  modals(): Record<string, unknown>[] {
+    return [...this.views.values()].map(({ view }) => view);
   }
 
   /** Everything the bot sent to Slack except credentials: what users could see. */
@@ -213,8 +243,21 @@ export class FakeSlack {
         const thread = message.thread_ts ? `?thread_ts=${message.thread_ts}&cid=${channel}` : '';
         return { channel, permalink: `${permalinkOf(channel, ts)}${thread}`, ok: true };
       }
-      case 'views.open':
-        return { ok: true, view: { id: 'V0VIEW' } };
+      case 'views.open': {
+        const id = `V0VIEW${this.views.size + 1}`;
+        const view = { ...(args.view as object), id, hash: `${id}.1` };
+        this.views.set(id, { view, hash: view.hash });
+        return { ok: true, view };
+      }
+      case 'views.update': {
+        const id = String(args.view_id);
+        const shown = this.views.get(id);
+        if (!shown) return { ok: false, error: 'not_found' };
+        if (args.hash !== undefined && args.hash !== shown.hash) return { ok: false, error: 'hash_conflict' };
+        const view = { ...(args.view as object), id, hash: `${id}.${Number(shown.hash.split('.')[1]) + 1}` };
+        this.views.set(id, { view, hash: view.hash });
+        return { ok: true, view };
+      }
       case 'files.getUploadURLExternal': {
         const fileId = `F0FILE${++this.nextFile}`;
         return { ok: true, upload_url: `${this.baseUrl}/upload/${fileId}`, file_id: fileId };
@@ -240,12 +283,12 @@ export function permalinkOf(channel: string, ts: string): string {
 }
 
 /** The HTTP status of an answer: 0 for a dropped connection. */
-function statusOf(scripted: ScriptedAnswer | undefined): number {
+function statusOf(scripted: Failure | undefined): number {
   if (scripted === 'drop') return 0;
   return scripted && 'status' in scripted ? scripted.status : 200;
 }
 
-function failure(scripted: ScriptedAnswer): { ok: false; error: string } {
+function failure(scripted: Failure): { ok: false; error: string } {
   return {
     ok: false,
     error: typeof scripted === 'object' && 'error' in scripted ? scripted.error : 'scripted',

@@ -19,6 +19,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'users.info': ['users:read', 'users:read.email'],
   'views.open': [],
   'views.publish': [],
+  'views.update': [],
 };
 
 /** The manifest's bot event and the scope it needs (if any), for each event a listener is registered for. */

@@ -1,0 +1,43 @@
+import type { App } from '@slack/bolt';
+import type { View } from '@slack/types';
+import { checkingModal, noticeModal } from '../slack/interim-modals.js';
+
+/** A modal opened at once and filled in once opsbot has checked what the person may see. */
+export interface CheckedModal {
+  /**
+   * Opens a "Checking…" view on `trigger_id` now (it expires 3 s after the click, and authorization may take
+   * longer: user groups from Slack, grants from PostgreSQL), then updates it to the view `build` makes.
+   */
+  open(trigger_id: string, title: string, build: () => Promise<View>): Promise<void>;
+  /** handle()'s reply: into the modal while it says "Checking…" (the person is looking at it), else `otherwise`. */
+  reply(text: string): Promise<unknown>;
+}
+
+/** One request's checked modal; `otherwise` answers when no modal is waiting (or it cannot be updated). */
+export function checkedModal(
+  client: App['client'],
+  otherwise: (text: string) => Promise<unknown>,
+): CheckedModal {
+  let waiting: { view_id: string; hash?: string; title: string } | undefined;
+  const update = (target: NonNullable<typeof waiting>, view: View) =>
+    client.views.update({ view_id: target.view_id, ...(target.hash ? { hash: target.hash } : {}), view });
+  return {
+    async open(trigger_id, title, build) {
+      const opened = await client.views.open({ trigger_id, view: checkingModal(title) });
+      const view_id = opened.view?.id;
+      if (!view_id) throw new Error('views.open answered without a view id');
+      waiting = { view_id, title, ...(opened.view?.hash ? { hash: opened.view.hash } : {}) };
+      const view = await build();
+      const target = waiting;
+      waiting = undefined;
+      await update(target, view);
+    },
+    async reply(text) {
+      const target = waiting;
+      waiting = undefined;
+      if (!target) return otherwise(text);
+      // The refusal replaces "Checking…": the form and its params are never sent.
+      return update(target, noticeModal(target.title, text)).catch(() => otherwise(text));
+    },
+  };
+}
