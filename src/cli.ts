@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -116,6 +117,14 @@ async function main(argv: string[]): Promise<number> {
     const role = values.role as ProcessRole;
     if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}.`);
     if (!env.SLACK_BOT_TOKEN) {
+      // A service manager or a container without -i gives /dev/null: nobody could type, so this is a
+      // missing token, not someone trying opsbot out.
+      if (!stdinCanTalk()) {
+        throw new UsageError(
+          'SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md), or run ' +
+            '`opsbot console` (or `npm start` in a terminal) to try opsbot without Slack.',
+        );
+      }
       // No Slack app yet: the same opsbot, in the terminal; on the demo unless there is a config to use.
       const configured = process.env.OPSBOT_CONFIG !== undefined || (await exists(env.OPSBOT_CONFIG));
       console.error(
@@ -164,6 +173,16 @@ async function talk(
 /** The environment without Slack's variables: the console brings its own stand-in for Slack. */
 function withoutSlack(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(source).filter(([name]) => !name.startsWith('SLACK_')));
+}
+
+/** Whether someone can type to the console: a terminal, or a pipe or file a script feeds; not /dev/null. */
+function stdinCanTalk(): boolean {
+  if (process.stdin.isTTY) return true;
+  try {
+    return !fstatSync(0).isCharacterDevice();
+  } catch {
+    return false; // closed
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

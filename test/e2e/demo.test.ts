@@ -141,6 +141,28 @@ describe('the demo, as a newcomer meets it', () => {
     }
   }, 120_000);
 
+  it('start without a Slack token and with nobody to type (stdin is /dev/null) fails as before, creating nothing', async () => {
+    const name = `opsbot_test_demo_${randomBytes(5).toString('hex')}`;
+    const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
+    cleanups.push(() => rm(cwd, { recursive: true, force: true }));
+    const { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, OPSBOT_CONFIG, ...inherited } =
+      process.env;
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), 'start'], {
+      cwd,
+      env: { ...inherited, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const err = collect(child.stderr);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(err.text).toContain('SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml');
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    await admin.end();
+    expect(rows).toEqual([]);
+  }, 60_000);
+
   it('says in one sentence, without the password, when PostgreSQL cannot be reached', async () => {
     // A port nothing listens on: connecting is refused at once.
     const closed = createServer();
