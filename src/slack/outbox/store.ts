@@ -60,7 +60,8 @@ export class OutboxStore {
   constructor(private readonly pool: Pool) {}
 
   /**
-   * Queues a message; returns its id. A post whose key is already queued returns that post's id; an edit
+   * Queues a message; returns its id. A post whose key is already queued (or sent) returns that post's id,
+   * one whose earlier try was withdrawn or failed is queued again under it; an edit
    * of the same message as the channel's last pending, unclaimed message replaces that edit's content.
    * A top-level post someone is `waitedFor` goes ahead of the messages already queued in its channel.
    */
@@ -84,7 +85,12 @@ export class OutboxStore {
       `INSERT INTO slack_outbox (channel, kind, key, parent_key, parent_ts, message, waited_for)
        SELECT $1, $2, $3, $4, $5, $6, $7
        WHERE $4::text IS NULL OR EXISTS (SELECT 1 FROM slack_outbox WHERE channel = $1 AND key = $4)
-       ON CONFLICT (channel, key) DO NOTHING
+       ON CONFLICT (channel, key) DO UPDATE SET
+         state = 'pending', message = EXCLUDED.message, waited_for = EXCLUDED.waited_for, attempts = 0,
+         next_attempt_at = now(), created_at = now(), done_at = NULL, error = NULL, lease_token = NULL,
+         lease_until = NULL
+       -- a keyed post queued again after it was withdrawn or failed is a new try (a digest's retry)
+       WHERE slack_outbox.state IN ('withdrawn', 'failed')
        RETURNING id::text`,
       [
         message.channel,
