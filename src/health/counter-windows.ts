@@ -57,7 +57,16 @@ export function nextWindow(
     const why = 'the counters were reset since the previous scrape';
     return { window: { kind: 'totals', why }, keep: [reading] };
   }
-  const keep = [...history.slice(history.indexOf(base)), reading].slice(-options.maxReadings);
+  // Readings closer together than `spacing` replace each other, so frequent scrapes (several replicas,
+  // `/ops status` through an outage) cannot push the minute-old base out of the kept readings.
+  const spacing = options.minWindowMs / Math.max(1, options.maxReadings - 2);
+  const after = history.slice(history.indexOf(base) + 1);
+  const last = after.at(-1);
+  const recent =
+    last && last.at - (after.at(-2) ?? base).at < spacing
+      ? [...after.slice(0, -1), reading]
+      : [...after, reading];
+  const keep = [base, ...recent.slice(-(options.maxReadings - 1))];
   const seconds = Math.max(1, Math.round((reading.at - base.at) / 1000));
   if ((increase.get(denominator) ?? 0) <= 0) {
     return { window: { kind: 'totals', why: `nothing new was counted in the last ${seconds} s` }, keep };

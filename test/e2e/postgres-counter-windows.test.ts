@@ -48,13 +48,16 @@ describe('PostgresCounterWindows', () => {
     });
   });
 
-  it('loses no reading when processes scrape the same check at once', async () => {
+  it('takes scrapes of one check by two processes at once one after the other', async () => {
     const stores = [first, second].map((pool) => new PostgresCounterWindows(pool));
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => stores[i % 2]?.since('k', counters(0, 100), 'to')),
+    const windows = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => stores[i % 2]?.since('k', counters(0, 100 + i), 'to')),
     );
+    // Under the row lock only the first sees no earlier reading; unlocked, several would.
+    expect(windows.filter((w) => w?.kind === 'totals' && w.why === 'first scrape')).toHaveLength(1);
+    // Readings seconds apart replace each other: the first (the future base) and the newest are kept.
     const { rows } = await first.query('SELECT jsonb_array_length(readings) AS kept FROM counter_windows');
-    expect(rows).toEqual([{ kept: 10 }]);
+    expect(rows).toEqual([{ kept: 2 }]);
   });
 
   it('keeps counters that JSON has no number for, and a hash of the check, not its URL', async () => {

@@ -48,6 +48,17 @@ describe('CounterWindows', () => {
     });
   });
 
+  it('still covers about a minute when scrapes come every half second, far more often than it keeps readings', async () => {
+    const at = windowsAt({ minWindowMs: 60_000, maxReadings: 20 });
+    let last: Awaited<ReturnType<CounterWindows['since']>> | undefined;
+    for (let ms = 0; ms <= 180_000; ms += 500) last = await at(ms).since('k', counters(0, 100 + ms), 'to');
+    expect(last?.kind).toBe('increase');
+    const seconds = last?.kind === 'increase' ? last.seconds : 0;
+    // The base is the newest kept reading at least a minute old; kept readings are ~3.3 s apart.
+    expect(seconds).toBeGreaterThanOrEqual(60);
+    expect(seconds).toBeLessThanOrEqual(64);
+  });
+
   it('falls back to the totals when a counter went down (the target restarted), then starts again', async () => {
     const at = windowsAt({ minWindowMs: 0 });
     await at(0).since('k', counters(5, 100), 'to');
