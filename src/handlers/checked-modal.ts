@@ -2,6 +2,9 @@ import type { App } from '@slack/bolt';
 import type { View } from '@slack/types';
 import { checkingModal, noticeModal } from '../slack/interim-modals.js';
 
+/** Slack's answers to views.update for a modal the person closed or that changed under it. */
+const CLOSED = new Set(['not_found', 'hash_conflict']);
+
 /** A modal opened at once and filled in once opsbot has checked what the person may see. */
 export interface CheckedModal {
   /**
@@ -30,7 +33,10 @@ export function checkedModal(
       const view = await build();
       const target = waiting;
       waiting = undefined;
-      await update(target, view);
+      await update(target, view).catch((error: unknown) => {
+        // Closed while it said "Checking…" (not_found), or changed meanwhile: nobody is waiting for it.
+        if (!CLOSED.has((error as { data?: { error?: string } }).data?.error ?? '')) throw error;
+      });
     },
     async reply(text) {
       const target = waiting;

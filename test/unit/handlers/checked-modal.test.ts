@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkedModal } from '../../../src/handlers/checked-modal.js';
 
 /** A plain fake of the two Web API methods the helper calls; `failUpdate` makes views.update throw. */
-function fakeClient(failUpdate = false) {
+function fakeClient(failUpdate: false | Error = false) {
   const calls: [string, Record<string, unknown>][] = [];
   const views = {
     open: async (args: Record<string, unknown>) => {
@@ -12,7 +12,7 @@ function fakeClient(failUpdate = false) {
     },
     update: async (args: Record<string, unknown>) => {
       calls.push(['update', args]);
-      if (failUpdate) throw new Error('not_found');
+      if (failUpdate) throw failUpdate;
       return { ok: true };
     },
   };
@@ -53,8 +53,35 @@ describe('checkedModal', () => {
     expect(elsewhere).toEqual(['Something else.']);
   });
 
+  it('is done, quietly, when the person closed "Checking…" before the form was ready', async () => {
+    // How @slack/web-api reports an error answer: the code is in error.data.error.
+    const closed = Object.assign(new Error('An API error occurred: not_found'), {
+      data: { error: 'not_found' },
+    });
+    const { client, calls } = fakeClient(closed);
+    const elsewhere: string[] = [];
+    const modal = checkedModal(client, async (text) => elsewhere.push(text));
+    await modal.open('trigger', 'Run an action', async () => ({
+      type: 'modal',
+      callback_id: 'form',
+      title: { type: 'plain_text', text: 'Form' },
+      blocks: [],
+    }));
+    expect(calls.map(([method]) => method)).toEqual(['open', 'update']);
+    expect(elsewhere).toEqual([]);
+    // Any other failure still surfaces.
+    const broken = checkedModal(fakeClient(new Error('ratelimited')).client, async () => undefined);
+    await expect(
+      broken.open('trigger', 'x', async () => ({
+        type: 'modal',
+        title: { type: 'plain_text', text: 'x' },
+        blocks: [],
+      })),
+    ).rejects.toThrow('ratelimited');
+  });
+
   it('answers elsewhere when the modal cannot be updated (closed by the person)', async () => {
-    const { client } = fakeClient(true);
+    const { client } = fakeClient(new Error('not_found'));
     const elsewhere: string[] = [];
     const modal = checkedModal(client, async (text) => elsewhere.push(text));
     await expect(
