@@ -81,7 +81,7 @@ export class AlertActions {
       await this.deps.store.releaseDeclaration(alert.id, actor).catch(() => undefined);
       throw error;
     }
-    const linked = await this.deps.store.link(alert.id, incident.id);
+    const linked = await this.deps.store.link(alert.id, incident.id, actor);
     if (!linked) {
       const other = `someone linked PagerDuty ${alert.id} to another opsbot incident meanwhile`;
       throw new ConflictError(`${incident.id} is declared, but ${other}.`);

@@ -126,16 +126,16 @@ export class AlertStore {
   }
 
   /**
-   * Links the PagerDuty incident to the opsbot incident declared for it and ends the claim; undefined when it
-   * already is linked (to any).
+   * Links the PagerDuty incident to the opsbot incident `actor` declared for it and ends the claim; undefined
+   * when it already is linked (to any), or another person's claim took over a stale one of `actor`'s.
    */
-  async link(id: string, incidentId: string): Promise<Alert | undefined> {
+  async link(id: string, incidentId: string, actor: string): Promise<Alert | undefined> {
     const { rows } = await this.pool.query(
       `UPDATE pagerduty_incidents
        SET opsbot_incident_id = $2, declaring_by = NULL, declaring_since = NULL, updated_at = now()
-       WHERE id = $1 AND opsbot_incident_id IS NULL
+       WHERE id = $1 AND opsbot_incident_id IS NULL AND (declaring_by = $3 OR declaring_by IS NULL)
        RETURNING ${ALERT_COLUMNS}`,
-      [id, incidentId],
+      [id, incidentId, actor],
     );
     return rows[0] ? Alert.parse(rows[0]) : undefined;
   }

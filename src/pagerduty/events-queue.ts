@@ -56,7 +56,15 @@ export async function requeuePagerDutyEvent(
   }
   const state = await job.getState();
   if (state === 'failed' || state === 'completed') {
-    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+    // Attempts are not reset: a revived job that fails again gives up after one attempt (one error log),
+    // so an event that always fails costs one try per sweep, not five.
+    try {
+      await job.retry(state);
+    } catch (error) {
+      // Revived meanwhile by another caller (a sweep and a PagerDuty redelivery at once).
+      if (['waiting', 'active', 'delayed', 'prioritized'].includes(await job.getState())) return 'alive';
+      throw error;
+    }
     return 'retried';
   }
   if (state === 'unknown') {

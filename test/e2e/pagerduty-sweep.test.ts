@@ -85,7 +85,8 @@ const exhausted = (jobId: string): Promise<Job> =>
     const state = await (job as Job).getState();
     if (state === 'delayed') await (job as Job).promote().catch(() => undefined);
     expect(state).toBe('failed');
-    expect((job as Job).attemptsMade).toBe(5);
+    // 5 attempts, plus one for each revival by the sweep
+    expect((job as Job).attemptsMade).toBeGreaterThanOrEqual(5);
     return job as Job;
   }, 20_000);
 
@@ -191,7 +192,9 @@ describe('the PagerDuty sweeper', () => {
     const after = await queue.getJob(eventJobId(row.id));
     expect(await after?.getState()).toBe('failed');
     expect(after?.finishedOn).toBe(job.finishedOn);
-    expect(after?.attemptsMade).toBe(5);
+    // Each revival cost one attempt, not five.
+    const revivals = logsAbout(row.id, 'a PagerDuty event was not handled in time').length;
+    expect(after?.attemptsMade).toBe(5 + revivals);
 
     const gaveUp = logsAbout(row.id, 'gave up on a PagerDuty event');
     expect(gaveUp).toHaveLength(1);
