@@ -14,8 +14,8 @@ export class RequestLimiter {
   ) {}
 
   /** Counts one request; false when the user is over the limit for the current minute. */
-  async take(userId: string): Promise<boolean> {
-    return (await this.wait(userId)) === 0;
+  async take(userId: string, now = Date.now()): Promise<boolean> {
+    return (await this.wait(userId, now)) === 0;
   }
 
   /** Counts one request; 0 when it is within the limit, else the milliseconds until the window ends. */

@@ -34,7 +34,7 @@ describe('RequestLimiter', () => {
     await expect(refused).rejects.toThrow(
       /^You have run 3 read commands \(status, show, pods, oncall, digest\) this minute; try again in 14 seconds\.$/,
     );
-    expect(await actions.take('U0C')).toBe(true);
-    expect(await actions.take('U0C')).toBe(false);
+    expect(await actions.take('U0C', AT + 1_000)).toBe(true);
+    expect(await actions.take('U0C', AT + 2_000)).toBe(false);
   });
 });
