@@ -73,33 +73,3 @@ export function nextWindow(
   }
   return { window: { kind: 'increase', seconds, counters: increase }, keep };
 }
-
-/**
- * Recent counter readings of each check in this process's memory, on a monotonic clock: the plain store for
- * unit tests. opsbot itself runs several processes and keeps them in PostgreSQL (PostgresCounterWindows).
- */
-export class CounterWindows implements CounterWindowStore {
-  private readonly readings = new Map<string, Reading[]>();
-  private readonly options: Required<CounterWindowOptions>;
-
-  constructor(
-    options: CounterWindowOptions = {},
-    private readonly now: () => number = performance.now.bind(performance),
-  ) {
-    this.options = { ...WINDOW_DEFAULTS, ...options };
-  }
-
-  async since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window> {
-    const { window, keep } = nextWindow(
-      this.readings.get(key) ?? [],
-      { at: this.now(), counters },
-      denominator,
-      this.options,
-    );
-    this.readings.delete(key);
-    this.readings.set(key, keep);
-    const oldest = this.readings.keys().next();
-    if (this.readings.size > this.options.maxChecks && !oldest.done) this.readings.delete(oldest.value);
-    return window;
-  }
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CounterWindowOptions, CounterWindows } from '../../../src/health/counter-windows.js';
+import type { CounterWindowOptions } from '../../../src/health/counter-windows.js';
+import { CounterWindows } from '../../support/memory-counter-windows.js';
 
 const counters = (of: number, to: number) =>
   new Map([

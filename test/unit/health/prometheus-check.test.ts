@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusHealthCheckConfig } from '../../../src/config/ops-config.js';
-import { type CounterWindowStore, CounterWindows } from '../../../src/health/counter-windows.js';
+import type { CounterWindowStore } from '../../../src/health/counter-windows.js';
 import { runPrometheusCheck } from '../../../src/health/prometheus-check.js';
+import { CounterWindows } from '../../support/memory-counter-windows.js';
 
 /** A service's own metrics, served by the fake `/metrics` below as prom-client renders them. */
 const registry = new Registry();
