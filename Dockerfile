@@ -18,6 +18,8 @@ COPY package.json ./
 COPY migrations ./migrations
 # The example configs, for reference; examples/demo.ops.yml is what `start` falls back to without Slack or ops.yml.
 COPY examples ./examples
+# The demo keeps its backup key and backups in ./.opsbot-demo, which the node user must be able to write.
+RUN mkdir -p /app/.opsbot-demo && chown node:node /app/.opsbot-demo
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 \

@@ -38,7 +38,11 @@ export async function startDemoApi(pool: pg.Pool): Promise<DemoApi> {
   for (const [seconds, count] of LATENCIES) for (let i = 0; i < count; i++) latency.observe(seconds);
 
   const server: Server = createServer((req, res) => {
-    route(req, res).catch(() => send(res, 500, { error: 'internal error' }));
+    route(req, res).catch(() => {
+      // Once the status line is out, a 500 can no longer be sent: cut the response short instead.
+      if (res.headersSent) res.destroy();
+      else send(res, 500, { error: 'internal error' });
+    });
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
@@ -55,8 +59,9 @@ export async function startDemoApi(pool: pg.Pool): Promise<DemoApi> {
       });
     }
     if (req.method === 'GET' && path === '/metrics') {
+      const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(await registry.metrics());
+      res.end(text);
       return;
     }
     if (req.method === 'PUT' && path === '/admin/degraded-mode') {

@@ -21,8 +21,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   const name = decodeURIComponent(target.pathname.slice(1));
   target.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: target.toString(), connectionTimeoutMillis: 5_000 });
-  await admin.connect();
   try {
+    await admin.connect();
     await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
     return true;
   } catch (error) {
@@ -30,6 +30,6 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     if ((error as { code?: string }).code === '42P04') return false;
     throw error;
   } finally {
-    await admin.end();
+    await admin.end().catch(() => undefined);
   }
 }

@@ -1,12 +1,17 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.js';
+import { ConflictError } from '../errors.js';
 
 /** The schema the demo's tables live in, inside opsbot's own database. */
 export const DEMO_SCHEMA = 'demo';
 
+/** The comment opsbot puts on the schema it creates: a `demo` schema without it is someone else's. */
+const DEMO_MARK = 'opsbot demo';
+
 /** Bentham-style tables (DESIGN §1): studies, their jobs, and API keys, with some failures to retry. */
 const SEED_SQL = `
   CREATE SCHEMA ${DEMO_SCHEMA};
+  COMMENT ON SCHEMA ${DEMO_SCHEMA} IS '${DEMO_MARK}';
   CREATE TABLE ${DEMO_SCHEMA}.studies (
     id text PRIMARY KEY,
     title text NOT NULL,
@@ -57,14 +62,24 @@ const SEED_SQL = `
 
 /**
  * Creates the demo schema and its data in opsbot's database. Kept as it is when it exists, unless `reset`,
- * which drops it first: the demo starts again from the seeded failures.
+ * which drops it first: the demo starts again from the seeded failures. A `demo` schema opsbot did not
+ * create is neither used nor dropped.
  */
 export async function seedDemo(pool: pg.Pool, reset: boolean): Promise<'created' | 'kept'> {
   return withTransaction(pool, async (client) => {
     // Two demos starting at once must not both create the schema.
     await client.query("SELECT pg_advisory_xact_lock(hashtext('opsbot demo seed'))");
-    const { rows } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [DEMO_SCHEMA]);
-    if (rows.length > 0 && !reset) return 'kept';
+    const { rows } = await client.query<{ mark: string | null }>(
+      "SELECT obj_description(oid, 'pg_namespace') AS mark FROM pg_namespace WHERE nspname = $1",
+      [DEMO_SCHEMA],
+    );
+    if (rows[0] && rows[0].mark !== DEMO_MARK) {
+      throw new ConflictError(
+        `This database already has a "${DEMO_SCHEMA}" schema that opsbot did not create, so the demo leaves it alone: ` +
+          'point DATABASE_URL at another database.',
+      );
+    }
+    if (rows[0] && !reset) return 'kept';
     await client.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`);
     await client.query(SEED_SQL);
     return 'created';

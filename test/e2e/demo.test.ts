@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { exportArtifact } from '../../src/backup/export.js';
 import { readEnv } from '../../src/config/env.js';
 import { runDemo } from '../../src/demo/run-demo.js';
 import { seedDemo } from '../../src/demo/seed.js';
+import { UserError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { replyTo } from '../support/console.js';
 import { createTestDatabase } from '../support/databases.js';
@@ -27,26 +28,72 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** What a child process printed so far, and a way to wait until it printed something. */
-function collect(stream: Readable) {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  stream.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-    for (const wake of waiters.splice(0)) wake();
+/**
+ * The CLI (`tsx src/cli.ts ARGS`) as a newcomer runs it in `cwd`: without Slack's variables, OPSBOT_CONFIG or
+ * LOG_LEVEL, killed after the tests whatever happens. `until` waits for stdout to match, and fails with
+ * stderr when the CLI exits first.
+ */
+function spawnCli(cwd: string, env: Record<string, string>, stdin: 'pipe' | 'ignore', args = ['start']) {
+  const { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, OPSBOT_CONFIG, LOG_LEVEL, ...inherited } =
+    process.env;
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), ...args], {
+    cwd,
+    env: { ...inherited, ...env },
+    stdio: [stdin, 'pipe', 'pipe'],
   });
+  cleanups.push(async () => child.kill());
+  let out = '';
+  let err = '';
+  let closed = false;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const waiter of waiters.splice(0)) waiter();
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    wake();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  // 'close' comes after stdout and stderr have ended: nothing printed is missed.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      closed = true;
+      wake();
+      resolve(code);
+    }),
+  );
   return {
-    get text() {
-      return text;
+    stdin: child.stdin,
+    exited,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
     },
     async until(pattern: RegExp): Promise<RegExpExecArray> {
       for (;;) {
-        const found = pattern.exec(text);
+        const found = pattern.exec(out);
         if (found) return found;
+        if (closed) throw new Error(`the CLI exited before printing ${pattern}; stderr: ${err}`);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },
   };
+}
+
+/** A stream that keeps what is written to it, for the demo's output and its logs. */
+function buffer() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
 }
 
 describe('the demo, as a newcomer meets it', () => {
@@ -64,21 +111,12 @@ describe('the demo, as a newcomer meets it', () => {
       await deleteKeys(prefix);
       await rm(cwd, { recursive: true, force: true });
     });
-    const { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, OPSBOT_CONFIG, LOG_LEVEL, ...inherited } =
-      process.env;
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), 'start'], {
-      cwd,
-      env: { ...inherited, DATABASE_URL: databaseUrl, OPSBOT_QUEUE_PREFIX: prefix },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const out = collect(child.stdout);
-    const err = collect(child.stderr);
-    const type = (...lines: string[]) => child.stdin.write(lines.map((line) => `${line}\n`).join(''));
+    const cli = spawnCli(cwd, { DATABASE_URL: databaseUrl, OPSBOT_QUEUE_PREFIX: prefix }, 'pipe');
+    const type = (...lines: string[]) => cli.stdin?.write(lines.map((line) => `${line}\n`).join(''));
 
     type('help', 'status bentham', 'retry bentham study_abc123', '1', 'incident declare SEV3 Jobs failing');
     // The channel's name is only known once declared: read it, as a person would.
-    const [, channel] = await out.until(/Declared inc_\w+ \(SEV3\): (#inc-\d{8}-jobs-failing)\./);
+    const [, channel] = await cli.until(/Declared inc_\w+ \(SEV3\): (#inc-\d{8}-jobs-failing)\./);
     type(
       `/channel ${channel}`,
       'note Retried study_abc123; watching the queue',
@@ -86,12 +124,12 @@ describe('the demo, as a newcomer meets it', () => {
       'incident resolve Jobs retried',
       '/quit',
     );
-    child.stdin.end();
-    expect(await exited, err.text).toBe(0);
+    cli.stdin?.end();
+    expect(await cli.exited, cli.err).toBe(0);
 
-    const printed = out.text;
-    expect(err.text).toContain('SLACK_BOT_TOKEN is not set');
-    expect(err.text).toContain('runs the demo');
+    const printed = cli.out;
+    expect(cli.err).toContain('SLACK_BOT_TOKEN is not set');
+    expect(cli.err).toContain('runs the demo');
     expect(printed).toContain(`Created the database postgres://postgres@127.0.0.1:5432/${name}.`);
     expect(printed).toContain('you are U0ALICE in C0OPS');
     const help = replyTo(printed, 'help');
@@ -145,17 +183,9 @@ describe('the demo, as a newcomer meets it', () => {
     const name = `opsbot_test_demo_${randomBytes(5).toString('hex')}`;
     const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
     cleanups.push(() => rm(cwd, { recursive: true, force: true }));
-    const { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, OPSBOT_CONFIG, ...inherited } =
-      process.env;
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), 'start'], {
-      cwd,
-      env: { ...inherited, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const err = collect(child.stderr);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
-    expect(err.text).toContain('SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml');
+    const cli = spawnCli(cwd, { DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}` }, 'ignore');
+    expect(await cli.exited).toBe(1);
+    expect(cli.err).toContain('SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml');
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -170,15 +200,66 @@ describe('the demo, as a newcomer meets it', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     const url = `postgres://postgres:hunter2secret@127.0.0.1:${port}/opsbot`;
-    const run = runDemo(readEnv({ DATABASE_URL: url }), createLogger('silent'), {
+    const output = buffer();
+    const logs = buffer();
+    const run = runDemo(readEnv({ DATABASE_URL: url }), createLogger('trace', logs.stream), {
       input: Readable.from([]),
-      output: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      output: output.stream,
     });
     await expect(run).rejects.toThrow(
       `PostgreSQL at postgres://postgres:redacted@127.0.0.1:${port}/opsbot is not usable: connect ECONNREFUSED`,
     );
     await expect(run).rejects.not.toThrow('hunter2secret');
+    expect(output.text()).not.toContain('hunter2secret');
+    expect(logs.text()).not.toContain('hunter2secret');
   });
+
+  it('neither uses nor drops a "demo" schema that opsbot did not create', async () => {
+    const own = await createTestDatabase('opsbot_test_demo');
+    const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
+    const db = new pg.Pool({ connectionString: own.url, max: 1 });
+    cleanups.push(async () => {
+      await db.end();
+      await own.drop();
+      await rm(cwd, { recursive: true, force: true });
+    });
+    await db.query(
+      'CREATE SCHEMA demo; CREATE TABLE demo.ledger (id int); INSERT INTO demo.ledger VALUES (42)',
+    );
+    const refusal =
+      'This database already has a "demo" schema that opsbot did not create, so the demo leaves it alone';
+
+    const cli = spawnCli(cwd, { DATABASE_URL: own.url }, 'pipe', ['demo']);
+    cli.stdin?.end('/quit\n');
+    expect(await cli.exited).toBe(1);
+    expect(cli.err).toContain(`${refusal}: point DATABASE_URL at another database.`);
+    expect(cli.err).not.toMatch(/\n\s+at /);
+    await expect(seedDemo(db, true)).rejects.toThrow(refusal);
+
+    const tables = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'demo'");
+    expect(tables.rows).toEqual([{ tablename: 'ledger' }]);
+    expect((await db.query('SELECT id FROM demo.ledger')).rows).toEqual([{ id: 42 }]);
+  }, 60_000);
+
+  it('says in one sentence when the directory for its backup key cannot be made', async () => {
+    const own = await createTestDatabase('opsbot_test_demo');
+    const parent = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
+    cleanups.push(async () => {
+      await own.drop();
+      await rm(parent, { recursive: true, force: true });
+    });
+    // A regular file where a directory would have to be: even root cannot make the directory.
+    await writeFile(join(parent, 'file'), '');
+    const directory = join(parent, 'file', '.opsbot-demo');
+    const run = runDemo(readEnv({ DATABASE_URL: own.url }), createLogger('silent'), {
+      input: Readable.from(['/quit\n']),
+      output: buffer().stream,
+      directory,
+    });
+    await expect(run).rejects.toThrow(UserError);
+    await expect(run).rejects.toThrow(`The demo cannot keep its backup key in ${directory} (ENOTDIR: `);
+    await expect(run).rejects.toThrow(/\): run it from a directory you can write to\.$/);
+  }, 60_000);
 
   it('revoke-key, degraded mode, backup and a high-risk run with a second approver work on the demo data', async () => {
     const own = await createTestDatabase('opsbot_test_demo');
@@ -191,6 +272,8 @@ describe('the demo, as a newcomer meets it', () => {
       await deleteKeys(prefix);
       await rm(directory, { recursive: true, force: true });
     });
+    // An empty key file, as a write cut short leaves it, counts as none.
+    await writeFile(join(directory, 'backup.key'), '');
     const printed: string[] = [];
     const lines = [
       'show bentham keys',
