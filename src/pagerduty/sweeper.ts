@@ -14,6 +14,8 @@ export interface SweepTuning {
   staleAfterMs: number;
   /** An event still unhandled this long after it arrived is given up on: logged once, never retried. */
   giveUpAfterMs: number;
+  /** Events handled or given up on are deleted this long after. */
+  keepMs: number;
 }
 
 /** Production's tuning: look every 30 s, revive after a minute, give up after a day. */
@@ -21,20 +23,21 @@ export const SWEEP_DEFAULTS: SweepTuning = {
   everyMs: 30_000,
   staleAfterMs: 60_000,
   giveUpAfterMs: 24 * 3_600_000,
+  keepMs: 30 * 24 * 3_600_000,
 };
 
 /** Events revived by one sweep at most; the next sweep takes the rest. */
 const BATCH = 500;
 
 export interface SweepDeps {
-  store: Pick<WebhookStore, 'giveUp' | 'unhandled'>;
+  store: Pick<WebhookStore, 'giveUp' | 'unhandled' | 'prune'>;
   requeue(eventRowId: string): Promise<Requeued>;
-  tuning: Pick<SweepTuning, 'staleAfterMs' | 'giveUpAfterMs'>;
+  tuning: Pick<SweepTuning, 'staleAfterMs' | 'giveUpAfterMs' | 'keepMs'>;
   log: Logger;
 }
 
 /**
- * One sweep: gives up on the events too old to retry, then makes sure every other event still unhandled
+ * One sweep: deletes the events done with for a month, gives up on the events too old to retry, then makes sure every other event still unhandled
  * after `staleAfterMs` has a live job. PagerDuty was answered 2xx and will not redeliver, so this is what
  * keeps an event whose job failed all its attempts (PostgreSQL away for half a minute) or vanished from
  * Redis from being lost. Handling checks processed_at under a row lock, so reviving a job never shows an
@@ -42,6 +45,7 @@ export interface SweepDeps {
  */
 export async function sweepPagerDutyEvents(deps: SweepDeps): Promise<void> {
   const { store, tuning, log } = deps;
+  await store.prune(tuning.keepMs);
   const giveUpAfter = formatDuration(tuning.giveUpAfterMs);
   for (const event of await store.giveUp(tuning.giveUpAfterMs)) {
     log.error(

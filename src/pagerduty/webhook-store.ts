@@ -116,6 +116,18 @@ export class WebhookStore {
     });
   }
 
+  /**
+   * Deletes events handled or given up on more than `keepMs` ago: PagerDuty redelivers for far less long,
+   * so they no longer serve to recognise a redelivery.
+   */
+  async prune(keepMs: number): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM pagerduty_webhook_events
+       WHERE processed_at < now() - ${ms('$1')} OR given_up_at < now() - ${ms('$1')}`,
+      [keepMs],
+    );
+  }
+
   /** How many events are unhandled `olderThanMs` after they arrived, still retried or given up on. */
   async overdue(olderThanMs: number): Promise<Overdue> {
     const { rows } = await this.pool.query(

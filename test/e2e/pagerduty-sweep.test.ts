@@ -228,6 +228,23 @@ describe('the PagerDuty sweeper', () => {
     expect(cardsOf('QSWEEP4')).toHaveLength(1);
   });
 
+  it('deletes events handled or given up on more than 30 days ago, and keeps the others', async () => {
+    const { rows } = await h.db.query(`SELECT incident_id FROM pagerduty_webhook_events ORDER BY id`);
+    expect(rows.length).toBeGreaterThan(2);
+    await h.db.query(
+      `UPDATE pagerduty_webhook_events SET processed_at = now() - interval '31 days' WHERE incident_id = 'QSWEEP0'`,
+    );
+    await h.db.query(
+      `UPDATE pagerduty_webhook_events SET given_up_at = now() - interval '31 days' WHERE incident_id = 'QSWEEP3'`,
+    );
+    await eventually(async () => {
+      const left = await h.db.query('SELECT incident_id FROM pagerduty_webhook_events ORDER BY id');
+      expect(left.rows.map((row) => row.incident_id)).toEqual(
+        rows.map((row) => row.incident_id).filter((id) => id !== 'QSWEEP0' && id !== 'QSWEEP3'),
+      );
+    });
+  });
+
   it('handled nothing twice: one card per incident, and nothing more in the channel', async () => {
     await sleep(SWEEP_EVERY_MS * 3);
     for (const id of ['QSWEEP0', 'QSWEEP1', 'QSWEEP2', 'QSWEEP4']) expect(cardsOf(id)).toHaveLength(1);
