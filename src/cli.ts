@@ -18,11 +18,14 @@ import { type ProcessRole, startOpsbot } from './opsbot.js';
 
 const USAGE = `Usage: opsbot [command]
 
-  start [--role all|web|worker]   run opsbot (the default command; default role: all)
+  start [--role all|web|worker]   run opsbot (the default command; default role: all); without SLACK_BOT_TOKEN
+                                  it fails, unless there is no config (OPSBOT_CONFIG unset, no ./ops.yml),
+                                  the role is all and stdin is a terminal, pipe or file: then it runs the demo
   console [--as USER] [--channel C]
                                   talk to opsbot in the terminal, without Slack: the real handlers, queue
                                   and database behind a local Slack stand-in (logs on stderr, LOG_LEVEL
-                                  default warn); \`start\` does this when SLACK_BOT_TOKEN is not set
+                                  default warn); refuses to start beside a running opsbot on the same
+                                  Redis and OPSBOT_QUEUE_PREFIX
   demo [--as USER]                the console on examples/demo.ops.yml: creates DATABASE_URL's database if
                                   missing, seeds its "demo" schema if missing, runs a fake API for it
   demo seed                       (re)create the "demo" schema with its seeded data
@@ -67,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'console' || command === 'demo') {
     return talk(command, readEnv(withoutSlack(process.env)), values);
   }
+  if (command === 'demo seed') {
+    const env = readEnv(withoutSlack(process.env));
+    await prepareDemoData(env.DATABASE_URL, createLogger(env.LOG_LEVEL), true, (line) => console.log(line));
+    console.log(`Seeded the "demo" schema in ${redactUrl(env.DATABASE_URL)}.`);
+    return 0;
+  }
   const env = readEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
 
@@ -86,11 +95,6 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       await pool.end();
     }
-    return 0;
-  }
-  if (command === 'demo seed') {
-    await prepareDemoData(env.DATABASE_URL, log, true, (line) => console.log(line));
-    console.log(`Seeded the "demo" schema in ${redactUrl(env.DATABASE_URL)}.`);
     return 0;
   }
   if (command === 'audit verify') {
@@ -117,21 +121,21 @@ async function main(argv: string[]): Promise<number> {
     const role = values.role as ProcessRole;
     if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}.`);
     if (!env.SLACK_BOT_TOKEN) {
-      // A service manager or a container without -i gives /dev/null: nobody could type, so this is a
-      // missing token, not someone trying opsbot out.
-      if (!stdinCanTalk()) {
+      // Only a newcomer's first `npm start` (no config, role all, someone at stdin) becomes the demo. A deployment
+      // that lost its token may also have a pipe for stdin (pm2, Procfile runners, `docker -i`): it must fail,
+      // not become a console whose worker takes its real jobs.
+      const configured = Boolean(process.env.OPSBOT_CONFIG) || (await exists(env.OPSBOT_CONFIG));
+      if (configured || role !== 'all' || !stdinCanTalk()) {
         throw new UsageError(
           'SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md), or run ' +
-            '`opsbot console` (or `npm start` in a terminal) to try opsbot without Slack.',
+            '`opsbot console` to try your ops.yml without Slack.',
         );
       }
-      // No Slack app yet: the same opsbot, in the terminal; on the demo unless there is a config to use.
-      const configured = process.env.OPSBOT_CONFIG !== undefined || (await exists(env.OPSBOT_CONFIG));
       console.error(
-        'SLACK_BOT_TOKEN is not set, so opsbot opens its terminal console instead of connecting to Slack ' +
-          `(README.md: Slack app setup)${configured ? '' : `; there is no ${env.OPSBOT_CONFIG}, so it runs the demo`}.`,
+        `SLACK_BOT_TOKEN is not set and there is no ${env.OPSBOT_CONFIG}, so opsbot runs the demo in this ` +
+          'terminal instead of connecting to Slack (README.md: Slack app setup).',
       );
-      return talk(configured ? 'console' : 'demo', env, values);
+      return talk('demo', readEnv(withoutSlack(process.env)), values);
     }
     const config = await loadOpsConfig(env.OPSBOT_CONFIG, process.env);
     const opsbot = await startOpsbot(env, config, log, { role });

@@ -9,7 +9,8 @@ import { createPool } from './db/pool.js';
 import { startDigestSchedule } from './digest/schedule.js';
 import { DigestService } from './digest/service.js';
 import { UnavailableError } from './errors.js';
-import { registerHandlers } from './handlers/index.js';
+import { InFlight } from './handlers/handle.js';
+import { type HandlerDeps, registerHandlers } from './handlers/index.js';
 import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
@@ -83,6 +84,8 @@ export interface Opsbot {
   port: number;
   runs: RunService;
   executor: RunExecutor;
+  /** Slack handler executions under way (Bolt acks first, so an answered request may still be working). */
+  inFlight(): number;
   /** Graceful shutdown: stop taking work, let in-flight runs finish, close every pool. */
   stop(): Promise<void>;
 }
@@ -178,6 +181,7 @@ export async function startOpsbot(
   });
 
   const stops: (() => Promise<unknown>)[] = [];
+  const inFlight = new InFlight();
   let server: Server | undefined;
   if (options.role !== 'worker') {
     const pagerDuty = pagerDutyWebhook({ env, config, pool, producer, log });
@@ -233,7 +237,7 @@ export async function startOpsbot(
       rolesOf: (user) => access.rolesOf(user),
       authorizer,
     });
-    registerHandlers(app, {
+    const handlerDeps: HandlerDeps = {
       config,
       runs,
       access,
@@ -248,7 +252,9 @@ export async function startOpsbot(
       capture,
       home,
       digest,
-    });
+      inFlight,
+    };
+    registerHandlers(app, handlerDeps);
     app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
     const started = await app.start(env.PORT);
     // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
@@ -371,6 +377,7 @@ export async function startOpsbot(
     port,
     runs,
     executor,
+    inFlight: () => inFlight.count(),
     stop: () => {
       stopping ??= stopAll();
       return stopping;

@@ -4,9 +4,12 @@ import type { Readable, Writable } from 'node:stream';
 import type { Env } from '../config/env.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { createPool } from '../db/pool.js';
+import { ConflictError } from '../errors.js';
 import { IncidentStore } from '../incidents/store.js';
-import type { Logger } from '../log.js';
-import { type StartOptions, startOpsbot } from '../opsbot.js';
+import { type Logger, redactUrl } from '../log.js';
+import { dependency, type StartOptions, startOpsbot } from '../opsbot.js';
+import { createActionsQueue } from '../queue/actions-queue.js';
+import { createRedis } from '../queue/redis.js';
 import { RunStore } from '../runs/store.js';
 import { OutboxStore } from '../slack/outbox/store.js';
 import { LocalSlack } from './local-slack.js';
@@ -35,6 +38,7 @@ export async function runConsole(
   log: Logger,
   options: ConsoleOptions,
 ): Promise<void> {
+  await refuseBesideRunningOpsbot(baseEnv, log);
   const write = (line: string) => options.output.write(`${line}\n`);
   let session: ConsoleSession | undefined;
   const slack = await new LocalSlack((shown) => session?.show(shown)).start();
@@ -57,6 +61,7 @@ export async function runConsole(
   const outbox = new OutboxStore(pool);
   const runs = new RunStore(pool);
   const busy = async () => {
+    if (opsbot.inFlight() > 0) return true; // a handler still at work: its button or form may not exist yet
     const [backlog, states] = await Promise.all([outbox.backlog(), runs.countByState()]);
     return backlog.pending > 0 || (states.queued ?? 0) > 0 || (states.running ?? 0) > 0;
   };
@@ -108,6 +113,30 @@ export async function runConsole(
     await pool.end();
     await opsbot.stop();
     await slack.stop();
+  }
+}
+
+/**
+ * Stops the console where an opsbot already works its queue: the console's worker would take that opsbot's jobs
+ * and print their Slack messages here instead of sending them.
+ */
+async function refuseBesideRunningOpsbot(env: Env, log: Logger): Promise<void> {
+  const redis = createRedis(env.REDIS_URL, 'producer', log);
+  const queue = createActionsQueue(redis, env.OPSBOT_QUEUE_PREFIX, log);
+  try {
+    const where = `Redis at ${redactUrl(env.REDIS_URL)}`;
+    await dependency(where, queue.waitUntilReady());
+    const workers = await dependency(where, queue.getWorkersCount());
+    if (workers > 0) {
+      throw new ConflictError(
+        `Another opsbot is running on ${redactUrl(env.REDIS_URL)} with queue prefix ${env.OPSBOT_QUEUE_PREFIX}, ` +
+          'and the console would take its jobs and print its Slack messages here instead of sending them: ' +
+          'give the console its own OPSBOT_QUEUE_PREFIX and DATABASE_URL.',
+      );
+    }
+  } finally {
+    redis.disconnect();
+    await queue.close();
   }
 }
 

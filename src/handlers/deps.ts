@@ -12,6 +12,7 @@ import type { LookupService } from '../lookups/show.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
 import type { RunService } from '../runs/service.js';
+import type { InFlight } from './handle.js';
 
 /** What Slack listeners may call: the core, never an SDK, SQL or a target system directly. */
 export interface HandlerDeps {
@@ -20,6 +21,8 @@ export interface HandlerDeps {
   access: AccessService;
   log: Logger;
   metrics: Metrics;
+  /** Handler executions under way (handle() counts them). */
+  inFlight: InFlight;
   /** Read-only lookups for `/ops show`. */
   lookups: LookupService;
   /** Health checks and recorded state for `/ops status`. */

@@ -6,6 +6,31 @@ import type { Logger } from '../log.js';
 export interface HandleDeps {
   log: Logger;
   metrics: Metrics;
+  /** Counts the executions under way, for those who must wait until opsbot is quiet (the console). */
+  inFlight: InFlight;
+}
+
+/**
+ * How many handler executions are under way. Bolt acks before a listener runs, so a request's answer alone does
+ * not say its work is done: the console waits for this to be 0 before it reads the next piped line.
+ */
+export class InFlight {
+  private running = 0;
+
+  /** The executions started and not yet finished. */
+  count(): number {
+    return this.running;
+  }
+
+  /** Runs `work`, counted while it runs, whether it returns or throws. */
+  async around<T>(work: () => Promise<T>): Promise<T> {
+    this.running += 1;
+    try {
+      return await work();
+    } finally {
+      this.running -= 1;
+    }
+  }
 }
 
 /**
@@ -13,6 +38,16 @@ export interface HandleDeps {
  * and on failure one sentence to the user with an error id that is also logged (with the stack if unexpected).
  */
 export async function handle(
+  deps: HandleDeps,
+  verb: string,
+  ids: Record<string, string | undefined>,
+  reply: (text: string) => Promise<unknown>,
+  work: (log: Logger) => Promise<void>,
+): Promise<void> {
+  return deps.inFlight.around(() => handleOnce(deps, verb, ids, reply, work));
+}
+
+async function handleOnce(
   deps: HandleDeps,
   verb: string,
   ids: Record<string, string | undefined>,
