@@ -8,7 +8,6 @@ import { NotFoundError } from '../errors.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { checkService, type ServiceHealth } from './check-service.js';
 import type { CounterWindowStore } from './counter-windows.js';
-import { PostgresCounterWindows } from './postgres-counter-windows.js';
 
 /** A fact recorded about a service (degraded mode, ...), as `/ops status` shows it. */
 export interface StateLine {
@@ -28,8 +27,8 @@ export interface StatusDeps extends ViewerCheck {
   pool: Pool;
   /** The services' databases, for SQL checks. */
   targets: Pick<TargetDatabases, 'pool'>;
-  /** Earlier scrapes, shared with the probe and every other process; by default those kept in `pool`. */
-  windows?: CounterWindowStore;
+  /** Earlier scrapes, shared with the probe and every other process. */
+  windows: CounterWindowStore;
 }
 
 /** How each kind's recorded state reads in a status line. */
@@ -46,11 +45,7 @@ const StateRow = z.object({
 
 /** `/ops status [service]`: runs every health check of the services the actor may view, concurrently. */
 export class StatusService {
-  private readonly windows: CounterWindowStore;
-
-  constructor(private readonly deps: StatusDeps) {
-    this.windows = deps.windows ?? new PostgresCounterWindows(deps.pool);
-  }
+  constructor(private readonly deps: StatusDeps) {}
 
   async status(actor: string, service?: string): Promise<ServiceStatus[]> {
     if (service !== undefined) {
@@ -67,7 +62,7 @@ export class StatusService {
   private async serviceStatus(service: string): Promise<ServiceStatus> {
     const checks = own(this.deps.config.services, service)?.health ?? [];
     const [health, state] = await Promise.all([
-      checkService(checks, (name) => this.deps.targets.pool(service, name), this.windows),
+      checkService(checks, (name) => this.deps.targets.pool(service, name), this.deps.windows),
       this.state(service),
     ]);
     return { service, ...health, state };

@@ -9,6 +9,7 @@ import { parseOpsConfig } from '../../src/config/load.js';
 import type { OpsConfig } from '../../src/config/ops-config.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { HealthLevel } from '../../src/health/http-check.js';
+import { PostgresCounterWindows } from '../../src/health/postgres-counter-windows.js';
 import { StatusService } from '../../src/health/status.js';
 import { createLogger } from '../../src/log.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
@@ -164,6 +165,7 @@ async function statusOf(example: Example, timeoutMs?: number): Promise<[string, 
     config,
     pool,
     targets,
+    windows: new PostgresCounterWindows(pool),
     rolesOf: async () => ({ global: { role: 'viewer', source: 'test' }, services: {} }),
     auditDenial: async () => undefined,
   });
