@@ -21,6 +21,11 @@ export const K8sRollbackSchema = z.strictObject({
 
 export type K8sRollbackAction = z.infer<typeof K8sRollbackSchema>;
 
+/** Why a rollback whose guarded patch was refused changed nothing, and what to do next. */
+function changedSincePlan(name: string): string {
+  return `${name} changed since the plan (someone deployed); nothing was changed; request the rollback again to see the new plan.`;
+}
+
 /** `kubectl rollout undo`: the previous revision's pod template, rolled out again. */
 export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
   kind: 'k8s.rollback',
@@ -62,12 +67,16 @@ export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
         table: deploymentTable(target, facts, 'none'),
       };
     }
-    await kubeCall(target, `deployment ${facts.name}`, () =>
-      target.apps.patchNamespacedDeployment({
-        name: facts.name,
-        namespace: target.namespace,
-        body: previous.patch,
-      }),
+    await kubeCall(
+      target,
+      `deployment ${facts.name}`,
+      () =>
+        target.apps.patchNamespacedDeployment({
+          name: facts.name,
+          namespace: target.namespace,
+          body: previous.patch,
+        }),
+      { testFailed: changedSincePlan(facts.name) },
     );
     ctx.progress(`Rolling ${facts.name} back to revision ${previous.revision}; following the rollout…`);
     const done = await followRollout(target, facts.name, {

@@ -15,6 +15,8 @@ const StringMap = z.record(z.string(), z.string());
 export const ObjectMetaJson = z.looseObject({
   name: z.string().optional(),
   uid: z.string().optional(),
+  /** Changes on every write; a JSON patch `test` of it makes the write conditional on nothing else having written. */
+  resourceVersion: z.string().optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
   ownerReferences: z

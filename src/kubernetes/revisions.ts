@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson } from '../audit/canonical.js';
-import { UserError } from '../errors.js';
+import { UnavailableError, UserError } from '../errors.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { type DeploymentJson, REVISION_ANNOTATION } from './deployments.js';
 import { kubeCallJson, ObjectMetaJson, PodTemplateJson } from './raw-json.js';
@@ -29,13 +29,20 @@ const ReplicaSetListJson = z.looseObject({
 
 type ReplicaSetJson = z.infer<typeof ReplicaSetListJson>['items'][number];
 
+/** One JSON patch operation (RFC 6902) of the kinds a rollback sends. */
+export type PatchOp = { op: 'test' | 'replace'; path: string; value: unknown };
+
 /** A revision to go back to: its number, images, and the JSON patch that restores it. */
 export interface PreviousRevision {
   revision: number;
   images: string[];
   /** The ReplicaSet's template already is the deployment's: rolling back would change nothing. */
   matchesCurrent: boolean;
-  patch: { op: 'replace'; path: string; value: unknown }[];
+  /**
+   * Starts with a `test` of the resourceVersion read, so the API server applies none of it if the deployment
+   * was written since (a deploy would make this "previous" revision the wrong one).
+   */
+  patch: PatchOp[];
 }
 
 /**
@@ -49,6 +56,12 @@ export async function previousRevision(
   deployment: DeploymentJson,
 ): Promise<PreviousRevision> {
   const name = deployment.metadata?.name ?? '?';
+  const resourceVersion = deployment.metadata?.resourceVersion;
+  if (!resourceVersion) {
+    throw new UnavailableError(
+      `Kubernetes (context ${target.context}) served deployment ${name} without a resourceVersion, so a rollback could not be guarded against a concurrent deploy.`,
+    );
+  }
   const { json: list } = await kubeCallJson(
     target,
     `replica sets of ${name}`,
@@ -86,6 +99,7 @@ export async function previousRevision(
     images: (template.spec?.containers ?? []).map((c) => c.image ?? '?'),
     matchesCurrent: canonicalJson(template) === canonicalJson(withoutHash(deployment.spec?.template)),
     patch: [
+      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
       { op: 'replace', path: '/spec/template', value: template },
       { op: 'replace', path: '/metadata/annotations', value: annotations },
     ],

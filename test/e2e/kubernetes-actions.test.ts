@@ -6,6 +6,7 @@ import type { ParamValues } from '../../src/actions/params.js';
 import type { ActionContext } from '../../src/actions/types.js';
 import { parseOpsConfig } from '../../src/config/load.js';
 import { crossCheck } from '../../src/config/ops-config.js';
+import { ConflictError } from '../../src/errors.js';
 import { KubernetesTargets } from '../../src/targets/kubernetes.js';
 import { testContext } from '../support/action-context.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
@@ -36,6 +37,8 @@ beforeEach(() => {
   kube.pods.length = 0;
   kube.forbidden.clear();
   kube.rollout = 'completes';
+  kube.onRequest = undefined;
+  kube.invalid = undefined;
   kube.addDeployment(NS, 'api-gateway', { revisions: 3, replicas: 3 });
   kube.addDeployment(NS, 'executor', { revisions: 2, replicas: 2 });
   kube.addDeployment(NS, 'frozen', { paused: true });
@@ -63,6 +66,18 @@ function servedTemplate(replicaSet: string): Template {
 /** The pod template of a deployment, as the fake API server holds it (changes show in its next answer). */
 function deploymentTemplate(name: string): Template {
   return kube.deployments.get(`${NS}/${name}`)?.spec.template as Template;
+}
+
+/** A ReplicaSet's template as the deployment holds it: without pod-template-hash. */
+function servedWithoutHash(replicaSet: string): Template {
+  const template = structuredClone(servedTemplate(replicaSet));
+  delete template.metadata.labels['pod-template-hash'];
+  return template;
+}
+
+/** The deployment's resourceVersion as the fake API server holds it. */
+function deploymentVersion(name: string): unknown {
+  return kube.deployments.get(`${NS}/${name}`)?.metadata.resourceVersion;
 }
 
 const restart = (deployment: string, extra: Record<string, unknown> = {}) =>
@@ -151,7 +166,8 @@ describe('k8s.rollback', () => {
     expect(kube.patches()).toEqual([]);
   });
 
-  it("is a JSON patch of the previous ReplicaSet's template, without pod-template-hash, and its annotations", async () => {
+  it("is a JSON patch, guarded by the resourceVersion read, of the previous ReplicaSet's template, without pod-template-hash, and its annotations", async () => {
+    const read = deploymentVersion('api-gateway');
     const result = await k8sRollbackKind.execute(rollback('api-gateway'), context());
     const lists = kube.requests.filter((r) => r.path === `/apis/apps/v1/namespaces/${NS}/replicasets`);
     expect(lists.map((r) => r.query.get('labelSelector'))).toEqual(['app=api-gateway']);
@@ -160,6 +176,7 @@ describe('k8s.rollback', () => {
     expect(patch?.path).toBe(`/apis/apps/v1/namespaces/${NS}/deployments/api-gateway`);
     expect(patch?.contentType).toBe('application/json-patch+json');
     expect(patch?.body).toStrictEqual([
+      { op: 'test', path: '/metadata/resourceVersion', value: read },
       {
         op: 'replace',
         path: '/spec/template',
@@ -189,6 +206,47 @@ describe('k8s.rollback', () => {
     ]);
     expect(result.summary).toBe(
       "Rolled back to revision 2's template: api-gateway rolled out: 3 of 3 replicas updated and available.",
+    );
+    expect(deploymentTemplate('api-gateway')).toStrictEqual(servedWithoutHash('api-gateway-h2'));
+    expect(deploymentVersion('api-gateway')).not.toBe(read);
+  });
+
+  it('changes nothing and says so when someone deploys between reading the deployment and patching it', async () => {
+    // The other deploy's write reaches the API server just before opsbot's patch does.
+    kube.onRequest = (request) => {
+      if (request.method !== 'PATCH') return;
+      kube.onRequest = undefined;
+      kube.deploy(NS, 'api-gateway', 'registry.example/api-gateway:1.4');
+    };
+    const read = deploymentVersion('api-gateway');
+    const error = await k8sRollbackKind.execute(rollback('api-gateway'), context()).catch((e) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toBe(
+      'api-gateway changed since the plan (someone deployed); nothing was changed; request the rollback again to see the new plan.',
+    );
+    const [patch, ...more] = kube.patches();
+    expect(more).toEqual([]);
+    expect((patch?.body as unknown[] | undefined)?.[0]).toStrictEqual({
+      op: 'test',
+      path: '/metadata/resourceVersion',
+      value: read,
+    });
+    const deployed = kube.deployments.get(`${NS}/api-gateway`);
+    expect(deployed?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
+    expect(deploymentTemplate('api-gateway')).toStrictEqual(servedWithoutHash('api-gateway-h4'));
+    expect(deployed?.metadata.resourceVersion).not.toBe(read);
+
+    const again = await k8sRollbackKind.plan(rollback('api-gateway'), context());
+    expect(again.summary).toBe(
+      'Roll api-gateway back from revision 4 (registry.example/api-gateway:1.4) to revision 3 (registry.example/api-gateway:1.3).',
+    );
+  });
+
+  it('reports a 422 that names a field as what the API server said, not as a concurrent deploy', async () => {
+    kube.invalid = { field: 'spec.template.spec.containers[0].image', message: 'Required value' };
+    await expect(k8sRollbackKind.execute(rollback('api-gateway'), context())).rejects.toThrow(
+      `Kubernetes answered 422 for deployment api-gateway in namespace ${NS} (context prod): ` +
+        'Deployment.apps "api-gateway" is invalid: spec.template.spec.containers[0].image: Required value.',
     );
   });
 

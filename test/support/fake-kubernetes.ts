@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { canonicalJson } from '../../src/audit/canonical.js';
 
 export const KUBE_TOKEN = 'kube-test-token-not-for-logs';
 
@@ -42,6 +43,12 @@ export class FakeKubernetes {
   /** Deployment names whose every call answers 403. */
   readonly forbidden = new Set<string>();
   rollout: RolloutBehaviour = 'completes';
+  /** Called with each request once recorded, before it is answered: a test's way to write in between. */
+  onRequest: ((request: KubeRequest) => void) | undefined;
+  /** A field the next write fails validation on (422 Invalid naming it), as a webhook or schema would. */
+  invalid: { field: string; message: string } | undefined;
+  /** The last resourceVersion given out; every write to a deployment takes the next one, as etcd's do. */
+  private version = 1000;
   private server: Server | undefined;
   private dir: string | undefined;
 
@@ -125,6 +132,7 @@ export class FakeKubernetes {
         namespace,
         uid,
         generation: 1,
+        resourceVersion: this.nextVersion(),
         annotations: { 'deployment.kubernetes.io/revision': String(revisions) },
       },
       spec: { replicas, paused, selector: { matchLabels: labels }, template: template(revisions) },
@@ -178,6 +186,59 @@ export class FakeKubernetes {
     }
   }
 
+  /**
+   * Someone else's deploy: a new revision with `image`, as `kubectl set image` would make it (a new
+   * ReplicaSet, the deployment's template and revision annotation updated, a new resourceVersion).
+   */
+  deploy(namespace: string, name: string, image: string): void {
+    const deployment = this.deployments.get(`${namespace}/${name}`);
+    if (!deployment) throw new Error(`no deployment ${namespace}/${name}`);
+    const annotations = deployment.metadata.annotations ?? {};
+    const revision = Number(annotations['deployment.kubernetes.io/revision']) + 1;
+    const template = structuredClone(deployment.spec.template) as {
+      metadata: { labels: Record<string, string> };
+      spec: { containers: { image: string }[] };
+    };
+    for (const container of template.spec.containers) container.image = image;
+    deployment.spec.template = template;
+    deployment.metadata.annotations = {
+      ...annotations,
+      'deployment.kubernetes.io/revision': String(revision),
+    };
+    const hash = `h${revision}`;
+    this.replicaSets.push({
+      metadata: {
+        name: `${name}-${hash}`,
+        namespace,
+        labels: { ...template.metadata.labels, 'pod-template-hash': hash },
+        annotations: {
+          'deployment.kubernetes.io/revision': String(revision),
+          'deployment.kubernetes.io/desired-replicas': String(deployment.spec.replicas),
+          'example.com/change-cause': `deploy ${revision}`,
+        },
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata.uid, controller: true },
+        ],
+      },
+      spec: {
+        replicas: deployment.spec.replicas,
+        template: {
+          ...structuredClone(template),
+          metadata: {
+            ...template.metadata,
+            labels: { ...template.metadata.labels, 'pod-template-hash': hash },
+          },
+        },
+      },
+    });
+    this.written(deployment);
+  }
+
+  private nextVersion(): string {
+    this.version += 1;
+    return String(this.version);
+  }
+
   private answer(req: IncomingMessage, text: string, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
     const contentType = req.headers['content-type'];
@@ -187,13 +248,15 @@ export class FakeKubernetes {
     } catch {
       body = text;
     }
-    this.requests.push({
+    const request: KubeRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: url.searchParams,
       contentType,
       body,
-    });
+    };
+    this.requests.push(request);
+    this.onRequest?.(request);
     const send = (code: number, value: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
@@ -222,7 +285,15 @@ export class FakeKubernetes {
         send(404, status(404, 'NotFound', `deployments.apps "${name}" not found`));
         return;
       }
-      if (req.method === 'PATCH') this.patch(found, body, contentType, scale !== undefined);
+      if (req.method === 'PATCH' && this.invalid) {
+        send(422, invalidStatus(name, this.invalid));
+        this.invalid = undefined;
+        return;
+      }
+      if (req.method === 'PATCH' && !this.patch(found, body, contentType, scale !== undefined)) {
+        send(422, PATCH_NOT_APPLIED);
+        return;
+      }
       send(200, scale ? scaleOf(found) : found);
       return;
     }
@@ -244,18 +315,27 @@ export class FakeKubernetes {
     send(404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
   }
 
-  private patch(deployment: Obj, body: unknown, contentType: string | undefined, scale: boolean): void {
+  /**
+   * Applies a patch as the API server does; false (and nothing changed) when a JSON patch does not apply,
+   * such as a `test` op whose value differs from the deployment's.
+   */
+  private patch(deployment: Obj, body: unknown, contentType: string | undefined, scale: boolean): boolean {
     if (contentType === 'application/json-patch+json' && Array.isArray(body)) {
-      for (const op of body as { op: string; path: string; value: unknown }[]) {
-        if (op.op !== 'replace') continue;
-        if (op.path === '/spec/template') deployment.spec.template = op.value;
-        if (op.path === '/metadata/annotations')
-          deployment.metadata.annotations = op.value as Record<string, string>;
-      }
+      const patched = applyJsonPatch(deployment, body as JsonPatchOp[]);
+      if (!patched) return false;
+      for (const key of Object.keys(deployment)) delete (deployment as unknown as Json)[key];
+      Object.assign(deployment, patched);
     } else {
       const patch = (scale ? { spec: (body as Obj).spec } : body) as Json;
       deepMerge(deployment as unknown as Json, patch);
     }
+    this.written(deployment);
+    return true;
+  }
+
+  /** What the API server and the controller do after any write: new resourceVersion, generation, status. */
+  private written(deployment: Obj): void {
+    deployment.metadata.resourceVersion = this.nextVersion();
     const generation = Number(deployment.metadata.generation) + 1;
     deployment.metadata.generation = generation;
     const replicas = Number(deployment.spec.replicas);
@@ -276,6 +356,71 @@ export class FakeKubernetes {
             availableReplicas: replicas,
           };
   }
+}
+
+/**
+ * What a real API server answers a JSON patch that does not apply (a failed `test`, a path that is not
+ * there): 422, reason Invalid, a generic message, no causes (apiserver's patch handler,
+ * NewGenericServerResponse(422, ...)).
+ */
+const PATCH_NOT_APPLIED = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'the server rejected our request due to an error in our request',
+  reason: 'Invalid',
+  details: {},
+  code: 422,
+};
+
+/** A validation failure as the API server answers it: 422 Invalid, the field named in the causes. */
+function invalidStatus(name: string, invalid: { field: string; message: string }): Json {
+  return {
+    ...status(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${invalid.field}: ${invalid.message}`),
+    details: {
+      name,
+      group: 'apps',
+      kind: 'Deployment',
+      causes: [{ reason: 'FieldValueRequired', message: invalid.message, field: invalid.field }],
+    },
+  };
+}
+
+type JsonPatchOp = { op: string; path: string; value?: unknown };
+
+/** RFC 6902 on a copy: the patched object, or undefined when any op does not apply (then none does). */
+function applyJsonPatch(object: Obj, ops: JsonPatchOp[]): Obj | undefined {
+  const copy = structuredClone(object) as unknown as Json;
+  for (const { op, path, value } of ops) {
+    const keys = path
+      .split('/')
+      .slice(1)
+      .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = keys.pop();
+    let parent: unknown = copy;
+    for (const key of keys) parent = (parent as Json | undefined)?.[key];
+    if (last === undefined || !parent || typeof parent !== 'object') return undefined;
+    const holder = parent as Json;
+    const list = Array.isArray(parent) ? (parent as unknown[]) : undefined;
+    if (op === 'test') {
+      if (!(last in holder) || canonicalJson(holder[last]) !== canonicalJson(value)) return undefined;
+    } else if (op === 'replace') {
+      if (!(last in holder)) return undefined;
+      holder[last] = structuredClone(value);
+    } else if (op === 'add' && list) {
+      list.splice(last === '-' ? list.length : Number(last), 0, structuredClone(value));
+    } else if (op === 'add') {
+      holder[last] = structuredClone(value);
+    } else if (op === 'remove') {
+      if (!(last in holder)) return undefined;
+      if (list) list.splice(Number(last), 1);
+      else delete holder[last];
+    } else {
+      return undefined;
+    }
+  }
+  return copy as unknown as Obj;
 }
 
 function status(code: number, reason: string, message: string): Json {
