@@ -1,4 +1,4 @@
-import { Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccess } from './auth/create-access.js';
 import type { Env } from './config/env.js';
@@ -6,57 +6,35 @@ import type { OpsConfig } from './config/ops-config.js';
 import { own } from './config/own.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
-import { startDigestSchedule } from './digest/schedule.js';
 import { DigestService } from './digest/service.js';
 import { UnavailableError } from './errors.js';
 import { InFlight } from './handlers/handle.js';
-import { type HandlerDeps, registerHandlers } from './handlers/index.js';
 import { checkService } from './health/check-service.js';
-import { HealthStore } from './health/health-store.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
-import { probeOnce } from './health/probe.js';
-import { StatusService } from './health/status.js';
-import { HomeService } from './home/service.js';
-import { HomeStore } from './home/store.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, serveRoutes } from './http/routes.js';
-import { cadenceTick } from './incidents/cadence.js';
-import { TimelineCapture } from './incidents/capture.js';
-import { CapturedEntryStore } from './incidents/capture-store.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
 import { IncidentService } from './incidents/service.js';
 import { IncidentStore } from './incidents/store.js';
-import { PodsService } from './kubernetes/show-pods.js';
 import { type Logger, redactUrl } from './log.js';
-import { LookupService } from './lookups/show.js';
-import { AlertActions } from './pagerduty/alert-actions.js';
-import { AlertStore } from './pagerduty/alert-store.js';
-import { PagerDutyAsUser } from './pagerduty/as-user.js';
-import { OnCallService } from './pagerduty/oncall.js';
-import { PagerDutyRest } from './pagerduty/rest.js';
-import { pagerDutyWebhook, startPagerDutyWorker } from './pagerduty/start.js';
-import { SWEEP_DEFAULTS, type SweepTuning, startPagerDutySweep } from './pagerduty/sweeper.js';
+import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
 import { WebhookStore } from './pagerduty/webhook-store.js';
-import { createActionsQueue, createActionsWorker, enqueueRun } from './queue/actions-queue.js';
+import { createActionsQueue, enqueueRun } from './queue/actions-queue.js';
 import { createRedis } from './queue/redis.js';
-import { startTicker } from './queue/ticker.js';
 import { describeError } from './runs/describe-error.js';
 import { RunExecutor } from './runs/executor.js';
 import { RunService } from './runs/service.js';
 import { RunStore } from './runs/store.js';
-import { startSweeper } from './runs/sweeper.js';
-import { createBoltApp } from './slack/bolt-app.js';
-import { slackHealthPosts } from './slack/health-posts.js';
 import { slackIncidents } from './slack/incident-slack.js';
-import { type DispatchTuning, startDispatcher } from './slack/outbox/dispatcher.js';
+import type { DispatchTuning } from './slack/outbox/dispatcher.js';
 import { SlackOutbox } from './slack/outbox/outbox.js';
-import { createOutboxClient, slackSender } from './slack/outbox/send.js';
 import { OutboxSignals } from './slack/outbox/signals.js';
 import { OutboxStore } from './slack/outbox/store.js';
 import { slackRunCards } from './slack/run-cards.js';
-import { slackUserEmail } from './slack/user-email.js';
 import { slackGroupMembers } from './slack/user-groups.js';
 import { createWebClient } from './slack/web-client.js';
+import { startWeb } from './start-web.js';
+import { startWorker } from './start-worker.js';
 import { TargetDatabases } from './targets/databases.js';
 import { KubernetesTargets } from './targets/kubernetes.js';
 
@@ -184,181 +162,62 @@ export async function startOpsbot(
   const inFlight = new InFlight();
   let server: Server | undefined;
   if (options.role !== 'worker') {
-    const pagerDuty = pagerDutyWebhook({ env, config, pool, producer, log });
-    const app = createBoltApp(env, [...routes, pagerDuty.route], log);
-    await app.init().catch((error: unknown) => {
-      throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
-    });
-    const lookups = new LookupService({
+    const web = await startWeb({
+      env,
       config,
-      database: (service, name) => targets.pool(service, name),
-      rolesOf: (user) => access.rolesOf(user),
-      auditDenial: (entry) => store.auditDenial(entry),
-    });
-    const status = new StatusService({
-      config,
+      log,
       pool,
+      producer,
+      slack,
+      routes,
+      metrics,
+      inFlight,
+      access,
+      authorizer,
+      store,
+      runs,
       targets,
       windows,
-      rolesOf: (user) => access.rolesOf(user),
-      auditDenial: (entry) => store.auditDenial(entry),
-    });
-    const pods = new PodsService({
-      config,
       kubernetes,
-      rolesOf: (user) => access.rolesOf(user),
-      auditDenial: (entry) => store.auditDenial(entry),
-    });
-    const viewerCheck = {
-      rolesOf: (user: string) => access.rolesOf(user),
-      auditDenial: (entry: Parameters<RunStore['auditDenial']>[0]) => store.auditDenial(entry),
-    };
-    const rest = env.PAGERDUTY_TOKEN
-      ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
-      : undefined;
-    const oncall = new OnCallService({ config, rest, ...viewerCheck });
-    const alertActions = new AlertActions({
-      store: new AlertStore(pool),
-      asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...viewerCheck }),
-      incidents,
       outbox,
-      config,
-    });
-    const capture = new TimelineCapture({
-      store: incidentStore,
-      entries: new CapturedEntryStore(pool),
-      slack: incidentSlack,
-      log,
-    });
-    const home = new HomeService({
-      config,
-      store: new HomeStore(pool),
-      openIncidents: () => incidentStore.open(),
-      rolesOf: (user) => access.rolesOf(user),
-      authorizer,
-    });
-    const handlerDeps: HandlerDeps = {
-      config,
-      runs,
-      access,
-      log,
-      metrics,
-      lookups,
-      status,
-      pods,
+      incidentStore,
       incidents,
-      oncall,
-      alertActions,
-      capture,
-      home,
+      incidentSlack,
       digest,
-      inFlight,
-    };
-    registerHandlers(app, handlerDeps);
-    app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
-    const started = await app.start(env.PORT);
-    // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
-    server = started instanceof Server ? started : undefined;
-    stops.push(() => app.stop());
-    stops.push(() => pagerDuty.close());
+    });
+    server = web.server;
+    stops.push(web.stop);
   } else {
     server = await serveRoutes(routes, env.PORT);
     const routesServer = server;
     stops.push(() => new Promise((resolve) => routesServer.close(resolve)));
   }
   if (options.role !== 'web') {
-    const consumer = createRedis(env.REDIS_URL, 'worker', log);
-    const worker = createActionsWorker(
-      consumer,
-      env.OPSBOT_QUEUE_PREFIX,
-      (runId) => executor.execute(runId),
-      log,
-    );
-    const dispatcher = startDispatcher({
-      store: outboxStore,
-      signals: outboxSignals,
-      send: slackSender(createOutboxClient(env, log)),
-      log,
-      tuning: dispatchTuning,
-    });
-    const pagerDutyWorker = startPagerDutyWorker({
+    const stopWorker = await startWorker({
       env,
       config,
+      log,
+      options,
       pool,
       producer,
-      consumer,
       outbox,
       outboxStore,
-      log,
+      outboxSignals,
+      dispatchTuning,
+      pagerDutySweep,
+      store,
+      runs,
+      executor,
+      enqueue,
+      cards,
+      targets,
+      windows,
+      incidentStore,
+      incidents,
+      incidentSlack,
+      digest,
     });
-    const stopPagerDutySweep = await startPagerDutySweep({
-      prefix: env.OPSBOT_QUEUE_PREFIX,
-      pool,
-      producer,
-      consumer,
-      tuning: pagerDutySweep,
-      log,
-    });
-    const stopSweeper = startSweeper(
-      { store, runs, enqueue, log, pool, config, cards },
-      options.sweepEveryMs,
-    );
-    const healthStore = new HealthStore(pool);
-    const postHealthChange = slackHealthPosts(outbox, config.workspace.ops_channel);
-    const stopProbe = await startTicker({
-      name: 'health-probe',
-      producer,
-      consumer,
-      prefix: env.OPSBOT_QUEUE_PREFIX,
-      everyMs: options.probeEveryMs ?? config.workspace.health_probe_every,
-      tick: () => probeOnce({ config, targets, windows, store: healthStore, post: postHealthChange, log }),
-      log,
-    });
-    const stopCadence = await startTicker({
-      name: 'incident-cadence',
-      producer,
-      consumer,
-      prefix: env.OPSBOT_QUEUE_PREFIX,
-      everyMs: options.incidentTickMs ?? 15_000,
-      tick: () =>
-        cadenceTick({
-          config,
-          store: incidentStore,
-          incidents,
-          slack: incidentSlack,
-          health: (service) =>
-            checkService(
-              own(config.services, service)?.health ?? [],
-              (name) => targets.pool(service, name),
-              windows,
-            ),
-          log,
-        }),
-      log,
-    });
-    const stopDigests = await startDigestSchedule({
-      producer,
-      consumer,
-      prefix: env.OPSBOT_QUEUE_PREFIX,
-      patterns: {
-        ...(config.digest ? { daily: config.digest.schedule } : {}),
-        ...(config.digest?.weekly ? { weekly: config.digest.weekly.schedule } : {}),
-      },
-      tz: config.workspace.timezone,
-      post: (schedule, slotAt) => digest.postSlot(schedule, slotAt),
-      log,
-    });
-    stops.push(async () => {
-      await stopDigests();
-      await stopCadence();
-      await stopProbe();
-      await stopSweeper();
-      await stopPagerDutySweep();
-      await worker.close();
-      await pagerDutyWorker.close();
-      await dispatcher.stop();
-      consumer.disconnect();
-    });
+    stops.push(stopWorker);
   }
 
   const port = (server?.address() as AddressInfo | null)?.port ?? env.PORT;

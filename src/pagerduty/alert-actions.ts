@@ -7,13 +7,13 @@ import type { SlackOutbox } from '../slack/outbox/outbox.js';
 import type { Alert, Declared } from './alert.js';
 import type { AlertStore } from './alert-store.js';
 import type { PagerDutyAsUser, PagerDutyChange } from './as-user.js';
+import type { DeclarationStore } from './declaration-store.js';
 import { suggestedActions } from './mapping.js';
 
 export interface AlertActionsDeps {
-  store: Pick<
-    AlertStore,
-    'find' | 'get' | 'link' | 'declaration' | 'claimDeclaration' | 'releaseDeclaration' | 'underServiceLock'
-  >;
+  store: Pick<AlertStore, 'find' | 'get' | 'underServiceLock'>;
+  /** Who declares the opsbot incident for a PagerDuty incident, and the link to it. */
+  declarations: Pick<DeclarationStore, 'link' | 'declaration' | 'claimDeclaration' | 'releaseDeclaration'>;
   asUser: PagerDutyAsUser;
   incidents: Pick<IncidentService, 'declare'>;
   outbox: Pick<SlackOutbox, 'enqueue'>;
@@ -54,7 +54,7 @@ export class AlertActions {
   /** The alert a Declare incident button names, unless an opsbot incident is (being) declared for it. */
   async declarable(id: string): Promise<Alert & { opsbot_service: string }> {
     const alert = await this.alert(id);
-    const declared = await this.deps.store.declaration(alert.id);
+    const declared = await this.deps.declarations.declaration(alert.id);
     if (declared) throw new ConflictError(alreadyDeclared(alert, declared));
     return alert;
   }
@@ -66,7 +66,7 @@ export class AlertActions {
    */
   async declare(actor: string, id: string, severity: string, title: string): Promise<Incident> {
     const alert = await this.alert(id);
-    const declared = await this.deps.store.claimDeclaration(alert.id, actor);
+    const declared = await this.deps.declarations.claimDeclaration(alert.id, actor);
     if (declared) throw new ConflictError(alreadyDeclared(alert, declared));
     let incident: Incident;
     try {
@@ -78,10 +78,10 @@ export class AlertActions {
       });
     } catch (error) {
       // Left in place, the claim would only expire: give it up so Declare works again at once.
-      await this.deps.store.releaseDeclaration(alert.id, actor).catch(() => undefined);
+      await this.deps.declarations.releaseDeclaration(alert.id, actor).catch(() => undefined);
       throw error;
     }
-    const linked = await this.deps.store.link(alert.id, incident.id, actor);
+    const linked = await this.deps.declarations.link(alert.id, incident.id, actor);
     if (!linked) {
       const other = `someone linked PagerDuty ${alert.id} to another opsbot incident meanwhile`;
       throw new ConflictError(`${incident.id} is declared, but ${other}.`);

@@ -1,21 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { ms } from '../db/interval.js';
 import { withTransaction } from '../db/transaction.js';
-import { ConflictError } from '../errors.js';
-import {
-  ALERT_STATUSES,
-  Alert,
-  type Change,
-  type Declared,
-  type Note,
-  Storm,
-  type StormView,
-} from './alert.js';
+import { ALERT_STATUSES, Alert, type Change, type Note, Storm, type StormView } from './alert.js';
+import { ALERT_COLUMNS } from './alert-sql.js';
 
 /** Arbitrary constant: the first key of the advisory locks that serialise the events of one PagerDuty service. */
 const SERVICE_LOCK_CLASS = 7_106_116;
-/** A claim to declare older than this was left by a process that died: declaring takes seconds. */
-const DECLARING_STALE_MS = 5 * 60_000;
 
 /** An incident's state as an event reports it. */
 export interface Snapshot {
@@ -36,28 +27,16 @@ export interface Snapshot {
   at: Date;
 }
 
-/** Every column of pagerduty_incidents as Alert reads it (bigint ids as text). */
-const ALERT_COLUMNS = `id, number, title, status, urgency, priority, service_id, service_name, opsbot_service, assignees,
-  html_url, escalation_policy_id, last_change, latest_note, first_seen_at, state_at, note_at, channel, card_key,
-  card_ts, storm_id::text AS storm_id, opsbot_incident_id,
-  (SELECT i.channel_id FROM incidents i WHERE i.id = pagerduty_incidents.opsbot_incident_id)
-    AS opsbot_incident_channel`;
 const STORM_COLUMNS = `id::text AS id, service_id, channel, card_key, card_ts, started_at, last_trigger_at, rolled_up,
   posted_before, rendered_at`;
-const ms = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 
 const Counted = z.object({ status: z.enum(ALERT_STATUSES), n: z.number().int() });
 const Newest = Alert.pick({ id: true, number: true, title: true, status: true, html_url: true });
-const Declaration = z.object({
-  opsbot_incident_id: z.string().nullable(),
-  channel_id: z.string().nullable(),
-  declaring_by: z.string().nullable(),
-});
 
 /**
  * pagerduty_incidents and pagerduty_storms. The methods taking a client run on the caller's transaction,
  * after lockService: one PagerDuty service's events are handled one at a time, across processes. The others
- * (for button handlers) run on the pool.
+ * (for button handlers) run on the pool. Declaring an opsbot incident for a row is DeclarationStore's.
  */
 export class AlertStore {
   constructor(private readonly pool: Pool) {}
@@ -78,66 +57,6 @@ export class AlertStore {
       await this.lockService(tx, serviceId);
       return work(tx);
     });
-  }
-
-  /**
-   * Claims the PagerDuty incident for `actor` to declare an opsbot incident for it: a compare-and-set, so of
-   * two people declaring at once one gets it. Undefined when claimed; else what stands in the way.
-   */
-  async claimDeclaration(id: string, actor: string): Promise<Declared | undefined> {
-    // A claim released between the two statements leaves nothing in the way: try again.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { rowCount } = await this.pool.query(
-        `UPDATE pagerduty_incidents SET declaring_by = $2, declaring_since = now()
-         WHERE id = $1 AND opsbot_incident_id IS NULL
-           AND (declaring_since IS NULL OR declaring_since < now() - ${ms('$3')})`,
-        [id, actor, DECLARING_STALE_MS],
-      );
-      if (rowCount === 1) return undefined;
-      const declared = await this.declaration(id);
-      if (declared) return declared;
-    }
-    throw new ConflictError('That PagerDuty incident kept changing while you declared; try again.');
-  }
-
-  /** Gives up `actor`'s claim (the declaration failed), so someone can press Declare again. */
-  async releaseDeclaration(id: string, actor: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE pagerduty_incidents SET declaring_by = NULL, declaring_since = NULL
-       WHERE id = $1 AND declaring_by = $2 AND opsbot_incident_id IS NULL`,
-      [id, actor],
-    );
-  }
-
-  /** The opsbot incident linked to the PagerDuty incident, or who is declaring one now; else undefined. */
-  async declaration(id: string): Promise<Declared | undefined> {
-    const { rows } = await this.pool.query(
-      `SELECT p.opsbot_incident_id, i.channel_id,
-         CASE WHEN p.declaring_since >= now() - ${ms('$2')} THEN p.declaring_by END AS declaring_by
-       FROM pagerduty_incidents p LEFT JOIN incidents i ON i.id = p.opsbot_incident_id WHERE p.id = $1`,
-      [id, DECLARING_STALE_MS],
-    );
-    if (!rows[0]) return undefined;
-    const row = Declaration.parse(rows[0]);
-    if (row.opsbot_incident_id && row.channel_id) {
-      return { kind: 'linked', incidentId: row.opsbot_incident_id, channel: row.channel_id };
-    }
-    return row.declaring_by ? { kind: 'declaring', by: row.declaring_by } : undefined;
-  }
-
-  /**
-   * Links the PagerDuty incident to the opsbot incident `actor` declared for it and ends the claim; undefined
-   * when it already is linked (to any), or another person's claim took over a stale one of `actor`'s.
-   */
-  async link(id: string, incidentId: string, actor: string): Promise<Alert | undefined> {
-    const { rows } = await this.pool.query(
-      `UPDATE pagerduty_incidents
-       SET opsbot_incident_id = $2, declaring_by = NULL, declaring_since = NULL, updated_at = now()
-       WHERE id = $1 AND opsbot_incident_id IS NULL AND (declaring_by = $3 OR declaring_by IS NULL)
-       RETURNING ${ALERT_COLUMNS}`,
-      [id, incidentId, actor],
-    );
-    return rows[0] ? Alert.parse(rows[0]) : undefined;
   }
 
   /** A PagerDuty incident's row, outside any transaction (for button handlers). */

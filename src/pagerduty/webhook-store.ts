@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { ms } from '../db/interval.js';
 import { incidentIdOf, type PagerDutyEvent } from './webhook-event.js';
 
 /** A delivery to record: the event as PagerDuty sent it, checked, and its X-Webhook-Id when there was one. */
@@ -40,8 +41,6 @@ const GivenUpRow = z.object({
   incident_id: z.string(),
 });
 const OverdueRow = z.object({ retrying: z.number(), given_up: z.number() });
-
-const ms = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 
 /** pagerduty_webhook_events: each PagerDuty event once, whatever how often it is delivered. */
 export class WebhookStore {

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { ms } from '../../db/interval.js';
 import { withTransaction } from '../../db/transaction.js';
 import { type OutboxMessage, OutboxOutcome, OutboxRow, refColumns } from './message.js';
 import { rateLimitScope, SLACK_CHANNEL_POST_INTERVAL_MS } from './retry-policy.js';
 
 /** What became of a claimed message after a failure; `lost` when another process had taken over its claim. */
 export type RetryOutcome = 'retry' | 'given_up' | 'lost';
-
-const ms = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 
 const CLAIMED_COLUMNS = `o.id::text, o.channel, o.kind, o.key, o.parent_key, o.parent_ts, o.message,
   o.attempts, o.lease_token::text`;
