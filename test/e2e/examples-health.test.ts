@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { createLogger } from '../../src/log.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase } from '../support/databases.js';
+import { exampleVars } from '../support/example-vars.js';
 
 type Example = 'bentham' | 'benchcode' | 'abrm' | 'ai-benchmark' | 'redmine-rag';
 const EXAMPLES: Example[] = ['bentham', 'benchcode', 'abrm', 'ai-benchmark', 'redmine-rag'];
@@ -115,29 +115,7 @@ beforeAll(async () => {
   fixture = await createBenthamJobs(target.url);
   pool = new pg.Pool({ connectionString: own.url, max: 2 });
   await migrate(pool);
-  const key = () => randomBytes(32).toString('base64');
-  vars = {
-    BENTHAM_URL: `http://${host}/bentham`,
-    BENCHCODE_URL: `http://${host}/benchcode`,
-    BENCHCODE_PYTHON_SERVICE_URL: `http://${host}/inference`,
-    ABRM_URL: `http://${host}/abrm`,
-    AI_BENCHMARK_URL: `http://${host}/ai-benchmark`,
-    REDMINE_RAG_URL: `http://${host}/redmine-rag`,
-    BENTHAM_DATABASE_URL: target.url,
-    BENCHCODE_DATABASE_URL: target.url,
-    ABRM_DATABASE_URL: target.url,
-    AI_BENCHMARK_DATABASE_URL: target.url,
-    BENCHCODE_ADMIN_HOST: host,
-    BENCHCODE_ADMIN_URL: `http://${host}`,
-    BENCHCODE_ADMIN_TOKEN: 'benchcode-token',
-    BENCHCODE_BACKUP_KEY: key(),
-    ABRM_ADMIN_HOST: host,
-    ABRM_ADMIN_URL: `http://${host}`,
-    ABRM_ADMIN_TOKEN: 'abrm-token',
-    ABRM_BACKUP_KEY: key(),
-    REDMINE_RAG_HOST: host,
-    REDMINE_RAG_TOKEN: 'rag-token',
-  };
+  vars = exampleVars(host, target.url, (service) => `http://${host}/${service}`);
   // Before opsbot's first scrape: a day of good traffic with a few errors.
   metrics.bentham.serve(999, 1);
   metrics['ai-benchmark'].serve(1999, 1);

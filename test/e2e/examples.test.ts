@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { startOpsbot } from '../../src/opsbot.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
+import { exampleVars } from '../support/example-vars.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { queuePrefix, testVars } from '../support/test-env.js';
@@ -67,29 +67,7 @@ beforeAll(async () => {
     CREATE TABLE benchmark_runs (id text PRIMARY KEY, model text, status text, started_at timestamptz, finished_at timestamptz);
     INSERT INTO benchmark_runs VALUES ('run_stuck1', 'llama3.2', 'running', now() - interval '3 hours', NULL);
   `);
-  const key = () => randomBytes(32).toString('base64');
-  vars = {
-    BENTHAM_DATABASE_URL: target.url,
-    BENCHCODE_DATABASE_URL: target.url,
-    ABRM_DATABASE_URL: target.url,
-    AI_BENCHMARK_DATABASE_URL: target.url,
-    BENCHCODE_ADMIN_HOST: host,
-    BENCHCODE_ADMIN_URL: `http://${host}`,
-    BENCHCODE_ADMIN_TOKEN: 'benchcode-token',
-    BENCHCODE_BACKUP_KEY: key(),
-    ABRM_ADMIN_HOST: host,
-    ABRM_ADMIN_URL: `http://${host}`,
-    ABRM_ADMIN_TOKEN: 'abrm-token',
-    ABRM_BACKUP_KEY: key(),
-    REDMINE_RAG_HOST: host,
-    REDMINE_RAG_URL: `http://${host}`,
-    REDMINE_RAG_TOKEN: 'rag-token',
-    BENTHAM_URL: `http://${host}`,
-    BENCHCODE_URL: `http://${host}`,
-    BENCHCODE_PYTHON_SERVICE_URL: `http://${host}`,
-    ABRM_URL: `http://${host}`,
-    AI_BENCHMARK_URL: `http://${host}`,
-  };
+  vars = exampleVars(host, target.url, () => `http://${host}`);
 });
 
 afterAll(async () => {
