@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
-import { baseActionFields, type ConfigProblem, type ServiceShape } from './types.js';
+import { type ActionKind, baseActionFields, type ConfigProblem, type ServiceShape } from './types.js';
 
 /** Fields every k8s.* action has: the deployment it acts on and how long its rollout may take. */
 export const k8sFields = {
@@ -30,3 +30,13 @@ export function deploymentProblems(deployment: string, service: ServiceShape): C
     },
   ];
 }
+
+/**
+ * What every k8s.* kind does alike: its target is the deployment (one run per deployment at a time), which
+ * must be one the service lists.
+ */
+export const onDeployment = {
+  target: (config: { deployment: string }) => config.deployment,
+  check: (config: { deployment: string }, service: ServiceShape) =>
+    deploymentProblems(config.deployment, service),
+} satisfies Pick<ActionKind<{ kind: string; deployment: string }>, 'target' | 'check'>;

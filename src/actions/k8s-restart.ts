@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { kubeCall } from '../kubernetes/calls.js';
 import { deploymentFacts, deploymentTable, readDeployment, refusePaused } from '../kubernetes/deployments.js';
 import { followRollout } from '../kubernetes/rollout.js';
-import { deploymentProblems, k8sFields } from './k8s-fields.js';
+import { k8sFields, onDeployment } from './k8s-fields.js';
 import { type ActionKind, fixedParams } from './types.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -23,11 +23,7 @@ export const k8sRestartKind: ActionKind<K8sRestartAction> = {
   configSchema: K8sRestartSchema,
   // A second restart after a cut-off one starts another rollout: left to a person to decide.
   idempotent: () => false,
-  target: (config) => config.deployment,
-
-  check(config, service) {
-    return deploymentProblems(config.deployment, service);
-  },
+  ...onDeployment,
 
   async plan(config, ctx) {
     const target = ctx.kubernetes();

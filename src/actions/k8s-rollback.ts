@@ -9,7 +9,7 @@ import {
 } from '../kubernetes/deployments.js';
 import { previousRevision } from '../kubernetes/revisions.js';
 import { followRollout } from '../kubernetes/rollout.js';
-import { deploymentProblems, k8sFields } from './k8s-fields.js';
+import { k8sFields, onDeployment } from './k8s-fields.js';
 import { type ActionKind, fixedParams } from './types.js';
 
 /** An ops.yml entry of kind `k8s.rollback`. */
@@ -32,11 +32,7 @@ export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
   configSchema: K8sRollbackSchema,
   // Undoing twice goes back and forth between two revisions: never repeated without a person.
   idempotent: () => false,
-  target: (config) => config.deployment,
-
-  check(config, service) {
-    return deploymentProblems(config.deployment, service);
-  },
+  ...onDeployment,
 
   async plan(config, ctx) {
     const target = ctx.kubernetes();

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { kubeCall } from '../kubernetes/calls.js';
 import { deploymentFacts, deploymentTable, readDeployment } from '../kubernetes/deployments.js';
 import { followRollout } from '../kubernetes/rollout.js';
-import { deploymentProblems, k8sFields } from './k8s-fields.js';
+import { deploymentProblems, k8sFields, onDeployment } from './k8s-fields.js';
 import { ParamsSchema, type ParamValues } from './params.js';
 import { type ActionKind, fixedParams } from './types.js';
 
@@ -29,7 +29,7 @@ export const k8sScaleKind: ActionKind<K8sScaleAction> = {
   kind: 'k8s.scale',
   configSchema: K8sScaleSchema,
   idempotent: () => true,
-  target: (config) => config.deployment,
+  target: onDeployment.target,
 
   constraints(config, params) {
     return boundsProblem(config, params);
