@@ -1,10 +1,15 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
-import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { deliver, incidentEvent, noteEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import {
+  deliver,
+  incidentEvent,
+  noteEvent,
+  PD_SECRET,
+  pagerDutyConfigText,
+} from '../support/pagerduty-webhooks.js';
 import { buttonBody, modalSubmitBody, postSigned } from '../support/signed-requests.js';
 
 const PD = 'http://pagerduty.test';
@@ -15,16 +20,13 @@ let replies = 0;
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
-  const config = parse(testConfigText());
   // A PagerDuty service per test: more than 3 triggers of one service within a minute would be a storm.
   const services = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [`PSVCB${n}`, 'bentham']));
-  config.pagerduty = { channel: 'C0ALERTS', services };
-  // Suggested actions run where the card is: the alerts channel is one where actions may be requested.
-  config.channels.allow.push('C0ALERTS');
   h = await startHarness(
     {},
     {
-      configText: stringify(config),
+      // Suggested actions run where the card is: actions may be requested in the alerts channel.
+      configText: pagerDutyConfigText(services, true),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET, PAGERDUTY_TOKEN: TOKEN, PAGERDUTY_API_URL: PD },
     },
   );

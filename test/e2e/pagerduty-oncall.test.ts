@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { eventually } from '../support/databases.js';
-import { type Harness, startHarness, testConfigText } from '../support/harness.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
 
 const PD = 'http://pagerduty.test';
@@ -13,11 +13,9 @@ let replies = 0;
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
-  const config = parse(testConfigText());
-  config.pagerduty = { channel: 'C0ALERTS', services: { PSVC0A1: 'bentham' } };
   h = await startHarness(
     {},
-    { configText: stringify(config), env: { PAGERDUTY_TOKEN: TOKEN, PAGERDUTY_API_URL: PD } },
+    { configText: pagerDutyConfigText(), env: { PAGERDUTY_TOKEN: TOKEN, PAGERDUTY_API_URL: PD } },
   );
 });
 afterAll(async () => {

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
-import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { deliver, incidentEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 
 const STORM_SIZE = 500;
 let h: Harness;
 
 beforeAll(async () => {
-  const config = parse(testConfigText());
-  config.pagerduty = { channel: 'C0ALERTS', services: { PSVC0A1: 'bentham' } };
   // Slack's real pace (one post per second per channel), and a second process handling events.
   h = await startHarness(
     { slackOutbox: { postSpacingMs: 1_000 } },
-    { configText: stringify(config), env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET } },
+    { configText: pagerDutyConfigText(), env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET } },
   );
   await h.startAnother({ role: 'worker' });
 });

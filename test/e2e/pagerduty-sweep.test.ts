@@ -1,10 +1,9 @@
 import { type Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { eventJobId, PAGERDUTY_QUEUE } from '../../src/pagerduty/events-queue.js';
 import { eventually } from '../support/databases.js';
-import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { deliver, incidentEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { queuePrefix } from '../support/test-env.js';
 
@@ -16,12 +15,10 @@ let h: Harness;
 let queue: Queue;
 
 beforeAll(async () => {
-  const config = parse(testConfigText());
-  config.pagerduty = { channel: 'C0ALERTS', services: { PSVC0A1: 'bentham' } };
   h = await startHarness(
     { pagerDutySweep: { everyMs: SWEEP_EVERY_MS } },
     {
-      configText: stringify(config),
+      configText: pagerDutyConfigText(),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET, OPSBOT_QUEUE_PREFIX: prefix },
     },
   );

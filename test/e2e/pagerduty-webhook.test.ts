@@ -1,25 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { signBody } from '../../src/pagerduty/signature.js';
 import { blockText, buttons } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
-import { type Harness, startHarness, testConfigText } from '../support/harness.js';
+import { type Harness, startHarness } from '../support/harness.js';
 import {
   deliver,
   incidentEvent,
   noteEvent,
   PD_NEXT_SECRET,
   PD_SECRET,
+  pagerDutyConfigText,
 } from '../support/pagerduty-webhooks.js';
 
 let h: Harness;
 
 beforeAll(async () => {
-  const config = parse(testConfigText());
-  config.pagerduty = { channel: 'C0ALERTS', services: { PSVC0A1: 'bentham' } };
   h = await startHarness(
     {},
-    { configText: stringify(config), env: { PAGERDUTY_WEBHOOK_SECRET: `${PD_SECRET}, ${PD_NEXT_SECRET}` } },
+    {
+      configText: pagerDutyConfigText(),
+      env: { PAGERDUTY_WEBHOOK_SECRET: `${PD_SECRET}, ${PD_NEXT_SECRET}` },
+    },
   );
 });
 afterAll(async () => {

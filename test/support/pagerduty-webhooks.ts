@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { parse, stringify } from 'yaml';
 import { signBody } from '../../src/pagerduty/signature.js';
+import { testConfigText } from './harness.js';
 
 /** The secrets tests configure: PAGERDUTY_WEBHOOK_SECRET is `${PD_SECRET},${PD_NEXT_SECRET}` (a rotation). */
 export const PD_SECRET = 'pd-webhook-secret-current';
 export const PD_NEXT_SECRET = 'pd-webhook-secret-next';
+
+/**
+ * The test config with PagerDuty cards in C0ALERTS for `services` (PagerDuty service id → opsbot service);
+ * `actionsInAlerts` lets suggested actions be requested there.
+ */
+export function pagerDutyConfigText(
+  services: Record<string, string> = { PSVC0A1: 'bentham' },
+  actionsInAlerts = false,
+): string {
+  const config = parse(testConfigText());
+  config.pagerduty = { channel: 'C0ALERTS', services };
+  if (actionsInAlerts) config.channels.allow.push('C0ALERTS');
+  return stringify(config);
+}
 
 /** The incident fields a test sets; the rest default to a Bentham incident. */
 export interface IncidentFields {
