@@ -46,6 +46,26 @@ export const UpdateSubmission = z.object({
 
 const option = (value: string, text = value) => ({ text: { type: 'plain_text' as const, text }, value });
 
+/** A required select; its choice is read from the action `value`, as the text inputs are. */
+function selectInput(
+  id: string,
+  label: string,
+  options: ReturnType<typeof option>[],
+  initial?: ReturnType<typeof option>,
+) {
+  return {
+    type: 'input' as const,
+    block_id: id,
+    label: { type: 'plain_text' as const, text: label },
+    element: {
+      type: 'static_select' as const,
+      action_id: 'value',
+      options,
+      ...(initial ? { initial_option: initial } : {}),
+    },
+  };
+}
+
 function textInput(id: string, label: string, placeholder: string, multiline: boolean, initial?: string) {
   return {
     type: 'input' as const,
@@ -79,18 +99,13 @@ export function declareModal(
     submit: { type: 'plain_text', text: 'Declare' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      {
-        type: 'input',
-        block_id: 'severity',
-        label: { type: 'plain_text', text: 'Severity' },
-        element: {
-          type: 'static_select',
-          action_id: 'value',
-          options: Object.entries(severities).map(([name, { description }]) =>
-            option(name, `${name}: ${description}`.slice(0, 75)),
-          ),
-        },
-      },
+      selectInput(
+        'severity',
+        'Severity',
+        Object.entries(severities).map(([name, { description }]) =>
+          option(name, `${name}: ${description}`.slice(0, 75)),
+        ),
+      ),
       textInput('title', 'Title', 'Study failures above 50%', false, from?.title.slice(0, 150)),
     ],
   };
@@ -106,19 +121,12 @@ export function updateModal(channel: string, incident: Incident): View {
     submit: { type: 'plain_text', text: 'Post update' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      {
-        type: 'input',
-        block_id: 'status',
-        label: { type: 'plain_text', text: 'Status' },
-        element: {
-          type: 'static_select',
-          action_id: 'value',
-          initial_option: option(incident.status === 'resolved' ? 'monitoring' : incident.status),
-          options: INCIDENT_STATUSES.filter((status) => status !== 'resolved').map((status) =>
-            option(status),
-          ),
-        },
-      },
+      selectInput(
+        'status',
+        'Status',
+        INCIDENT_STATUSES.filter((status) => status !== 'resolved').map((status) => option(status)),
+        option(incident.status === 'resolved' ? 'monitoring' : incident.status),
+      ),
       textInput('changed', 'What changed', 'Rolled back the executor; failure rate is falling.', true),
       textInput('next', 'What is next', 'Watch the failure rate for 15 minutes.', true),
     ],
