@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { databaseProblems, ROLES } from '../actions/types.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
-import { cronPatternProblem } from '../digest/cron-pattern.js';
 import { labelMatcher } from '../health/prometheus-query.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
+import { CronPattern, TimeZone } from './schedule-fields.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
 const GroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group ID such as S0SRE');
@@ -158,15 +158,6 @@ const Service = z.strictObject({
   lookups: z.record(VerbName, LookupSchema).default({}),
 });
 
-/** An IANA time zone (`Europe/London`, `UTC`): digests are scheduled in it, and PostgreSQL counts days in it. */
-const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/London or UTC');
-
-/** A digest schedule, read by the same parser the digest scheduler uses. */
-const CronPattern = z.string().superRefine((pattern, ctx) => {
-  const problem = cronPatternProblem(pattern);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
 /** The whole ops.yml (DESIGN §2); unknown keys are errors. */
 export const OpsConfigSchema = z.strictObject({
   workspace: z.strictObject({
@@ -281,17 +272,6 @@ function deploymentsOf(kubernetes: unknown): string[] | undefined {
   if (kubernetes === undefined) return undefined;
   const listed = Object.fromEntries(entries(kubernetes)).deployments;
   return Array.isArray(listed) ? listed.map(String) : [];
-}
-
-/** Whether the runtime knows `zone` by name; offsets such as +01:00 are refused (PostgreSQL reads them reversed). */
-function isTimeZone(zone: string): boolean {
-  if (!/^[A-Za-z]/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function compiles(pattern: string): boolean {
