@@ -25,12 +25,12 @@ import type { RunExecutor } from './runs/executor.js';
 import type { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
 import { startSweeper } from './runs/sweeper.js';
-import { slackHealthPosts } from './slack/health-posts.js';
-import { type DispatchTuning, startDispatcher } from './slack/outbox/dispatcher.js';
-import type { SlackOutbox } from './slack/outbox/outbox.js';
-import { createOutboxClient, slackSender } from './slack/outbox/send.js';
-import type { OutboxSignals } from './slack/outbox/signals.js';
-import type { OutboxStore } from './slack/outbox/store.js';
+import { slackHealthPosts } from './slack/adapters/health-posts.js';
+import { type DispatchTuning, startDispatcher } from './slack/transport/outbox/dispatcher.js';
+import type { SlackOutbox } from './slack/transport/outbox/outbox.js';
+import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
+import type { OutboxSignals } from './slack/transport/outbox/signals.js';
+import type { OutboxStore } from './slack/transport/outbox/store.js';
 import type { TargetDatabases } from './targets/databases.js';
 
 /** What the worker role runs on: the parts startOpsbot builds for every role. */

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { BackupKey, keyOf } from '../backup/crypto.js';
 import { artifactName, formatBytes, groupDigits, quoteTable, TableName } from '../backup/format.js';
 import { tableColumns, writeBackup } from '../backup/writer.js';
+import { databaseProblems } from '../config/problems.js';
 import { withTransaction } from '../db/transaction.js';
-import { type ActionKind, baseActionFields, databaseProblems, fixedParams } from './types.js';
+import { type ActionKind, baseActionFields, fixedParams } from './types.js';
 
 /** Above this estimate (pg_class.reltuples) plan() shows the estimate instead of counting. */
 const COUNT_BELOW = 100_000;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ConfigProblem, databaseProblems, type ServiceShape } from '../config/problems.js';
 import { withTransaction } from '../db/transaction.js';
 import {
   buildHttpRequest,
@@ -11,7 +12,7 @@ import {
   unexpectedStatus,
 } from './http-request.js';
 import { compileNamedParams } from './named-params.js';
-import { type ActionContext, type ConfigProblem, databaseProblems, type ServiceShape } from './types.js';
+import type { ActionContext } from './types.js';
 
 /** One admin-API call that switches degraded mode; `{models}` is filled with the allow-list. */
 const HttpCall = z.strictObject({

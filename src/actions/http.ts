@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
+import type { ConfigProblem } from '../config/problems.js';
+import type { ResultTable } from '../result-table.js';
 import {
   buildHttpRequest,
   describeHttpRequest,
@@ -15,7 +17,7 @@ import {
   targetRefusal,
   unexpectedStatus,
 } from './http-request.js';
-import { type ActionKind, baseActionFields, type ConfigProblem, type ResultTable } from './types.js';
+import { type ActionKind, baseActionFields } from './types.js';
 
 /** Rows shown on a run card from an array the response holds. */
 const SHOWN_ROWS = 20;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
-import { type ActionKind, baseActionFields, type ConfigProblem, type ServiceShape } from './types.js';
+import type { ConfigProblem, ServiceShape } from '../config/problems.js';
+import { type ActionKind, baseActionFields } from './types.js';
 
 /** Fields every k8s.* action has: the deployment it acts on and how long its rollout may take. */
 export const k8sFields = {

@@ -1,15 +1,11 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
+import { databaseProblems } from '../config/problems.js';
 import { UserError } from '../errors.js';
+import type { ResultTable } from '../result-table.js';
 import type { ParamValues } from './params.js';
-import {
-  type ActionContext,
-  type ActionKind,
-  baseActionFields,
-  databaseProblems,
-  type ResultTable,
-} from './types.js';
+import { type ActionContext, type ActionKind, baseActionFields } from './types.js';
 
 /** `table` or `schema.table`, lower case: checked here and always double-quoted in SQL. */
 const TABLE_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;

@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { BackupKey, keyOf } from '../backup/crypto.js';
 import { ARTIFACT_NAME, groupDigits, quoteIdent, quoteTable, TableName } from '../backup/format.js';
 import { openVerifiedArtifact, type VerifiedArtifact } from '../backup/reader.js';
+import { databaseProblems } from '../config/problems.js';
 import { withTransaction } from '../db/transaction.js';
 import { ForbiddenError, NotFoundError, OpsError, UserError } from '../errors.js';
 import { ParamsSchema } from './params.js';
-import { type ActionContext, type ActionKind, databaseProblems, fixedParams } from './types.js';
+import { type ActionContext, type ActionKind, fixedParams } from './types.js';
 
 /** The params of every restore: which artifact, and the service name typed again as a confirmation. */
 const RESTORE_PARAMS = ParamsSchema.parse({

@@ -1,10 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
+import { databaseProblems } from '../config/problems.js';
 import { withTransaction } from '../db/transaction.js';
+import type { ResultTable } from '../result-table.js';
 import { compileNamedParams } from './named-params.js';
 import type { ParamValues } from './params.js';
-import { type ActionKind, baseActionFields, databaseProblems, type ResultTable } from './types.js';
+import { type ActionKind, baseActionFields } from './types.js';
 
 /** Rows shown on a run card; the count covers all of them. */
 const PREVIEW_ROWS = 20;

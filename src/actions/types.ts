@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { ROLES } from '../auth/roles.js';
+import type { ConfigProblem, ServiceShape } from '../config/problems.js';
 import type { Logger } from '../log.js';
+import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { type ParamSpecs, ParamsSchema, type ParamValues } from './params.js';
-
-export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 export const RISKS = ['low', 'medium', 'high'] as const;
 export type Risk = (typeof RISKS)[number];
@@ -29,14 +29,6 @@ export function fixedParams(kind: string, specs: ParamSpecs) {
     .never({ error })
     .optional()
     .transform(() => specs);
-}
-
-/** A table shown on a run card or in a thread. */
-export interface ResultTable {
-  columns: string[];
-  rows: string[][];
-  /** All matching rows, of which `rows` may show only the first few. */
-  total: number;
 }
 
 /** What an action would change, computed without changing anything. */
@@ -82,36 +74,6 @@ export interface ActionContext {
   /** Reports progress of a long execute() on the run card (throttled by the caller); a no-op in plan(). */
   progress(message: string): void;
   log: Logger;
-}
-
-/** A problem in one action's config, found by the kind, with a path below the action. */
-export interface ConfigProblem {
-  path: (string | number)[];
-  message: string;
-}
-
-/** The problem with a config's `database` when the service has no database by that name, else none. */
-export function databaseProblems(
-  database: string,
-  service: { databases: string[] },
-  path: (string | number)[] = ['database'],
-): ConfigProblem[] {
-  if (service.databases.includes(database)) return [];
-  return [
-    {
-      path,
-      message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
-    },
-  ];
-}
-
-/** What the service around an action offers, for a kind's config cross-checks. */
-export interface ServiceShape {
-  databases: string[];
-  /** services.<name>.allowed_hosts; absent when a caller does not know them. */
-  allowedHosts?: string[];
-  /** services.<name>.kubernetes.deployments; absent when the service has no kubernetes section. */
-  deployments?: string[];
 }
 
 /** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */

@@ -1,4 +1,4 @@
-import { clip, LIMITS } from '../slack/blocks/limits.js';
+import { clip, LIMITS } from '../slack/views/limits.js';
 import type { AuditRow } from './audit-log.js';
 
 /** The fields of an entry the listing shows. */

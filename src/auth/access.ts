@@ -1,11 +1,10 @@
 import type { ActionConfig } from '../actions/registry.js';
-import type { Role } from '../actions/types.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Authorizer, AuthorizerDeps } from './authorizer.js';
 import type { GrantStore } from './grants.js';
-import { type ActorRoles, roleOn, roleRank } from './roles.js';
+import { type ActorRoles, type Role, roleOn, roleRank } from './roles.js';
 
 /** An action someone may request in a channel. */
 export interface PermittedAction {

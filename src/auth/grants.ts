@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { ROLES, type Role } from '../actions/types.js';
 import { appendAudit } from '../audit/audit-log.js';
 import { withTransaction } from '../db/transaction.js';
+import { ROLES, type Role } from './roles.js';
 
 const GrantRow = z.object({
   user_id: z.string(),

@@ -1,5 +1,4 @@
-import type { Role } from '../actions/types.js';
-import { type ActorRoles, roleOn, roleRank } from './roles.js';
+import { type ActorRoles, type Role, roleOn, roleRank } from './roles.js';
 
 /** Everything a decision depends on, already resolved: the policy itself does no I/O. */
 export interface PolicyInput {

@@ -1,7 +1,6 @@
-import type { Role } from '../actions/types.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import { ForbiddenError } from '../errors.js';
-import { type ActorRoles, roleOn, roleRank } from './roles.js';
+import { type ActorRoles, type Role, roleOn, roleRank } from './roles.js';
 
 /** What checking a read-only view of a service needs. */
 export interface ViewerCheck {

@@ -1,6 +1,10 @@
-import { ROLES, type Role } from '../actions/types.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
+
+/** opsbot's roles, lowest first: each includes the ones before it. */
+export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
+
+export type Role = (typeof ROLES)[number];
 
 /** A role someone holds and where it comes from, in words an admin can check. */
 export interface HeldRole {

@@ -1,4 +1,4 @@
-import { ROLES, type Role } from '../actions/types.js';
+import { ROLES, type Role } from '../auth/roles.js';
 import { UserError } from '../errors.js';
 import { INCIDENT_ROLES, type IncidentRole } from '../incidents/incident.js';
 import { type ParsedCommand, textAfter } from './parse.js';

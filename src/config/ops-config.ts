@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
-import { databaseProblems, ROLES } from '../actions/types.js';
+import { ROLES } from '../auth/roles.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
 import { labelMatcher } from '../health/prometheus-query.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
+import { databaseProblems } from './problems.js';
 import { CronPattern, TimeZone } from './schedule-fields.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CHECKING_MODAL } from '../slack/interim-modals.js';
+import { CHECKING_MODAL } from '../slack/views/interim-modals.js';
 
 /** What the bot showed: a channel message, an edit of one, a response_url answer, or a modal. */
 export type Shown =

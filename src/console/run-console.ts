@@ -11,7 +11,7 @@ import { dependency, type StartOptions, startOpsbot } from '../opsbot.js';
 import { createActionsQueue } from '../queue/actions-queue.js';
 import { createRedis } from '../queue/redis.js';
 import { RunStore } from '../runs/store.js';
-import { OutboxStore } from '../slack/outbox/store.js';
+import { OutboxStore } from '../slack/transport/outbox/store.js';
 import { LocalSlack } from './local-slack.js';
 import { ConsoleSession } from './session.js';
 

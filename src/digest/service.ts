@@ -6,10 +6,10 @@ import { type ActorRoles, bestRole, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ForbiddenError, UnavailableError } from '../errors.js';
-import type { HealthLevel } from '../health/http-check.js';
+import type { HealthLevel } from '../health/levels.js';
 import type { Logger } from '../log.js';
-import { digestMessage } from '../slack/blocks/digest.js';
-import { MessageNotSent, type SlackOutbox } from '../slack/outbox/outbox.js';
+import { MessageNotSent, type SlackOutbox } from '../slack/transport/outbox/outbox.js';
+import { digestMessage } from '../slack/views/digest.js';
 import { dailyChartPng } from './chart.js';
 import { type DigestPeriod, digestFigures } from './figures.js';
 

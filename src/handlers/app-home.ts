@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { homeView } from '../slack/blocks/home.js';
+import { homeView } from '../slack/views/home.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 

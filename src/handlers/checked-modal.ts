@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { View } from '@slack/types';
-import { checkingModal, noticeModal } from '../slack/interim-modals.js';
+import { checkingModal, noticeModal } from '../slack/views/interim-modals.js';
 
 /** Slack's answers to views.update for a modal the person closed or that changed under it. */
 const CLOSED = new Set(['not_found', 'hash_conflict']);

@@ -1,7 +1,7 @@
 import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
-import { INCIDENT_ACTIONS, SNOOZE_CHOICES } from '../slack/blocks/incident.js';
-import { updateModal } from '../slack/incident-modals.js';
+import { INCIDENT_ACTIONS, SNOOZE_CHOICES } from '../slack/views/incident.js';
+import { updateModal } from '../slack/views/incident-modals.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
 

@@ -7,7 +7,7 @@ import {
   DeclareSubmission,
   UPDATE_MODAL,
   UpdateSubmission,
-} from '../slack/incident-modals.js';
+} from '../slack/views/incident-modals.js';
 import { ackOnce } from './ack-once.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';

@@ -1,9 +1,9 @@
 import type { App } from '@slack/bolt';
 import { requireAction } from '../actions/catalog.js';
 import { UserError } from '../errors.js';
-import { PICK_MODAL } from '../slack/ids.js';
-import { paramsModal } from '../slack/params-modal.js';
-import { PickSubmission } from '../slack/pick-action-modal.js';
+import { PICK_MODAL } from '../slack/views/ids.js';
+import { paramsModal } from '../slack/views/params-modal.js';
+import { PickSubmission } from '../slack/views/pick-action-modal.js';
 import { ackOnce } from './ack-once.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';

@@ -2,7 +2,7 @@ import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { Run } from '../runs/run.js';
 import type { RunService } from '../runs/service.js';
-import { RUN_BUTTONS } from '../slack/ids.js';
+import { RUN_BUTTONS } from '../slack/views/ids.js';
 import { publishHome } from './app-home.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { HealthCheckConfig } from '../config/ops-config.js';
 import type { CounterWindowStore } from './counter-windows.js';
-import type { HealthLevel, HealthResult } from './http-check.js';
+import type { HealthLevel, HealthResult } from './levels.js';
 import { runCheck } from './run-check.js';
 
 /** Levels from best to worst. */

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '../db/transaction.js';
 import { HEALTH_LEVELS, type ServiceHealth } from './check-service.js';
-import type { HealthResult } from './http-check.js';
+import type { HealthResult } from './levels.js';
 import { firstObservation, type HealthTransition, observe, type RecordedHealth } from './transitions.js';
 
 /** A change Slack would not take is tried again on every probe for this long, then left unposted (and logged). */

@@ -1,16 +1,7 @@
 import type { HttpHealthCheckConfig } from '../config/ops-config.js';
-import { describeError } from '../runs/describe-error.js';
+import { describeError } from '../describe-error.js';
+import type { HealthResult } from './levels.js';
 import { timedResult } from './levels.js';
-
-export type HealthLevel = 'ok' | 'warning' | 'critical';
-
-/** One check's outcome: its level, what was measured, and how long it took. */
-export interface HealthResult {
-  name: string;
-  level: HealthLevel;
-  detail: string;
-  latencyMs: number;
-}
 
 /** Answers larger than this are not read in full: a health endpoint has no reason to send more. */
 const MAX_BODY = 256 * 1024;

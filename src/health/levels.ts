@@ -1,4 +1,13 @@
-import type { HealthLevel, HealthResult } from './http-check.js';
+/** How healthy a check found its target. */
+export type HealthLevel = 'ok' | 'warning' | 'critical';
+
+/** One check's outcome: its level, what was measured, and how long it took. */
+export interface HealthResult {
+  name: string;
+  level: HealthLevel;
+  detail: string;
+  latencyMs: number;
+}
 
 /** Levels for a measured number: past `above` or under `below`. */
 export interface Thresholds {

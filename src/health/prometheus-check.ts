@@ -1,8 +1,7 @@
 import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
-import { describeError } from '../runs/describe-error.js';
+import { describeError } from '../describe-error.js';
 import type { CounterWindowStore } from './counter-windows.js';
-import type { HealthResult } from './http-check.js';
-import { levelOf, timedResult } from './levels.js';
+import { type HealthResult, levelOf, timedResult } from './levels.js';
 import { measure } from './prometheus-measure.js';
 import { ExpositionError, parsePrometheusText } from './prometheus-text.js';
 

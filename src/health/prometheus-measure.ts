@@ -1,7 +1,7 @@
 import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
-import { describeError } from '../runs/describe-error.js';
+import { describeError } from '../describe-error.js';
 import type { CounterWindowStore, Window } from './counter-windows.js';
-import type { HealthLevel } from './http-check.js';
+import type { HealthLevel } from './levels.js';
 import {
   describeSelection,
   hasMetric,

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RedisHealthCheckConfig } from '../config/ops-config.js';
-import { describeError } from '../runs/describe-error.js';
-import type { HealthResult } from './http-check.js';
-import { levelOf, timedResult } from './levels.js';
+import { describeError } from '../describe-error.js';
+import { type HealthResult, levelOf, timedResult } from './levels.js';
 
 /** PING, then memory in use (MiB) against its levels, on a connection of its own that is always closed. */
 export async function runRedisCheck(check: RedisHealthCheckConfig): Promise<HealthResult> {

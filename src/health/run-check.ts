@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { HealthCheckConfig } from '../config/ops-config.js';
 import type { CounterWindowStore } from './counter-windows.js';
-import { type HealthResult, runHttpCheck } from './http-check.js';
+import { runHttpCheck } from './http-check.js';
+import type { HealthResult } from './levels.js';
 import { runPrometheusCheck } from './prometheus-check.js';
 import { runRedisCheck } from './redis-check.js';
 import { runSqlCheck } from './sql-check.js';

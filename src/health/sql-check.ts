@@ -1,9 +1,8 @@
 import type { Pool } from 'pg';
 import type { SqlHealthCheckConfig } from '../config/ops-config.js';
 import { withTransaction } from '../db/transaction.js';
-import { describeError } from '../runs/describe-error.js';
-import type { HealthResult } from './http-check.js';
-import { levelOf, timedResult } from './levels.js';
+import { describeError } from '../describe-error.js';
+import { type HealthResult, levelOf, timedResult } from './levels.js';
 
 /** Runs a read-only query that returns one number, and grades the number against its levels. */
 export async function runSqlCheck(check: SqlHealthCheckConfig, pool: Pool): Promise<HealthResult> {

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { ServiceHealth } from '../health/check-service.js';
 import type { Logger } from '../log.js';
-import { escalationMessage, nudgeMessage, statusUpdateMessage } from '../slack/blocks/incident.js';
+import { escalationMessage, nudgeMessage, statusUpdateMessage } from '../slack/views/incident.js';
 import type { Incident } from './incident.js';
 import type { IncidentSlack } from './ports.js';
 import type { IncidentService } from './service.js';

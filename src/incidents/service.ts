@@ -1,12 +1,11 @@
-import type { Role } from '../actions/types.js';
 import type { ViewerCheck } from '../auth/require-viewer.js';
-import { bestRole, roleRank } from '../auth/roles.js';
+import { bestRole, type Role, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { channelIntro, incidentCard, incidentNotice, roleDuties } from '../slack/blocks/incident.js';
+import { channelIntro, incidentCard, incidentNotice, roleDuties } from '../slack/views/incident.js';
 import { channelNameFor } from './channel-name.js';
 import type { HumanUpdate, Incident, IncidentEvent, IncidentRole, IncidentStatus } from './incident.js';
 import type { IncidentSlack } from './ports.js';

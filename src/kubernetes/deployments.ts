@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { ResultTable } from '../actions/types.js';
 import { UserError } from '../errors.js';
+import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { kubeCall } from './calls.js';
 import { kubeCallJson, LabelSelectorJson, ObjectMetaJson, PodTemplateJson } from './raw-json.js';

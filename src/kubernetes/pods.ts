@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ResultTable } from '../actions/types.js';
+import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { kubeCall } from './calls.js';
 import { readDeployment } from './deployments.js';

@@ -1,8 +1,8 @@
-import type { ResultTable } from '../actions/types.js';
 import { requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
+import type { ResultTable } from '../result-table.js';
 import type { KubernetesTargets } from '../targets/kubernetes.js';
 import { podsTable } from './pods.js';
 

@@ -2,10 +2,12 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { compileNamedParams } from '../actions/named-params.js';
 import { ParamsSchema, type ParamValues } from '../actions/params.js';
-import { type ConfigProblem, databaseProblems, type ResultTable, ROLES } from '../actions/types.js';
+import { ROLES } from '../auth/roles.js';
 import { Duration } from '../config/duration.js';
+import { type ConfigProblem, databaseProblems } from '../config/problems.js';
 import { withTransaction } from '../db/transaction.js';
 import { UnavailableError } from '../errors.js';
+import type { ResultTable } from '../result-table.js';
 
 /** A read-only query of `services.<name>.lookups` (DESIGN §2), run by `/ops show <service> <lookup>`. */
 export const LookupSchema = z.strictObject({

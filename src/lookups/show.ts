@@ -1,12 +1,12 @@
 import type { Pool } from 'pg';
 import { checkParams, paramsUsage } from '../actions/params.js';
-import type { ResultTable } from '../actions/types.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import type { ActorRoles } from '../auth/roles.js';
 import { roleOn, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ForbiddenError, NotFoundError, UserError } from '../errors.js';
+import type { ResultTable } from '../result-table.js';
 import { type LookupConfig, runLookup } from './lookup.js';
 
 /** What `/ops show <service> <lookup> …` asks for, before the lookup's params are known. */

@@ -3,7 +3,7 @@ import type { OpsConfig } from '../config/ops-config.js';
 import { withTransaction } from '../db/transaction.js';
 import type { NewEvent } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { alertCard, stormCard } from '../slack/blocks/alert-card.js';
+import { alertCard, stormCard } from '../slack/views/alert-card.js';
 import type { Alert } from './alert.js';
 import type { AlertStore, Snapshot } from './alert-store.js';
 import { alertChannel, mappedService, suggestedActions } from './mapping.js';

@@ -6,9 +6,9 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { slackAlertCards } from '../slack/alert-cards.js';
-import type { SlackOutbox } from '../slack/outbox/outbox.js';
-import type { OutboxStore } from '../slack/outbox/store.js';
+import { slackAlertCards } from '../slack/adapters/alert-cards.js';
+import type { SlackOutbox } from '../slack/transport/outbox/outbox.js';
+import type { OutboxStore } from '../slack/transport/outbox/store.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
 import {

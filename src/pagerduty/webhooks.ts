@@ -1,5 +1,5 @@
+import { describeError } from '../describe-error.js';
 import type { Logger } from '../log.js';
-import { describeError } from '../runs/describe-error.js';
 import { signatureMatches } from './signature.js';
 import { parseWebhook } from './webhook-event.js';
 import type { WebhookStore } from './webhook-store.js';

@@ -2,12 +2,12 @@ import { findAction, requireAction } from '../actions/catalog.js';
 import { kindOf } from '../actions/registry.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { describeError } from '../describe-error.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { actionContext, type ContextSources } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from './cards.js';
-import { describeError } from './describe-error.js';
 import { type Run, SYSTEM_ACTOR } from './run.js';
 import type { RunChanges, RunStore } from './store.js';
 

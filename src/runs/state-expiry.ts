@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { findAction } from '../actions/catalog.js';
 import { kindOf } from '../actions/registry.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { describeError } from '../describe-error.js';
 import type { Logger } from '../log.js';
 import type { RunCards } from './cards.js';
-import { describeError } from './describe-error.js';
 import type { RunService } from './service.js';
 import type { RunStore } from './store.js';
 

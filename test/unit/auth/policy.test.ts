@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ActionConfig, ActionConfigSchema } from '../../../src/actions/registry.js';
-import type { Risk, Role } from '../../../src/actions/types.js';
+import type { Risk } from '../../../src/actions/types.js';
 import { Authorizer, type AuthorizerDeps } from '../../../src/auth/authorizer.js';
 import { type Decision, decide, type PolicyInput } from '../../../src/auth/policy.js';
-import type { ActorRoles } from '../../../src/auth/roles.js';
+import type { ActorRoles, Role } from '../../../src/auth/roles.js';
 import { ForbiddenError } from '../../../src/errors.js';
 
 /** Written out here, independently of src: a higher role includes the lower ones. */

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../../../src/actions/types.js';
 import {
   type ActorRoles,
   configGroups,
   configRole,
   type HeldRole,
   higher,
+  ROLES,
+  type Role,
   roleOn,
   roleRank,
 } from '../../../src/auth/roles.js';

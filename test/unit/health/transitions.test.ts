@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthLevel } from '../../../src/health/http-check.js';
+import type { HealthLevel } from '../../../src/health/levels.js';
 import {
   firstObservation,
   type HealthTransition,

@@ -1,0 +1,29 @@
+/** A problem in one action's config, found by the kind, with a path below the action. */
+export interface ConfigProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** The problem with a config's `database` when the service has no database by that name, else none. */
+export function databaseProblems(
+  database: string,
+  service: { databases: string[] },
+  path: (string | number)[] = ['database'],
+): ConfigProblem[] {
+  if (service.databases.includes(database)) return [];
+  return [
+    {
+      path,
+      message: `names no database of this service (configured: ${service.databases.join(', ') || 'none'})`,
+    },
+  ];
+}
+
+/** What the service around an action offers, for a kind's config cross-checks. */
+export interface ServiceShape {
+  databases: string[];
+  /** services.<name>.allowed_hosts; absent when a caller does not know them. */
+  allowedHosts?: string[];
+  /** services.<name>.kubernetes.deployments; absent when the service has no kubernetes section. */
+  deployments?: string[];
+}

@@ -1,0 +1,45 @@
+import { WebClient } from '@slack/web-api';
+import type { Env } from '../../../config/env.js';
+import type { Logger } from '../../../log.js';
+import { slackLogger } from '../bolt-logger.js';
+import type { OutboxRow } from './message.js';
+import { ParentNotPosted } from './retry-policy.js';
+
+/** Sends one claimed message: the post's ts, or the edited message's. `parentTs` is its thread or target. */
+export type SendMessage = (row: OutboxRow, parentTs: string | undefined) => Promise<string>;
+
+/**
+ * A Web API client that tries each call once and rejects a 429 with its Retry-After: the dispatcher owns
+ * waiting and retrying, per channel and across processes, instead of the client pausing this process.
+ */
+export function createOutboxClient(
+  env: Pick<Env, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>,
+  log: Logger,
+): WebClient {
+  return new WebClient(env.SLACK_BOT_TOKEN, {
+    slackApiUrl: env.SLACK_API_URL,
+    logger: slackLogger(log),
+    timeout: 10_000,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+}
+
+/** chat.postMessage (in a thread when `parentTs`) or chat.update of `parentTs`. */
+export function slackSender(client: WebClient): SendMessage {
+  return async (row, parentTs) => {
+    const content = { text: row.message.text, ...(row.message.blocks ? { blocks: row.message.blocks } : {}) };
+    if (row.kind === 'update') {
+      if (!parentTs) throw new ParentNotPosted('the message to edit was never posted');
+      await client.chat.update({ channel: row.channel, ts: parentTs, ...content });
+      return parentTs;
+    }
+    const posted = await client.chat.postMessage({
+      channel: row.channel,
+      ...content,
+      ...(parentTs ? { thread_ts: parentTs } : {}),
+    });
+    if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+    return posted.ts;
+  };
+}

@@ -1,0 +1,113 @@
+import type { KnownBlock } from '@slack/types';
+import { type Run, SYSTEM_ACTOR } from '../../runs/run.js';
+import type { RunState } from '../../runs/states.js';
+import { RUN_BUTTONS } from './ids.js';
+import { clip, LIMITS } from './limits.js';
+import { tableText } from './table.js';
+
+const STATE_LABEL: Record<RunState, string> = {
+  planned: ':hourglass_flowing_sand: Planning',
+  awaiting_confirmation: ':raised_hand: Waiting for the requester to confirm',
+  awaiting_approval: ':busts_in_silhouette: Waiting for a second person to approve',
+  queued: ':inbox_tray: Queued',
+  running: ':gear: Running',
+  succeeded: ':white_check_mark: Succeeded',
+  failed: ':x: Failed',
+  interrupted: ':warning: Interrupted: verify by hand',
+  rejected: ':no_entry: Rejected',
+  expired: ':alarm_clock: Expired',
+  cancelled: ':heavy_multiplication_x: Cancelled',
+};
+
+/** One line per run state, for cards and thread replies. */
+export function stateLabel(state: RunState): string {
+  return STATE_LABEL[state];
+}
+
+/** The run card: what was asked, by whom, its plan, its state, and the buttons its state allows. */
+export function runCard(run: Run, progress?: string): { text: string; blocks: KnownBlock[] } {
+  const params = Object.entries(run.params)
+    .map(([name, value]) => `${name}=\`${String(value)}\``)
+    .join(' ');
+  const people = [
+    run.requested_by === SYSTEM_ACTOR ? 'Started by opsbot' : `Requested by <@${run.requested_by}>`,
+    run.confirmed_by ? `confirmed by <@${run.confirmed_by}>` : undefined,
+    run.approved_by ? `approved by <@${run.approved_by}>` : undefined,
+  ].filter(Boolean);
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: clip(
+          `*${run.action}* on *${run.service}* ${params}\n${stateLabel(run.state)}`,
+          LIMITS.sectionText,
+        ),
+      },
+    },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: clip(`${people.join(', ')} · risk ${run.risk} · ${run.id}`, LIMITS.fieldText),
+        },
+      ],
+    },
+  ];
+  if (run.plan) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*Plan:* ${run.plan.summary}`, LIMITS.sectionText) },
+    });
+    if (run.plan.table)
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
+  }
+  if (progress && run.state === 'running') {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: clip(`:hourglass: ${progress}`, LIMITS.fieldText) }],
+    });
+  }
+  if (run.result) blocks.push(resultSection(`*Result:* ${run.result.summary}`));
+  if (run.error) blocks.push(resultSection(`*Error:* ${run.error}`));
+  const buttons = buttonsFor(run);
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `run:${run.id}`, elements: buttons });
+  return { text: `${run.action} on ${run.service}: ${run.state.replace('_', ' ')}`, blocks };
+}
+
+/** The thread reply that reports a finished run. */
+export function runOutcome(run: Run): { text: string; blocks: KnownBlock[] } {
+  const body = run.result
+    ? `${stateLabel(run.state)}: ${run.result.summary}`
+    : `${stateLabel(run.state)}: ${run.error ?? 'no details'}`;
+  const blocks: KnownBlock[] = [resultSection(body)];
+  if (run.result?.table)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.result.table) } });
+  return { text: clip(body, LIMITS.sectionText), blocks };
+}
+
+function resultSection(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
+}
+
+function buttonsFor(run: Run) {
+  const button = (text: string, actionId: string, style?: 'primary' | 'danger') => ({
+    type: 'button' as const,
+    text: { type: 'plain_text' as const, text },
+    action_id: actionId,
+    value: run.id,
+    ...(style ? { style } : {}),
+  });
+  if (run.state === 'awaiting_confirmation') {
+    return [button('Confirm', RUN_BUTTONS.confirm, 'primary'), button('Cancel', RUN_BUTTONS.cancel)];
+  }
+  if (run.state === 'awaiting_approval') {
+    return [
+      button('Approve', RUN_BUTTONS.approve, 'primary'),
+      button('Reject', RUN_BUTTONS.reject, 'danger'),
+      button('Cancel', RUN_BUTTONS.cancel),
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseOpsConfig } from '../../src/config/load.js';
+import type { OpsConfig } from '../../src/config/ops-config.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { HealthLevel } from '../../src/health/levels.js';
+import { PostgresCounterWindows } from '../../src/health/postgres-counter-windows.js';
+import { StatusService } from '../../src/health/status.js';
+import { createLogger } from '../../src/log.js';
+import { TargetDatabases } from '../../src/targets/databases.js';
+import { createBenthamJobs } from '../support/bentham-fixture.js';
+import { createTestDatabase } from '../support/databases.js';
+import { exampleVars } from '../support/example-vars.js';
+
+type Example = 'bentham' | 'benchcode' | 'abrm' | 'ai-benchmark' | 'redmine-rag';
+const EXAMPLES: Example[] = ['bentham', 'benchcode', 'abrm', 'ai-benchmark', 'redmine-rag'];
+
+/** How a faked service misbehaves: no answer, an HTML error page, unhealthy JSON, or garbled metrics. */
+type Fault = 'hang' | 'html' | 'unhealthy' | 'malformed';
+
+/** The services the examples probe, faked under one path prefix each (`/bentham/v1/health`, ...). */
+const HEALTHY: Record<string, unknown> = {
+  '/bentham/health': { status: 'ok' },
+  '/bentham/v1/health': { status: 'healthy', services: { database: 'healthy', redis: 'healthy' } },
+  '/benchcode/up': 'Application up',
+  '/inference/health': { status: 'ok', models: 3 },
+  '/abrm/healthz': { database: 'ok', redis: 'ok', storage: 'ok', migrations: 'ok' },
+  '/ai-benchmark/health': { status: 'alive' },
+  '/ai-benchmark/ready': { status: 'ready' },
+  '/redmine-rag/healthz': { database: 'ok', llm_runtime: 'ok', sync_jobs: { failed: 0 } },
+};
+const UNHEALTHY: Record<string, unknown> = {
+  '/bentham/v1/health': { status: 'healthy', services: { database: 'healthy', redis: 'degraded' } },
+  '/abrm/healthz': { database: 'ok', redis: 'ok', storage: 'bucket not writable' },
+  '/redmine-rag/healthz': { database: 'ok', llm_runtime: 'ollama unreachable' },
+};
+
+/** The request metrics of the two services that expose them, as prom-client renders them. */
+function serviceMetrics() {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by status',
+    labelNames: ['method', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['route'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  /** `ok` answers of 40 ms and `errors` 5xx answers of 3 s (on /studies). */
+  const serve = (ok: number, errors: number) => {
+    requests.inc({ method: 'GET', status: '200' }, ok);
+    if (errors > 0) requests.inc({ method: 'POST', status: '503' }, errors);
+    for (let i = 0; i < ok; i++) duration.observe({ route: '/v1/results' }, 0.04);
+    for (let i = 0; i < errors; i++) duration.observe({ route: '/v1/studies' }, 3);
+  };
+  return { registry, serve };
+}
+const metrics = { bentham: serviceMetrics(), 'ai-benchmark': serviceMetrics() };
+const faults = new Map<string, Fault>();
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '';
+  const prefix = path.split('/')[1] ?? '';
+  const fault = faults.get(prefix);
+  if (fault === 'hang') return;
+  if (fault === 'html') {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>502 Bad Gateway</title>');
+    return;
+  }
+  const registry = path.endsWith('/metrics') ? metrics[prefix as keyof typeof metrics]?.registry : undefined;
+  if (registry && fault === 'malformed') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(
+      '# TYPE http_requests_total counter\nhttp_requests_total{status="200"} 12\nhttp_requests_total{status="503} 1\n',
+    );
+  } else if (registry) {
+    void registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+    });
+  } else if (path in HEALTHY) {
+    const body = (fault === 'unhealthy' && UNHEALTHY[path]) || HEALTHY[path];
+    res.writeHead(200, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+}
+
+let services: Server;
+let own: Awaited<ReturnType<typeof createTestDatabase>>;
+let target: Awaited<ReturnType<typeof createTestDatabase>>;
+let fixture: pg.Pool;
+let pool: pg.Pool;
+let vars: Record<string, string>;
+const opened: TargetDatabases[] = [];
+
+beforeAll(async () => {
+  services = createServer(answer);
+  await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(services.address() as AddressInfo).port}`;
+  own = await createTestDatabase('opsbot_examples_health');
+  target = await createTestDatabase('examples_health_target');
+  fixture = await createBenthamJobs(target.url);
+  pool = new pg.Pool({ connectionString: own.url, max: 2 });
+  await migrate(pool);
+  vars = exampleVars(host, target.url, (service) => `http://${host}/${service}`);
+  // Before opsbot's first scrape: a day of good traffic with a few errors.
+  metrics.bentham.serve(999, 1);
+  metrics['ai-benchmark'].serve(1999, 1);
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((targets) => targets.close()));
+  await pool?.end();
+  await fixture?.end();
+  services?.closeAllConnections();
+  await new Promise((resolve) => services?.close(resolve));
+  await own?.drop();
+  await target?.drop();
+});
+
+beforeEach(() => faults.clear());
+
+/** Each check of the example's service as `/ops status` ran it: [name, level, detail]. */
+async function statusOf(example: Example, timeoutMs?: number): Promise<[string, HealthLevel, string][]> {
+  const config = parseOpsConfig(readFileSync(`examples/${example}.ops.yml`, 'utf8'), vars);
+  if (timeoutMs !== undefined) shortenTimeouts(config, timeoutMs);
+  const targets = new TargetDatabases(config.services, createLogger('silent'));
+  opened.push(targets);
+  const status = new StatusService({
+    config,
+    pool,
+    targets,
+    windows: new PostgresCounterWindows(pool),
+    rolesOf: async () => ({ global: { role: 'viewer', source: 'test' }, services: {} }),
+    auditDenial: async () => undefined,
+  });
+  const [service] = await status.status('U0VIEWER', example);
+  return (service?.checks ?? []).map((check) => [check.name, check.level, check.detail]);
+}
+
+/** So that a test of an endpoint that never answers waits a fraction of a second, not the examples' 5 s. */
+function shortenTimeouts(config: OpsConfig, timeoutMs: number): void {
+  for (const service of Object.values(config.services)) {
+    for (const check of service.health) check.timeout = timeoutMs;
+  }
+}
+
+const FIRST_SCRAPE = 'since the counters started (first scrape)';
+const NUMBER = expect.stringMatching(/^\d+$/);
+
+describe('the example configs’ health checks against healthy fake services', () => {
+  const expected: Record<Example, [string, HealthLevel, unknown][]> = {
+    bentham: [
+      ['liveness', 'ok', '200'],
+      ['api', 'ok', '200'],
+      // rank 950 of 1,000 falls in the first bucket, (0, 0.05], which holds 999: 0.05 * 950/999
+      ['p95-latency', 'ok', `p95 0.0475 s from 1,000 observations ${FIRST_SCRAPE}`],
+      ['error-rate', 'ok', `0.1 % (1 of 1,000) ${FIRST_SCRAPE}`],
+      ['db-connections', 'ok', NUMBER],
+      ['queue-depth', 'ok', '0'],
+    ],
+    benchcode: [
+      ['laravel', 'ok', '200'],
+      ['inference', 'ok', '200'],
+    ],
+    abrm: [['healthz', 'ok', '200']],
+    'ai-benchmark': [
+      ['liveness', 'ok', '200'],
+      ['readiness', 'ok', '200'],
+      ['p95-latency', 'ok', `p95 0.0475 s from 2,000 observations ${FIRST_SCRAPE}`],
+      ['error-rate', 'ok', `0.05 % (1 of 2,000) ${FIRST_SCRAPE}`],
+    ],
+    'redmine-rag': [['healthz', 'ok', '200']],
+  };
+
+  it.each(EXAMPLES)('%s: every check is ok, each with what it measured', async (example) => {
+    expect(await statusOf(example)).toEqual(expected[example]);
+  });
+});
+
+describe('the example configs’ health checks when their services fail', () => {
+  it.each(['bentham', 'ai-benchmark'] as const)(
+    '%s: a burst of slow 5xx answers is critical at once, measured since the previous scrape',
+    async (example) => {
+      await statusOf(example); // a baseline, whichever test ran before
+      metrics[example].serve(60, 40);
+      const checks = await statusOf(example);
+      expect(checks.find(([name]) => name === 'error-rate')).toEqual([
+        'error-rate',
+        'critical',
+        expect.stringMatching(/^40 % \(40 of 100\) in the last \d+ s$/),
+      ]);
+      // rank 95 of 100 falls in (2.5, 5], which holds the 40 slow ones: 2.5 + 2.5 * 35/40
+      expect(checks.find(([name]) => name === 'p95-latency')).toEqual([
+        'p95-latency',
+        'critical',
+        expect.stringMatching(/^p95 4\.69 s from 100 observations in the last \d+ s$/),
+      ]);
+    },
+  );
+
+  it.each(EXAMPLES)(
+    '%s: a service that never answers is critical within each check’s timeout',
+    async (example) => {
+      for (const prefix of ['bentham', 'benchcode', 'inference', 'abrm', 'ai-benchmark', 'redmine-rag']) {
+        faults.set(prefix, 'hang');
+      }
+      const checks = await statusOf(example, 300);
+      const http = checks.filter(([name]) => !['db-connections', 'queue-depth'].includes(name));
+      expect(http.length).toBeGreaterThan(0);
+      for (const check of http) expect(check).toEqual([check[0], 'critical', 'no answer within 300 ms']);
+      expect(checks.filter(([name]) => ['db-connections', 'queue-depth'].includes(name))).toEqual(
+        example === 'bentham'
+          ? [
+              ['db-connections', 'ok', NUMBER],
+              ['queue-depth', 'ok', '0'],
+            ]
+          : [],
+      );
+    },
+  );
+
+  const HTML: Record<Example, [string, HealthLevel, string][]> = {
+    bentham: [
+      ['liveness', 'ok', '200'],
+      ['api', 'critical', 'the answer is not JSON'],
+      ['p95-latency', 'critical', 'answered text/html, not the Prometheus text format'],
+      ['error-rate', 'critical', 'answered text/html, not the Prometheus text format'],
+    ],
+    benchcode: [
+      ['laravel', 'ok', '200'],
+      ['inference', 'ok', '200'],
+    ],
+    abrm: [['healthz', 'critical', 'the answer is not JSON']],
+    'ai-benchmark': [
+      ['liveness', 'ok', '200'],
+      ['readiness', 'ok', '200'],
+      ['p95-latency', 'critical', 'answered text/html, not the Prometheus text format'],
+      ['error-rate', 'critical', 'answered text/html, not the Prometheus text format'],
+    ],
+    'redmine-rag': [['healthz', 'critical', 'the answer is not JSON']],
+  };
+
+  it.each(EXAMPLES)(
+    '%s: an HTML error page is critical where JSON or metrics are expected',
+    async (example) => {
+      faults.set(example, 'html');
+      faults.set('inference', 'html');
+      const checks = await statusOf(example);
+      expect(checks.filter(([name]) => !['db-connections', 'queue-depth'].includes(name))).toEqual(
+        HTML[example],
+      );
+    },
+  );
+
+  it.each([
+    ['bentham', 'api', 'services.redis is "degraded", expected "healthy"'],
+    ['abrm', 'healthz', 'storage is "bucket not writable", expected "ok"'],
+    ['redmine-rag', 'healthz', 'llm_runtime is "ollama unreachable", expected "ok"'],
+  ] as const)('%s: an unhealthy answer makes %s critical: %s', async (example, name, detail) => {
+    faults.set(example, 'unhealthy');
+    expect((await statusOf(example)).find(([check]) => check === name)).toEqual([name, 'critical', detail]);
+  });
+
+  it.each(['bentham', 'ai-benchmark'] as const)(
+    '%s: malformed metrics are critical, naming the line',
+    async (example) => {
+      faults.set(example, 'malformed');
+      const checks = await statusOf(example);
+      const detail = 'the metrics are malformed: line 3: the value of label status has no closing quote';
+      expect(checks.filter(([name]) => name === 'p95-latency' || name === 'error-rate')).toEqual([
+        ['p95-latency', 'critical', detail],
+        ['error-rate', 'critical', detail],
+      ]);
+    },
+  );
+});
