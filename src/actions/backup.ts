@@ -34,6 +34,18 @@ export type BackupAction = z.infer<typeof BackupActionSchema>;
 export const backupKind: ActionKind<BackupAction> = {
   kind: 'backup',
   configSchema: BackupActionSchema,
+  help: {
+    line: 'Writes listed tables of a database of the service to an encrypted artifact (AES-256-GCM, with a manifest) in a directory.',
+    example: [
+      'backup:  # /ops backup <service>',
+      '  kind: backup',
+      '  summary: Encrypted backup of the account tables',
+      '  database: main',
+      '  tables: [users, accounts]',
+      '  key: "${BACKUP_KEY}"  # opsbot keygen prints one',
+      '  directory: /var/backups/opsbot/main',
+    ].join('\n'),
+  },
   idempotent: () => true,
 
   check(config, service) {

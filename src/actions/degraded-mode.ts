@@ -44,6 +44,20 @@ const DegradedState = z.object({ on: z.literal(true), models: z.array(z.string()
 export const degradedModeKind: ActionKind<DegradedModeAction> = {
   kind: 'degraded-mode',
   configSchema: DegradedModeSchema,
+  help: {
+    line: 'Switches the service to serve only an allow-list of models (by SQL or its admin API) and back; /ops status shows it while on.',
+    example: [
+      'degraded:  # /ops degraded <service> on llama3.2,qwen2.5-coder:1.5b (or off)',
+      '  kind: degraded-mode',
+      '  summary: Serve only cheap models',
+      '  allowed_models: [llama3.2, "qwen2.5-coder:1.5b"]',
+      '  expire_after: 4h',
+      '  apply:',
+      '    database: main',
+      '    on: UPDATE settings SET allowed_models = :models',
+      '    off: UPDATE settings SET allowed_models = NULL',
+    ].join('\n'),
+  },
   idempotent: () => true,
   // On and off switch one setting of the service: they must never overlap.
   target: () => DEGRADED_STATE_KEY,

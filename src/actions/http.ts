@@ -65,6 +65,21 @@ export type HttpAction = z.infer<typeof HttpActionSchema>;
 export const httpKind: ActionKind<HttpAction> = {
   kind: 'http',
   configSchema: HttpActionSchema,
+  help: {
+    line: "Calls the service's admin API (allow-listed hosts only) and shows chosen fields of the answer.",
+    example: [
+      'sync:  # /ops sync <service> docs',
+      '  kind: http',
+      '  summary: Re-run the sync of one project',
+      '  method: POST',
+      '  url: https://admin.example.com/v1/sync/{project}',
+      '  headers: { authorization: "Bearer ${ADMIN_TOKEN}" }',
+      '  params:',
+      '    project: { type: string, pattern: "^[a-z0-9_-]+$" }',
+      '  expect_status: [200, 202]',
+      '  show: [job_id, status]',
+    ].join('\n'),
+  },
   idempotent: (config) => config.idempotent,
 
   check(config, service) {

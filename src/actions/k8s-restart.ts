@@ -21,6 +21,15 @@ export type K8sRestartAction = z.infer<typeof K8sRestartSchema>;
 export const k8sRestartKind: ActionKind<K8sRestartAction> = {
   kind: 'k8s.restart',
   configSchema: K8sRestartSchema,
+  help: {
+    line: "Restarts a deployment's pods by a rolling update (kubectl rollout restart) and follows the rollout.",
+    example: [
+      'restart:  # /ops restart <service>',
+      '  kind: k8s.restart',
+      '  summary: Rolling restart of the API gateway',
+      '  deployment: api-gateway',
+    ].join('\n'),
+  },
   // A second restart after a cut-off one starts another rollout: left to a person to decide.
   idempotent: () => false,
   ...onDeployment,

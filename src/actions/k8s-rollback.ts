@@ -30,6 +30,16 @@ function changedSincePlan(name: string): string {
 export const k8sRollbackKind: ActionKind<K8sRollbackAction> = {
   kind: 'k8s.rollback',
   configSchema: K8sRollbackSchema,
+  help: {
+    line: "Rolls a deployment back to its previous revision's pod template (kubectl rollout undo) and follows the rollout.",
+    example: [
+      'rollback:  # /ops rollback <service>',
+      '  kind: k8s.rollback',
+      '  summary: Roll the API gateway back to its previous revision',
+      '  deployment: api-gateway',
+      '  risk: high',
+    ].join('\n'),
+  },
   // Undoing twice goes back and forth between two revisions: never repeated without a person.
   idempotent: () => false,
   ...onDeployment,

@@ -28,6 +28,16 @@ export type K8sScaleAction = z.infer<typeof K8sScaleSchema>;
 export const k8sScaleKind: ActionKind<K8sScaleAction> = {
   kind: 'k8s.scale',
   configSchema: K8sScaleSchema,
+  help: {
+    line: "Sets how many pods a deployment runs, within the action's min_replicas and max_replicas, and follows the rollout.",
+    example: [
+      'scale-workers:  # /ops scale-workers <service> 6',
+      '  kind: k8s.scale',
+      '  summary: Set how many worker pods run',
+      '  deployment: worker',
+      '  max_replicas: 12',
+    ].join('\n'),
+  },
   idempotent: () => true,
   target: onDeployment.target,
 

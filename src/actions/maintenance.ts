@@ -48,6 +48,17 @@ export type MaintenanceAction = z.infer<typeof MaintenanceSchema>;
 export const maintenanceKind: ActionKind<MaintenanceAction> = {
   kind: 'maintenance',
   configSchema: MaintenanceSchema,
+  help: {
+    line: 'Runs VACUUM, ANALYZE, VACUUM ANALYZE or REINDEX on listed tables of a database of the service; the plan shows their dead tuples and size.',
+    example: [
+      'analyze:  # /ops analyze <service>',
+      '  kind: maintenance',
+      '  summary: VACUUM ANALYZE of the busiest tables',
+      '  database: main',
+      '  operation: vacuum-analyze',
+      '  tables: [jobs, runs]',
+    ].join('\n'),
+  },
   idempotent: () => true,
 
   constraints(config, params) {

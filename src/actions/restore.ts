@@ -56,6 +56,18 @@ export type RestoreAction = z.infer<typeof RestoreActionSchema>;
 export const restoreKind: ActionKind<RestoreAction> = {
   kind: 'restore',
   configSchema: RestoreActionSchema,
+  help: {
+    line: 'Loads an artifact written by backup into a staging or development database, in one transaction; refused on production.',
+    example: [
+      'restore:  # /ops restore <service> <file> <service again, to confirm>',
+      '  kind: restore',
+      '  summary: Restore the account tables from a backup',
+      '  database: main',
+      '  tables: [users, accounts]',
+      '  key: "${BACKUP_KEY}"',
+      '  directory: /var/backups/opsbot/main',
+    ].join('\n'),
+  },
   // With truncate the result is the same however often it runs; without, a second run would add rows twice.
   idempotent: (config) => config.truncate,
 

@@ -28,6 +28,20 @@ export type SqlAction = z.infer<typeof SqlActionSchema>;
 export const sqlKind: ActionKind<SqlAction> = {
   kind: 'sql',
   configSchema: SqlActionSchema,
+  help: {
+    line: 'Runs one parameterised SQL statement on a database of the service, after a read-only preview of the rows it would touch.',
+    example: [
+      'cancel-run:  # /ops cancel-run <service> run_42',
+      '  kind: sql',
+      '  summary: Cancel a stuck run',
+      '  database: main',
+      '  params:',
+      '    run: { type: string, pattern: "^run_[a-z0-9]+$" }',
+      "  preview: SELECT id, status FROM runs WHERE id = :run AND status = 'running'",
+      "  run: UPDATE runs SET status = 'cancelled' WHERE id = :run AND status = 'running'",
+      '  idempotent: true',
+    ].join('\n'),
+  },
   idempotent: (config) => config.idempotent,
 
   check(config, service) {

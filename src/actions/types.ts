@@ -76,10 +76,19 @@ export interface ActionContext {
   log: Logger;
 }
 
-/** One kind of action (DESIGN §4): its ops.yml schema, its checks, plan() and execute(). */
+/** What `/ops help` and the README say about a kind: one line, and a minimal ops.yml entry of it. */
+export interface ActionHelp {
+  /** What the kind does, in one sentence. */
+  line: string;
+  /** A minimal ops.yml entry (the action's name, then its fields), with how it is run in a comment. */
+  example: string;
+}
+
+/** One kind of action (DESIGN §4): its ops.yml schema, its help, its checks, plan() and execute(). */
 export interface ActionKind<C extends { kind: string }> {
   readonly kind: C['kind'];
   readonly configSchema: z.ZodType<C>;
+  readonly help: ActionHelp;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
   /** What a run acts on, for the one-active-run rule; by default, all of its params. */
