@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { View } from '@slack/types';
 import { checkingModal, noticeModal } from '../slack/views/interim-modals.js';
+import { type OpenView, slackCalls } from './slack-calls.js';
 
 /** Slack's answers to views.update for a modal the person closed or that changed under it. */
 const CLOSED = new Set(['not_found', 'hash_conflict']);
@@ -21,19 +22,17 @@ export function checkedModal(
   client: App['client'],
   otherwise: (text: string) => Promise<unknown>,
 ): CheckedModal {
-  let waiting: { view_id: string; hash?: string; title: string } | undefined;
-  const update = (target: NonNullable<typeof waiting>, view: View) =>
-    client.views.update({ view_id: target.view_id, ...(target.hash ? { hash: target.hash } : {}), view });
+  const calls = slackCalls(client);
+  let waiting: (OpenView & { title: string }) | undefined;
   return {
     async open(trigger_id, title, build) {
-      const opened = await client.views.open({ trigger_id, view: checkingModal(title) });
-      const view_id = opened.view?.id;
-      if (!view_id) throw new Error('views.open answered without a view id');
-      waiting = { view_id, title, ...(opened.view?.hash ? { hash: opened.view.hash } : {}) };
+      const opened = await calls.openView(trigger_id, checkingModal(title));
+      if (!opened) throw new Error('views.open answered without a view id');
+      waiting = { ...opened, title };
       const view = await build();
       const target = waiting;
       waiting = undefined;
-      await update(target, view).catch((error: unknown) => {
+      await calls.updateView(target, view).catch((error: unknown) => {
         // Closed while it said "Checking…" (not_found), or changed meanwhile: nobody is waiting for it.
         if (!CLOSED.has((error as { data?: { error?: string } }).data?.error ?? '')) throw error;
       });
@@ -43,7 +42,7 @@ export function checkedModal(
       waiting = undefined;
       if (!target) return otherwise(text);
       // The refusal replaces "Checking…": the form and its params are never sent.
-      return update(target, noticeModal(target.title, text)).catch(() => otherwise(text));
+      return calls.updateView(target, noticeModal(target.title, text)).catch(() => otherwise(text));
     },
   };
 }
