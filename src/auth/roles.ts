@@ -1,10 +1,19 @@
-import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 
 /** opsbot's roles, lowest first: each includes the ones before it. */
 export const ROLES = ['viewer', 'responder', 'operator', 'admin'] as const;
 
 export type Role = (typeof ROLES)[number];
+
+/** Who ops.yml grants one role to (`roles.<role>`): users, user groups, or everyone. */
+export interface RoleGrant {
+  users: readonly string[];
+  groups: readonly string[];
+  everyone: boolean;
+}
+
+/** ops.yml's `roles` section, as the role lookups read it. */
+export type RoleGrants = Partial<Record<Role, RoleGrant>>;
 
 /** A role someone holds and where it comes from, in words an admin can check. */
 export interface HeldRole {
@@ -41,7 +50,7 @@ export function roleOn(roles: ActorRoles, service: string): HeldRole | undefined
 }
 
 /** Every Slack user-group ID that ops.yml grants a role to. */
-export function configGroups(roles: OpsConfig['roles']): string[] {
+export function configGroups(roles: RoleGrants): string[] {
   return [...new Set(Object.values(roles).flatMap((grant) => grant?.groups ?? []))];
 }
 
@@ -51,7 +60,7 @@ export function configGroups(roles: OpsConfig['roles']): string[] {
  */
 export function configRole(
   userId: string,
-  roles: OpsConfig['roles'],
+  roles: RoleGrants,
   inGroup: (groupId: string) => boolean,
 ): HeldRole | undefined {
   for (const role of [...ROLES].reverse()) {

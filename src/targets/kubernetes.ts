@@ -1,5 +1,4 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { UnavailableError, UserError } from '../errors.js';
 
@@ -7,6 +6,13 @@ import { UnavailableError, UserError } from '../errors.js';
 export interface KubernetesTarget {
   apps: AppsV1Api;
   core: CoreV1Api;
+  context: string;
+  namespace: string;
+  deployments: readonly string[];
+}
+
+/** A service's kubernetes section in ops.yml, as KubernetesTargets reads it. */
+export interface KubernetesSettings {
   context: string;
   namespace: string;
   deployments: readonly string[];
@@ -21,7 +27,7 @@ export class KubernetesTargets {
   private readonly clients = new Map<string, Pick<KubernetesTarget, 'apps' | 'core'>>();
 
   constructor(
-    private readonly services: OpsConfig['services'],
+    private readonly services: Record<string, { kubernetes?: KubernetesSettings | undefined }>,
     private readonly kubeconfigPath?: string,
   ) {}
 
