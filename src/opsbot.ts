@@ -20,7 +20,7 @@ import { IncidentStore } from './incidents/store.js';
 import { type Logger, redactUrl } from './log.js';
 import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
 import { WebhookStore } from './pagerduty/webhook-store.js';
-import { createActionsQueue, enqueueRun } from './queue/actions-queue.js';
+import { ACTIONS_QUEUE, addJob, createQueue } from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
 import { RunExecutor } from './runs/executor.js';
 import { RunService } from './runs/service.js';
@@ -80,7 +80,7 @@ export async function startOpsbot(
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
   const producer = createRedis(env.REDIS_URL, 'producer', log);
-  const queue = createActionsQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  const queue = createQueue(ACTIONS_QUEUE, { connection: producer, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queue.waitUntilReady());
   const slack = createWebClient(env, log);
   const outboxStore = new OutboxStore(pool);
@@ -93,7 +93,8 @@ export async function startOpsbot(
   // Earlier prometheus scrapes, in PostgreSQL so every process grades a ratio over the same window.
   const windows = new PostgresCounterWindows(pool);
   const kubernetes = new KubernetesTargets(config.services, env.KUBECONFIG);
-  const enqueue = (runId: string) => enqueueRun(queue, runId);
+  // The job id is the run id, so adding twice is harmless.
+  const enqueue = (runId: string) => addJob(queue, 'run', { runId }, { jobId: runId });
   const incidentStore = new IncidentStore(pool);
   const { authorizer, access } = createAccess({
     config,

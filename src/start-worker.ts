@@ -17,9 +17,9 @@ import type { Logger } from './log.js';
 import type { StartOptions } from './opsbot.js';
 import { startPagerDutyWorker } from './pagerduty/start.js';
 import { type SweepTuning, startPagerDutySweep } from './pagerduty/sweeper.js';
-import { createActionsWorker } from './queue/actions-queue.js';
+import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
-import { startTicker } from './queue/ticker.js';
+import { every, startSchedule } from './queue/schedule.js';
 import type { RunCards } from './runs/cards.js';
 import type { RunExecutor } from './runs/executor.js';
 import type { RunService } from './runs/service.js';
@@ -68,11 +68,10 @@ export async function startWorker(deps: WorkerDeps): Promise<() => Promise<void>
   const { store, runs, executor, enqueue, cards, targets, windows, incidentStore, incidents } = deps;
   const { dispatchTuning, pagerDutySweep, incidentSlack, digest } = deps;
   const consumer = createRedis(env.REDIS_URL, 'worker', log);
-  const worker = createActionsWorker(
-    consumer,
-    env.OPSBOT_QUEUE_PREFIX,
-    (runId) => executor.execute(runId),
-    log,
+  const worker = createWorker(
+    ACTIONS_QUEUE,
+    { run: ({ runId }) => executor.execute(runId) },
+    { connection: consumer, prefix: env.OPSBOT_QUEUE_PREFIX, log },
   );
   const dispatcher = startDispatcher({
     store: outboxStore,
@@ -102,41 +101,45 @@ export async function startWorker(deps: WorkerDeps): Promise<() => Promise<void>
   const stopSweeper = startSweeper({ store, runs, enqueue, log, pool, config, cards }, options.sweepEveryMs);
   const healthStore = new HealthStore(pool);
   const postHealthChange = slackHealthPosts(outbox, config.workspace.ops_channel);
-  const stopProbe = await startTicker({
-    name: 'health-probe',
-    producer,
-    consumer,
-    prefix: env.OPSBOT_QUEUE_PREFIX,
-    everyMs: options.probeEveryMs ?? config.workspace.health_probe_every,
-    tick: () => probeOnce({ config, targets, windows, store: healthStore, post: postHealthChange, log }),
-    log,
-  });
-  const stopCadence = await startTicker({
-    name: 'incident-cadence',
-    producer,
-    consumer,
-    prefix: env.OPSBOT_QUEUE_PREFIX,
-    everyMs: options.incidentTickMs ?? 15_000,
-    tick: () =>
-      cadenceTick({
-        config,
-        store: incidentStore,
-        incidents,
-        slack: incidentSlack,
-        health: (service) =>
-          checkService(
-            own(config.services, service)?.health ?? [],
-            (name) => targets.pool(service, name),
-            windows,
-          ),
-        log,
-      }),
-    log,
-  });
+  const scheduleWiring = { producer, consumer, prefix: env.OPSBOT_QUEUE_PREFIX, log };
+  const probeEveryMs = options.probeEveryMs ?? config.workspace.health_probe_every;
+  const stopProbe = await startSchedule(
+    'ops-health-probe',
+    {
+      'health-probe': {
+        repeat: every(probeEveryMs),
+        data: {},
+        run: () => probeOnce({ config, targets, windows, store: healthStore, post: postHealthChange, log }),
+      },
+    },
+    scheduleWiring,
+  );
+  const stopCadence = await startSchedule(
+    'ops-incident-cadence',
+    {
+      'incident-cadence': {
+        repeat: every(options.incidentTickMs ?? 15_000),
+        data: {},
+        run: () =>
+          cadenceTick({
+            config,
+            store: incidentStore,
+            incidents,
+            slack: incidentSlack,
+            health: (service) =>
+              checkService(
+                own(config.services, service)?.health ?? [],
+                (name) => targets.pool(service, name),
+                windows,
+              ),
+            log,
+          }),
+      },
+    },
+    scheduleWiring,
+  );
   const stopDigests = await startDigestSchedule({
-    producer,
-    consumer,
-    prefix: env.OPSBOT_QUEUE_PREFIX,
+    ...scheduleWiring,
     patterns: {
       ...(config.digest ? { daily: config.digest.schedule } : {}),
       ...(config.digest?.weekly ? { weekly: config.digest.weekly.schedule } : {}),

@@ -8,7 +8,7 @@ import { ConflictError } from '../errors.js';
 import { IncidentStore } from '../incidents/store.js';
 import { type Logger, redactUrl } from '../log.js';
 import { dependency, type StartOptions, startOpsbot } from '../opsbot.js';
-import { createActionsQueue } from '../queue/actions-queue.js';
+import { ACTIONS_QUEUE, createQueue } from '../queue/queues.js';
 import { createRedis } from '../queue/redis.js';
 import { RunStore } from '../runs/store.js';
 import { OutboxStore } from '../slack/transport/outbox/store.js';
@@ -122,7 +122,7 @@ export async function runConsole(
  */
 async function refuseBesideRunningOpsbot(env: Env, log: Logger): Promise<void> {
   const redis = createRedis(env.REDIS_URL, 'producer', log);
-  const queue = createActionsQueue(redis, env.OPSBOT_QUEUE_PREFIX, log);
+  const queue = createQueue(ACTIONS_QUEUE, { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   try {
     const where = `Redis at ${redactUrl(env.REDIS_URL)}`;
     await dependency(where, queue.waitUntilReady());

@@ -1,26 +1,14 @@
-import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import type { Logger } from '../log.js';
+import type { Worker } from 'bullmq';
+import {
+  addJob,
+  createWorker,
+  PAGERDUTY_QUEUE,
+  type QueueConnection,
+  type TypedQueue,
+} from '../queue/queues.js';
 
-/** The queue that carries stored PagerDuty events from the web role to workers, and spaced roll-up edits. */
-export const PAGERDUTY_QUEUE = 'pagerduty-events';
-
-/** Job data: row ids only; the rows are the truth. */
-const EventJob = z.strictObject({ eventRowId: z.string().regex(/^\d+$/) });
-const StormEditJob = z.strictObject({ stormId: z.string().regex(/^\d+$/) });
-export type PagerDutyJob = z.infer<typeof EventJob> | z.infer<typeof StormEditJob>;
-
-/** Jobs handled at once by one process; events of one PagerDuty service wait for each other anyway. */
-const CONCURRENCY = 4;
-
-const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
-
-export function createPagerDutyQueue(connection: Redis, prefix: string, log: Logger): Queue<PagerDutyJob> {
-  const queue = new Queue<PagerDutyJob>(PAGERDUTY_QUEUE, { connection, prefix });
-  queue.on('error', (error) => log.warn({ err: { message: error.message } }, 'PagerDuty queue error'));
-  return queue;
-}
+/** A producer's handle on the PagerDuty queue. */
+export type PagerDutyQueue = TypedQueue<typeof PAGERDUTY_QUEUE>;
 
 /** The job id of a stored event: derived from its row id, never all digits, never a ':'. */
 export function eventJobId(eventRowId: string): string {
@@ -28,13 +16,8 @@ export function eventJobId(eventRowId: string): string {
 }
 
 /** Adds the event's job; BullMQ ignores the add while a job of that id exists, failed or not. */
-async function enqueuePagerDutyEvent(queue: Queue<PagerDutyJob>, eventRowId: string): Promise<void> {
-  await queue.add('event', EventJob.parse({ eventRowId }), {
-    jobId: eventJobId(eventRowId),
-    attempts: 5,
-    backoff: { type: 'exponential', delay: 1_000 },
-    ...KEEP,
-  });
+async function enqueuePagerDutyEvent(queue: PagerDutyQueue, eventRowId: string): Promise<void> {
+  await addJob(queue, 'event', { eventRowId }, { jobId: eventJobId(eventRowId) });
 }
 
 /** What requeuePagerDutyEvent did: nothing (the job is waiting, delayed or running), or how it revived it. */
@@ -45,10 +28,7 @@ export type Requeued = 'alive' | 'retried' | 'added';
  * with the attempts counted afresh), adds it again when Redis no longer has it. `add` alone would not do:
  * it ignores a job id that still exists, failed or not.
  */
-export async function requeuePagerDutyEvent(
-  queue: Queue<PagerDutyJob>,
-  eventRowId: string,
-): Promise<Requeued> {
+export async function requeuePagerDutyEvent(queue: PagerDutyQueue, eventRowId: string): Promise<Requeued> {
   const job = await queue.getJob(eventJobId(eventRowId));
   if (!job) {
     await enqueuePagerDutyEvent(queue, eventRowId);
@@ -81,18 +61,17 @@ export async function requeuePagerDutyEvent(
  * job id, so every change until that edit runs schedules the same job once.
  */
 export async function scheduleStormEdit(
-  queue: Queue<PagerDutyJob>,
+  queue: PagerDutyQueue,
   stormId: string,
   since: string,
   delayMs: number,
 ): Promise<void> {
-  await queue.add('storm-edit', StormEditJob.parse({ stormId }), {
-    jobId: `pd-storm-${stormId}-${since}`,
-    delay: Math.max(0, Math.ceil(delayMs)),
-    attempts: 5,
-    backoff: { type: 'exponential', delay: 1_000 },
-    ...KEEP,
-  });
+  await addJob(
+    queue,
+    'storm-edit',
+    { stormId },
+    { jobId: `pd-storm-${stormId}-${since}`, delay: Math.max(0, Math.ceil(delayMs)) },
+  );
 }
 
 /** What the worker does with each kind of job. */
@@ -101,27 +80,14 @@ export interface PagerDutyHandlers {
   stormEdit(stormId: string): Promise<void>;
 }
 
-/** The worker: validates job data and hands the row id to its handler. */
-export function createPagerDutyWorker(
-  connection: Redis,
-  prefix: string,
-  handlers: PagerDutyHandlers,
-  log: Logger,
-): Worker<PagerDutyJob> {
-  const worker = new Worker<PagerDutyJob>(
+/** The worker: hands each job's row id, checked against the queue map, to its handler. */
+export function createPagerDutyWorker(handlers: PagerDutyHandlers, on: QueueConnection): Worker {
+  return createWorker(
     PAGERDUTY_QUEUE,
-    async (job) => {
-      if (job.name === 'storm-edit') await handlers.stormEdit(StormEditJob.parse(job.data).stormId);
-      else await handlers.event(EventJob.parse(job.data).eventRowId);
+    {
+      event: ({ eventRowId }) => handlers.event(eventRowId),
+      'storm-edit': ({ stormId }) => handlers.stormEdit(stormId),
     },
-    { connection, prefix, concurrency: CONCURRENCY },
+    on,
   );
-  worker.on('failed', (job, error) =>
-    log.error(
-      { err: error, jobId: job?.id, attempt: job?.attemptsMade },
-      `PagerDuty ${job?.name ?? 'job'} failed`,
-    ),
-  );
-  worker.on('error', (error) => log.warn({ err: { message: error.message } }, 'PagerDuty worker error'));
-  return worker;
 }

@@ -6,17 +6,13 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
+import { createQueue, PAGERDUTY_QUEUE } from '../queue/queues.js';
 import { slackAlertCards } from '../slack/adapters/alert-cards.js';
 import type { SlackOutbox } from '../slack/transport/outbox/outbox.js';
 import type { OutboxStore } from '../slack/transport/outbox/store.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
-import {
-  createPagerDutyQueue,
-  createPagerDutyWorker,
-  requeuePagerDutyEvent,
-  scheduleStormEdit,
-} from './events-queue.js';
+import { createPagerDutyWorker, requeuePagerDutyEvent, scheduleStormEdit } from './events-queue.js';
 import { webhookSecrets } from './signature.js';
 import { WebhookStore } from './webhook-store.js';
 import { PagerDutyWebhooks } from './webhooks.js';
@@ -37,7 +33,7 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route; close()
   if (config.pagerduty && secrets.length === 0) {
     log.warn('ops.yml has a pagerduty section but PAGERDUTY_WEBHOOK_SECRET is not set: webhooks get 503');
   }
-  const queue = createPagerDutyQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   const webhooks = new PagerDutyWebhooks({
     secrets,
     store: new WebhookStore(pool),
@@ -65,7 +61,7 @@ interface WorkerWiring {
 export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<void> } {
   const { env, config, pool, producer, consumer } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-alerts' });
-  const queue = createPagerDutyQueue(producer, env.OPSBOT_QUEUE_PREFIX, log);
+  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   const alerts = new PagerDutyAlerts({
     pool,
     events: new WebhookStore(pool),
@@ -79,10 +75,8 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     log,
   });
   const worker = createPagerDutyWorker(
-    consumer,
-    env.OPSBOT_QUEUE_PREFIX,
     { event: (eventRowId) => alerts.handle(eventRowId), stormEdit: (stormId) => alerts.editStorm(stormId) },
-    log,
+    { connection: consumer, prefix: env.OPSBOT_QUEUE_PREFIX, log },
   );
   return {
     close: async () => {

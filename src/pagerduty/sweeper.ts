@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { startTicker } from '../queue/ticker.js';
-import { createPagerDutyQueue, type Requeued, requeuePagerDutyEvent } from './events-queue.js';
+import { createQueue, PAGERDUTY_QUEUE } from '../queue/queues.js';
+import { every, startSchedule } from '../queue/schedule.js';
+import { type Requeued, requeuePagerDutyEvent } from './events-queue.js';
 import { WebhookStore } from './webhook-store.js';
 
 /** When the sweeper looks, which events it revives, and when it gives up on one. */
@@ -56,7 +57,7 @@ export async function sweepPagerDutyEvents(deps: SweepDeps): Promise<void> {
         incidentId: event.incidentId,
       },
       `gave up on a PagerDuty event no worker could handle within ${giveUpAfter}: its card may be out of date; ` +
-        'check the incident in PagerDuty, and the earlier "PagerDuty event failed" logs for the cause',
+        'check the incident in PagerDuty, and the earlier "PagerDuty job failed" logs for the cause',
     );
   }
   for (const eventRowId of await store.unhandled(tuning.staleAfterMs, BATCH)) {
@@ -91,23 +92,25 @@ interface SweepWiring {
 export async function startPagerDutySweep(wiring: SweepWiring): Promise<() => Promise<void>> {
   const { prefix, producer, consumer, tuning } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-sweep' });
-  const queue = createPagerDutyQueue(producer, prefix, log);
+  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix, log });
   const store = new WebhookStore(wiring.pool);
-  const stopTicker = await startTicker({
-    name: 'pagerduty-sweep',
-    producer,
-    consumer,
-    prefix,
-    everyMs: tuning.everyMs,
-    tick: () =>
-      sweepPagerDutyEvents({ store, requeue: (id) => requeuePagerDutyEvent(queue, id), tuning, log }),
-    log,
-  }).catch(async (error: unknown) => {
+  const stopSchedule = await startSchedule(
+    'ops-pagerduty-sweep',
+    {
+      'pagerduty-sweep': {
+        repeat: every(tuning.everyMs),
+        data: {},
+        run: () =>
+          sweepPagerDutyEvents({ store, requeue: (id) => requeuePagerDutyEvent(queue, id), tuning, log }),
+      },
+    },
+    { producer, consumer, prefix, log },
+  ).catch(async (error: unknown) => {
     await queue.close();
     throw error;
   });
   return async () => {
-    await stopTicker();
+    await stopSchedule();
     await queue.close();
   };
 }

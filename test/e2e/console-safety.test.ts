@@ -12,7 +12,7 @@ import { ConflictError } from '../../src/errors.js';
 import { handle, InFlight } from '../../src/handlers/handle.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
-import { ACTIONS_QUEUE } from '../../src/queue/actions-queue.js';
+import { ACTIONS_QUEUE } from '../../src/queue/queues.js';
 import { consoleTranscript } from '../support/console.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { startHarness } from '../support/harness.js';

@@ -1,6 +1,7 @@
 import { type Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventJobId, PAGERDUTY_QUEUE } from '../../src/pagerduty/events-queue.js';
+import { eventJobId } from '../../src/pagerduty/events-queue.js';
+import { PAGERDUTY_QUEUE } from '../../src/queue/queues.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';

@@ -1,0 +1,163 @@
+import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+
+/** The queue that carries action runs from the web role to workers. */
+export const ACTIONS_QUEUE = 'ops-actions';
+/** The queue that carries stored PagerDuty events from the web role to workers, and spaced roll-up edits. */
+export const PAGERDUTY_QUEUE = 'pagerduty-events';
+/** The queue of digest jobs, one job scheduler per digest schedule. */
+export const DIGEST_QUEUE = 'ops-digest';
+
+const RowId = z.string().regex(/^\d+$/);
+/** A tick carries nothing: it reads the config and the database. */
+const Tick = {
+  data: z.strictObject({}),
+  opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+};
+const Digest = {
+  data: z.strictObject({ schedule: z.enum(['daily', 'weekly']) }),
+  opts: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5_000 },
+    removeOnComplete: true,
+    removeOnFail: { count: 100 },
+  },
+};
+/** PagerDuty jobs: five tries, and a long memory of them for the sweep and for people. */
+const PAGERDUTY_OPTS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+};
+
+/** One kind of job: the zod schema of its data and the options every job of it is added with. */
+interface JobSpec {
+  data: z.ZodType;
+  opts: JobsOptions;
+}
+
+/** One queue: the word its logs use, jobs one process works at once, and its jobs by name. */
+interface QueueSpec {
+  label: string;
+  concurrency: number;
+  jobs: Record<string, JobSpec>;
+}
+
+/**
+ * Every BullMQ queue opsbot uses, by its name in Redis, with each job's data schema and options, so producer
+ * and consumer share one type. Job data holds ids only: the rows in PostgreSQL are the truth, and no secret
+ * ever sits in Redis. A tick queue's one job scheduler has the job's name.
+ */
+export const QUEUES = {
+  [ACTIONS_QUEUE]: {
+    label: 'action',
+    concurrency: 4,
+    jobs: {
+      run: {
+        data: z.strictObject({ runId: z.string().regex(/^run_[a-f0-9]{12}$/) }),
+        opts: { attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
+      },
+    },
+  },
+  [PAGERDUTY_QUEUE]: {
+    label: 'PagerDuty',
+    // Events of one PagerDuty service wait for each other anyway.
+    concurrency: 4,
+    jobs: {
+      event: { data: z.strictObject({ eventRowId: RowId }), opts: PAGERDUTY_OPTS },
+      'storm-edit': { data: z.strictObject({ stormId: RowId }), opts: PAGERDUTY_OPTS },
+    },
+  },
+  [DIGEST_QUEUE]: {
+    label: 'digest',
+    concurrency: 1,
+    jobs: { 'digest-daily': Digest, 'digest-weekly': Digest },
+  },
+  'ops-health-probe': { label: 'health probe', concurrency: 1, jobs: { 'health-probe': Tick } },
+  'ops-incident-cadence': { label: 'incident cadence', concurrency: 1, jobs: { 'incident-cadence': Tick } },
+  'ops-pagerduty-sweep': { label: 'PagerDuty sweep', concurrency: 1, jobs: { 'pagerduty-sweep': Tick } },
+} as const satisfies Record<string, QueueSpec>;
+
+/** A queue of the map. */
+export type QueueName = keyof typeof QUEUES;
+/** The names of a queue's jobs. */
+export type JobName<Q extends QueueName> = keyof (typeof QUEUES)[Q]['jobs'] & string;
+/** The data of a queue's job (of any of its jobs, without a name). */
+export type JobData<
+  Q extends QueueName,
+  N extends JobName<Q> = JobName<Q>,
+> = (typeof QUEUES)[Q]['jobs'][N] extends {
+  data: infer S extends z.ZodType;
+}
+  ? z.output<S>
+  : never;
+/** A BullMQ queue of the map; jobs are added through addJob only, so their data always passes the map. */
+export type TypedQueue<Q extends QueueName> = Omit<Queue, 'add' | 'addBulk' | 'name'> & { readonly name: Q };
+/** What a worker does with each job of its queue: its data, checked against the map, and the job itself. */
+export type JobHandlers<Q extends QueueName> = {
+  [N in JobName<Q>]: (data: JobData<Q, N>, job: Job) => Promise<void>;
+};
+
+/** The Redis connection a queue or worker uses, the key prefix (OPSBOT_QUEUE_PREFIX), and where it logs. */
+export interface QueueConnection {
+  connection: Redis;
+  prefix: string;
+  log: Logger;
+}
+
+/** The map's entry for one job; throws on a name the queue does not have. */
+export function jobSpec(queue: QueueName, name: string): JobSpec {
+  const jobs: Record<string, JobSpec> = QUEUES[queue].jobs;
+  const spec = Object.hasOwn(jobs, name) ? jobs[name] : undefined;
+  if (!spec) throw new UnrecoverableError(`queue ${queue} has no job named ${name}`);
+  return spec;
+}
+
+/** Opens a producer's handle on a queue of the map; its errors are logged, not thrown. */
+export function createQueue<Q extends QueueName>(name: Q, on: QueueConnection): TypedQueue<Q> {
+  const queue = new Queue(name, { connection: on.connection, prefix: on.prefix });
+  const { label } = QUEUES[name];
+  queue.on('error', (error) => on.log.warn({ err: { message: error.message } }, `${label} queue error`));
+  return queue as Queue & { readonly name: Q };
+}
+
+/** Adds a job with the map's options (plus `opts`: job id, delay); its data must pass the map's schema. */
+export async function addJob<Q extends QueueName, N extends JobName<Q>>(
+  queue: TypedQueue<Q>,
+  name: N,
+  data: JobData<Q, N>,
+  opts: JobsOptions = {},
+): Promise<void> {
+  const spec = jobSpec(queue.name, name);
+  // The handle hides add from everyone else, so that every job goes in through here.
+  await (queue as unknown as Queue).add(name, spec.data.parse(data), { ...spec.opts, ...opts });
+}
+
+/** Starts a queue's worker: each job's data is checked against the map, then handed to its job's handler. */
+export function createWorker<Q extends QueueName>(
+  name: Q,
+  handlers: JobHandlers<Q>,
+  on: QueueConnection,
+): Worker {
+  const { label, concurrency } = QUEUES[name];
+  const byName = handlers as unknown as Record<string, (data: unknown, job: Job) => Promise<void>>;
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const data: unknown = jobSpec(name, job.name).data.parse(job.data);
+      await byName[job.name]?.(data, job);
+    },
+    { connection: on.connection, prefix: on.prefix, concurrency },
+  );
+  worker.on('failed', (job, error) =>
+    on.log.error(
+      { err: error, queue: name, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
+      `${label} job failed`,
+    ),
+  );
+  worker.on('error', (error) => on.log.warn({ err: { message: error.message } }, `${label} worker error`));
+  return worker;
+}
