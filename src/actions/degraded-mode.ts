@@ -7,7 +7,7 @@ import { type ActionContext, type ActionKind, baseActionFields, fixedParams } fr
 /** A model slug as the services name them: `llama3.2`, `qwen2.5-coder:1.5b`. */
 const SLUG = /^[a-z0-9][a-z0-9._:/-]{0,63}$/i;
 /** The service_state key degraded mode is recorded under. */
-export const DEGRADED_STATE_KEY = 'degraded-mode';
+const DEGRADED_STATE_KEY = 'degraded-mode';
 
 /** The params every degraded-mode action takes: `/ops degraded <service> on <slug,slug>` or `off`. */
 const DEGRADED_PARAMS = ParamsSchema.parse({
@@ -61,7 +61,9 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
   idempotent: () => true,
   // On and off switch one setting of the service: they must never overlap.
   target: () => DEGRADED_STATE_KEY,
+  serviceState: { key: DEGRADED_STATE_KEY, describe: describeDegradedState },
   expiryParams: () => ({ state: 'off' }),
+  remindBefore: (config) => config.remind_before,
 
   constraints(config, params) {
     const models = slugsOf(params);
@@ -123,7 +125,7 @@ function slugsOf(params: ParamValues): string[] {
 }
 
 /** One line about recorded degraded mode, for `/ops status`; undefined for anything else. */
-export function describeDegradedState(value: unknown): string | undefined {
+function describeDegradedState(value: unknown): string | undefined {
   const parsed = DegradedState.safeParse(value);
   return parsed.success ? `Degraded mode: only ${parsed.data.models.join(', ')} served` : undefined;
 }

@@ -68,6 +68,8 @@ export const restoreKind: ActionKind<RestoreAction> = {
       '  directory: /var/backups/opsbot/main',
     ].join('\n'),
   },
+  // Destructive and confirmed by typing the service name: never one click away on an alert card.
+  suggestable: false,
   // With truncate the result is the same however often it runs; without, a second run would add rows twice.
   idempotent: (config) => config.truncate,
 

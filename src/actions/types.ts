@@ -84,17 +84,32 @@ export interface ActionHelp {
   example: string;
 }
 
+/** A fact a kind records about its service while something is switched on (degraded mode, ...). */
+export interface SwitchedOnState {
+  /** The service_state key the kind records it under. */
+  key: string;
+  /** The line `/ops status` shows for a recorded value; undefined for a value that is not switched on. */
+  describe(value: unknown): string | undefined;
+}
+
 /** One kind of action (DESIGN §4): its ops.yml schema, its help, its checks, plan() and execute(). */
 export interface ActionKind<C extends { kind: string }> {
   readonly kind: C['kind'];
-  readonly configSchema: z.ZodType<C>;
+  /** An object schema with a literal `kind`, so that the registry can join every kind's into one union. */
+  readonly configSchema: z.ZodType<C> & z.core.$ZodTypeDiscriminable;
   readonly help: ActionHelp;
+  /** Whether alert cards may offer it as a suggested action; true unless set false. */
+  readonly suggestable?: boolean;
+  /** What it records about its service while switched on, as `/ops status` and digests show it. */
+  readonly serviceState?: SwitchedOnState;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
   /** What a run acts on, for the one-active-run rule; by default, all of its params. */
   target?(config: C, params: ParamValues): string;
   /** When state this kind recorded expires, opsbot runs the same action again with these params. */
   expiryParams?(): ParamValues;
+  /** How long before its recorded state expires the run's thread gets a reminder; none when undefined. */
+  remindBefore?(config: C): number | undefined;
   /** Why these arguments may not be used (a replica count above the bound, ...); checked by the policy. */
   constraints?(config: C, params: ParamValues): string | undefined;
   /** Problems that need the surrounding service to see (a database that is not configured, ...). */

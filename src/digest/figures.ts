@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { DEGRADED_STATE_KEY } from '../actions/degraded-mode.js';
+import { serviceStateKey } from '../actions/registry.js';
 
 /** The span a digest reports on: [from, to). */
 export interface DigestPeriod {
@@ -117,7 +117,7 @@ export async function digestFigures(
       `SELECT service, updated_at AS since, set_by AS by FROM service_state
         WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2) AND ($3::text[] IS NULL OR service = ANY($3))
         ORDER BY service`,
-      [DEGRADED_STATE_KEY, period.to, scope],
+      [serviceStateKey('degraded-mode'), period.to, scope],
     ),
     db.query<{ service: string; level: string; since: Date }>(
       'SELECT service, level, since FROM service_health ORDER BY service',

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { DEGRADED_STATE_KEY, describeDegradedState } from '../actions/degraded-mode.js';
+import { describeServiceState } from '../actions/registry.js';
 import { canView, requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
@@ -30,11 +30,6 @@ export interface StatusDeps extends ViewerCheck {
   /** Earlier scrapes, shared with the probe and every other process. */
   windows: CounterWindowStore;
 }
-
-/** How each kind's recorded state reads in a status line. */
-const STATE_DESCRIPTIONS: Record<string, (value: unknown) => string | undefined> = {
-  [DEGRADED_STATE_KEY]: describeDegradedState,
-};
 
 const StateRow = z.object({
   key: z.string(),
@@ -75,7 +70,7 @@ export class StatusService {
     );
     return rows.flatMap((row) => {
       const entry = StateRow.parse(row);
-      const text = STATE_DESCRIPTIONS[entry.key]?.(entry.value);
+      const text = describeServiceState(entry.key, entry.value);
       return text ? [{ text, since: entry.updated_at, until: entry.expires_at }] : [];
     });
   }

@@ -1,3 +1,4 @@
+import { kindOf } from '../actions/registry.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 
@@ -8,13 +9,13 @@ export const SUGGESTED_ACTIONS = 3;
 
 /**
  * The opsbot actions an alert card suggests: the mapped service's first three in ops.yml order, leaving out
- * `restore` (destructive, typed confirmation). Order the file to choose them. Clicking one still goes through
+ * kinds that are not suggestable (restore: destructive, typed confirmation). Order the file to choose them. Clicking one still goes through
  * authorization and confirmation like `/ops <action>`.
  */
 export function suggestedActions(config: Pick<OpsConfig, 'services'>, service: string | null): string[] {
   const actions = service ? own(config.services, service)?.actions : undefined;
   return Object.entries(actions ?? {})
-    .filter(([, action]) => action.kind !== 'restore')
+    .filter(([, action]) => kindOf(action).suggestable !== false)
     .slice(0, SUGGESTED_ACTIONS)
     .map(([name]) => name);
 }

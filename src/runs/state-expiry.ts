@@ -37,7 +37,7 @@ async function remind(deps: StateExpiryDeps): Promise<void> {
   for (const due of rows.map((row) => Due.parse(row))) {
     const run = await deps.store.get(due.run_id);
     const config = run && findAction(deps.config, run.service, run.action);
-    const before = config && 'remind_before' in config ? config.remind_before : undefined;
+    const before = config && kindOf(config).remindBefore?.(config);
     if (!run || before === undefined || due.expires_at.getTime() - Date.now() > before) continue;
     const claimed = await deps.pool.query(
       'UPDATE service_state SET reminded_at = now() WHERE service = $1 AND key = $2 AND reminded_at IS NULL',
