@@ -7,7 +7,6 @@ import { own } from './config/own.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { describeError } from './describe-error.js';
-import { DigestService } from './digest/service.js';
 import { UnavailableError } from './errors.js';
 import { InFlight } from './handlers/handle.js';
 import { checkService } from './health/check-service.js';
@@ -25,6 +24,8 @@ import { createRedis } from './queue/redis.js';
 import { RunExecutor } from './runs/executor.js';
 import { RunService } from './runs/service.js';
 import { RunStore } from './runs/store.js';
+import { slackAlertCards } from './slack/adapters/alert-cards.js';
+import { SlackDigestService } from './slack/adapters/digest-slack.js';
 import { slackIncidents } from './slack/adapters/incident-slack.js';
 import { slackRunCards } from './slack/adapters/run-cards.js';
 import type { DispatchTuning } from './slack/transport/outbox/dispatcher.js';
@@ -109,6 +110,7 @@ export async function startOpsbot(
   });
   const cards = withIncidentTimeline(slackRunCards(outbox), incidentStore, log);
   const incidentSlack = slackIncidents(slack, outbox);
+  const alertCards = slackAlertCards(outbox, outboxStore);
   const incidents = new IncidentService({
     config,
     store: incidentStore,
@@ -144,7 +146,7 @@ export async function startOpsbot(
     }, 30_000),
   });
 
-  const digest = new DigestService({
+  const digest = new SlackDigestService({
     config,
     pool,
     outbox,
@@ -180,7 +182,7 @@ export async function startOpsbot(
       targets,
       windows,
       kubernetes,
-      outbox,
+      alertCards,
       incidentStore,
       incidents,
       incidentSlack,
@@ -216,6 +218,7 @@ export async function startOpsbot(
       incidentStore,
       incidents,
       incidentSlack,
+      alertCards,
       digest,
     });
     stops.push(stopWorker);

@@ -29,12 +29,12 @@ import { AlertStore } from './pagerduty/alert-store.js';
 import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { DeclarationStore } from './pagerduty/declaration-store.js';
 import { OnCallService } from './pagerduty/oncall.js';
+import type { AlertCards } from './pagerduty/ports.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhook } from './pagerduty/start.js';
 import type { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
 import { createBoltApp } from './slack/transport/bolt-app.js';
-import type { SlackOutbox } from './slack/transport/outbox/outbox.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
 import type { TargetDatabases } from './targets/databases.js';
 import type { KubernetesTargets } from './targets/kubernetes.js';
@@ -56,7 +56,7 @@ export interface WebDeps extends AccessParts {
   targets: TargetDatabases;
   windows: CounterWindowStore;
   kubernetes: KubernetesTargets;
-  outbox: SlackOutbox;
+  alertCards: AlertCards;
   incidentStore: IncidentStore;
   incidents: IncidentService;
   incidentSlack: IncidentSlack;
@@ -71,8 +71,8 @@ export async function startWeb(
   deps: WebDeps,
 ): Promise<{ server: Server | undefined; stop(): Promise<void> }> {
   const { env, config, log, pool, producer, slack, routes, metrics, inFlight, access, authorizer } = deps;
-  const { store, runs, targets, windows, kubernetes, outbox, incidentStore, incidents, incidentSlack } = deps;
-  const { digest } = deps;
+  const { store, runs, targets, windows, kubernetes, incidentStore, incidents, incidentSlack } = deps;
+  const { alertCards, digest } = deps;
   const pagerDuty = pagerDutyWebhook({ env, config, pool, producer, log });
   const app = createBoltApp(env, [...routes, pagerDuty.route], log);
   await app.init().catch((error: unknown) => {
@@ -98,7 +98,7 @@ export async function startWeb(
     declarations: new DeclarationStore(pool),
     asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...viewerCheck }),
     incidents,
-    outbox,
+    cards: alertCards,
     config,
   });
   const capture = new TimelineCapture({

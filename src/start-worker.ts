@@ -15,6 +15,7 @@ import type { IncidentService } from './incidents/service.js';
 import type { IncidentStore } from './incidents/store.js';
 import type { Logger } from './log.js';
 import type { StartOptions } from './opsbot.js';
+import type { AlertCards } from './pagerduty/ports.js';
 import { startPagerDutyWorker } from './pagerduty/start.js';
 import { type SweepTuning, startPagerDutySweep } from './pagerduty/sweeper.js';
 import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
@@ -56,6 +57,7 @@ export interface WorkerDeps {
   incidentStore: IncidentStore;
   incidents: IncidentService;
   incidentSlack: IncidentSlack;
+  alertCards: AlertCards;
   digest: DigestService;
 }
 
@@ -66,7 +68,7 @@ export interface WorkerDeps {
 export async function startWorker(deps: WorkerDeps): Promise<() => Promise<void>> {
   const { env, config, log, options, pool, producer, outbox, outboxStore, outboxSignals } = deps;
   const { store, runs, executor, enqueue, cards, targets, windows, incidentStore, incidents } = deps;
-  const { dispatchTuning, pagerDutySweep, incidentSlack, digest } = deps;
+  const { dispatchTuning, pagerDutySweep, incidentSlack, alertCards, digest } = deps;
   const consumer = createRedis(env.REDIS_URL, 'worker', log);
   const worker = createWorker(
     ACTIONS_QUEUE,
@@ -86,8 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<() => Promise<void>
     pool,
     producer,
     consumer,
-    outbox,
-    outboxStore,
+    cards: alertCards,
     log,
   });
   const stopPagerDutySweep = await startPagerDutySweep({

@@ -1,21 +1,17 @@
-import type { WebClient } from '@slack/web-api';
 import type { Pool } from 'pg';
 import type { AuditEntry } from '../audit/audit-log.js';
 import { canView } from '../auth/require-viewer.js';
 import { type ActorRoles, bestRole, roleRank } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
-import { ForbiddenError, UnavailableError } from '../errors.js';
+import { ForbiddenError } from '../errors.js';
 import type { HealthLevel } from '../health/levels.js';
 import type { Logger } from '../log.js';
-import { MessageNotSent, type SlackOutbox } from '../slack/transport/outbox/outbox.js';
-import { digestMessage } from '../slack/views/digest.js';
 import { dailyChartPng } from './chart.js';
 import { type DigestPeriod, digestFigures } from './figures.js';
+import type { DigestSlack } from './ports.js';
 
 const DAY_MS = 86_400_000;
-/** Slack's answers that mean opsbot cannot post in the channel at all. */
-const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
 
 /** The digests opsbot posts on a schedule: the daily one and the optional weekly summary. */
 export type DigestSchedule = 'daily' | 'weekly';
@@ -23,9 +19,8 @@ export type DigestSchedule = 'daily' | 'weekly';
 export interface DigestServiceDeps {
   config: Pick<OpsConfig, 'digest' | 'services' | 'workspace'>;
   pool: Pool;
-  outbox: Pick<SlackOutbox, 'deliver'>;
-  /** Uploads the chart with files.uploadV2 (getUploadURLExternal + completeUploadExternal). */
-  slack: Pick<WebClient, 'filesUploadV2'>;
+  /** Posts the digest and its chart (the Slack adapter digest-slack.ts). */
+  slack: DigestSlack;
   rolesOf(userId: string): Promise<ActorRoles>;
   auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void>;
   /** Runs a service's health checks now (unknown: it has none), for services the probe has not recorded. */
@@ -88,21 +83,12 @@ export class DigestService {
       throw new ForbiddenError(`Sorry, ${reason}`);
     }
     const only = roles.global ? undefined : Object.keys(services).filter((name) => canView(roles, name));
-    try {
-      await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, titleFor(only), { only });
-    } catch (error) {
-      if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
-        throw new UnavailableError(
-          'opsbot is not in this channel; invite it with `/invite @opsbot` and try again.',
-        );
-      }
-      throw error;
-    }
+    await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, titleFor(only), { only });
   }
 
   /**
-   * Posts the digest through the outbox (waiting for its ts, once per `key`), then uploads the chart into
-   * its thread; `only` limits it to those services.
+   * Posts the digest (waiting for its ts, once per `key`), then uploads the chart into its thread; `only`
+   * limits it to those services.
    */
   private async post(
     period: DigestPeriod,
@@ -110,7 +96,7 @@ export class DigestService {
     title: string,
     { key, only }: { key?: string; only?: string[] | undefined } = {},
   ): Promise<void> {
-    const { pool, outbox, slack, config, log } = this.deps;
+    const { pool, slack, config, log } = this.deps;
     const figures = await digestFigures(
       pool,
       period,
@@ -126,18 +112,11 @@ export class DigestService {
         ),
       );
     }
-    const ts = await outbox.deliver({
-      kind: 'post',
-      channel,
-      content: digestMessage(figures, title),
-      ...(key ? { key } : {}),
-    });
-    await slack.filesUploadV2({
-      channel_id: channel,
-      thread_ts: ts,
+    const ts = await slack.post(channel, { figures, title }, key);
+    await slack.chart(channel, ts, {
       filename: `digest-${period.to.toISOString().slice(0, 10)}.png`,
       title: `Incidents and action runs per day, ${figures.daily[0]?.day} to ${figures.daily.at(-1)?.day}`,
-      file: dailyChartPng(figures.daily),
+      png: dailyChartPng(figures.daily),
     });
     log.info({ channel, ts, from: period.from, to: period.to, services: only ?? 'all' }, 'digest posted');
   }

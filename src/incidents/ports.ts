@@ -1,24 +1,46 @@
-import type { KnownBlock } from '@slack/types';
+import type { ServiceHealth } from '../health/check-service.js';
+import type { Incident, IncidentRole } from './incident.js';
 
-/** A Slack message opsbot composes: fallback text and Block Kit blocks. */
-export interface SlackMessage {
-  text: string;
-  blocks?: KnownBlock[];
+/** What the scheduled status update reports (DESIGN §5). */
+export interface StatusUpdateFacts {
+  incident: Incident;
+  severityText: string;
+  actions: string[];
+  health: { service: string; health: ServiceHealth }[];
+  now: Date;
 }
 
-/** What incidents need from Slack; the Slack implementation is src/slack/incident-slack.ts. */
+/**
+ * Something incidents say in Slack: `text` is the sentence itself (the notification, and what the timeline
+ * records), the rest is what the Slack side needs to draw it.
+ */
+export type IncidentMessage =
+  | { kind: 'intro'; text: string; incident: Incident; severityText: string }
+  | { kind: 'notice'; text: string }
+  | { kind: 'role-duties'; text: string; role: IncidentRole }
+  | { kind: 'status-update'; text: string; facts: StatusUpdateFacts }
+  | { kind: 'nudge'; text: string; incident: Incident }
+  | { kind: 'escalation'; text: string };
+
+/** The incident's card in the ops channel, drawn from its state as it is now. */
+export interface IncidentCard {
+  incident: Incident;
+  severityText: string;
+}
+
+/** What incidents need from Slack; the Slack adapter is incident-slack.ts. */
 export interface IncidentSlack {
   /** Creates a public channel named `name`, or `name-2`, `name-3`… when taken; returns its id and name. */
   createChannel(name: string): Promise<{ id: string; name: string }>;
   invite(channel: string, users: string[]): Promise<void>;
   /** Queues a post; posts to one channel land in the order they were queued. */
-  post(channel: string, message: SlackMessage): Promise<void>;
-  /** Posts a message that is edited later (a card), waits until Slack has it, and returns its ts. */
-  postCard(channel: string, key: string, message: SlackMessage): Promise<string>;
-  /** Queues an edit of a posted message. */
-  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  post(channel: string, message: IncidentMessage): Promise<void>;
+  /** Posts the incident's card (once per incident), waits until Slack has it, and returns its ts. */
+  postCard(channel: string, card: IncidentCard): Promise<string>;
+  /** Queues an edit of the posted card. */
+  updateCard(channel: string, ts: string, card: IncidentCard): Promise<void>;
   /** A direct message to a user. */
-  dm(user: string, message: SlackMessage): Promise<void>;
+  dm(user: string, message: IncidentMessage): Promise<void>;
   upload(file: {
     channel: string;
     filename: string;

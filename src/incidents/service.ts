@@ -5,9 +5,9 @@ import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { channelIntro, incidentCard, incidentNotice, roleDuties } from '../slack/views/incident.js';
 import { channelNameFor } from './channel-name.js';
 import type { HumanUpdate, Incident, IncidentEvent, IncidentRole, IncidentStatus } from './incident.js';
+import { introMessage, noticeMessage, roleDutiesMessage } from './messages.js';
 import type { IncidentSlack } from './ports.js';
 import type { IncidentStore, NewEvent } from './store.js';
 import { timelineMarkdown } from './timeline-markdown.js';
@@ -58,14 +58,13 @@ export class IncidentService {
     await this.event(incident, { kind: 'declared', at: now, actor, text: `Declared ${severity}: ${title}` });
     await this.tolerate('invite the declarer', () => this.deps.slack.invite(channel.id, [actor]));
     await this.tolerate('post the channel intro', () =>
-      this.deps.slack.post(channel.id, channelIntro(incident, this.severityText(severity))),
+      this.deps.slack.post(channel.id, introMessage(incident, this.severityText(severity))),
     );
     const cardTs = await this.tolerate('post the incident card', () =>
-      this.deps.slack.postCard(
-        this.deps.config.workspace.ops_channel,
-        `incident:${incident.id}:card`,
-        incidentCard(incident, this.severityText(severity)),
-      ),
+      this.deps.slack.postCard(this.deps.config.workspace.ops_channel, {
+        incident,
+        severityText: this.severityText(severity),
+      }),
     );
     if (cardTs) incident = await this.deps.store.update(incident.id, { cardTs });
     this.deps.log.info({ incidentId: incident.id, channel: channel.name, severity }, 'incident declared');
@@ -97,7 +96,7 @@ export class IncidentService {
       this.deps.slack.invite(incident.channel_id, [user]),
     );
     await this.tolerate('tell the new role holder', () =>
-      this.deps.slack.dm(user, roleDuties(changed, role, actor)),
+      this.deps.slack.dm(user, roleDutiesMessage(changed, role, actor)),
     );
     return changed;
   }
@@ -217,11 +216,10 @@ export class IncidentService {
     const ts = incident.card_ts;
     if (!ts) return;
     await this.tolerate('update the incident card', () =>
-      this.deps.slack.update(
-        this.deps.config.workspace.ops_channel,
-        ts,
-        incidentCard(incident, this.severityText(incident.severity)),
-      ),
+      this.deps.slack.updateCard(this.deps.config.workspace.ops_channel, ts, {
+        incident,
+        severityText: this.severityText(incident.severity),
+      }),
     );
   }
 
@@ -244,7 +242,7 @@ export class IncidentService {
   private async announce(incident: Incident, event: NewEvent): Promise<void> {
     await this.event(incident, event);
     await this.tolerate('post in the incident channel', () =>
-      this.deps.slack.post(incident.channel_id, incidentNotice(event.text)),
+      this.deps.slack.post(incident.channel_id, noticeMessage(event.text)),
     );
     await this.refreshCard(incident);
   }

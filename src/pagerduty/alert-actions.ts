@@ -2,13 +2,12 @@ import type { OpsConfig } from '../config/ops-config.js';
 import { ConflictError, NotFoundError, UserError } from '../errors.js';
 import type { Incident } from '../incidents/incident.js';
 import type { IncidentService } from '../incidents/service.js';
-import type { SlackOutbox } from '../slack/transport/outbox/outbox.js';
-import { alertCard } from '../slack/views/alert-card.js';
 import type { Alert, Declared } from './alert.js';
 import type { AlertStore } from './alert-store.js';
 import type { PagerDutyAsUser, PagerDutyChange } from './as-user.js';
 import type { DeclarationStore } from './declaration-store.js';
 import { suggestedActions } from './mapping.js';
+import type { AlertCards } from './ports.js';
 
 export interface AlertActionsDeps {
   store: Pick<AlertStore, 'find' | 'get' | 'underServiceLock'>;
@@ -16,7 +15,8 @@ export interface AlertActionsDeps {
   declarations: Pick<DeclarationStore, 'link' | 'declaration' | 'claimDeclaration' | 'releaseDeclaration'>;
   asUser: PagerDutyAsUser;
   incidents: Pick<IncidentService, 'declare'>;
-  outbox: Pick<SlackOutbox, 'enqueue'>;
+  /** The cards: redrawn once an incident is declared, and the buttons' outcomes said in their threads. */
+  cards: Pick<AlertCards, 'update' | 'say'>;
   /** The services' actions, which the card suggests. */
   config: Pick<OpsConfig, 'services'>;
 }
@@ -103,16 +103,15 @@ export class AlertActions {
     await this.deps.store.underServiceLock(alert.service_id, async (tx) => {
       const now = await this.deps.store.get(tx, alert.id);
       if (!now?.channel || !now.card_key) return;
-      const content = alertCard(now, suggestedActions(this.deps.config, now.opsbot_service));
-      const target = now.card_ts ? { ts: now.card_ts } : { key: now.card_key };
-      await this.deps.outbox.enqueue({ kind: 'update', channel: now.channel, target, content });
+      const suggested = suggestedActions(this.deps.config, now.opsbot_service);
+      const ref = { key: now.card_key, ts: now.card_ts };
+      await this.deps.cards.update(now.channel, ref, { kind: 'alert', alert: now, suggested });
     });
   }
 
   private async sayOnCard(alert: Alert, text: string): Promise<void> {
     if (!alert.channel || !alert.card_key) return;
-    const thread = alert.card_ts ? { ts: alert.card_ts } : { key: alert.card_key };
-    await this.deps.outbox.enqueue({ kind: 'post', channel: alert.channel, thread, content: { text } });
+    await this.deps.cards.say(alert.channel, { key: alert.card_key, ts: alert.card_ts }, text);
   }
 }
 

@@ -3,11 +3,10 @@ import type { OpsConfig } from '../config/ops-config.js';
 import { withTransaction } from '../db/transaction.js';
 import type { NewEvent } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { alertCard, stormCard } from '../slack/views/alert-card.js';
 import type { Alert } from './alert.js';
 import type { AlertStore, Snapshot } from './alert-store.js';
 import { alertChannel, mappedService, suggestedActions } from './mapping.js';
-import type { AlertCards } from './ports.js';
+import type { AlertCard, AlertCards } from './ports.js';
 import { place, STORM } from './storm.js';
 import { eventFromPayload, incidentIdOf, type PagerDutyEvent } from './webhook-event.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -134,7 +133,7 @@ export class PagerDutyAlerts {
     const channel = alertChannel(config, alert.service_id);
     if (placement.kind === 'own') {
       const placed = await store.ownCard(tx, alert.id, channel, `pagerduty:${alert.id}`);
-      await this.deps.cards.post(channel, `pagerduty:${alert.id}`, this.render(placed));
+      await this.deps.cards.post(channel, `pagerduty:${alert.id}`, this.card(placed));
     } else if (placement.kind === 'join') {
       await store.growStorm(tx, alert.id, placement.stormId, at);
       await this.showStorm(tx, placement.stormId);
@@ -150,7 +149,7 @@ export class PagerDutyAlerts {
         'PagerDuty alert storm: rolling up its cards',
       );
       const view = await store.stormView(tx, storm.id, STORM.listed);
-      await this.deps.cards.post(channel, storm.card_key, stormCard(view));
+      await this.deps.cards.post(channel, storm.card_key, { kind: 'storm', view });
     }
   }
 
@@ -162,7 +161,7 @@ export class PagerDutyAlerts {
       ts = (await this.deps.cards.postedTs(alert.channel, alert.card_key)) ?? null;
       if (ts) await this.deps.store.setCardTs(tx, alert.id, ts);
     }
-    await this.deps.cards.update(alert.channel, { key: alert.card_key, ts }, this.render(alert));
+    await this.deps.cards.update(alert.channel, { key: alert.card_key, ts }, this.card(alert));
   }
 
   /**
@@ -186,11 +185,12 @@ export class PagerDutyAlerts {
       ts = (await this.deps.cards.postedTs(storm.channel, storm.card_key)) ?? null;
       if (ts) await store.setStormTs(tx, storm.id, ts);
     }
-    await this.deps.cards.update(storm.channel, { key: storm.card_key, ts }, stormCard(view));
+    await this.deps.cards.update(storm.channel, { key: storm.card_key, ts }, { kind: 'storm', view });
   }
 
-  private render(alert: Alert) {
-    return alertCard(alert, suggestedActions(this.deps.config, alert.opsbot_service));
+  /** The incident's own card: the alert, with the actions of its mapped opsbot service. */
+  private card(alert: Alert): AlertCard {
+    return { kind: 'alert', alert, suggested: suggestedActions(this.deps.config, alert.opsbot_service) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { requireRole, type ViewerCheck } from '../auth/require-viewer.js';
 import { UnavailableError, UserError } from '../errors.js';
-import type { UserEmail } from '../slack/transport/user-email.js';
+import type { UserEmail } from './ports.js';
 import type { PagerDutyRest } from './rest.js';
 
 export interface AsUserDeps extends ViewerCheck {

@@ -7,12 +7,10 @@ import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
 import { createQueue, PAGERDUTY_QUEUE } from '../queue/queues.js';
-import { slackAlertCards } from '../slack/adapters/alert-cards.js';
-import type { SlackOutbox } from '../slack/transport/outbox/outbox.js';
-import type { OutboxStore } from '../slack/transport/outbox/store.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
 import { createPagerDutyWorker, requeuePagerDutyEvent, scheduleStormEdit } from './events-queue.js';
+import type { AlertCards } from './ports.js';
 import { webhookSecrets } from './signature.js';
 import { WebhookStore } from './webhook-store.js';
 import { PagerDutyWebhooks } from './webhooks.js';
@@ -52,8 +50,8 @@ interface WorkerWiring {
   pool: Pool;
   producer: Redis;
   consumer: Redis;
-  outbox: SlackOutbox;
-  outboxStore: Pick<OutboxStore, 'postedTs'>;
+  /** The cards in Slack (the Slack adapter alert-cards.ts). */
+  cards: AlertCards;
   log: Logger;
 }
 
@@ -66,7 +64,7 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     pool,
     events: new WebhookStore(pool),
     store: new AlertStore(pool),
-    cards: slackAlertCards(wiring.outbox, wiring.outboxStore),
+    cards: wiring.cards,
     scheduleStormEdit: (stormId, since, delayMs) => scheduleStormEdit(queue, stormId, since, delayMs),
     timeline: async (tx, incidentId, entry) => {
       await IncidentStore.addEventIn(tx, incidentId, entry);

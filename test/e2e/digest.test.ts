@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { digestFigures } from '../../src/digest/figures.js';
-import { DigestService } from '../../src/digest/service.js';
 import { RunStore } from '../../src/runs/store.js';
+import { SlackDigestService as DigestService } from '../../src/slack/adapters/digest-slack.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseOpsConfig } from '../../src/config/load.js';
 import { cadenceTick } from '../../src/incidents/cadence.js';
-import type { SlackMessage } from '../../src/incidents/ports.js';
+import type { IncidentMessage as SlackMessage } from '../../src/incidents/ports.js';
 import { IncidentStore } from '../../src/incidents/store.js';
 import { createLogger } from '../../src/log.js';
 import { blockText } from '../support/cards.js';

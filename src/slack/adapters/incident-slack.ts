@@ -3,6 +3,7 @@ import { UnavailableError } from '../../errors.js';
 import type { IncidentSlack } from '../../incidents/ports.js';
 import type { SlackOutbox } from '../transport/outbox/outbox.js';
 import { slackFileUploader } from '../transport/upload-file.js';
+import { incidentCard, incidentMessage } from '../views/incident.js';
 
 /** How many `-2`, `-3`… suffixes to try when an incident channel's name is taken. */
 const NAME_ATTEMPTS = 20;
@@ -10,8 +11,8 @@ const NAME_ATTEMPTS = 20;
 const errorCode = (error: unknown) => (error as { data?: { error?: string } }).data?.error;
 
 /**
- * Incidents' Slack calls: messages through the outbox (in order per channel, retried while Slack is down),
- * channels, invitations and reads through the Web API.
+ * Incidents' Slack calls: messages drawn by the incident views and sent through the outbox (in order per
+ * channel, retried while Slack is down), channels, invitations and reads through the Web API.
  */
 export function slackIncidents(client: WebClient, outbox: SlackOutbox): IncidentSlack {
   const upload = slackFileUploader(client);
@@ -42,19 +43,20 @@ export function slackIncidents(client: WebClient, outbox: SlackOutbox): Incident
       }
     },
     async post(channel, message) {
-      await outbox.enqueue({ kind: 'post', channel, content: message });
+      await outbox.enqueue({ kind: 'post', channel, content: incidentMessage(message) });
     },
-    postCard(channel, key, message) {
-      return outbox.deliver({ kind: 'post', channel, key, content: message });
+    postCard(channel, card) {
+      const key = `incident:${card.incident.id}:card`;
+      return outbox.deliver({ kind: 'post', channel, key, content: incidentCard(card) });
     },
-    async update(channel, ts, message) {
-      await outbox.enqueue({ kind: 'update', channel, target: { ts }, content: message });
+    async updateCard(channel, ts, card) {
+      await outbox.enqueue({ kind: 'update', channel, target: { ts }, content: incidentCard(card) });
     },
     async dm(user, message) {
       const opened = await client.conversations.open({ users: user });
       const channel = opened.channel?.id;
       if (!channel) throw new Error('conversations.open returned no channel');
-      await outbox.enqueue({ kind: 'post', channel, content: message });
+      await outbox.enqueue({ kind: 'post', channel, content: incidentMessage(message) });
     },
     upload,
     async message(channel, ts) {

@@ -1,12 +1,9 @@
-import { UnavailableError } from '../../errors.js';
 import type { RunCards } from '../../runs/cards.js';
 import type { Run } from '../../runs/run.js';
 import type { MessageContent } from '../transport/outbox/message.js';
-import { MessageNotSent, type SlackOutbox } from '../transport/outbox/outbox.js';
+import type { SlackOutbox } from '../transport/outbox/outbox.js';
 import { runCard, runOutcome } from '../views/run-card.js';
-
-/** Slack's answers that mean opsbot cannot post in the channel at all. */
-const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
+import { deliverInChannel } from './deliver-in-channel.js';
 
 /**
  * Run cards as Slack messages through the outbox: posted in the run's channel (waiting for Slack, since
@@ -18,23 +15,13 @@ export function slackRunCards(outbox: SlackOutbox): RunCards {
       ? outbox.enqueue({ kind: 'post', channel: run.channel_id, thread: { ts: run.message_ts }, content })
       : undefined;
   return {
-    async post(run) {
-      try {
-        return await outbox.deliver({
-          kind: 'post',
-          channel: run.channel_id,
-          key: `run:${run.id}`,
-          content: runCard(run),
-        });
-      } catch (error) {
-        if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
-          throw new UnavailableError(
-            'opsbot is not in this channel; invite it with `/invite @opsbot` and try again.',
-          );
-        }
-        throw error;
-      }
-    },
+    post: (run) =>
+      deliverInChannel(outbox, {
+        kind: 'post',
+        channel: run.channel_id,
+        key: `run:${run.id}`,
+        content: runCard(run),
+      }),
     async update(run, progress) {
       if (!run.message_ts) return;
       await outbox.enqueue({

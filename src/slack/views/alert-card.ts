@@ -1,10 +1,13 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { Alert, AlertStatus, StormView } from '../../pagerduty/alert.js';
-import type { CardContent } from '../../pagerduty/ports.js';
 import { STORM } from '../../pagerduty/storm.js';
+import type { MessageContent } from '../transport/outbox/message.js';
 import { ALERT_BLOCK, ALERT_BUTTONS, alertActionId } from './ids.js';
 import { clip, LIMITS } from './limits.js';
 import { utc } from './status.js';
+
+/** A card's content: fallback text and its blocks, of which it always has some. */
+type CardContent = Required<MessageContent>;
 
 /** Slack has no colour for Block Kit messages, so the state is the emoji every line about it starts with. */
 export const STATUS_ICON: Record<AlertStatus, string> = {

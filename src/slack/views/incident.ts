@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
-import type { ServiceHealth } from '../../health/check-service.js';
 import { durationText, type Incident, type IncidentRole } from '../../incidents/incident.js';
-import type { SlackMessage } from '../../incidents/ports.js';
+import type { IncidentCard, IncidentMessage, StatusUpdateFacts } from '../../incidents/ports.js';
+import type { MessageContent } from '../transport/outbox/message.js';
 import { clip, LIMITS } from './limits.js';
 import { checkLine, LEVEL_ICON, levelName, utc } from './status.js';
 
@@ -18,6 +18,7 @@ export const INCIDENT_ACTIONS = {
   snooze: 'incident_snooze',
 } as const;
 
+/** The snoozes a nudge offers, each a button `incident_snooze_<minutes>`. */
 export const SNOOZE_CHOICES = [
   { label: 'Snooze 30m', minutes: 30 },
   { label: 'Snooze 1h', minutes: 60 },
@@ -40,7 +41,7 @@ function stateLine(incident: Incident, severityText: string): string {
 }
 
 /** The announcement card in the ops channel, edited in place as the incident changes. */
-export function incidentCard(incident: Incident, severityText: string): SlackMessage {
+export function incidentCard({ incident, severityText }: IncidentCard): MessageContent {
   const update = incident.latest_update;
   const title = `${incident.resolved_at ? 'Resolved' : 'Incident'}: ${incident.title}`;
   const lines = [
@@ -66,52 +67,48 @@ export function incidentCard(incident: Incident, severityText: string): SlackMes
   };
 }
 
-/** The first message in the incident channel: what this is and the commands that run it. */
-export function channelIntro(incident: Incident, severityText: string): SlackMessage {
-  const text = `Incident ${incident.id}: ${incident.title}`;
-  return {
-    text,
-    blocks: [
-      section(`*${text}*\n${stateLine(incident, severityText)}\nCommander: ${mention(incident.commander)}`),
-      context(
-        '`/ops incident update` posts a status update · `/ops incident sev <SEV>` · `/ops incident role commander|scribe|comms @user` · ' +
-          '`/ops note <text>` · `/ops timeline` · `/ops incident resolve <summary>` · 📌 a message to put it on the timeline',
-      ),
-    ],
-  };
+/** Something incidents say, as a Slack message: its sentence as the fallback text, drawn in blocks. */
+export function incidentMessage(message: IncidentMessage): MessageContent {
+  return { text: message.text, blocks: blocksOf(message) };
 }
 
-/** A line in the incident channel about a change (severity, role, resolve). */
-export function incidentNotice(text: string): SlackMessage {
-  return { text, blocks: [section(text)] };
+function blocksOf(message: IncidentMessage): KnownBlock[] {
+  switch (message.kind) {
+    case 'intro': {
+      const { incident, severityText } = message;
+      return [
+        section(
+          `*${message.text}*\n${stateLine(incident, severityText)}\nCommander: ${mention(incident.commander)}`,
+        ),
+        context(
+          '`/ops incident update` posts a status update · `/ops incident sev <SEV>` · `/ops incident role commander|scribe|comms @user` · ' +
+            '`/ops note <text>` · `/ops timeline` · `/ops incident resolve <summary>` · 📌 a message to put it on the timeline',
+        ),
+      ];
+    }
+    case 'role-duties':
+      return [section(`${message.text}\n${ROLE_DUTIES[message.role]}`)];
+    case 'status-update':
+      return [section(statusUpdateLines(message.facts).join('\n'))];
+    case 'nudge':
+      return [section(message.text), nudgeButtons(message.incident)];
+    case 'notice':
+    case 'escalation':
+      return [section(message.text)];
+  }
 }
 
-/** What someone given an incident role is asked to do, by DM. */
-export function roleDuties(incident: Incident, role: IncidentRole, by: string): SlackMessage {
-  const duties: Record<IncidentRole, string> = {
-    commander:
-      'You lead the response: decide, delegate, and keep everyone informed. Post `/ops incident update` at least every status interval; opsbot nudges you when one is due.',
-    scribe:
-      'You keep the record: add what matters with `/ops note <text>` or 📌 on messages in the incident channel, so the timeline is complete for the review.',
-    comms:
-      'You talk to people outside the response: stakeholders and customers. Use the latest update on the incident card as your source.',
-  };
-  const text = `<@${by}> made you ${role} of incident ${incident.id}: ${incident.title} (<#${incident.channel_id}>).`;
-  return { text, blocks: [section(`${text}\n${duties[role]}`)] };
-}
+/** What someone given an incident role is asked to do. */
+const ROLE_DUTIES: Record<IncidentRole, string> = {
+  commander:
+    'You lead the response: decide, delegate, and keep everyone informed. Post `/ops incident update` at least every status interval; opsbot nudges you when one is due.',
+  scribe:
+    'You keep the record: add what matters with `/ops note <text>` or 📌 on messages in the incident channel, so the timeline is complete for the review.',
+  comms:
+    'You talk to people outside the response: stakeholders and customers. Use the latest update on the incident card as your source.',
+};
 
-/** What the scheduled status update carries (DESIGN §5). */
-export interface StatusUpdateFacts {
-  incident: Incident;
-  severityText: string;
-  actions: string[];
-  health: { service: string; health: ServiceHealth }[];
-  now: Date;
-}
-
-/** The scheduled status update in the incident channel. */
-export function statusUpdateMessage(facts: StatusUpdateFacts): SlackMessage {
-  const { incident, severityText, actions, health, now } = facts;
+function statusUpdateLines({ incident, severityText, actions, health, now }: StatusUpdateFacts): string[] {
   const update = incident.latest_update;
   const lines = [
     `*Status update* for ${incident.id}: ${incident.title}`,
@@ -129,46 +126,28 @@ export function statusUpdateMessage(facts: StatusUpdateFacts): SlackMessage {
       lines.push(`  *${service}* ${LEVEL_ICON[h.level]} ${levelName(h.level)}`, ...h.checks.map(checkLine));
     }
   }
-  return {
-    text: `Status update for ${incident.id}: ${incident.status}`,
-    blocks: [section(lines.join('\n'))],
-  };
+  return lines;
 }
 
-/** The nudge to the commander when no human update came since the last slot. */
-export function nudgeMessage(incident: Incident): SlackMessage {
-  const who = incident.commander ? `<@${incident.commander}>` : 'Commander';
-  const text = `${who}, no status update since the last one was due. What changed, and what is next?`;
+/** The nudge's buttons: Post an update, and the snoozes. */
+function nudgeButtons(incident: Incident): KnownBlock {
   return {
-    text,
-    blocks: [
-      section(text),
+    type: 'actions',
+    block_id: `incident:${incident.id}`,
+    elements: [
       {
-        type: 'actions',
-        block_id: `incident:${incident.id}`,
-        elements: [
-          {
-            type: 'button',
-            action_id: INCIDENT_ACTIONS.postUpdate,
-            text: { type: 'plain_text', text: 'Post an update' },
-            style: 'primary',
-            value: incident.id,
-          },
-          ...SNOOZE_CHOICES.map((choice) => ({
-            type: 'button' as const,
-            action_id: `${INCIDENT_ACTIONS.snooze}_${choice.minutes}`,
-            text: { type: 'plain_text' as const, text: choice.label },
-            value: `${incident.id}:${choice.minutes}`,
-          })),
-        ],
+        type: 'button',
+        action_id: INCIDENT_ACTIONS.postUpdate,
+        text: { type: 'plain_text', text: 'Post an update' },
+        style: 'primary',
+        value: incident.id,
       },
+      ...SNOOZE_CHOICES.map((choice) => ({
+        type: 'button' as const,
+        action_id: `${INCIDENT_ACTIONS.snooze}_${choice.minutes}`,
+        text: { type: 'plain_text' as const, text: choice.label },
+        value: `${incident.id}:${choice.minutes}`,
+      })),
     ],
   };
-}
-
-/** An escalation reminder: the incident is still open after `after`. */
-export function escalationMessage(incident: Incident, to: string, after: string): SlackMessage {
-  const target = to.startsWith('S') ? `<!subteam^${to}>` : `<@${to}>`;
-  const text = `${target}: incident ${incident.id} (${incident.severity}) "${incident.title}" is still unresolved after ${after}. Please join <#${incident.channel_id}>.`;
-  return { text, blocks: [section(text)] };
 }

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { Incident, IncidentEvent } from '../../incidents/incident.js';
-import type { SlackMessage } from '../../incidents/ports.js';
+import type { MessageContent } from '../transport/outbox/message.js';
 import { clip, LIMITS } from './limits.js';
 
 /** Entries per `/ops timeline` page: with one line each at most 300 characters, a page stays in a few sections. */
@@ -15,7 +15,7 @@ function entryLine(event: IncidentEvent): string {
 }
 
 /** One page of the timeline as blocks: sections of whole lines, each within Slack's section limit. */
-export function timelinePage(incident: Incident, events: IncidentEvent[], page: number): SlackMessage {
+export function timelinePage(incident: Incident, events: IncidentEvent[], page: number): MessageContent {
   const pages = Math.max(1, Math.ceil(events.length / TIMELINE_PAGE));
   const shown = events.slice((page - 1) * TIMELINE_PAGE, page * TIMELINE_PAGE);
   const header = `*Timeline of ${incident.id}*: ${incident.title} — page ${Math.min(page, pages)} of ${pages}, ${events.length} entries (times UTC)`;
