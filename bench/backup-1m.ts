@@ -19,6 +19,7 @@ import { generateKey } from '../src/backup/crypto.js';
 import { formatBytes } from '../src/backup/format.js';
 import { testContext } from '../test/support/action-context.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { TEST_DATABASE_URL } from '../test/support/test-env.js';
 
 const SIZES = process.argv
   .slice(2)
@@ -114,7 +115,7 @@ async function runOnce(rows: number): Promise<Row> {
 
 function postgresVersion(): string {
   try {
-    return execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-Atc', 'SHOW server_version'], {
+    return execFileSync('psql', [TEST_DATABASE_URL, '-Atc', 'SHOW server_version'], {
       encoding: 'utf8',
     }).trim();
   } catch {

@@ -11,18 +11,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import { handle, InFlight } from '../../src/handlers/handle.js';
 import { Metrics } from '../../src/http/metrics.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, redactUrl } from '../../src/log.js';
 import { ACTIONS_QUEUE } from '../../src/queue/queues.js';
 import { consoleTranscript } from '../support/console.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { startHarness } from '../support/harness.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
-import { queuePrefix } from '../support/test-env.js';
+import { queuePrefix, TEST_DATABASE_URL, TEST_REDIS_URL, testDatabaseUrl } from '../support/test-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/bentham.ops.yml', import.meta.url));
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const NO_TOKEN =
   'SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README.md), or run ' +
   '`opsbot console` to try your ops.yml without Slack.';
@@ -39,7 +38,7 @@ async function startPiped(cwd: string, args: string[], env: Record<string, strin
     process.env;
   const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), 'start', ...args], {
     cwd,
-    env: { ...inherited, ...env },
+    env: { ...inherited, REDIS_URL: TEST_REDIS_URL, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -72,7 +71,7 @@ describe('opsbot start without a Slack token, stdin a pipe', () => {
       if (setup.opsYml) await copyFile(EXAMPLE, join(cwd, 'ops.yml'));
       const env = {
         // A database that does not exist: the demo would create it, opsbot would fail on it.
-        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}`,
+        DATABASE_URL: testDatabaseUrl(name),
         OPSBOT_QUEUE_PREFIX: prefix,
         BENTHAM_DATABASE_URL: 'postgres://opsbot:Pa55word@127.0.0.1:5432/bentham',
         BENTHAM_URL: 'https://api.bentham.example',
@@ -83,12 +82,12 @@ describe('opsbot start without a Slack token, stdin a pipe', () => {
       expect(stderr.trim()).toBe(NO_TOKEN);
       expect(stdout).toBe('');
 
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await admin.connect();
       const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       await admin.end();
       expect(rows).toEqual([]);
-      const redis = new Redis('redis://127.0.0.1:6379');
+      const redis = new Redis(TEST_REDIS_URL);
       const keys = await redis.keys(`${prefix}:*`);
       redis.disconnect();
       expect(keys).toEqual([]);
@@ -110,7 +109,7 @@ describe('opsbot console beside a running opsbot', () => {
       await deleteKeys(own);
     });
     // BullMQ names the worker's connection once it is connected: wait until Redis lists it.
-    const probe = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+    const probe = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     const queue = new Queue(ACTIONS_QUEUE, { connection: probe, prefix: shared });
     await eventually(async () => expect(await queue.getWorkersCount()).toBeGreaterThan(0));
     await queue.close();
@@ -120,7 +119,7 @@ describe('opsbot console beside a running opsbot', () => {
     const refused = consoleTranscript({ ...setup, queuePrefix: shared }, ['help', '/quit']);
     await expect(refused).rejects.toBeInstanceOf(ConflictError);
     await expect(refused).rejects.toThrow(
-      `Another opsbot is running on redis://127.0.0.1:6379 with queue prefix ${shared}, and the console ` +
+      `Another opsbot is running on ${redactUrl(TEST_REDIS_URL)} with queue prefix ${shared}, and the console ` +
         'would take its jobs and print its Slack messages here instead of sending them: give the console its ' +
         'own OPSBOT_QUEUE_PREFIX and DATABASE_URL.',
     );

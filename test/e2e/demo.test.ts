@@ -15,14 +15,13 @@ import { readEnv } from '../../src/config/env.js';
 import { runDemo } from '../../src/demo/run-demo.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { UserError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, redactUrl } from '../../src/log.js';
 import { replyTo } from '../support/console.js';
 import { createTestDatabase } from '../support/databases.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { queuePrefix, TEST_DATABASE_URL, TEST_REDIS_URL, testDatabaseUrl } from '../support/test-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -38,7 +37,7 @@ function spawnCli(cwd: string, env: Record<string, string>, stdin: 'pipe' | 'ign
     process.env;
   const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli.ts'), ...args], {
     cwd,
-    env: { ...inherited, ...env },
+    env: { ...inherited, REDIS_URL: TEST_REDIS_URL, ...env },
     stdio: [stdin, 'pipe', 'pipe'],
   });
   cleanups.push(async () => child.kill());
@@ -100,11 +99,11 @@ describe('the demo, as a newcomer meets it', () => {
   it('npm start without a Slack token or an ops.yml opens the seeded demo console: retry, then an incident', async () => {
     // A database that does not exist yet, as on a fresh PostgreSQL; a directory with no ops.yml.
     const name = `opsbot_test_demo_${randomBytes(5).toString('hex')}`;
-    const databaseUrl = `postgres://postgres@127.0.0.1:5432/${name}`;
+    const databaseUrl = testDatabaseUrl(name);
     const prefix = queuePrefix('opsbot_demo');
     const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
     cleanups.push(async () => {
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
@@ -130,7 +129,7 @@ describe('the demo, as a newcomer meets it', () => {
     const printed = cli.out;
     expect(cli.err).toContain('SLACK_BOT_TOKEN is not set');
     expect(cli.err).toContain('runs the demo');
-    expect(printed).toContain(`Created the database postgres://postgres@127.0.0.1:5432/${name}.`);
+    expect(printed).toContain(`Created the database ${redactUrl(databaseUrl)}.`);
     expect(printed).toContain('you are U0ALICE in C0OPS');
     const help = replyTo(printed, 'help');
     for (const action of ['retry', 'revoke-key', 'cancel-jobs', 'degraded', 'backup']) {
@@ -183,10 +182,10 @@ describe('the demo, as a newcomer meets it', () => {
     const name = `opsbot_test_demo_${randomBytes(5).toString('hex')}`;
     const cwd = await mkdtemp(join(tmpdir(), 'opsbot-demo-'));
     cleanups.push(() => rm(cwd, { recursive: true, force: true }));
-    const cli = spawnCli(cwd, { DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}` }, 'ignore');
+    const cli = spawnCli(cwd, { DATABASE_URL: testDatabaseUrl(name) }, 'ignore');
     expect(await cli.exited).toBe(1);
     expect(cli.err).toContain('SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml');
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
     const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     await admin.end();
@@ -251,7 +250,8 @@ describe('the demo, as a newcomer meets it', () => {
     // A regular file where a directory would have to be: even root cannot make the directory.
     await writeFile(join(parent, 'file'), '');
     const directory = join(parent, 'file', '.opsbot-demo');
-    const run = runDemo(readEnv({ DATABASE_URL: own.url }), createLogger('silent'), {
+    const env = readEnv({ DATABASE_URL: own.url, REDIS_URL: TEST_REDIS_URL });
+    const run = runDemo(env, createLogger('silent'), {
       input: Readable.from(['/quit\n']),
       output: buffer().stream,
       directory,
@@ -289,7 +289,8 @@ describe('the demo, as a newcomer meets it', () => {
       '1',
       '/quit',
     ];
-    await runDemo(readEnv({ DATABASE_URL: own.url, OPSBOT_QUEUE_PREFIX: prefix }), createLogger('silent'), {
+    const env = readEnv({ DATABASE_URL: own.url, REDIS_URL: TEST_REDIS_URL, OPSBOT_QUEUE_PREFIX: prefix });
+    await runDemo(env, createLogger('silent'), {
       input: Readable.from(lines.map((line) => `${line}\n`)),
       output: new Writable({
         write(chunk: Buffer, _encoding, done) {

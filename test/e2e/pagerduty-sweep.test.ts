@@ -6,7 +6,7 @@ import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { queuePrefix, TEST_REDIS_URL } from '../support/test-env.js';
 
 // The sweeper runs every 200 ms with production's thresholds (revive after 1 minute, give up after 24 h);
 // tests make an event old by moving its received_at back, instead of waiting.
@@ -24,7 +24,7 @@ beforeAll(async () => {
     },
   );
   // The test's own view of opsbot's PagerDuty queue, through BullMQ as an operator would use it.
-  queue = new Queue(PAGERDUTY_QUEUE, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+  queue = new Queue(PAGERDUTY_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix });
 });
 afterAll(async () => {
   await queue?.close();

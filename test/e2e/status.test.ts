@@ -10,7 +10,7 @@ import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
-import { queuePrefix, testVars } from '../support/test-env.js';
+import { queuePrefix, TEST_REDIS_URL, testVars } from '../support/test-env.js';
 
 /** Health endpoints that answer as the path says: healthy, one service down, slow, 503, or never. */
 let health: Server;
@@ -55,7 +55,7 @@ services:
     health:
       - { name: backlog, database: main, query: "SELECT 42", warning: { above: 40 }, critical: { above: 100 } }
       - { name: broken, database: main, query: "SELECT count(*) FROM no_such_table" }
-      - { name: cache, redis: "redis://127.0.0.1:6379", memory_critical_mb: 100000 }
+      - { name: cache, redis: "${TEST_REDIS_URL}", memory_critical_mb: 100000 }
       - { name: lost-cache, redis: "redis://127.0.0.1:1", timeout: 500ms }
   worker:
     environment: staging

@@ -4,10 +4,10 @@ import { startDigestSchedule } from '../../src/digest/schedule.js';
 import { UserError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { queuePrefix, TEST_REDIS_URL } from '../support/test-env.js';
 
 const prefix = queuePrefix('opsbot_digest');
-const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 afterAll(async () => {
   redis.disconnect();
   await deleteKeys(prefix);

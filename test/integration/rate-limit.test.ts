@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ReadLimit, RequestLimiter } from '../../src/auth/rate-limit.js';
 import { ConflictError } from '../../src/errors.js';
 import { deleteKeys } from '../support/redis-keys.js';
-import { queuePrefix } from '../support/test-env.js';
+import { queuePrefix, TEST_REDIS_URL } from '../support/test-env.js';
 
 const prefix = queuePrefix('opsbot_rate');
-const redis = new Redis('redis://127.0.0.1:6379');
+const redis = new Redis(TEST_REDIS_URL);
 afterAll(async () => {
   redis.disconnect();
   await deleteKeys(prefix);

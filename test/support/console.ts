@@ -10,7 +10,7 @@ import { createBenthamJobs } from './bentham-fixture.js';
 import { createTestDatabase } from './databases.js';
 import { testConfigText } from './harness.js';
 import { deleteKeys } from './redis-keys.js';
-import { queuePrefix } from './test-env.js';
+import { queuePrefix, TEST_REDIS_URL } from './test-env.js';
 
 /** Where a console test's opsbot keeps its data and logs. */
 export interface ConsoleSetup {
@@ -78,6 +78,7 @@ export async function consoleTranscript(
 ): Promise<string> {
   const vars = {
     DATABASE_URL: setup.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
     OPSBOT_QUEUE_PREFIX: setup.queuePrefix,
     BENTHAM_DATABASE_URL: setup.benthamUrl,
     BENTHAM_URL: 'https://api.bentham.example',

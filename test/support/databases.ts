@@ -1,19 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+import { TEST_DATABASE_URL, testDatabaseUrl } from './test-env.js';
 
 /** A fresh database for one test file, dropped afterwards; parallel runs never share one. */
 export async function createTestDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   return {
-    url: `postgres://postgres@127.0.0.1:5432/${name}`,
+    url: testDatabaseUrl(name),
     async drop() {
-      const client = new pg.Client({ connectionString: ADMIN_URL });
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();

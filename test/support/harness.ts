@@ -41,6 +41,13 @@ export function testConfigText(): string {
   return stringify(example);
 }
 
+/** Bentham's URL with a password in it (trust auth ignores it), so tests can check it is never shown. */
+function withFakePassword(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.password) parsed.password = 's3cret-db-password';
+  return parsed.toString();
+}
+
 /** Changes to the environment (undefined unsets), the Socket Mode URL the fake Slack hands out, the config. */
 export interface HarnessSetup {
   env?: Record<string, string | undefined>;
@@ -69,7 +76,7 @@ export async function startHarness(
   const prefix = queuePrefix('opsbot_test');
   const vars = {
     ...testVars(slack, own.url, prefix),
-    BENTHAM_DATABASE_URL: target.url.replace('postgres@', 'postgres:s3cret-db-password@'),
+    BENTHAM_DATABASE_URL: withFakePassword(target.url),
     BENTHAM_URL: 'https://api.bentham.example',
     ...setup.env,
   };
