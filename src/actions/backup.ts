@@ -6,11 +6,13 @@ import { BackupKey, keyOf } from '../backup/crypto.js';
 import { artifactName, formatBytes, groupDigits, quoteTable, TableName } from '../backup/format.js';
 import { tableColumns, writeBackup } from '../backup/writer.js';
 import { databaseProblems } from '../config/problems.js';
-import { withTransaction } from '../db/transaction.js';
+import { timedTransaction } from '../db/target-sql.js';
 import { type ActionKind, baseActionFields, fixedParams } from './types.js';
 
 /** Above this estimate (pg_class.reltuples) plan() shows the estimate instead of counting. */
 const COUNT_BELOW = 100_000;
+/** How long plan()'s counting may take, each statement. */
+const PLAN_TIMEOUT_MS = 10_000;
 
 /** An ops.yml entry of kind `backup`: tables of one database, to an encrypted artifact in a directory. */
 export const BackupActionSchema = z.strictObject({
@@ -53,10 +55,10 @@ export const backupKind: ActionKind<BackupAction> = {
   },
 
   async plan(config, ctx) {
-    const rows = await withTransaction(
+    const rows = await timedTransaction(
       ctx.database(config.database),
+      { timeoutMs: PLAN_TIMEOUT_MS, begin: 'BEGIN READ ONLY' },
       async (client) => {
-        await client.query("SELECT set_config('statement_timeout', '10000', true)");
         const counted: string[][] = [];
         for (const table of config.tables) {
           await tableColumns(client, table, config.database);
@@ -76,7 +78,6 @@ export const backupKind: ActionKind<BackupAction> = {
         }
         return counted;
       },
-      'BEGIN READ ONLY',
     );
     const plural = config.tables.length === 1 ? 'table' : 'tables';
     return {

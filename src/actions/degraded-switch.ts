@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type ConfigProblem, databaseProblems, type ServiceShape } from '../config/problems.js';
-import { withTransaction } from '../db/transaction.js';
+import { timedTransaction } from '../db/target-sql.js';
 import {
   buildHttpRequest,
   describeHttpRequest,
@@ -74,8 +74,7 @@ export async function applySwitch(
   }
   const statement = compileNamedParams(on ? apply.on : apply.off);
   const values = statement.names.map(() => models.join(','));
-  await withTransaction(ctx.database(apply.database), async (client) => {
-    await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+  await timedTransaction(ctx.database(apply.database), { timeoutMs }, async (client) => {
     await client.query({ text: statement.text, values });
   });
 }

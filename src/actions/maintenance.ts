@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { databaseProblems } from '../config/problems.js';
+import { isStatementTimeout, setStatementTimeout } from '../db/target-sql.js';
 import { UserError } from '../errors.js';
 import type { ResultTable } from '../result-table.js';
 import type { ParamValues } from './params.js';
@@ -198,12 +199,12 @@ async function runOutsideTransaction(
   const what = LABEL[config.operation];
   const client = await pool.connect();
   try {
-    await client.query("SELECT set_config('statement_timeout', $1, false)", [String(config.timeout)]);
+    await setStatementTimeout(client, config.timeout, 'session');
     await client.query(sql);
     ctx.log.info({ table: name, operation: config.operation }, 'maintenance statement done');
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === '57014') {
+    if (isStatementTimeout(error)) {
       throw new Error(
         `${what} of ${name} was stopped after its ${formatDuration(config.timeout)} timeout; the tables after it were not touched.`,
       );

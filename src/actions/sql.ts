@@ -1,9 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
 import { databaseProblems } from '../config/problems.js';
-import { withTransaction } from '../db/transaction.js';
-import type { ResultTable } from '../result-table.js';
+import { previewRows, type TimedTransactionOptions, timedTransaction } from '../db/target-sql.js';
 import { compileNamedParams } from './named-params.js';
 import type { ParamValues } from './params.js';
 import { type ActionKind, baseActionFields } from './types.js';
@@ -60,25 +58,21 @@ export const sqlKind: ActionKind<SqlAction> = {
 
   async plan(config, ctx) {
     if (!config.preview) return { summary: 'This action has no preview.' };
-    const preview = compileNamedParams(stripSemicolon(config.preview));
-    const sql = `SELECT count(*) OVER () AS opsbot_total, p.* FROM (${preview.text}) AS p LIMIT ${PREVIEW_ROWS}`;
-    const result = await inTransaction(
+    const preview = compileNamedParams(config.preview);
+    const table = await timedTransaction(
       ctx.database(config.database),
-      'BEGIN READ ONLY',
-      config.timeout,
-      (c) => c.query({ text: sql, values: bind(preview.names, ctx.params), rowMode: 'array' }),
-    );
-    const table = toTable(
-      result.fields.map((field) => field.name),
-      result.rows as unknown[][],
+      timed(config.timeout, 'BEGIN READ ONLY'),
+      (c) => previewRows(c, { text: preview.text, values: bind(preview.names, ctx.params) }, PREVIEW_ROWS),
     );
     return { summary: `${table.total} ${table.total === 1 ? 'row' : 'rows'} would be affected.`, table };
   },
 
   async execute(config, ctx) {
     const run = compileNamedParams(config.run);
-    const result = await inTransaction(ctx.database(config.database), 'BEGIN', config.timeout, (c) =>
-      c.query({ text: run.text, values: bind(run.names, ctx.params) }),
+    const result = await timedTransaction(
+      ctx.database(config.database),
+      timed(config.timeout, 'BEGIN'),
+      (c) => c.query({ text: run.text, values: bind(run.names, ctx.params) }),
     );
     const count = result.rowCount ?? 0;
     return { summary: `${count} ${count === 1 ? 'row' : 'rows'} affected.` };
@@ -89,47 +83,12 @@ function bind(names: string[], params: ParamValues): (string | number | null)[] 
   return names.map((name) => params[name] ?? null);
 }
 
-function stripSemicolon(sql: string): string {
-  return sql.trim().replace(/;+$/, '');
-}
-
-/** The first column is the window count added by plan(); the rest are the preview's own columns. */
-function toTable(fields: string[], rows: unknown[][]): ResultTable {
+/** One statement's transaction: a timeout that stops it is one sentence saying nothing was changed. */
+function timed(timeoutMs: number, begin: 'BEGIN' | 'BEGIN READ ONLY'): TimedTransactionOptions {
   return {
-    columns: fields.slice(1),
-    rows: rows.map((row) => row.slice(1).map(cellText)),
-    total: rows.length === 0 ? 0 : Number(rows[0]?.[0]),
+    timeoutMs,
+    begin,
+    timedOut: () =>
+      new Error(`The statement was stopped after its ${timeoutMs} ms timeout; nothing was changed.`),
   };
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '∅';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
-/** Runs one statement in its own transaction under a statement timeout. */
-async function inTransaction<T>(
-  pool: Pool,
-  begin: 'BEGIN' | 'BEGIN READ ONLY',
-  timeoutMs: number,
-  work: (client: PoolClient) => Promise<T>,
-): Promise<T> {
-  try {
-    return await withTransaction(
-      pool,
-      async (client) => {
-        await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
-        return work(client);
-      },
-      begin,
-    );
-  } catch (error) {
-    // 57014: query_canceled, which is what statement_timeout raises.
-    if ((error as { code?: string }).code === '57014') {
-      throw new Error(`The statement was stopped after its ${timeoutMs} ms timeout; nothing was changed.`);
-    }
-    throw error;
-  }
 }

@@ -5,7 +5,7 @@ import { ParamsSchema, type ParamValues } from '../actions/params.js';
 import { ROLES } from '../auth/roles.js';
 import { Duration } from '../config/duration.js';
 import { type ConfigProblem, databaseProblems } from '../config/problems.js';
-import { withTransaction } from '../db/transaction.js';
+import { previewRows, timedTransaction } from '../db/target-sql.js';
 import { UnavailableError } from '../errors.js';
 import type { ResultTable } from '../result-table.js';
 
@@ -37,36 +37,18 @@ export function checkLookup(lookup: LookupConfig, service: { databases: string[]
  * parameters, at most `max_rows` rows; `total` counts every matching row.
  */
 export async function runLookup(lookup: LookupConfig, pool: Pool, params: ParamValues): Promise<ResultTable> {
-  const compiled = compileNamedParams(lookup.query.trim().replace(/;+$/, ''));
-  const text = `SELECT count(*) OVER () AS opsbot_total, p.* FROM (${compiled.text}) AS p LIMIT ${lookup.max_rows}`;
+  const compiled = compileNamedParams(lookup.query);
   const values = compiled.names.map((name) => params[name] ?? null);
-  const result = await withTransaction(
+  return timedTransaction(
     pool,
-    async (client) => {
-      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(lookup.timeout)]);
-      return client.query({ text, values, rowMode: 'array' });
+    {
+      timeoutMs: lookup.timeout,
+      begin: 'BEGIN READ ONLY',
+      timedOut: () =>
+        new UnavailableError(
+          `The lookup took longer than its ${lookup.timeout / 1000}s timeout and was stopped.`,
+        ),
     },
-    'BEGIN READ ONLY',
-  ).catch((error: unknown) => {
-    if ((error as { code?: string }).code === '57014') {
-      throw new UnavailableError(
-        `The lookup took longer than its ${lookup.timeout / 1000}s timeout and was stopped.`,
-      );
-    }
-    throw error;
-  });
-  const rows = result.rows as unknown[][];
-  return {
-    columns: result.fields.slice(1).map((field) => field.name),
-    rows: rows.map((row) => row.slice(1).map(cellText)),
-    total: rows.length === 0 ? 0 : Number(rows[0]?.[0]),
-  };
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '∅';
-  if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`;
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+    (client) => previewRows(client, { text: compiled.text, values }, lookup.max_rows),
+  );
 }
