@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { type ConfigProblem, databaseProblems, type ServiceShape } from '../config/problems.js';
 import { timedTransaction } from '../db/target-sql.js';
+import { describeHttpRequest, performHttpRequest, unexpectedStatus } from './http-request.js';
 import {
   buildHttpRequest,
-  describeHttpRequest,
   HTTP_METHODS,
   type HttpRequest,
   type JsonValue,
-  performHttpRequest,
   placeholders,
-  unexpectedStatus,
-} from './http-request.js';
+} from './http-template.js';
 import { compileNamedParams } from './named-params.js';
 import type { ActionContext } from './types.js';
 

@@ -3,20 +3,22 @@ import { Duration } from '../config/duration.js';
 import type { ConfigProblem } from '../config/problems.js';
 import type { ResultTable } from '../result-table.js';
 import {
-  buildHttpRequest,
   describeHttpRequest,
-  HTTP_METHODS,
-  type HttpRequest,
   type HttpResponse,
   hostAllowed,
-  hostHasPlaceholder,
-  type JsonValue,
   performHttpRequest,
-  placeholders,
   requestLine,
   targetRefusal,
   unexpectedStatus,
 } from './http-request.js';
+import {
+  buildHttpRequest,
+  HTTP_METHODS,
+  type HttpRequest,
+  hostHasPlaceholder,
+  type JsonValue,
+  placeholders,
+} from './http-template.js';
 import { type ActionKind, baseActionFields } from './types.js';
 
 /** Rows shown on a run card from an array the response holds. */

@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
 import { BUILTIN_VERBS } from '../commands/verbs.js';
-import { labelMatcher } from '../health/prometheus-query.js';
+import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
-import { databaseProblems } from './problems.js';
 import { CronPattern, TimeZone } from './schedule-fields.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
@@ -52,89 +51,6 @@ const Incidents = z.strictObject({
   escalation: z.array(z.strictObject({ after: Duration, to: GroupId.or(UserId) })).default([]),
 });
 
-/** An HTTP health check: the status and JSON it must answer with, within a latency budget. */
-const HttpHealthCheck = z.strictObject({
-  name: Name,
-  url: z.url(),
-  expect: z
-    .strictObject({
-      status: z.number().int().min(100).max(599).default(200),
-      /** Expected values by field, nested; `"*"` matches every field of an object (`services: { "*": healthy }`). */
-      json: z.record(z.string(), z.unknown()).optional(),
-    })
-    .optional(),
-  /** Slower than this is a warning. */
-  latency_budget: Duration.prefault('1s'),
-  /** No answer within this is critical. */
-  timeout: Duration.prefault('5s'),
-});
-export type HttpHealthCheckConfig = z.infer<typeof HttpHealthCheck>;
-
-/** Levels for a measured number: past `above` or under `below` is that level. */
-const Thresholds = z
-  .strictObject({ above: z.number().optional(), below: z.number().optional() })
-  .refine((t) => t.above !== undefined || t.below !== undefined, 'needs above or below');
-
-/** A SQL health check: a read-only query on one of the service's databases that returns one number. */
-const SqlHealthCheck = z.strictObject({
-  name: Name,
-  database: z.string().min(1),
-  query: z.string().min(1),
-  warning: Thresholds.optional(),
-  critical: Thresholds.optional(),
-  timeout: Duration.prefault('5s'),
-});
-export type SqlHealthCheckConfig = z.infer<typeof SqlHealthCheck>;
-
-/** A Redis health check: PING, and memory in use against optional levels (MiB). */
-const RedisHealthCheck = z.strictObject({
-  name: Name,
-  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
-  memory_warning_mb: z.number().positive().optional(),
-  memory_critical_mb: z.number().positive().optional(),
-  timeout: Duration.prefault('5s'),
-});
-export type RedisHealthCheckConfig = z.infer<typeof RedisHealthCheck>;
-
-const MetricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a Prometheus metric name');
-/** Label values, each a regular expression over the whole value as in PromQL `=~`: `status: "5.."`. */
-const LabelMatchers = z.record(
-  z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'),
-  z.string().refine(compiles, 'must be a regular expression such as 5.. or GET|POST'),
-);
-/** Samples of one metric whose labels match; their values are summed. */
-const MetricSelection = z.strictObject({ metric: MetricName, labels: LabelMatchers.default({}) });
-
-/** A Prometheus check: scrapes `metrics` and grades one measurement: `value`, `ratio` or `quantile`. */
-const PrometheusHealthCheck = z
-  .strictObject({
-    name: Name,
-    metrics: z.url(),
-    value: MetricSelection.optional(),
-    /** `of` / `to`, over the increase since a scrape about a minute earlier when there is one. */
-    ratio: z.strictObject({ of: MetricSelection, to: MetricSelection }).optional(),
-    /** A histogram's q-quantile from its buckets, as PromQL's histogram_quantile. */
-    quantile: z
-      .strictObject({
-        histogram: MetricName,
-        q: z.number().gt(0).lt(1),
-        labels: LabelMatchers.refine((labels) => !('le' in labels), 'cannot match le').default({}),
-      })
-      .optional(),
-    warning: Thresholds.optional(),
-    critical: Thresholds.optional(),
-    timeout: Duration.prefault('5s'),
-  })
-  .refine(
-    (check) => [check.value, check.ratio, check.quantile].filter((m) => m !== undefined).length === 1,
-    'needs exactly one of value, ratio or quantile',
-  );
-export type PrometheusHealthCheckConfig = z.infer<typeof PrometheusHealthCheck>;
-
-/** One health check of a service: HTTP (`url`), SQL (`database` + `query`), Redis (`redis`) or Prometheus (`metrics`). */
-const HealthCheck = z.union([HttpHealthCheck, SqlHealthCheck, RedisHealthCheck, PrometheusHealthCheck]);
-export type HealthCheckConfig = z.infer<typeof HealthCheck>;
-
 const Database = z.strictObject({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
 });
@@ -142,7 +58,7 @@ const Database = z.strictObject({
 const Service = z.strictObject({
   environment: z.enum(['production', 'staging', 'development']),
   databases: z.record(Name, Database).default({}),
-  health: z.array(HealthCheck).default([]),
+  health: z.array(HealthCheckSchema).default([]),
   kubernetes: z
     .strictObject({
       context: z.string().min(1),
@@ -231,9 +147,7 @@ export function crossCheck(raw: unknown): CrossProblem[] {
     }
     if (Array.isArray(fields.health)) {
       fields.health.forEach((rawCheck, i) => {
-        const check = SqlHealthCheck.safeParse(rawCheck);
-        if (!check.success) return;
-        for (const problem of databaseProblems(check.data.database, shape)) {
+        for (const problem of healthCheckProblems(rawCheck, shape)) {
           problems.push({
             path: ['services', serviceName, 'health', i, ...problem.path],
             message: problem.message,
@@ -273,15 +187,6 @@ function deploymentsOf(kubernetes: unknown): string[] | undefined {
   if (kubernetes === undefined) return undefined;
   const listed = Object.fromEntries(entries(kubernetes)).deployments;
   return Array.isArray(listed) ? listed.map(String) : [];
-}
-
-function compiles(pattern: string): boolean {
-  try {
-    labelMatcher(pattern);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function entries(value: unknown): [string, unknown][] {

@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
-import type { HealthCheckConfig } from '../config/ops-config.js';
+import { type HealthCheckConfig, runCheck } from './checks/registry.js';
 import type { CounterWindowStore } from './counter-windows.js';
 import type { HealthLevel, HealthResult } from './levels.js';
-import { runCheck } from './run-check.js';
 
 /** Levels from best to worst. */
 export const HEALTH_LEVELS = ['ok', 'warning', 'critical'] as const satisfies readonly HealthLevel[];
@@ -22,7 +21,7 @@ export async function checkService(
   database: (name: string) => Pool,
   windows: CounterWindowStore,
 ): Promise<ServiceHealth> {
-  const results = await Promise.all(checks.map((check) => runCheck(check, database, windows)));
+  const results = await Promise.all(checks.map((check) => runCheck(check, { database, windows })));
   return { level: worstLevel(results.map((result) => result.level)), checks: results };
 }
 

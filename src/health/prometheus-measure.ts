@@ -1,4 +1,3 @@
-import type { PrometheusHealthCheckConfig } from '../config/ops-config.js';
 import { describeError } from '../describe-error.js';
 import type { CounterWindowStore, Window } from './counter-windows.js';
 import type { HealthLevel } from './levels.js';
@@ -17,12 +16,22 @@ import { type Exposition, familyOf } from './prometheus-text.js';
 export type Measurement = { value: number; detail: string } | { level: HealthLevel; problem: string };
 
 type Selection = { metric: string; labels: LabelMatchers };
+type Quantile = { histogram: string; q: number; labels: LabelMatchers };
+
+/** What a prometheus check measures: its scrape URL and its one `value`, `ratio` or `quantile`. */
+export interface MeasureSpec {
+  metrics: string;
+  value?: Selection | undefined;
+  ratio?: { of: Selection; to: Selection } | undefined;
+  quantile?: Quantile | undefined;
+}
+
 /** The +Inf bucket's key in a reading: the count of every observation. */
 const INF = String(Number.POSITIVE_INFINITY);
 
 /** Measures a check's one `value`, `ratio` or `quantile` in a parsed scrape, counters over `windows`. */
 export async function measure(
-  check: PrometheusHealthCheckConfig,
+  check: MeasureSpec,
   exposition: Exposition,
   windows: CounterWindowStore,
 ): Promise<Measurement> {
@@ -83,7 +92,7 @@ async function measureRatio(
 }
 
 async function measureQuantile(
-  quantile: { histogram: string; q: number; labels: LabelMatchers },
+  quantile: Quantile,
   exposition: Exposition,
   windowOf: WindowOf,
 ): Promise<Measurement> {

@@ -3,14 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpAction, HttpActionSchema, httpKind } from '../../../src/actions/http.js';
 import {
-  buildHttpRequest,
   describeHttpRequest,
-  fillBody,
-  fillUrl,
   hostAllowed,
   performHttpRequest,
   targetRefusal,
 } from '../../../src/actions/http-request.js';
+import { buildHttpRequest, fillBody, fillUrl } from '../../../src/actions/http-template.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { parseOpsConfig } from '../../../src/config/load.js';
 import { testContext } from '../../support/action-context.js';

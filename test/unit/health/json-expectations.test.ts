@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonMismatch } from '../../../src/health/http-check.js';
+import { jsonMismatch } from '../../../src/health/checks/http.js';
 
 describe('jsonMismatch', () => {
   const healthy = { status: 'healthy', services: { database: 'healthy', redis: 'healthy' }, version: 3 };

@@ -2,9 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PrometheusHealthCheckConfig } from '../../../src/config/ops-config.js';
+import {
+  type PrometheusHealthCheckConfig,
+  runPrometheusCheck,
+} from '../../../src/health/checks/prometheus.js';
 import type { CounterWindowStore } from '../../../src/health/counter-windows.js';
-import { runPrometheusCheck } from '../../../src/health/prometheus-check.js';
 import { CounterWindows } from '../../support/memory-counter-windows.js';
 
 /** A service's own metrics, served by the fake `/metrics` below as prom-client renders them. */

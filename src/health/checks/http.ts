@@ -1,14 +1,45 @@
-import type { HttpHealthCheckConfig } from '../config/ops-config.js';
-import { describeError } from '../describe-error.js';
-import type { HealthResult } from './levels.js';
-import { timedResult } from './levels.js';
+import { z } from 'zod';
+import { Duration } from '../../config/duration.js';
+import { describeError } from '../../describe-error.js';
+import { readCappedBody } from '../../net/capped-body.js';
+import { type HealthResult, timedResult } from '../levels.js';
+import { baseCheckFields, type CheckType } from './check-type.js';
 
-/** Answers larger than this are not read in full: a health endpoint has no reason to send more. */
+/** Answers larger than this are not read on: a health endpoint has no reason to send more. */
 const MAX_BODY = 256 * 1024;
 
-/** Calls a health endpoint once: status, JSON expectations and latency budget; never follows redirects. */
+/** An HTTP health check: the status and JSON it must answer with, within a latency budget. */
+export const HttpCheckSchema = z.strictObject({
+  ...baseCheckFields('http'),
+  url: z.url(),
+  expect: z
+    .strictObject({
+      status: z.number().int().min(100).max(599).default(200),
+      /** Expected values by field, nested; `"*"` matches every field of an object (`services: { "*": healthy }`). */
+      json: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  /** Slower than this is a warning. */
+  latency_budget: Duration.prefault('1s'),
+  /** No answer within this is critical. */
+  timeout: Duration.prefault('5s'),
+});
+export type HttpHealthCheckConfig = z.infer<typeof HttpCheckSchema>;
+
+/** `type: http` (or any check with a `url`): calls a health endpoint. */
+export const httpCheck = {
+  type: 'http',
+  configSchema: HttpCheckSchema,
+  inferredFrom: ['url'],
+  run: (config) => runHttpCheck(config),
+} satisfies CheckType<HttpHealthCheckConfig>;
+
+/**
+ * Calls a health endpoint once: status, JSON expectations and latency budget; never follows redirects, and
+ * stops reading an answer past MAX_BODY (critical).
+ */
 export async function runHttpCheck(
-  check: HttpHealthCheckConfig,
+  check: Omit<HttpHealthCheckConfig, 'type'>,
   now: () => number = performance.now.bind(performance),
 ): Promise<HealthResult> {
   const result = timedResult(check.name, now);
@@ -17,12 +48,13 @@ export async function runHttpCheck(
       redirect: 'manual',
       signal: AbortSignal.timeout(check.timeout),
     });
-    const text = (await response.text()).slice(0, MAX_BODY);
+    const body = await readCappedBody(response, MAX_BODY);
     const expected = check.expect?.status ?? 200;
     if (response.status !== expected)
       return result('critical', `answered ${response.status}, expected ${expected}`);
+    if (body.overLimit) return result('critical', `the answer is larger than ${MAX_BODY / 1024} KiB`);
     if (check.expect?.json) {
-      const answer = parseJson(text);
+      const answer = parseJson(new TextDecoder().decode(body.bytes));
       if (answer === undefined) return result('critical', 'the answer is not JSON');
       const mismatch = jsonMismatch(check.expect.json, answer, '');
       if (mismatch) return result('critical', mismatch);
