@@ -7,10 +7,11 @@ import { ALERT_NOTE_MODAL, AlertNoteSubmission, alertNoteModal } from '../slack/
 import { ALERT_BUTTONS, alertActionOf } from '../slack/views/ids.js';
 import { declareModal } from '../slack/views/incident-modals.js';
 import { paramsModal, paramsModalTitle } from '../slack/views/params-modal.js';
-import { ackOnce } from './ack-once.js';
 import { type CheckedModal, checkedModal } from './checked-modal.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
+import { clickReply, slackCalls } from './slack-calls.js';
+import { onSubmission } from './view-submission.js';
 
 const Click = z.object({
   user: z.object({ id: z.string().min(1) }),
@@ -28,13 +29,14 @@ const CHANGES: Partial<Record<string, PagerDutyChange>> = {
 
 /** Acknowledge, Resolve, Escalate, Add note, Declare incident and suggested actions on alert cards. */
 export function registerAlertButtons(app: App, deps: HandlerDeps): void {
+  const calls = slackCalls(app.client);
   const listen = (
     actionId: string | RegExp,
     work: (click: Click, say: (text: string) => Promise<unknown>, modal: CheckedModal) => Promise<void>,
   ) => {
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
-      const say = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      const say = clickReply(respond);
       const modal = checkedModal(app.client, say);
       const verb = typeof actionId === 'string' ? actionId : 'pd_action';
       await handle(deps, verb, { user: body.user.id }, modal.reply, async () =>
@@ -52,18 +54,15 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
   // authorized): their modals open directly.
   listen(ALERT_BUTTONS.note, async (click) => {
     const alert = await deps.alertActions.alert(click.actions[0].value);
-    await app.client.views.open({
-      trigger_id: click.trigger_id,
-      view: alertNoteModal(click.channel.id, alert.id, `*${alert.title}*`),
-    });
+    await calls.openView(click.trigger_id, alertNoteModal(click.channel.id, alert.id, `*${alert.title}*`));
   });
   listen(ALERT_BUTTONS.declare, async (click) => {
     const alert = await deps.alertActions.declarable(click.actions[0].value);
     const from = { pagerduty: alert.id, title: alert.title };
-    await app.client.views.open({
-      trigger_id: click.trigger_id,
-      view: declareModal(click.channel.id, deps.config.incidents.severities, from),
-    });
+    await calls.openView(
+      click.trigger_id,
+      declareModal(click.channel.id, deps.config.incidents.severities, from),
+    );
   });
   listen(/^pd_action:/, async (click, _say, modal) => {
     const named = alertActionOf(click.actions[0].action_id);
@@ -83,27 +82,18 @@ export function registerAlertButtons(app: App, deps: HandlerDeps): void {
     });
   });
 
-  app.view(ALERT_NOTE_MODAL, async ({ ack, body, view, client }) => {
-    const answer = ackOnce(ack);
-    const submission = AlertNoteSubmission.safeParse(view);
-    const actor = body.user.id;
-    const channel = submission.success ? submission.data.private_metadata.channel : undefined;
-    const tell = async (text: string) => {
-      if (channel) await client.chat.postEphemeral({ channel, user: actor, text });
-    };
-    await handle(deps, ALERT_NOTE_MODAL, { user: actor }, tell, async () => {
-      if (!submission.success) throw new UserError('That form could not be read; press Add note again.');
-      const content = submission.data.state.values.note.value.value?.trim() ?? '';
+  onSubmission(app, deps, ALERT_NOTE_MODAL, {
+    schema: AlertNoteSubmission,
+    unreadable: 'That form could not be read; press Add note again.',
+    channel: (submission) => submission.private_metadata.channel,
+    async submit({ data, actor, answer, refuse }) {
+      const content = data.state.values.note.value.value?.trim() ?? '';
       if (!content) {
-        await answer({ response_action: 'errors', errors: { note: 'Write the note.' } });
+        await refuse({ note: 'Write the note.' });
         return;
       }
       await answer();
-      await deps.alertActions.change(actor, submission.data.private_metadata.alert, {
-        kind: 'note',
-        content,
-      });
-    });
-    await answer();
+      await deps.alertActions.change(actor, data.private_metadata.alert, { kind: 'note', content });
+    },
   });
 }

@@ -4,6 +4,7 @@ import { INCIDENT_ACTIONS, SNOOZE_CHOICES } from '../slack/views/incident.js';
 import { updateModal } from '../slack/views/incident-modals.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
+import { clickReply, slackCalls } from './slack-calls.js';
 
 const Click = z.object({
   user: z.object({ id: z.string().min(1) }),
@@ -16,24 +17,19 @@ const Click = z.object({
 export function registerIncidentButtons(app: App, deps: HandlerDeps): void {
   app.action<BlockAction>(INCIDENT_ACTIONS.postUpdate, async ({ ack, body, respond, client }) => {
     await ack();
-    const ephemeral = (text: string) =>
-      respond({ response_type: 'ephemeral', replace_original: false, text });
+    const ephemeral = clickReply(respond);
     await handle(deps, INCIDENT_ACTIONS.postUpdate, { user: body.user.id }, ephemeral, async () => {
       const click = Click.parse(body);
       // One indexed PostgreSQL read, no authorization (the submission is authorized): open it directly.
       const incident = await deps.incidents.incidentIn(click.channel.id);
-      await client.views.open({
-        trigger_id: click.trigger_id,
-        view: updateModal(click.channel.id, incident),
-      });
+      await slackCalls(client).openView(click.trigger_id, updateModal(click.channel.id, incident));
     });
   });
   for (const choice of SNOOZE_CHOICES) {
     const actionId = `${INCIDENT_ACTIONS.snooze}_${choice.minutes}`;
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
-      const ephemeral = (text: string) =>
-        respond({ response_type: 'ephemeral', replace_original: false, text });
+      const ephemeral = clickReply(respond);
       await handle(deps, actionId, { user: body.user.id }, ephemeral, async () => {
         const click = Click.parse(body);
         const [incidentId = ''] = click.actions[0].value.split(':');

@@ -6,6 +6,7 @@ import { RUN_BUTTONS } from '../slack/views/ids.js';
 import { publishHome } from './app-home.js';
 import type { HandlerDeps } from './deps.js';
 import { handle } from './handle.js';
+import { clickReply, slackCalls } from './slack-calls.js';
 
 const ButtonClick = z.object({
   user: z.object({ id: z.string().min(1) }),
@@ -33,20 +34,21 @@ export function registerRunButtons(app: App, deps: HandlerDeps): void {
     app.action<BlockAction>(actionId, async ({ ack, body, respond, client }) => {
       await ack();
       const user = body.user.id;
+      const calls = slackCalls(client);
       const fromHome = HomeClick.safeParse(body).success;
       const reply = fromHome
-        ? (text: string) => publishHome(client, deps, user, `:warning: ${text}`)
+        ? (text: string) => publishHome(calls, deps, user, `:warning: ${text}`)
         : respond
-          ? (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text })
+          ? clickReply(respond)
           : // Neither a Home nor a message with a response_url: the presser still hears why, by DM.
-            (text: string) => client.chat.postMessage({ channel: user, text });
+            (text: string) => calls.dm(user, text);
       await handle(deps, actionId, { user }, reply, async (log) => {
         const click = ButtonClick.parse(body);
         const run = await PRESSES[name](deps.runs, click.user.id, click.actions[0].value);
         if (!fromHome) return;
         // The press worked; a Home that cannot be refreshed must not be reported as a failed press.
         const now = `*${run.action}* on *${run.service}* is ${run.state.replace('_', ' ')}`;
-        await publishHome(client, deps, user, `:white_check_mark: Done: ${now} (${run.id}).`).catch(
+        await publishHome(calls, deps, user, `:white_check_mark: Done: ${now} (${run.id}).`).catch(
           (error: unknown) => log.warn({ err: error, runId: run.id }, 'could not refresh the App Home'),
         );
       });
