@@ -32,6 +32,7 @@ import { OnCallService } from './pagerduty/oncall.js';
 import type { AlertCards } from './pagerduty/ports.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhook } from './pagerduty/start.js';
+import { HistoryService } from './runs/history.js';
 import type { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
 import { createBoltApp } from './slack/transport/bolt-app.js';
@@ -89,6 +90,7 @@ export async function startWeb(
   });
   const status = new StatusService({ config, pool, targets, windows, ...viewerCheck });
   const pods = new PodsService({ config, kubernetes, ...viewerCheck });
+  const history = new HistoryService({ config, pool, ...viewerCheck });
   const rest = env.PAGERDUTY_TOKEN
     ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
     : undefined;
@@ -123,6 +125,7 @@ export async function startWeb(
     lookups,
     status,
     pods,
+    history,
     incidents,
     oncall,
     alertActions,

@@ -1,36 +1,35 @@
 import { findAction } from '../actions/catalog.js';
-import { checkParams, type ParamValues, paramsUsage } from '../actions/params.js';
+import { checkParams, paramsUsage } from '../actions/params.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { NotFoundError, UserError } from '../errors.js';
-import { type BuiltinIntent, interpretBuiltin } from './builtin.js';
-import { parseCommand } from './parse.js';
-import { BUILTIN_VERBS } from './verbs.js';
+import { type ParsedCommand, parseCommand } from './parse.js';
+import { readVerb, type VerbIntent } from './verbs/index.js';
+import { isVerbName } from './verbs/names.js';
 
-/** What a line of `/ops` text asks for. */
-export type Intent =
-  | { kind: 'help' }
-  | BuiltinIntent
-  | { kind: 'run'; service: string; action: string; values: ParamValues }
-  /** Args are missing or invalid: collect them in the action's form, pre-filled with what was typed. */
-  | {
-      kind: 'form';
-      service: string;
-      action: string;
-      prefill: Record<string, string>;
-      errors: Record<string, string>;
-    };
+/** Args of a configured action are missing or invalid: collect them in its form, pre-filled with what was typed. */
+export interface FormIntent {
+  kind: 'form';
+  service: string;
+  action: string;
+  prefill: Record<string, string>;
+  errors: Record<string, string>;
+}
+
+/**
+ * What a line of `/ops` text asks for: a verb with its args, or a configured action. An action typed with
+ * valid args is the `run` verb with the request filled in: `{ kind: 'run', service, action, values }`.
+ */
+export type Intent = VerbIntent | FormIntent;
 
 /** Turns slash text into an intent; unknown verbs, services and args are user errors. */
 export function interpret(text: string, config: OpsConfig): Intent {
   const parsed = parseCommand(text);
-  const { verb, args, named } = parsed;
-  if (verb === '' || verb === 'help') return { kind: 'help' };
-  const builtin = interpretBuiltin(parsed);
-  if (builtin) return builtin;
-  if ((BUILTIN_VERBS as readonly string[]).includes(verb)) {
-    throw new UserError(`\`${verb}\` is not available in this version of opsbot. Try \`/ops help\`.`);
-  }
+  const verb = parsed.verb === '' ? 'help' : parsed.verb;
+  return isVerbName(verb) ? readVerb(verb, parsed, config) : interpretAction(parsed, config);
+}
 
+/** `/ops <action> <service> [args…] [name=value…]`: positional args fill the params in declared order. */
+function interpretAction({ verb, args, named }: ParsedCommand, config: OpsConfig): Intent {
   const offering = Object.entries(config.services)
     .filter(([, service]) => Object.hasOwn(service.actions, verb))
     .map(([name]) => name);
@@ -66,4 +65,18 @@ export function interpret(text: string, config: OpsConfig): Intent {
   if (checked.ok) return { kind: 'run', service, action: verb, values: checked.values };
   const typedErrors = Object.fromEntries(Object.entries(checked.errors).filter(([name]) => name in raw));
   return { kind: 'form', service, action: verb, prefill: raw, errors: typedErrors };
+}
+
+/** A bounded metrics label for slash text: a verb, a configured action, `unknown`, or `invalid`. */
+export function commandLabel(text: string, config: OpsConfig): string {
+  try {
+    const { verb } = parseCommand(text);
+    if (verb === '') return 'help';
+    if (isVerbName(verb)) return verb;
+    return Object.values(config.services).some((service) => Object.hasOwn(service.actions, verb))
+      ? verb
+      : 'unknown';
+  } catch {
+    return 'invalid';
+  }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
-import { BUILTIN_VERBS } from '../commands/verbs.js';
+import { BUILTIN_VERBS } from '../commands/verbs/names.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { LookupService } from '../lookups/show.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
+import type { HistoryService } from '../runs/history.js';
 import type { RunService } from '../runs/service.js';
 import type { InFlight } from './handle.js';
 
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   status: StatusService;
   /** Pod readiness for `/ops pods`. */
   pods: PodsService;
+  /** Recent action runs for `/ops history`. */
+  history: HistoryService;
   /** The incident lifecycle: `/ops incident …`, `note`, `timeline`, and their modals and buttons. */
   incidents: IncidentService;
   /** Pins, 📌 and edits in incident channels, written to the timeline. */

@@ -1,5 +1,4 @@
 import type { HomeView, KnownBlock } from '@slack/types';
-import { roleLines } from '../../commands/whoami.js';
 import type { HomeContent } from '../../home/service.js';
 import { durationText, type Incident } from '../../incidents/incident.js';
 import type { Run } from '../../runs/run.js';
@@ -8,6 +7,7 @@ import { RUN_BUTTONS } from './ids.js';
 import { clip, LIMITS } from './limits.js';
 import { stateLabel } from './run-card.js';
 import { utc } from './status.js';
+import { roleLines } from './whoami.js';
 
 /** How many pending approvals get their own block and Approve button; the rest are counted. */
 export const HOME_APPROVALS_SHOWN = 20;

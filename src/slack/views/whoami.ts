@@ -1,6 +1,6 @@
-import type { PermittedAction } from '../auth/access.js';
-import type { ActorRoles } from '../auth/roles.js';
-import { actionLines } from './help.js';
+import type { PermittedAction } from '../../auth/access.js';
+import type { ActorRoles } from '../../auth/roles.js';
+import { actionLines } from './help-text.js';
 
 /** The user's roles in words: everywhere first, then each service, each with where it comes from. */
 export function roleLines(roles: ActorRoles): { everywhere: string; scoped: string[] } {

@@ -1,0 +1,70 @@
+import type { OpsConfig } from '../../config/ops-config.js';
+import type { ParsedCommand } from '../parse.js';
+import { auditVerb } from './audit.js';
+import { digestVerb } from './digest.js';
+import { helpVerb } from './help.js';
+import { historyVerb } from './history.js';
+import { incidentVerb } from './incident.js';
+import type { VerbName } from './names.js';
+import { noteVerb } from './note.js';
+import { oncallVerb } from './oncall.js';
+import { podsVerb } from './pods.js';
+import { roleVerb } from './role.js';
+import { runVerb } from './run.js';
+import { showVerb } from './show.js';
+import { statusVerb } from './status.js';
+import { timelineVerb } from './timeline.js';
+import type { CommandContext, NoArgs, Verb, VerbReply } from './verb.js';
+import { whoamiVerb } from './whoami.js';
+
+/**
+ * Every `/ops` verb, in the order `/ops help` lists them. A new verb is its file and one line here (its name
+ * also goes in names.ts, which ops.yml validation reads; the compiler checks that the two agree).
+ */
+const VERBS = {
+  help: helpVerb,
+  whoami: whoamiVerb,
+  run: runVerb,
+  status: statusVerb,
+  show: showVerb,
+  pods: podsVerb,
+  history: historyVerb,
+  oncall: oncallVerb,
+  digest: digestVerb,
+  incident: incidentVerb,
+  note: noteVerb,
+  timeline: timelineVerb,
+  audit: auditVerb,
+  role: roleVerb,
+} satisfies { [N in VerbName]: Verb<NoArgs, N> };
+
+type ArgsOf<N extends VerbName> = Parameters<(typeof VERBS)[N]['run']>[1];
+
+/** A verb and the args read from its text, in one object: `{ kind: 'status', service: 'bentham' }`. */
+export type VerbIntent<N extends VerbName = VerbName> = { [K in N]: { kind: K } & ArgsOf<K> }[N];
+
+/** The registry seen one verb at a time, so that a verb's intent and its run() are checked together. */
+const BY_NAME: { [N in VerbName]: Verb<ArgsOf<N>, N> } = VERBS;
+
+/** Every verb, in help's order. */
+export const REGISTERED_VERBS: readonly Verb<NoArgs>[] = Object.values(VERBS);
+
+/** Every verb's usage and one line of help, in help's order. */
+const VERB_LINES = REGISTERED_VERBS.map(({ usage, help }) => ({ usage, help }));
+
+/** Reads the args typed after verb `name`; wrong args throw a UserError saying its usage. */
+export function readVerb<N extends VerbName>(
+  name: N,
+  parsed: ParsedCommand,
+  config: OpsConfig,
+): VerbIntent<N> {
+  return { kind: name, ...BY_NAME[name].args(parsed, config) };
+}
+
+/** Runs the verb an intent names, with its args; what it answers is for the handler to render. */
+export function answerVerb<N extends VerbName>(
+  intent: VerbIntent<N>,
+  ctx: CommandContext,
+): Promise<VerbReply> {
+  return BY_NAME[intent.kind].run({ ...ctx, verbs: VERB_LINES }, intent);
+}

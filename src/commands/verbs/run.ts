@@ -1,0 +1,39 @@
+import type { ParamValues } from '../../actions/params.js';
+import { UserError } from '../../errors.js';
+import { PICK_MODAL_TITLE, pickActionModal } from '../../slack/views/pick-action-modal.js';
+import type { NoArgs, Verb } from './verb.js';
+
+/** A configured action with all of its params, as `/ops retry bentham study_abc` asks for it. */
+export interface ActionRequest {
+  service: string;
+  action: string;
+  values: ParamValues;
+}
+
+/**
+ * `/ops run`: a form to pick any action the user may run here. `/ops <action> <service> …` with valid args
+ * is this verb with the request filled in (interpret's action path reads it; args typed after `run` are ignored).
+ */
+export const runVerb: Verb<NoArgs | ActionRequest, 'run'> = {
+  name: 'run',
+  usage: 'run',
+  help: 'pick an action you may run here from a form, then fill it in',
+  args: () => ({}),
+  async run({ actor, channel, access, runs }, args) {
+    if ('action' in args) {
+      const { service, action, values: params } = args;
+      await runs.request({ actor, channel, service, action, params });
+      return { kind: 'none' };
+    }
+    // Roles may need Slack's user groups (cold cache): open the modal first, the trigger_id lasts 3 s.
+    return {
+      kind: 'checked-modal',
+      title: PICK_MODAL_TITLE,
+      build: async () => {
+        const actions = await access.permitted(actor, channel);
+        if (actions.length === 0) throw new UserError('There are no actions you may run in this channel.');
+        return pickActionModal(channel, actions);
+      },
+    };
+  },
+};

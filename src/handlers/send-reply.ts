@@ -1,0 +1,39 @@
+import type { VerbReply } from '../commands/verbs/verb.js';
+import type { Logger } from '../log.js';
+import { lookupReply } from '../slack/adapters/lookup-reply.js';
+import type { CheckedModal } from './checked-modal.js';
+import type { Reply, SlackCalls } from './slack-calls.js';
+
+/** Where a command's answer goes: who asked and where, its response_url, its trigger_id and its Slack calls. */
+export interface ReplyTo {
+  actor: string;
+  channel: string;
+  triggerId: string;
+  reply: Reply;
+  calls: SlackCalls;
+  modal: CheckedModal;
+  log: Logger;
+}
+
+/** Sends what a verb answered: ephemeral text, a table (every row in a CSV file when long), or a modal. */
+export async function sendReply(answer: VerbReply, to: ReplyTo): Promise<void> {
+  switch (answer.kind) {
+    case 'text':
+      await to.reply(answer.text, answer.blocks);
+      return;
+    case 'table': {
+      const { kind: _kind, ...shown } = answer;
+      const { actor, channel } = to;
+      await to.reply(await lookupReply({ actor, channel, ...shown }, to.calls.upload, to.log));
+      return;
+    }
+    case 'view':
+      await to.calls.openView(to.triggerId, answer.view);
+      return;
+    case 'checked-modal':
+      await to.modal.open(to.triggerId, answer.title, answer.build);
+      return;
+    case 'none':
+      return;
+  }
+}
