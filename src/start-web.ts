@@ -79,26 +79,28 @@ export async function startWeb(
   await app.init().catch((error: unknown) => {
     throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
   });
-  const viewerCheck = {
+  // What the one authorizer decides with (src/auth/authorizer.ts): every read service asks it.
+  const authority = {
     rolesOf: (user: string) => access.rolesOf(user),
     auditDenial: (entry: Parameters<RunStore['auditDenial']>[0]) => store.auditDenial(entry),
   };
   const lookups = new LookupService({
     config,
     database: (service, name) => targets.pool(service, name),
-    ...viewerCheck,
+    ...authority,
+    isIncidentChannel: (channel) => incidentStore.isOpenChannel(channel),
   });
-  const status = new StatusService({ config, pool, targets, windows, ...viewerCheck });
-  const pods = new PodsService({ config, kubernetes, ...viewerCheck });
-  const history = new HistoryService({ config, pool, ...viewerCheck });
+  const status = new StatusService({ config, pool, targets, windows, ...authority });
+  const pods = new PodsService({ config, kubernetes, ...authority });
+  const history = new HistoryService({ config, pool, ...authority });
   const rest = env.PAGERDUTY_TOKEN
     ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
     : undefined;
-  const oncall = new OnCallService({ config, rest, ...viewerCheck });
+  const oncall = new OnCallService({ config, rest, ...authority });
   const alertActions = new AlertActions({
     store: new AlertStore(pool),
     declarations: new DeclarationStore(pool),
-    asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...viewerCheck }),
+    asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack), ...authority }),
     incidents,
     cards: alertCards,
     config,

@@ -1,10 +1,10 @@
 import type { ActionConfig } from '../actions/registry.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { Authorizer, AuthorizerDeps } from './authorizer.js';
+import { NotFoundError } from '../errors.js';
+import type { Authorizer } from './authorizer.js';
 import type { GrantStore } from './grants.js';
-import { type ActorRoles, type Role, roleOn, roleRank } from './roles.js';
+import { type ActorRoles, type Role, roleOn } from './roles.js';
 
 /** An action someone may request in a channel. */
 export interface PermittedAction {
@@ -15,10 +15,9 @@ export interface PermittedAction {
 
 export interface AccessDeps {
   config: OpsConfig;
-  authorizer: Authorizer;
+  authorizer: Pick<Authorizer, 'decide' | 'require'>;
   grants: GrantStore;
   rolesOf(userId: string): Promise<ActorRoles>;
-  auditDenial: AuthorizerDeps['auditDenial'];
   /** The newest `count` audit entries, rendered for Slack. */
   auditTail(count: number): Promise<string>;
   /** Counts a read command against the user's per-minute read budget; throws one over it. */
@@ -52,13 +51,14 @@ export class AccessService {
 
   /** The newest audit entries, for anyone who is at least responder somewhere. */
   async audit(actor: string, count: number): Promise<string> {
-    const roles = await this.deps.rolesOf(actor);
-    const held = [roles.global, ...Object.values(roles.services)];
-    if (!held.some((h) => h && roleRank(h.role) >= roleRank('responder'))) {
-      const reason = 'Reading the audit log needs responder or above.';
-      await this.deps.auditDenial({ actor, action: 'audit', detail: { reason } });
-      throw new ForbiddenError(reason);
-    }
+    const services = Object.keys(this.deps.config.services);
+    await this.deps.authorizer.require({
+      kind: 'audit',
+      actor,
+      action: 'audit',
+      requiredRole: 'responder',
+      services,
+    });
     return this.deps.auditTail(count);
   }
 
@@ -88,12 +88,7 @@ export class AccessService {
     if (service !== undefined && !own(this.deps.config.services, service)) {
       throw new NotFoundError(`There is no service called ${service}.`);
     }
-    const roles = await this.deps.rolesOf(actor);
-    const held = service ? roleOn(roles, service) : roles.global;
-    if (held?.role === 'admin') return;
-    const reason = `Only an admin ${scope(service)} can grant or revoke roles there.`;
-    await this.deps.auditDenial({ actor, action, ...(service ? { service } : {}), detail: { reason } });
-    throw new ForbiddenError(reason);
+    await this.deps.authorizer.require({ kind: 'roles', actor, action, requiredRole: 'admin', service });
   }
 }
 

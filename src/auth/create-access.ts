@@ -53,7 +53,6 @@ export function createAccess(deps: {
     authorizer,
     grants,
     rolesOf,
-    auditDenial,
     auditTail: async (count) => auditText(await recentAudit(deps.pool, count)),
     requireRead: (userId) => reads.require(userId),
   });

@@ -39,11 +39,6 @@ export function higher(a: HeldRole | undefined, b: HeldRole | undefined): HeldRo
   return roleRank(b.role) > roleRank(a.role) ? b : a;
 }
 
-/** The highest role held anywhere: globally or on any service (for what spans services: incidents, digests). */
-export function bestRole(roles: ActorRoles): HeldRole | undefined {
-  return Object.values(roles.services).reduce<HeldRole | undefined>(higher, roles.global);
-}
-
 /** The role that counts on one service: the higher of the global role and the one scoped to it. */
 export function roleOn(roles: ActorRoles, service: string): HeldRole | undefined {
   return higher(roles.global, own(roles.services, service));

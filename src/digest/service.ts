@@ -1,10 +1,6 @@
 import type { Pool } from 'pg';
-import type { AuditEntry } from '../audit/audit-log.js';
-import { canView } from '../auth/require-viewer.js';
-import { type ActorRoles, bestRole, roleRank } from '../auth/roles.js';
+import { type Authority, authorize, viewable } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { own } from '../config/own.js';
-import { ForbiddenError } from '../errors.js';
 import type { HealthLevel } from '../health/levels.js';
 import type { Logger } from '../log.js';
 import { dailyChartPng } from './chart.js';
@@ -16,13 +12,11 @@ const DAY_MS = 86_400_000;
 /** The digests opsbot posts on a schedule: the daily one and the optional weekly summary. */
 export type DigestSchedule = 'daily' | 'weekly';
 
-export interface DigestServiceDeps {
+export interface DigestServiceDeps extends Authority {
   config: Pick<OpsConfig, 'digest' | 'services' | 'workspace'>;
   pool: Pool;
   /** Posts the digest and its chart (the Slack adapter digest-slack.ts). */
   slack: DigestSlack;
-  rolesOf(userId: string): Promise<ActorRoles>;
-  auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void>;
   /** Runs a service's health checks now (unknown: it has none), for services the probe has not recorded. */
   checkHealth?(service: string): Promise<HealthLevel | 'unknown'>;
   log: Logger;
@@ -69,20 +63,15 @@ export class DigestService {
    * they hold a role on (and the incidents touching them), named in its title.
    */
   async postNow(actor: string, channel: string, now = new Date()): Promise<void> {
-    const { services } = this.deps.config;
-    const held = await this.deps.rolesOf(actor);
-    // Roles on services no longer in ops.yml neither allow nor cover anything.
-    const roles = {
-      ...held,
-      services: Object.fromEntries(Object.entries(held.services).filter(([name]) => own(services, name))),
-    };
-    const best = bestRole(roles);
-    if (!best || roleRank(best.role) < roleRank('responder')) {
-      const reason = `\`digest now\` needs responder or above; <@${actor}> is ${best ? best.role : 'without an opsbot role'}.`;
-      await this.deps.auditDenial({ actor, action: 'digest', detail: { reason } });
-      throw new ForbiddenError(`Sorry, ${reason}`);
-    }
-    const only = roles.global ? undefined : Object.keys(services).filter((name) => canView(roles, name));
+    const services = Object.keys(this.deps.config.services);
+    const roles = await this.deps.rolesOf(actor);
+    const requiredRole = 'responder';
+    await authorize(
+      this.deps,
+      { kind: 'digest', actor, action: 'digest', requiredRole, services, channel },
+      { roles },
+    );
+    const only = roles.global ? undefined : await viewable(this.deps, actor, 'digest', services, roles);
     await this.post({ from: new Date(now.getTime() - DAY_MS), to: now }, channel, titleFor(only), { only });
   }
 

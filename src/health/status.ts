@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { describeServiceState } from '../actions/registry.js';
-import { canView, requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
+import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
@@ -22,7 +22,7 @@ export interface ServiceStatus extends ServiceHealth {
   state: StateLine[];
 }
 
-export interface StatusDeps extends ViewerCheck {
+export interface StatusDeps extends Authority {
   config: Pick<OpsConfig, 'services'>;
   pool: Pool;
   /** The services' databases, for SQL checks. */
@@ -46,11 +46,10 @@ export class StatusService {
     if (service !== undefined) {
       if (!own(this.deps.config.services, service))
         throw new NotFoundError(`There is no service called ${service}.`);
-      await requireViewer(this.deps, actor, service, 'status');
+      await authorize(this.deps, viewing(actor, service, 'status'));
       return [await this.serviceStatus(service)];
     }
-    const roles = await this.deps.rolesOf(actor);
-    const names = Object.keys(this.deps.config.services).filter((name) => canView(roles, name));
+    const names = await viewable(this.deps, actor, 'status', Object.keys(this.deps.config.services));
     return Promise.all(names.map((name) => this.serviceStatus(name)));
   }
 

@@ -1,8 +1,8 @@
-import type { ViewerCheck } from '../auth/require-viewer.js';
-import { bestRole, type Role, roleRank } from '../auth/roles.js';
+import { type Authority, authorize } from '../auth/authorizer.js';
+import type { Role } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
-import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
+import { ConflictError, NotFoundError, UserError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { channelNameFor } from './channel-name.js';
@@ -12,7 +12,7 @@ import type { IncidentSlack } from './ports.js';
 import type { IncidentStore, NewEvent } from './store.js';
 import { timelineMarkdown } from './timeline-markdown.js';
 
-export interface IncidentServiceDeps extends ViewerCheck {
+export interface IncidentServiceDeps extends Authority {
   config: Pick<OpsConfig, 'workspace' | 'incidents' | 'services'>;
   store: IncidentStore;
   slack: IncidentSlack;
@@ -33,7 +33,7 @@ export class IncidentService {
   /** Creates the incident, its channel (declarer invited, made commander) and its card in the ops channel. */
   async declare(declaration: Declaration): Promise<Incident> {
     const { actor } = declaration;
-    await this.requireRole(actor, 'responder', 'incident declare');
+    await this.permit(actor, 'responder', 'incident declare');
     const severity = this.severity(declaration.severity);
     const title = declaration.title.trim().replace(/\s+/g, ' ');
     if (title === '') throw new UserError('Give the incident a title: `/ops incident declare SEV2 <title>`.');
@@ -73,7 +73,7 @@ export class IncidentService {
 
   async setSeverity(actor: string, channel: string, wanted: string): Promise<Incident> {
     const incident = await this.openIncident(channel);
-    await this.requireRole(actor, 'responder', 'incident sev');
+    await this.permit(actor, 'responder', 'incident sev');
     const severity = this.severity(wanted);
     if (severity === incident.severity) throw new UserError(`The incident is already ${severity}.`);
     const changed = await this.deps.store.update(incident.id, { severity });
@@ -84,7 +84,7 @@ export class IncidentService {
 
   async assignRole(actor: string, channel: string, role: IncidentRole, user: string): Promise<Incident> {
     const incident = await this.openIncident(channel);
-    await this.requireRole(actor, 'responder', `incident role ${role}`);
+    await this.permit(actor, 'responder', `incident role ${role}`);
     const changed = await this.deps.store.setRole(incident.id, role, user);
     await this.announce(changed, {
       kind: 'role',
@@ -110,7 +110,7 @@ export class IncidentService {
     const incident = await this.deps.store.get(incidentId);
     if (!incident) throw new NotFoundError(`There is no incident ${incidentId}.`);
     if (incident.resolved_at) throw new ConflictError(`Incident ${incident.id} is resolved.`);
-    await this.requireRole(actor, 'responder', 'incident update');
+    await this.permit(actor, 'responder', 'incident update');
     if (fields.status === 'resolved') {
       throw new UserError('Resolve the incident with `/ops incident resolve <summary>`.');
     }
@@ -140,7 +140,7 @@ export class IncidentService {
   /** Resolves once; the timeline and a review skeleton go to the channel as a Markdown file. */
   async resolve(actor: string, channel: string, summary: string): Promise<Incident> {
     const incident = await this.openIncident(channel);
-    await this.requireRole(actor, 'responder', 'incident resolve');
+    await this.permit(actor, 'responder', 'incident resolve');
     const text = summary.trim();
     if (text === '') throw new UserError('Say how it ended: `/ops incident resolve <summary>`.');
     const now = new Date();
@@ -167,7 +167,7 @@ export class IncidentService {
 
   async note(actor: string, channel: string, text: string): Promise<IncidentEvent> {
     const incident = await this.incidentIn(channel);
-    await this.requireRole(actor, 'viewer', 'note');
+    await this.permit(actor, 'viewer', 'note');
     const note = text.trim();
     if (note === '') throw new UserError('Usage: `/ops note <text>`.');
     return this.deps.store.addEvent(incident.id, {
@@ -180,7 +180,7 @@ export class IncidentService {
 
   async timeline(actor: string, channel: string): Promise<{ incident: Incident; events: IncidentEvent[] }> {
     const incident = await this.incidentIn(channel);
-    await this.requireRole(actor, 'viewer', 'timeline');
+    await this.permit(actor, 'viewer', 'timeline');
     return { incident, events: await this.deps.store.events(incident.id) };
   }
 
@@ -188,7 +188,7 @@ export class IncidentService {
   async snooze(actor: string, incidentId: string, minutes: number): Promise<Date> {
     const incident = await this.deps.store.get(incidentId);
     if (!incident || incident.resolved_at) throw new ConflictError('The incident is no longer open.');
-    await this.requireRole(actor, 'responder', 'incident snooze');
+    await this.permit(actor, 'responder', 'incident snooze');
     const until = new Date(Date.now() + minutes * 60_000);
     await this.deps.store.snooze(incident.id, until);
     return until;
@@ -251,14 +251,10 @@ export class IncidentService {
     await this.deps.store.addEvent(incident.id, event);
   }
 
-  /** Incident commands need a role anywhere (incidents span services); denials are audited. */
-  private async requireRole(actor: string, needed: Role, action: string): Promise<void> {
-    const held = bestRole(await this.deps.rolesOf(actor));
-    if (held && roleRank(held.role) >= roleRank(needed)) return;
-    const has = held ? `<@${actor}> is ${held.role} (${held.source})` : `<@${actor}> has no opsbot role`;
-    const reason = `\`${action}\` needs ${needed}; ${has}.`;
-    await this.deps.auditDenial({ actor, service: '*', action, detail: { reason } });
-    throw new ForbiddenError(reason);
+  /** Incident commands need a role anywhere (incidents span services): the one authorizer decides and audits. */
+  private permit(actor: string, requiredRole: Role, action: string): Promise<void> {
+    const services = Object.keys(this.deps.config.services);
+    return authorize(this.deps, { kind: 'incident', actor, action, requiredRole, services });
   }
 
   /** Runs a Slack step whose failure must not undo the incident; logs it and returns undefined. */

@@ -1,4 +1,4 @@
-import { requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
+import { type Authority, authorize, viewing } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
@@ -6,7 +6,7 @@ import type { ResultTable } from '../result-table.js';
 import type { KubernetesTargets } from '../targets/kubernetes.js';
 import { podsTable } from './pods.js';
 
-export interface PodsServiceDeps extends ViewerCheck {
+export interface PodsServiceDeps extends Authority {
   config: Pick<OpsConfig, 'services'>;
   kubernetes: KubernetesTargets;
 }
@@ -18,7 +18,7 @@ export class PodsService {
   async pods(actor: string, service: string): Promise<{ header: string; table: ResultTable }> {
     const settings = own(this.deps.config.services, service);
     if (!settings) throw new NotFoundError(`There is no service called ${service}.`);
-    await requireViewer(this.deps, actor, service, 'pods');
+    await authorize(this.deps, viewing(actor, service, 'pods'));
     if (!settings.kubernetes) throw new NotFoundError(`${service} has no kubernetes section in ops.yml.`);
     const target = this.deps.kubernetes.target(service);
     const { table, ready, pods } = await podsTable(target);

@@ -1,11 +1,9 @@
 import type { Pool } from 'pg';
 import { checkParams, paramsUsage } from '../actions/params.js';
-import type { AuditEntry } from '../audit/audit-log.js';
-import type { ActorRoles } from '../auth/roles.js';
-import { roleOn, roleRank } from '../auth/roles.js';
+import { authorize, type ChannelAuthority } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
-import { ForbiddenError, NotFoundError, UserError } from '../errors.js';
+import { NotFoundError, UserError } from '../errors.js';
 import type { ResultTable } from '../result-table.js';
 import { type LookupConfig, runLookup } from './lookup.js';
 
@@ -25,15 +23,13 @@ export interface ShowResult {
   table: ResultTable;
 }
 
-export interface LookupServiceDeps {
+export interface LookupServiceDeps extends ChannelAuthority {
   config: Pick<OpsConfig, 'services' | 'channels'>;
   /** The pool of database `name` of `service`. */
   database(service: string, name: string): Pool;
-  rolesOf(userId: string): Promise<ActorRoles>;
-  auditDenial(entry: Omit<AuditEntry, 'event' | 'runId'>): Promise<void>;
 }
 
-/** Read-only lookups: authorized like actions (channel allow-list, role on the service), denials audited. */
+/** Read-only lookups: authorized as actions are (the channels they may be asked in, the role on the service). */
 export class LookupService {
   constructor(private readonly deps: LookupServiceDeps) {}
 
@@ -50,36 +46,21 @@ export class LookupService {
           : `${service} has no lookup \`${name}\`; its lookups are ${known.join(', ')}.`,
       );
     }
-    await this.authorize(request, lookup);
+    const { actor, channel } = request;
+    await authorize(this.deps, {
+      kind: 'lookup',
+      actor,
+      channel,
+      service,
+      action: `show ${name}`,
+      requiredRole: lookup.role,
+    });
     const params = this.params(request, lookup);
     const table = await runLookup(lookup, this.deps.database(service, lookup.database), params);
     const shown = Object.values(params).map(String).join(' ');
     const title = `*${service} ${name}*${shown ? ` \`${shown.replace(/`/g, "'").slice(0, 200)}\`` : ''}`;
     const count = table.total === 1 ? '1 row' : `${table.total} rows`;
     return { header: `${title}: ${count}${lookup.summary ? ` (${lookup.summary})` : ''}.`, table };
-  }
-
-  private async authorize(request: ShowRequest, lookup: LookupConfig): Promise<void> {
-    const allowed = this.deps.config.channels.allow;
-    let reason: string | undefined;
-    if (allowed.length > 0 && !allowed.includes(request.channel)) {
-      reason = `Lookups can't be run in this channel; use ${allowed.map((id) => `<#${id}>`).join(' or ')}.`;
-    } else {
-      const held = roleOn(await this.deps.rolesOf(request.actor), request.service);
-      const needs = `\`show ${request.lookup}\` on ${request.service} needs ${lookup.role}`;
-      if (!held) reason = `${needs}; <@${request.actor}> has no opsbot role.`;
-      else if (roleRank(held.role) < roleRank(lookup.role)) {
-        reason = `${needs}; <@${request.actor}> is ${held.role} (${held.source}).`;
-      }
-    }
-    if (reason === undefined) return;
-    await this.deps.auditDenial({
-      actor: request.actor,
-      service: request.service,
-      action: `show ${request.lookup}`,
-      detail: { checkpoint: 'request', reason, channel: request.channel },
-    });
-    throw new ForbiddenError(reason);
   }
 
   /** Positional args fill the declared params in order, then `name=value`; any problem names the usage. */

@@ -1,9 +1,9 @@
-import { requireRole, type ViewerCheck } from '../auth/require-viewer.js';
+import { type Authority, authorize } from '../auth/authorizer.js';
 import { UnavailableError, UserError } from '../errors.js';
 import type { UserEmail } from './ports.js';
 import type { PagerDutyRest } from './rest.js';
 
-export interface AsUserDeps extends ViewerCheck {
+export interface AsUserDeps extends Authority {
   rest: PagerDutyRest | undefined;
   email: UserEmail;
 }
@@ -24,7 +24,8 @@ export class PagerDutyAsUser {
 
   /** Makes the change; returns one line saying what was done. */
   async change(actor: string, service: string, incidentId: string, change: PagerDutyChange): Promise<string> {
-    await requireRole(this.deps, actor, service, 'responder', `pagerduty ${change.kind}`);
+    const action = `pagerduty ${change.kind}`;
+    await authorize(this.deps, { kind: 'service', actor, service, action, requiredRole: 'responder' });
     const rest = this.deps.rest;
     if (!rest) throw new UnavailableError('PagerDuty is not set up here (PAGERDUTY_TOKEN is not set).');
     const email = await this.deps.email(actor);

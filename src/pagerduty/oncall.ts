@@ -1,4 +1,4 @@
-import { canView, requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
+import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
@@ -11,7 +11,7 @@ export interface OnCallEntry {
   people: OnCall[];
 }
 
-export interface OnCallDeps extends ViewerCheck {
+export interface OnCallDeps extends Authority {
   config: Pick<OpsConfig, 'services' | 'pagerduty'>;
   /** Absent when PAGERDUTY_TOKEN is not set. */
   rest: PagerDutyRest | undefined;
@@ -26,12 +26,12 @@ export class OnCallService {
     if (!rest) throw new UnavailableError('PagerDuty is not set up here (PAGERDUTY_TOKEN is not set).');
     if (service !== undefined) {
       if (!own(config.services, service)) throw new NotFoundError(`There is no service called ${service}.`);
-      await requireViewer(this.deps, actor, service, 'oncall');
+      await authorize(this.deps, viewing(actor, service, 'oncall'));
     }
-    const roles = await this.deps.rolesOf(actor);
-    const mapped = Object.entries(config.pagerduty?.services ?? {}).filter(([, name]) =>
-      service === undefined ? canView(roles, name) : name === service,
-    );
+    const entries = Object.entries(config.pagerduty?.services ?? {});
+    const names = entries.map(([, name]) => name);
+    const visible = service === undefined ? await viewable(this.deps, actor, 'oncall', names) : [service];
+    const mapped = entries.filter(([, name]) => visible.includes(name));
     if (mapped.length === 0) {
       throw new NotFoundError(
         service === undefined

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { canView, requireViewer, type ViewerCheck } from '../auth/require-viewer.js';
+import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
@@ -21,7 +21,7 @@ const HistoryRow = z.object({
 /** One run as `/ops history` lists it: what, where, its state now, who asked and when. */
 export type HistoryEntry = z.infer<typeof HistoryRow>;
 
-export interface HistoryServiceDeps extends ViewerCheck {
+export interface HistoryServiceDeps extends Authority {
   config: Pick<OpsConfig, 'services'>;
   pool: Pool;
 }
@@ -35,11 +35,10 @@ export class HistoryService {
     if (service !== undefined) {
       if (!own(this.deps.config.services, service))
         throw new NotFoundError(`There is no service called ${service}.`);
-      await requireViewer(this.deps, actor, service, 'history');
+      await authorize(this.deps, viewing(actor, service, 'history'));
       return this.newest([service]);
     }
-    const roles = await this.deps.rolesOf(actor);
-    const names = Object.keys(this.deps.config.services).filter((name) => canView(roles, name));
+    const names = await viewable(this.deps, actor, 'history', Object.keys(this.deps.config.services));
     return names.length === 0 ? [] : this.newest(names);
   }
 
