@@ -66,24 +66,10 @@ export interface At {
   roles?: ActorRoles;
 }
 
-/** Either authority: the overloads below let only a ChannelAuthority decide a channel-bound request. */
+/** Either authority: authorize()'s overloads let only a ChannelAuthority decide a channel-bound request. */
 type AnyAuthority = Authority & Partial<Pick<ChannelAuthority, 'config' | 'isIncidentChannel'>>;
 
-/** The policy's decision on a request; pass `roles` when deciding many requests for one actor. */
-export function decideRequest(
-  deps: ChannelAuthority,
-  request: AuthRequest,
-  roles?: ActorRoles,
-): Promise<Decision>;
-export function decideRequest(deps: Authority, request: OpenRequest, roles?: ActorRoles): Promise<Decision>;
-export function decideRequest(
-  deps: AnyAuthority,
-  request: AuthRequest,
-  roles?: ActorRoles,
-): Promise<Decision> {
-  return decision(deps, request, roles);
-}
-
+/** The policy's decision on a request, with the actor's roles resolved now unless given. */
 async function decision(deps: AnyAuthority, request: AuthRequest, given?: ActorRoles): Promise<Decision> {
   const roles = given ?? (await deps.rolesOf(request.actor));
   switch (request.kind) {
@@ -124,7 +110,9 @@ export function authorize(deps: ChannelAuthority, request: AuthRequest, at?: At)
 export function authorize(deps: Authority, request: OpenRequest, at?: At): Promise<void>;
 export async function authorize(deps: AnyAuthority, request: AuthRequest, at: At = {}): Promise<void> {
   const decided = await decision(deps, request, at.roles);
-  if (!decided.allow) throw await refuse(deps, request, decided.reason, at);
+  if (decided.allow) return;
+  await auditRefusal(deps, request, decided.reason, at);
+  throw new ForbiddenError(decided.reason);
 }
 
 /** Seeing one service (its status, pods, on-call, history): viewer or above there, in any channel. */
@@ -150,22 +138,21 @@ export async function viewable(
   return services.filter((_, i) => decisions[i]?.allow);
 }
 
-/** Audits a refusal, in the one shape every refusal has, and returns its error. */
-export async function refuse(
+/** The one place a refusal is audited, in the one shape every refusal has. */
+function auditRefusal(
   deps: Pick<Authority, 'auditDenial'>,
   request: { actor: string; action: string; service?: string | undefined; channel?: string | undefined },
   reason: string,
   { checkpoint = 'request', runId }: At = {},
-): Promise<ForbiddenError> {
+): Promise<void> {
   const { actor, action, service, channel } = request;
-  await deps.auditDenial({
+  return deps.auditDenial({
     actor,
     ...(service !== undefined ? { service } : {}),
     action,
     ...(runId ? { runId } : {}),
     detail: { checkpoint, reason, ...(channel !== undefined ? { channel } : {}) },
   });
-  return new ForbiddenError(reason);
 }
 
 export interface AuthorizerDeps extends ChannelAuthority {
@@ -180,7 +167,7 @@ export class Authorizer {
 
   /** The policy's decision; pass `roles` when deciding many requests for one actor. */
   decide(request: AuthRequest, roles?: ActorRoles): Promise<Decision> {
-    return decideRequest(this.deps, request, roles);
+    return decision(this.deps, request, roles);
   }
 
   /** Throws a ForbiddenError with the policy's reason, after auditing it, unless the request is allowed. */
@@ -189,25 +176,21 @@ export class Authorizer {
   }
 
   /** Audits a refusal that needs no policy (the wrong person pressing a button) and returns its error. */
-  refuse(
+  async refuse(
     request: Omit<AccessRequest, 'config'>,
     checkpoint: Checkpoint,
     reason: string,
     runId?: string,
   ): Promise<ForbiddenError> {
-    return refuse(this.deps, request, reason, { checkpoint, runId });
+    await auditRefusal(this.deps, request, reason, { checkpoint, runId });
+    return new ForbiddenError(reason);
   }
 
   /** Counts an action request against the user's per-minute limit; refuses (and audits) one over it. */
   async requireQuota(request: Omit<AccessRequest, 'config'>): Promise<void> {
     if (await this.deps.takeRequest(request.actor)) return;
     const perMinute = this.deps.config.workspace.requests_per_minute;
-    await this.deps.auditDenial({
-      actor: request.actor,
-      service: request.service,
-      action: request.action,
-      detail: { checkpoint: 'request', reason: 'rate limited', channel: request.channel },
-    });
+    await auditRefusal(this.deps, request, 'rate limited');
     throw new ConflictError(
       `You have requested ${perMinute} actions this minute; wait a moment and try again.`,
     );
