@@ -6,32 +6,35 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { createQueue, PAGERDUTY_QUEUE } from '../queue/queues.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
-import { createPagerDutyWorker, requeuePagerDutyEvent, scheduleStormEdit } from './events-queue.js';
+import {
+  createPagerDutyWorker,
+  type PagerDutyQueue,
+  requeuePagerDutyEvent,
+  scheduleStormEdit,
+} from './events-queue.js';
 import type { AlertCards } from './ports.js';
 import { webhookSecrets } from './signature.js';
 import { WebhookStore } from './webhook-store.js';
 import { PagerDutyWebhooks } from './webhooks.js';
 
 interface WebhookWiring {
-  env: Pick<Env, 'PAGERDUTY_WEBHOOK_SECRET' | 'OPSBOT_QUEUE_PREFIX'>;
+  env: Pick<Env, 'PAGERDUTY_WEBHOOK_SECRET'>;
   config: Pick<OpsConfig, 'pagerduty'>;
   pool: Pool;
-  producer: Redis;
+  queue: PagerDutyQueue;
   log: Logger;
 }
 
 /** The web side (web and all roles): `POST /webhooks/pagerduty` and the queue it feeds. */
-export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route; close(): Promise<void> } {
-  const { env, config, pool, producer } = wiring;
+export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
+  const { env, config, pool, queue } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-webhook' });
   const secrets = webhookSecrets(env.PAGERDUTY_WEBHOOK_SECRET);
   if (config.pagerduty && secrets.length === 0) {
     log.warn('ops.yml has a pagerduty section but PAGERDUTY_WEBHOOK_SECRET is not set: webhooks get 503');
   }
-  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   const webhooks = new PagerDutyWebhooks({
     secrets,
     store: new WebhookStore(pool),
@@ -41,14 +44,14 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route; close()
     },
     log,
   });
-  return { route: pagerDutyWebhookRoute(webhooks, log), close: () => queue.close() };
+  return { route: pagerDutyWebhookRoute(webhooks, log) };
 }
 
 interface WorkerWiring {
   env: Pick<Env, 'OPSBOT_QUEUE_PREFIX'>;
   config: Pick<OpsConfig, 'workspace' | 'pagerduty' | 'services'>;
   pool: Pool;
-  producer: Redis;
+  queue: PagerDutyQueue;
   consumer: Redis;
   /** The cards in Slack (the Slack adapter alert-cards.ts). */
   cards: AlertCards;
@@ -57,9 +60,8 @@ interface WorkerWiring {
 
 /** The worker side (worker and all roles): turns stored events into cards. */
 export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<void> } {
-  const { env, config, pool, producer, consumer } = wiring;
+  const { env, config, pool, queue, consumer } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-alerts' });
-  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   const alerts = new PagerDutyAlerts({
     pool,
     events: new WebhookStore(pool),
@@ -76,10 +78,5 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     { event: (eventRowId) => alerts.handle(eventRowId), stormEdit: (stormId) => alerts.editStorm(stormId) },
     { connection: consumer, prefix: env.OPSBOT_QUEUE_PREFIX, log },
   );
-  return {
-    close: async () => {
-      await worker.close();
-      await queue.close();
-    },
-  };
+  return { close: () => worker.close() };
 }

@@ -1,11 +1,8 @@
-import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { createQueue, PAGERDUTY_QUEUE } from '../queue/queues.js';
-import { every, startSchedule } from '../queue/schedule.js';
-import { type Requeued, requeuePagerDutyEvent } from './events-queue.js';
-import { WebhookStore } from './webhook-store.js';
+import { every, type ScheduleWiring, startSchedule } from '../queue/schedule.js';
+import { type PagerDutyQueue, type Requeued, requeuePagerDutyEvent } from './events-queue.js';
+import type { WebhookStore } from './webhook-store.js';
 
 /** When the sweeper looks, which events it revives, and when it gives up on one. */
 export interface SweepTuning {
@@ -79,22 +76,18 @@ export async function sweepPagerDutyEvents(deps: SweepDeps): Promise<void> {
   }
 }
 
-interface SweepWiring {
-  prefix: string;
-  pool: Pool;
-  producer: Redis;
-  consumer: Redis;
+interface SweepWiring extends ScheduleWiring {
+  /** The PagerDuty events queue, whose jobs the sweep revives. */
+  queue: PagerDutyQueue;
+  store: SweepDeps['store'];
   tuning: SweepTuning;
-  log: Logger;
 }
 
 /** Runs the sweep on a job scheduler shared by every worker process; returns stop. */
-export async function startPagerDutySweep(wiring: SweepWiring): Promise<() => Promise<void>> {
-  const { prefix, producer, consumer, tuning } = wiring;
+export function startPagerDutySweep(wiring: SweepWiring): Promise<() => Promise<void>> {
+  const { queue, store, tuning } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-sweep' });
-  const queue = createQueue(PAGERDUTY_QUEUE, { connection: producer, prefix, log });
-  const store = new WebhookStore(wiring.pool);
-  const stopSchedule = await startSchedule(
+  return startSchedule(
     'ops-pagerduty-sweep',
     {
       'pagerduty-sweep': {
@@ -104,13 +97,6 @@ export async function startPagerDutySweep(wiring: SweepWiring): Promise<() => Pr
           sweepPagerDutyEvents({ store, requeue: (id) => requeuePagerDutyEvent(queue, id), tuning, log }),
       },
     },
-    { producer, consumer, prefix, log },
-  ).catch(async (error: unknown) => {
-    await queue.close();
-    throw error;
-  });
-  return async () => {
-    await stopSchedule();
-    await queue.close();
-  };
+    { ...wiring, log },
+  );
 }

@@ -1,0 +1,152 @@
+import type { Pool } from 'pg';
+import type { AccessService } from './auth/access.js';
+import type { Authorizer } from './auth/authorizer.js';
+import type { Env } from './config/env.js';
+import type { OpsConfig } from './config/ops-config.js';
+import { own } from './config/own.js';
+import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
+import type { DigestService } from './digest/service.js';
+import { checkService } from './health/check-service.js';
+import { StatusService } from './health/status.js';
+import { HomeService } from './home/service.js';
+import { HomeStore } from './home/store.js';
+import { TimelineCapture } from './incidents/capture.js';
+import { CapturedEntryStore } from './incidents/capture-store.js';
+import { IncidentService } from './incidents/service.js';
+import { PodsService } from './kubernetes/show-pods.js';
+import type { Logger } from './log.js';
+import { LookupService } from './lookups/show.js';
+import { AlertActions } from './pagerduty/alert-actions.js';
+import { AlertStore } from './pagerduty/alert-store.js';
+import { PagerDutyAsUser } from './pagerduty/as-user.js';
+import { DeclarationStore } from './pagerduty/declaration-store.js';
+import { OnCallService } from './pagerduty/oncall.js';
+import { PagerDutyRest } from './pagerduty/rest.js';
+import { RunExecutor } from './runs/executor.js';
+import { HistoryService } from './runs/history.js';
+import { RunService } from './runs/service.js';
+import type { RunStore } from './runs/store.js';
+import { SlackDigestService } from './slack/adapters/digest-slack.js';
+import { slackUserEmail } from './slack/transport/user-email.js';
+import type { StartOptions } from './start-options.js';
+
+/** The domain services: what Slack listeners, webhooks, workers and schedules call. */
+export interface CoreServices {
+  readonly runs: RunService;
+  readonly executor: RunExecutor;
+  readonly incidents: IncidentService;
+  readonly digest: DigestService;
+  readonly lookups: LookupService;
+  readonly status: StatusService;
+  readonly pods: PodsService;
+  readonly history: HistoryService;
+  readonly oncall: OnCallService;
+  readonly alertActions: AlertActions;
+  readonly capture: TimelineCapture;
+  readonly home: HomeService;
+}
+
+/** What the services are built from: the parts buildCore made before them. */
+export interface ServiceParts {
+  env: Env;
+  config: OpsConfig;
+  log: Logger;
+  options: StartOptions;
+  pool: Pool;
+  access: AccessService;
+  authorizer: Authorizer;
+  stores: CoreStores;
+  slack: CoreSlack;
+  targets: CoreTargets;
+  enqueue(runId: string): Promise<void>;
+}
+
+/** Builds every domain service once, each on the one authorizer and its own narrow ports. */
+export function createServices(parts: ServiceParts): CoreServices {
+  const { env, config, log, options, pool, access, authorizer, stores, slack, targets } = parts;
+  // What the one authorizer decides with (src/auth/authorizer.ts): every read service asks it.
+  const authority = {
+    rolesOf: (user: string) => access.rolesOf(user),
+    auditDenial: (entry: Parameters<RunStore['auditDenial']>[0]) => stores.runs.auditDenial(entry),
+  };
+  const runDeps = {
+    config,
+    store: stores.runs,
+    pool,
+    targets: targets.databases,
+    kubernetes: targets.kubernetes,
+    cards: slack.runCards,
+    authorizer,
+    log,
+  };
+  const incidents = new IncidentService({
+    config,
+    store: stores.incidents,
+    slack: slack.incidents,
+    ...authority,
+    log,
+  });
+  const rest = env.PAGERDUTY_TOKEN
+    ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
+    : undefined;
+  return {
+    runs: new RunService({
+      ...runDeps,
+      enqueue: parts.enqueue,
+      ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
+    }),
+    executor: new RunExecutor(runDeps),
+    incidents,
+    digest: new SlackDigestService({
+      config,
+      pool,
+      outbox: slack.outbox,
+      slack: slack.client,
+      ...authority,
+      checkHealth: async (service) => {
+        const checks = own(config.services, service)?.health ?? [];
+        if (checks.length === 0) return 'unknown';
+        return (await checkService(checks, (name) => targets.databases.pool(service, name), targets.windows))
+          .level;
+      },
+      log,
+    }),
+    lookups: new LookupService({
+      config,
+      database: (service, name) => targets.databases.pool(service, name),
+      ...authority,
+      isIncidentChannel: (channel) => stores.incidents.isOpenChannel(channel),
+    }),
+    status: new StatusService({
+      config,
+      pool,
+      targets: targets.databases,
+      windows: targets.windows,
+      ...authority,
+    }),
+    pods: new PodsService({ config, kubernetes: targets.kubernetes, ...authority }),
+    history: new HistoryService({ config, pool, ...authority }),
+    oncall: new OnCallService({ config, rest, ...authority }),
+    alertActions: new AlertActions({
+      store: new AlertStore(pool),
+      declarations: new DeclarationStore(pool),
+      asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack.client), ...authority }),
+      incidents,
+      cards: slack.alertCards,
+      config,
+    }),
+    capture: new TimelineCapture({
+      store: stores.incidents,
+      entries: new CapturedEntryStore(pool),
+      slack: slack.incidents,
+      log,
+    }),
+    home: new HomeService({
+      config,
+      store: new HomeStore(pool),
+      openIncidents: () => stores.incidents.open(),
+      rolesOf: (user) => access.rolesOf(user),
+      authorizer,
+    }),
+  };
+}

@@ -1,0 +1,184 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { AccessService } from './auth/access.js';
+import { createAccess } from './auth/create-access.js';
+import type { Env } from './config/env.js';
+import type { OpsConfig } from './config/ops-config.js';
+import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
+import { type CoreServices, createServices } from './core-services.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+import { dependency } from './dependency.js';
+import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
+import { Metrics } from './http/metrics.js';
+import { operationalRoutes, type Route } from './http/routes.js';
+import { withIncidentTimeline } from './incidents/run-timeline.js';
+import { IncidentStore } from './incidents/store.js';
+import { type Logger, redactUrl } from './log.js';
+import type { PagerDutyQueue } from './pagerduty/events-queue.js';
+import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
+import { WebhookStore } from './pagerduty/webhook-store.js';
+import { ACTIONS_QUEUE, addJob, createQueue, PAGERDUTY_QUEUE, type TypedQueue } from './queue/queues.js';
+import { createRedis } from './queue/redis.js';
+import { RunStore } from './runs/store.js';
+import { slackAlertCards } from './slack/adapters/alert-cards.js';
+import { slackIncidents } from './slack/adapters/incident-slack.js';
+import { slackRunCards } from './slack/adapters/run-cards.js';
+import type { DispatchTuning } from './slack/transport/outbox/dispatcher.js';
+import { SlackOutbox } from './slack/transport/outbox/outbox.js';
+import { OutboxSignals } from './slack/transport/outbox/signals.js';
+import { OutboxStore } from './slack/transport/outbox/store.js';
+import { slackGroupMembers } from './slack/transport/user-groups.js';
+import { createWebClient } from './slack/transport/web-client.js';
+import type { StartOptions } from './start-options.js';
+import { TargetDatabases } from './targets/databases.js';
+import { KubernetesTargets } from './targets/kubernetes.js';
+
+/** Everything opsbot is made of, built once at start-up; the web and worker roles start from it. */
+export interface Core {
+  readonly env: Env;
+  readonly config: OpsConfig;
+  readonly log: Logger;
+  readonly options: StartOptions;
+  readonly pool: Pool;
+  /** The producer connection: queues, rate limits, the readiness probe. */
+  readonly redis: Redis;
+  readonly queues: { readonly actions: TypedQueue<typeof ACTIONS_QUEUE>; readonly pagerDuty: PagerDutyQueue };
+  readonly access: AccessService;
+  readonly stores: CoreStores;
+  readonly slack: CoreSlack;
+  readonly targets: CoreTargets;
+  readonly services: CoreServices;
+  readonly metrics: Metrics;
+  /** The operational routes (/healthz, /readyz, /metrics), served beside Slack's or alone. */
+  readonly routes: Route[];
+  readonly tuning: { readonly dispatch: Partial<DispatchTuning>; readonly pagerDutySweep: SweepTuning };
+  /** Adds a run's job; the job id is the run id, so adding twice is harmless. */
+  enqueue(runId: string): Promise<void>;
+  /** Closes what buildCore opened, once the roles started from it have stopped. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the core every role shares (DESIGN §9): migrates PostgreSQL, waits for Redis, starts the outbox's
+ * signals, and wires the stores, Slack ports and services once.
+ */
+export async function buildCore(
+  env: Env,
+  config: OpsConfig,
+  log: Logger,
+  options: StartOptions,
+): Promise<Core> {
+  const pool = createPool(env.DATABASE_URL, log);
+  const applied = await dependency(`PostgreSQL at ${redactUrl(env.DATABASE_URL)}`, migrate(pool));
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+
+  const redis = createRedis(env.REDIS_URL, 'producer', log);
+  const on = { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log };
+  const queues = { actions: createQueue(ACTIONS_QUEUE, on), pagerDuty: createQueue(PAGERDUTY_QUEUE, on) };
+  await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queues.actions.waitUntilReady());
+  const client = createWebClient(env, log);
+  const outboxStore = new OutboxStore(pool);
+  const outboxSignals = new OutboxSignals(env.DATABASE_URL, log);
+  await outboxSignals.start();
+  const { deliverTimeoutMs, ...dispatch } = options.slackOutbox ?? {};
+  const outbox = new SlackOutbox({ store: outboxStore, signals: outboxSignals, deliverTimeoutMs });
+  const stores = {
+    runs: new RunStore(pool),
+    incidents: new IncidentStore(pool),
+    webhookEvents: new WebhookStore(pool),
+  };
+  const targets = {
+    databases: new TargetDatabases(config.services, log),
+    windows: new PostgresCounterWindows(pool),
+    kubernetes: new KubernetesTargets(config.services, env.KUBECONFIG),
+  };
+  const enqueue = (runId: string) => addJob(queues.actions, 'run', { runId }, { jobId: runId });
+  const { authorizer, access } = createAccess({
+    config,
+    pool,
+    store: stores.runs,
+    redis,
+    queuePrefix: env.OPSBOT_QUEUE_PREFIX,
+    listGroupMembers: slackGroupMembers(client),
+    log,
+    groupCacheTtlMs: options.groupCacheTtlMs,
+    isIncidentChannel: (channel) => stores.incidents.isOpenChannel(channel),
+  });
+  const slack: CoreSlack = {
+    client,
+    outbox,
+    outboxStore,
+    outboxSignals,
+    runCards: withIncidentTimeline(slackRunCards(outbox), stores.incidents, log),
+    incidents: slackIncidents(client, outbox),
+    alertCards: slackAlertCards(outbox, outboxStore),
+  };
+  const services = createServices({
+    env,
+    config,
+    log,
+    options,
+    pool,
+    access,
+    authorizer,
+    stores,
+    slack,
+    targets,
+    enqueue,
+  });
+  const pagerDutySweep = { ...SWEEP_DEFAULTS, ...options.pagerDutySweep };
+  const metrics = new Metrics({
+    runsByState: () => stores.runs.countByState(),
+    queueDepth: () => queues.actions.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    slackOutbox: () => outboxStore.backlog(),
+    pagerDutyOverdue: () => stores.webhookEvents.overdue(pagerDutySweep.staleAfterMs),
+  });
+  const routes = operationalRoutes(metrics, {
+    postgres: async () => {
+      await pool.query('SELECT 1');
+    },
+    redis: async () => {
+      await redis.ping();
+    },
+    slack: cachedCheck(async () => {
+      await client.auth.test();
+    }, 30_000),
+  });
+  return {
+    env,
+    config,
+    log,
+    options,
+    pool,
+    redis,
+    queues,
+    access,
+    stores,
+    slack,
+    targets,
+    services,
+    metrics,
+    routes,
+    tuning: { dispatch, pagerDutySweep },
+    enqueue,
+    close: async () => {
+      await outboxSignals.stop();
+      await queues.actions.close();
+      await queues.pagerDuty.close();
+      redis.disconnect();
+      await targets.databases.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Remembers a passing check for `ttlMs`, so probes do not call Slack on every scrape. */
+function cachedCheck(check: () => Promise<void>, ttlMs: number): () => Promise<void> {
+  let passedAt = 0;
+  return async () => {
+    if (Date.now() - passedAt < ttlMs) return;
+    await check();
+    passedAt = Date.now();
+  };
+}

@@ -1,0 +1,24 @@
+import type { SweepTuning } from './pagerduty/sweeper.js';
+import type { DispatchTuning } from './slack/transport/outbox/dispatcher.js';
+
+/** Which parts of opsbot a process runs (DESIGN §9): the web role, the worker role, or both. */
+export type ProcessRole = 'all' | 'web' | 'worker';
+
+/** How startOpsbot starts: its role, and tuning that tests shorten (production uses the defaults). */
+export interface StartOptions {
+  role: ProcessRole;
+  /** How long a plan waits for its Confirm. */
+  planTtlMs?: number;
+  /** How often the run sweeper looks for stale runs, expired plans and state whose time is up (default 15 s). */
+  sweepEveryMs?: number;
+  /** How often due status updates, nudges and escalations are looked for (default 15 s). */
+  incidentTickMs?: number;
+  /** Runs the background health probe at this interval, whatever ops.yml says. */
+  probeEveryMs?: number;
+  /** How long Slack user-group membership is cached (default 5 minutes). */
+  groupCacheTtlMs?: number;
+  /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */
+  slackOutbox?: Partial<DispatchTuning> & { deliverTimeoutMs?: number };
+  /** When PagerDuty events left unhandled are looked for, revived and given up on (see SWEEP_DEFAULTS). */
+  pagerDutySweep?: Partial<SweepTuning>;
+}
