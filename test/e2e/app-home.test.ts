@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nextCard, topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
@@ -11,6 +11,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+});
+// Nothing waits for approval when a test starts: each test's Home shows only the runs it asked for.
+beforeEach(async () => {
+  await h.db.query("UPDATE action_runs SET state = 'expired' WHERE state = 'awaiting_approval'");
 });
 
 type Block = {
@@ -86,6 +90,9 @@ const stateOf = async (runId: string) =>
 
 describe('App Home', () => {
   it('stays within 100 blocks and 3000 characters a section with many incidents, runs and approvals', async () => {
+    const earlier = Number(
+      (await h.db.query("SELECT count(*) FROM action_runs WHERE requested_by = 'U0ALICE'")).rows[0].count,
+    );
     for (let i = 0; i < 60; i++) {
       await h.db.query(
         `INSERT INTO incidents (id, title, severity, channel_id, channel_name, declared_by, commander, next_status_at, declared_at)
@@ -126,7 +133,7 @@ describe('App Home', () => {
       expect(text(view)).toMatch(/\*Open incidents\* \(60\)\n• \*SEV1\* <#C0HOME56> /);
     }
     expect(text(alices)).toContain('You are *operator* on every service (ops.yml roles.operator.users).');
-    expect(text(alices)).toMatch(/\*Your recent runs\*[\s\S]*_…and 100 more_/);
+    expect(text(alices)).toMatch(new RegExp(`\\*Your recent runs\\*[\\s\\S]*_…and ${100 + earlier} more_`));
     // Alice requested every waiting run, so she may approve none of them; Bob may approve them all.
     expect(approveButtons(alices)).toEqual([]);
     expect(text(alices)).toContain('Nothing is waiting for you.');
@@ -134,10 +141,6 @@ describe('App Home', () => {
     expect(text(bobs)).toContain('…and 10 more you may approve');
     expect(text(bobs)).toContain('You have not requested any actions yet.');
     expect(h.slack.allText()).not.toContain('s3cret-db-password');
-
-    await h.db.query(
-      "UPDATE action_runs SET state = 'expired' WHERE id LIKE 'run_homewait%' AND state = 'awaiting_approval'",
-    );
   });
 
   it('offers Approve to another operator, not to the requester or a viewer, and approves from the Home', async () => {

@@ -83,7 +83,8 @@ describe('roles granted from Slack', () => {
     expect(await ops('role grant <@U0CAROL|carol> operator bentham', 'U0ADMIN')).toBe(
       '<@U0CAROL> is now operator on bentham.',
     );
-    expect(await audits('role.granted', 'U0ADMIN')).toEqual([
+    const grants = await audits('role.granted', 'U0ADMIN');
+    expect(grants.filter((row) => row.detail.user === 'U0CAROL')).toEqual([
       { detail: { user: 'U0CAROL', role: 'operator' } },
     ]);
 
@@ -107,16 +108,19 @@ describe('roles granted from Slack', () => {
   });
 
   it('stops a run in the worker when the requester lost the role after confirming, and says why on the card', async () => {
+    expect(await ops('role grant <@U0ERIN|erin> operator bentham', 'U0ADMIN')).toBe(
+      '<@U0ERIN> is now operator on bentham.',
+    );
     const before = await jobRows(h.bentham);
-    const { runId, ts } = await requestRun('touch bentham study_abc123', 'U0CAROL');
+    const { runId, ts } = await requestRun('touch bentham study_abc123', 'U0ERIN');
     // No worker from here until the role is revoked: the confirmed run waits in the queue (the card is posted
     // by a worker, so it is stopped only once the card is up).
     await worker.stop();
-    await press('run_confirm', runId, 'U0CAROL', ts);
+    await press('run_confirm', runId, 'U0ERIN', ts);
     await eventually(async () => expect(await stateOf(runId)).toBe('queued'));
 
-    expect(await ops('role revoke <@U0CAROL> bentham', 'U0ADMIN')).toBe(
-      'Revoked operator on bentham from <@U0CAROL>; they are now viewer (ops.yml roles.viewer.everyone).',
+    expect(await ops('role revoke <@U0ERIN> bentham', 'U0ADMIN')).toBe(
+      'Revoked operator on bentham from <@U0ERIN>; they are now viewer (ops.yml roles.viewer.everyone).',
     );
     worker = await h.startAnother({ role: 'worker' });
 
@@ -127,11 +131,11 @@ describe('roles granted from Slack', () => {
         .filter((u) => u.ts === ts)
         .at(-1) as Record<string, unknown>;
       expect(blockText(card)).toContain(
-        '*Error:* Stopped before running: `touch` on bentham needs operator; <@U0CAROL> is viewer (ops.yml roles.viewer.everyone).',
+        '*Error:* Stopped before running: `touch` on bentham needs operator; <@U0ERIN> is viewer (ops.yml roles.viewer.everyone).',
       );
     });
     expect(await jobRows(h.bentham)).toEqual(before);
-    expect(await audits('request.denied', 'U0CAROL')).toContainEqual({
+    expect(await audits('request.denied', 'U0ERIN')).toContainEqual({
       detail: expect.objectContaining({ checkpoint: 'execute' }),
     });
   });
@@ -196,6 +200,16 @@ describe('per-user request limit', () => {
           ),
       );
       expect(told.length).toBeGreaterThanOrEqual(5);
+    });
+    // Every request has had its effect (its run ended, or its refusal was audited) before the next test.
+    await eventually(async () => {
+      const { rows } = await h.db.query(
+        "SELECT count(*)::int AS n FROM action_runs WHERE requested_by = 'U0RATE' AND state IN ('succeeded', 'failed')",
+      );
+      const limited = (await audits('request.denied', 'U0RATE')).filter(
+        (row) => row.detail.reason === 'rate limited',
+      );
+      expect(rows[0].n + limited.length).toBe(45);
     });
   });
 });

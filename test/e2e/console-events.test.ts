@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { jobRows } from '../support/bentham-fixture.js';
 import { replyTo, useConsoleFixture } from '../support/console.js';
@@ -7,6 +7,12 @@ import { eventually } from '../support/databases.js';
 const log = createLogger('silent');
 const fixture = useConsoleFixture('opsbot_console_events', log);
 const run = fixture.run;
+// No incident is left open for the next test's Home (no console runs between tests: the rows are all).
+afterEach(async () => {
+  await fixture.db.query(
+    "UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE resolved_at IS NULL",
+  );
+});
 
 const purgeRun = async () =>
   (await fixture.db.query("SELECT id, state, approved_by FROM action_runs WHERE action = 'purge'")).rows[0] as

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { digestFigures } from '../../src/digest/figures.js';
 import { RunStore } from '../../src/runs/store.js';
@@ -23,11 +23,12 @@ function configText(): string {
 const HOUR = 3_600_000;
 let h: Harness;
 let replies = 0;
-beforeAll(async () => {
+// The digest counts what the whole database holds: each test starts from its own, with the fixed data.
+beforeEach(async () => {
   h = await startHarness({}, { configText: configText() });
   await insertFixedData(Date.now());
 });
-afterAll(async () => {
+afterEach(async () => {
   await h?.close();
 });
 
@@ -220,6 +221,8 @@ describe('/ops digest now', () => {
 describe('/ops digest now covers what the requester may view', () => {
   it('a responder on bentham alone gets bentham’s figures only; an admin gets every service’s', async () => {
     await insertBillingData(Date.now());
+    // A denial of no service's: counted in an admin's digest, not in one of bentham alone.
+    expect(await ops('digest now', 'U0NOBODY')).toContain('needs responder or above');
     expect(await ops('role grant <@U0CAROL|carol> responder bentham', 'U0ADMIN')).toBe(
       '<@U0CAROL> is now responder on bentham.',
     );
@@ -313,6 +316,7 @@ describe('a redelivered digest job', () => {
 
 describe('the chart figures', () => {
   it('count incidents and runs per day over 14 days, ending today in the workspace zone', async () => {
+    await insertBillingData(Date.now());
     const now = new Date();
     const { daily } = await digestFigures(
       h.db,

@@ -30,12 +30,22 @@ const incident = async (title: string) => {
   return rows;
 };
 
-describe('incident commands', () => {
-  let channel: string;
-  let id: string;
-  let cardTs: string;
+/** A SEV3 incident of the test's own, declared by Alice: its channel, id and card. */
+async function declared(title: string): Promise<{ channel: string; id: string; cardTs: string }> {
+  await ops(`incident declare SEV3 ${title}`);
+  return eventually(async () => {
+    const [row] = await incident(title);
+    expect(row?.card_ts).toBeTruthy();
+    return { channel: row.channel_id, id: row.id, cardTs: row.card_ts };
+  });
+}
 
+const incidentCount = async () =>
+  (await h.db.query('SELECT count(*)::int AS n FROM incidents')).rows[0].n as number;
+
+describe('incident commands', () => {
   it('declaring needs responder; bad severities and empty titles are refused; nothing is created', async () => {
+    const [incidents, created] = [await incidentCount(), h.slack.of('conversations.create').length];
     expect(await ops('incident declare SEV2 Checkout down', 'U0VIEWER')).toMatch(
       /^`incident declare` needs responder; <@U0VIEWER> is viewer \(ops.yml roles.viewer.everyone\)\. \(error id err_/,
     );
@@ -44,8 +54,8 @@ describe('incident commands', () => {
     );
     expect(await ops('incident declare SEV2')).toMatch(/^Give the incident a title/);
     expect(await ops('incident frobnicate')).toMatch(/^Usage: `\/ops incident declare <SEV> <title>`/);
-    expect((await h.db.query('SELECT count(*)::int AS n FROM incidents')).rows[0].n).toBe(0);
-    expect(h.slack.of('conversations.create')).toEqual([]);
+    expect(await incidentCount()).toBe(incidents);
+    expect(h.slack.of('conversations.create')).toHaveLength(created);
   });
 
   it('a taken channel name gets a numbered suffix', async () => {
@@ -56,12 +66,10 @@ describe('incident commands', () => {
       expect.stringMatching(/^inc-\d{8}-checkout-down$/),
       expect.stringMatching(/^inc-\d{8}-checkout-down-2$/),
     ]);
-    channel = rows[0].channel_id;
-    id = rows[0].id;
-    cardTs = rows[0].card_ts;
   });
 
   it('sev edits the card in place and is on the timeline', async () => {
+    const { channel, id, cardTs } = await declared('Payments failing');
     await ops('incident sev SEV1', 'U0ALICE', channel, false);
     const edit = await eventually(() => {
       const found = h.slack
@@ -83,9 +91,12 @@ describe('incident commands', () => {
   });
 
   it('role tells the person their duties by DM, invites them and shows them on the card', async () => {
+    const { channel, cardTs } = await declared('Search down');
+    const dms = () => h.slack.of('chat.postMessage').filter((m) => m.channel === 'D0U0BOB');
+    const earlier = dms().length;
     await ops('incident role scribe <@U0BOB|bob>', 'U0ALICE', channel, false);
     const dm = await eventually(() => {
-      const found = h.slack.of('chat.postMessage').find((m) => m.channel === 'D0U0BOB');
+      const found = dms()[earlier];
       expect(found).toBeDefined();
       return found as Record<string, unknown>;
     });
@@ -98,7 +109,7 @@ describe('incident commands', () => {
           .some((call) => call.ts === cardTs && blockText(call).includes('scribe <@U0BOB>')),
       ).toBe(true),
     );
-    expect((await incident('Checkout down'))[0].scribe).toBe('U0BOB');
+    expect((await incident('Search down'))[0].scribe).toBe('U0BOB');
     expect(await ops('incident role boss <@U0BOB>', 'U0ALICE', channel)).toMatch(
       /^Usage: `\/ops incident role/,
     );
@@ -111,6 +122,17 @@ describe('incident commands', () => {
   });
 
   it('timeline pages stay within Block Kit limits', async () => {
+    // Declared, a severity change and a role on the timeline, then 30 long notes.
+    const { channel, id } = await declared('Long timeline');
+    await ops('incident sev SEV1', 'U0ALICE', channel, false);
+    await ops('incident role scribe <@U0BOB|bob>', 'U0ALICE', channel, false);
+    await eventually(async () => {
+      const { rows } = await h.db.query(
+        'SELECT count(*)::int AS n FROM incident_events WHERE incident_id = $1',
+        [id],
+      );
+      expect(rows[0].n).toBe(3);
+    });
     for (let i = 0; i < 30; i++) {
       await h.db.query(
         "INSERT INTO incident_events (incident_id, kind, at, actor, text) VALUES ($1, 'note', now(), 'U0BOB', $2)",
@@ -144,7 +166,7 @@ describe('incident forms', () => {
       return call?.view as Record<string, unknown>;
     });
     expect(JSON.stringify(declareView)).toContain('SEV1: Complete outage');
-    const { channel_id: channel } = (await incident('Checkout down'))[0];
+    const { channel } = await declared('Forms check');
     await ops('incident update', 'U0ALICE', channel, false);
     await eventually(() =>
       expect(

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { blockText, buttons } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
@@ -58,35 +58,54 @@ const queuedNudges = async (channel: string) =>
 const incidentRow = async (id: string) =>
   (await h.db.query('SELECT * FROM incidents WHERE id = $1', [id])).rows[0];
 
-describe('an incident from declaration to resolution', () => {
-  let id: string;
-  let channel: string;
+/** A SEV2 incident of the test's own, declared by Alice: its id and channel. */
+async function declare(title: string): Promise<{ id: string; channel: string }> {
+  await ops(`incident declare SEV2 ${title}`);
+  const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE title = $1', [title]);
+  return { id: rows[0].id, channel: rows[0].channel_id };
+}
 
+// Each test's incident is resolved after it, so its updates, nudges and reminders stop with it.
+afterEach(async () => {
+  const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE resolved_at IS NULL');
+  for (const row of rows) {
+    await quietly('incident resolve Test over', row.channel_id);
+    await eventually(async () => expect((await incidentRow(row.id)).resolved_at).toBeTruthy());
+  }
+});
+
+describe('an incident from declaration to resolution', () => {
   it('declare SEV2: channel created, declarer invited and commander, card in the ops channel', async () => {
+    const [created, invited] = [
+      h.slack.of('conversations.create').length,
+      h.slack.of('conversations.invite').length,
+    ];
     const answer = await ops('incident declare SEV2 Study failures above 50%');
     const row = (await h.db.query("SELECT * FROM incidents WHERE title = 'Study failures above 50%'"))
       .rows[0];
-    id = row.id;
-    channel = row.channel_id;
+    const { id, channel_id: channel } = row;
     expect(answer).toBe(`Declared ${id} (SEV2): <#${channel}>. You are its commander.`);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-    expect(h.slack.of('conversations.create')).toEqual([{ name: `inc-${day}-study-failures-above-50` }]);
+    expect(h.slack.of('conversations.create').slice(created)).toEqual([
+      { name: `inc-${day}-study-failures-above-50` },
+    ]);
     expect(row).toMatchObject({
       severity: 'SEV2',
       status: 'investigating',
       commander: 'U0ALICE',
       declared_by: 'U0ALICE',
     });
-    expect(h.slack.of('conversations.invite')).toEqual([{ channel, users: 'U0ALICE' }]);
+    expect(h.slack.of('conversations.invite').slice(invited)).toEqual([{ channel, users: 'U0ALICE' }]);
     const card = postsIn('C0OPS').find((m) => String(m.text).startsWith('Incident: Study failures'));
     expect(card && blockText(card)).toContain('*SEV2* (Major degradation)');
     expect(row.card_ts).toBeTruthy();
   });
 
   it('posts status updates at the interval with status, severity, duration, commander, update and actions, and nudges', async () => {
+    const { id, channel } = await declare('Executor restarts in a loop');
     await eventually(() => expect(statusUpdates(channel).length).toBeGreaterThanOrEqual(1));
     const first = blockText(statusUpdates(channel)[0] as Record<string, unknown>);
-    expect(first).toContain(`*Status update* for ${id}: Study failures above 50%`);
+    expect(first).toContain(`*Status update* for ${id}: Executor restarts in a loop`);
     expect(first).toContain('*SEV2* (Major degradation) · :mag: investigating');
     expect(first).toMatch(/Open for \d+ s · commander <@U0ALICE>/);
     expect(first).toContain('*Latest update*: _none yet_');
@@ -103,6 +122,7 @@ describe('an incident from declaration to resolution', () => {
   });
 
   it('a run requested in the incident channel is allowed there and lands on the timeline with its result', async () => {
+    const { id, channel } = await declare('Queue depth above 5000');
     await quietly('annotate bentham study_abc123 "looked at by opsbot"', channel);
     await eventually(async () => {
       const { rows } = await h.db.query(
@@ -120,6 +140,9 @@ describe('an incident from declaration to resolution', () => {
   });
 
   it('a human update is posted, resets the timer, and stops the nudges for the next slot', async () => {
+    const { id, channel } = await declare('Gateway 502s');
+    // No human update yet: wait for the commander's first nudge.
+    await eventually(() => expect(nudges(channel).length).toBeGreaterThanOrEqual(1));
     const before = (await incidentRow(id)).next_status_at as Date;
     const updateView = {
       callback_id: 'incident_update',
@@ -170,6 +193,8 @@ describe('an incident from declaration to resolution', () => {
   });
 
   it('Snooze delays the nudge: status updates go on, nudges stop', async () => {
+    const { id, channel } = await declare('Disk filling');
+    await eventually(() => expect(nudges(channel).length).toBeGreaterThanOrEqual(1));
     // Press the Snooze 30m button the last nudge really carries.
     const snooze = buttons(nudges(channel).at(-1) as Record<string, unknown>).find(
       (b) => b.label === 'Snooze 30m',
@@ -195,14 +220,16 @@ describe('an incident from declaration to resolution', () => {
   });
 
   it('escalation reminders fire once at their offset', async () => {
-    await eventually(() =>
-      expect(postsIn('C0OPS').filter((m) => String(m.text).startsWith('<!subteam^S0DEVOPS>'))).toHaveLength(
-        1,
-      ),
-    );
+    const { id } = await declare('Redis flapping');
+    const reminders = () =>
+      postsIn('C0OPS').filter(
+        (m) => String(m.text).startsWith('<!subteam^S0DEVOPS>') && blockText(m).includes(`incident ${id} `),
+      );
+    await eventually(() => expect(reminders()).toHaveLength(1));
   });
 
   it('resolve stops the schedule and uploads the Markdown timeline with a review skeleton', async () => {
+    const { id, channel } = await declare('Study exports stalled');
     await quietly('note Rolled back executor to revision 6', channel);
     await eventually(async () => {
       const { rows } = await h.db.query(
@@ -222,12 +249,12 @@ describe('an incident from declaration to resolution', () => {
       summary: 'Executor rolled back; failure rate normal',
     });
     const upload = await eventually(() => {
-      const bytes = h.slack.of('upload').at(-1);
+      const bytes = h.slack.of('upload').find((u) => String(u.body).includes(`# ${id}: `));
       expect(bytes).toBeDefined();
       return String(bytes?.body);
     });
-    expect(upload).toContain(`# ${id}: Study failures above 50%`);
-    expect(upload).toMatch(/· declared @U0ALICE: Declared SEV2: Study failures above 50%/);
+    expect(upload).toContain(`# ${id}: Study exports stalled`);
+    expect(upload).toMatch(/· declared @U0ALICE: Declared SEV2: Study exports stalled/);
     expect(upload).toMatch(/· note @U0ALICE: Rolled back executor to revision 6/);
     expect(upload).toContain('## Post-incident review');
     expect(upload).toContain('### Action items');

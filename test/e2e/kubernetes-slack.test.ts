@@ -134,7 +134,15 @@ describe('Kubernetes actions from Slack', () => {
     expect(await reply('pods')).toContain('Usage: `/ops pods <service>`.');
   });
 
-  it('never puts the Kubernetes token in logs or Slack', () => {
+  it('never puts the Kubernetes token in logs or Slack', async () => {
+    // Calls that send the token: a restart planned, confirmed and followed, and the pods listed.
+    const { runId, ts } = await request('restart bentham');
+    await postSigned(
+      h.url(),
+      buttonBody('run_confirm', runId, 'U0ALICE', { messageTs: ts, responseUrl: h.slack.responseUrl() }),
+    );
+    expect((await finished(runId)).state).toBe('succeeded');
+    expect(await reply('pods bentham')).toContain('*bentham pods*');
     const slackText = JSON.stringify(h.slack.calls);
     expect(slackText).not.toContain(KUBE_TOKEN);
     expect(h.logs.join('')).not.toContain(KUBE_TOKEN);

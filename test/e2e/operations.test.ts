@@ -16,12 +16,15 @@ afterAll(async () => {
 const stateOf = async (runId: string) =>
   (await h.db.query('SELECT state FROM action_runs WHERE id = $1', [runId])).rows[0]?.state as string;
 
-async function request(text: string, bot = h.opsbot): Promise<string> {
-  const cards = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
-  await postSigned(h.url(bot), slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl('ops') }));
+async function request(text: string, bot = h.opsbot, harness = h): Promise<string> {
+  const cards = harness.slack.of('chat.postMessage').filter((m) => !m.thread_ts).length;
+  await postSigned(
+    harness.url(bot),
+    slashBody(text, 'U0ALICE', { responseUrl: harness.slack.responseUrl('ops') }),
+  );
   const runId = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT id FROM action_runs ORDER BY created_at DESC LIMIT 1');
-    const card = h.slack.of('chat.postMessage').filter((m) => !m.thread_ts)[cards];
+    const { rows } = await harness.db.query('SELECT id FROM action_runs ORDER BY created_at DESC LIMIT 1');
+    const card = harness.slack.of('chat.postMessage').filter((m) => !m.thread_ts)[cards];
     expect(card).toBeDefined();
     return rows[0].id as string;
   });
@@ -55,6 +58,8 @@ describe('operations endpoints', () => {
 
 describe('run lifecycle edges', () => {
   it('expires a plan nobody confirmed, edits the card, and refuses a late Confirm', async () => {
+    const failed = async () => (await jobRows(h.bentham)).filter((r) => r.status === 'failed');
+    const before = await failed();
     const runId = await request('retry bentham study_abc123');
     await eventually(async () => expect(await stateOf(runId)).toBe('expired'));
     const ts = (await h.db.query('SELECT message_ts FROM action_runs WHERE id = $1', [runId])).rows[0]
@@ -82,7 +87,7 @@ describe('run lifecycle edges', () => {
         /^This plan has expired; request the action again to see a fresh plan\./,
       ),
     );
-    expect((await jobRows(h.bentham)).filter((r) => r.status === 'failed')).toHaveLength(4);
+    expect(await failed()).toEqual(before);
   });
 
   it('marks a non-idempotent run found mid-way (its worker died) as interrupted instead of running it again', async () => {
@@ -134,13 +139,21 @@ describe('run lifecycle edges', () => {
   });
 
   it('lets an in-flight run finish on graceful shutdown', async () => {
-    const second = await h.startAnother({ role: 'worker' });
-    const web = await h.startAnother({ role: 'web' });
-    await h.opsbot.stop();
-    const runId = await request('slow bentham study_abc123', web);
-    await eventually(async () => expect(await stateOf(runId)).toBe('running'));
-    await second.stop();
-    expect(await stateOf(runId)).toBe('succeeded');
+    // Processes of this test's own, since it stops them.
+    const own = await startHarness({ planTtlMs: 400 });
+    try {
+      const second = await own.startAnother({ role: 'worker' });
+      const web = await own.startAnother({ role: 'web' });
+      await own.opsbot.stop();
+      const runId = await request('slow bentham study_abc123', web, own);
+      const state = async () =>
+        (await own.db.query('SELECT state FROM action_runs WHERE id = $1', [runId])).rows[0]?.state;
+      await eventually(async () => expect(await state()).toBe('running'));
+      await second.stop();
+      expect(await state()).toBe('succeeded');
+    } finally {
+      await own.close();
+    }
   });
 
   it('reports not ready when Slack rejects the token', async () => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   // A PagerDuty service per test: more than 3 triggers of one service within a minute would be a storm.
-  const services = Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [`PSVCB${n}`, 'bentham']));
+  const services = Object.fromEntries([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [`PSVCB${n}`, 'bentham']));
   h = await startHarness(
     {},
     {
@@ -231,10 +231,11 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
   });
 
   it('PagerDuty errors are shown in one sentence', async () => {
+    await trigger('PBTN9', 'Disk full');
     nock(PD)
-      .put('/incidents/PBTN4')
+      .put('/incidents/PBTN9')
       .reply(403, { error: { message: 'Access Denied', code: 2010 } });
-    expect(await press('pd_acknowledge', 'PBTN4', 'U0ALICE')).toMatch(
+    expect(await press('pd_acknowledge', 'PBTN9', 'U0ALICE')).toMatch(
       /^PagerDuty refused it \(403: Access Denied\)\./,
     );
     expect(h.slack.allText()).not.toContain(TOKEN);
@@ -290,22 +291,31 @@ describe('alert card buttons act in PagerDuty as the person who pressed them', (
   });
 
   it('Declare on a stale card, or a second submission, declares nothing and names the incident', async () => {
-    const title = 'Study failures above 50%';
+    const title = 'Study failures on shard 3';
+    await trigger('PBTN0', title);
+    // Alice declares it from the card; a modal opened before that is kept for a second submission.
+    const view = await declareModalOf('PBTN0');
+    const declaring = h.slack.of('chat.postEphemeral').length;
+    await submitDeclare(view, 'U0ALICE', title);
+    expect((await ephemeralsAfter(declaring, 1))[0]).toMatch(/^U0ALICE: Declared inc_\w+ \(SEV2\)/);
+    const rows = await eventually(async () => {
+      const linked = await h.db.query(
+        "SELECT i.id, i.channel_id FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN0'",
+      );
+      expect(linked.rows).toHaveLength(1);
+      return linked.rows;
+    });
     const before = await incidentsTitled(title);
-    const { rows } = await h.db.query(
-      "SELECT i.id, i.channel_id FROM incidents i JOIN pagerduty_incidents p ON p.opsbot_incident_id = i.id WHERE p.id = 'PBTN5'",
-    );
     const sentence = `PagerDuty #1 is already declared as ${rows[0].id} in <#${rows[0].channel_id}>.`;
     const opened = h.slack.of('views.open').length;
     // Bob still sees the card as it was before the edit reached him.
-    expect(await press('pd_declare', 'PBTN5', 'U0BOB')).toMatch(
+    expect(await press('pd_declare', 'PBTN0', 'U0BOB')).toMatch(
       new RegExp(`^${literally(sentence)} \\(error id err_\\w+\\)$`),
     );
     expect(h.slack.of('views.open')).toHaveLength(opened);
     // A declare modal opened before the link, submitted after it.
-    const view = h.slack.of('views.open').find((c) => JSON.stringify(c.view).includes('PBTN5'))?.view;
     const seen = h.slack.of('chat.postEphemeral').length;
-    await submitDeclare(view as Record<string, unknown>, 'U0BOB', title);
+    await submitDeclare(view, 'U0BOB', title);
     const [told] = await ephemeralsAfter(seen, 1);
     expect(told).toMatch(new RegExp(`^U0BOB: ${literally(sentence)} \\(error id err_\\w+\\)$`));
     expect(await incidentsTitled(title)).toBe(before);

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
@@ -17,6 +17,10 @@ beforeAll(async () => {
     {},
     { configText: pagerDutyConfigText(), env: { PAGERDUTY_TOKEN: TOKEN, PAGERDUTY_API_URL: PD } },
   );
+});
+// A test's answers that PagerDuty was not asked for are not left for the next test.
+afterEach(() => {
+  nock.cleanAll();
 });
 afterAll(async () => {
   await h?.close();

@@ -227,26 +227,44 @@ describe('the PagerDuty sweeper', () => {
   });
 
   it('deletes events handled or given up on more than 30 days ago, and keeps the others', async () => {
+    // Three handled events: one handled 31 days ago, one given up on 31 days ago, one handled now.
+    for (const id of ['QSWEEP5', 'QSWEEP6', 'QSWEEP7']) {
+      expect(
+        (await deliver(h.url(), incidentEvent('incident.triggered', { id, serviceId: `P${id}` }))).status,
+      ).toBe(202);
+      await eventually(async () => expect((await eventRow(id)).processed_at).not.toBeNull());
+    }
     const { rows } = await h.db.query(`SELECT incident_id FROM pagerduty_webhook_events ORDER BY id`);
-    expect(rows.length).toBeGreaterThan(2);
     await h.db.query(
-      `UPDATE pagerduty_webhook_events SET processed_at = now() - interval '31 days' WHERE incident_id = 'QSWEEP0'`,
+      `UPDATE pagerduty_webhook_events SET processed_at = now() - interval '31 days' WHERE incident_id = 'QSWEEP5'`,
     );
     await h.db.query(
-      `UPDATE pagerduty_webhook_events SET given_up_at = now() - interval '31 days' WHERE incident_id = 'QSWEEP3'`,
+      `UPDATE pagerduty_webhook_events SET processed_at = NULL, given_up_at = now() - interval '31 days'
+       WHERE incident_id = 'QSWEEP6'`,
     );
     await eventually(async () => {
       const left = await h.db.query('SELECT incident_id FROM pagerduty_webhook_events ORDER BY id');
       expect(left.rows.map((row) => row.incident_id)).toEqual(
-        rows.map((row) => row.incident_id).filter((id) => id !== 'QSWEEP0' && id !== 'QSWEEP3'),
+        rows.map((row) => row.incident_id).filter((id) => id !== 'QSWEEP5' && id !== 'QSWEEP6'),
       );
     });
+    expect(rows.map((row) => row.incident_id)).toContain('QSWEEP7');
   });
 
   it('handled nothing twice: one card per incident, and nothing more in the channel', async () => {
+    // An event delivered twice and swept when old, beside whatever the other tests left.
+    const event = incidentEvent('incident.triggered', { id: 'QSWEEP8', serviceId: 'PSWEEP8' });
+    expect((await deliver(h.url(), event)).status).toBe(202);
+    expect((await deliver(h.url(), event)).status).toBe(200);
+    await eventually(() => expect(cardsOf('QSWEEP8')).toHaveLength(1));
+    await age('QSWEEP8', 2 * 60_000);
     await sleep(SWEEP_EVERY_MS * 3);
-    for (const id of ['QSWEEP0', 'QSWEEP1', 'QSWEEP2', 'QSWEEP4']) expect(cardsOf(id)).toHaveLength(1);
-    expect(h.slack.of('chat.postMessage').filter((m) => m.channel === 'C0ALERTS')).toHaveLength(4);
+    // Every post in the channel is the one card of its incident.
+    const posts = h.slack.of('chat.postMessage').filter((m) => m.channel === 'C0ALERTS');
+    const carded = posts.map((m) => /pd_alert:(\w+)/.exec(JSON.stringify(m.blocks))?.[1]);
+    expect(carded).not.toContain(undefined);
+    expect(new Set(carded).size).toBe(posts.length);
+    expect(cardsOf('QSWEEP8')).toHaveLength(1);
     expect(h.slack.of('chat.update').filter((m) => m.channel === 'C0ALERTS')).toHaveLength(0);
   });
 });

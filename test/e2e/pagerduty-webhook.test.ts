@@ -18,7 +18,10 @@ beforeAll(async () => {
   h = await startHarness(
     {},
     {
-      configText: pagerDutyConfigText(),
+      // Bentham's PagerDuty services: one per incident whose life a test follows, so none is a storm.
+      configText: pagerDutyConfigText(
+        Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`PSVC0A${n}`, 'bentham'])),
+      ),
       env: { PAGERDUTY_WEBHOOK_SECRET: `${PD_SECRET}, ${PD_NEXT_SECRET}` },
     },
   );
@@ -182,20 +185,59 @@ describe('POST /webhooks/pagerduty: bodies', () => {
 });
 
 describe('one card per PagerDuty incident, edited in place', () => {
-  const id = 'QLIFE1';
   const t0 = Date.now();
   const at = (seconds: number) => new Date(t0 + seconds * 1000);
-  let ts: string;
+  /** An incident's events in the order it lives them: each test follows an incident of its own. */
+  const life = (id: string, serviceId: string) => ({
+    triggered: incidentEvent(
+      'incident.triggered',
+      { id, number: 42, priority: 'P2', serviceId },
+      { at: at(0), agent: 'Datadog' },
+    ),
+    acknowledged: incidentEvent(
+      'incident.acknowledged',
+      { id, number: 42, status: 'acknowledged', serviceId },
+      { at: at(60), agent: 'Alice Smith' },
+    ),
+    escalated: incidentEvent(
+      'incident.escalated',
+      { id, number: 42, status: 'triggered', assignees: ['Bob Builder'], serviceId },
+      { at: at(120), agent: 'Alice Smith' },
+    ),
+    annotated: noteEvent(id, 'Rolled back the executor <b>deploy</b>', { at: at(150), agent: 'Bob Builder' }),
+    resolved: incidentEvent(
+      'incident.resolved',
+      { id, number: 42, status: 'resolved', assignees: [], serviceId },
+      { at: at(300), agent: 'Bob Builder' },
+    ),
+  });
+  /** Delivers the incident's events up to (not including) `step`, each handled before the next; its card's ts. */
+  async function livedUntil(
+    id: string,
+    serviceId: string,
+    step: keyof ReturnType<typeof life>,
+  ): Promise<string> {
+    const steps = Object.entries(life(id, serviceId));
+    const before = steps.slice(
+      0,
+      steps.findIndex(([name]) => name === step),
+    );
+    for (const [i, [, event]] of before.entries()) {
+      expect((await deliver(h.url(), event)).status).toBe(202);
+      await eventually(async () => {
+        const { rows } = await h.db.query(
+          'SELECT count(*)::int AS n FROM pagerduty_webhook_events WHERE incident_id = $1 AND processed_at IS NOT NULL',
+          [id],
+        );
+        expect(rows[0].n).toBe(i + 1);
+      });
+    }
+    return cardTs(id);
+  }
 
   it('incident.triggered posts a card with state, title, link, service, urgency, assignees and buttons', async () => {
-    await deliver(
-      h.url(),
-      incidentEvent(
-        'incident.triggered',
-        { id, number: 42, priority: 'P2' },
-        { at: at(0), agent: 'Datadog' },
-      ),
-    );
+    const id = 'QLIFE1';
+    await deliver(h.url(), life(id, 'PSVC0A1').triggered);
     const card = await eventually(() => {
       const posted = cardsOf(id)[0];
       expect(posted).toBeDefined();
@@ -220,7 +262,7 @@ describe('one card per PagerDuty incident, edited in place', () => {
       { label: 'revoke-key', actionId: 'pd_action:bentham:revoke-key', value: id },
       { label: 'disable-adapter', actionId: 'pd_action:bentham:disable-adapter', value: id },
     ]);
-    ts = await cardTs(id);
+    await cardTs(id);
     const { rows } = await h.db.query('SELECT * FROM pagerduty_incidents WHERE id = $1', [id]);
     expect(rows[0]).toMatchObject({
       number: 42,
@@ -241,14 +283,9 @@ describe('one card per PagerDuty incident, edited in place', () => {
   });
 
   it('incident.acknowledged edits the same card: orange, who acknowledged, no Acknowledge button', async () => {
-    await deliver(
-      h.url(),
-      incidentEvent(
-        'incident.acknowledged',
-        { id, number: 42, status: 'acknowledged' },
-        { at: at(60), agent: 'Alice Smith' },
-      ),
-    );
+    const id = 'QLIFE2';
+    const ts = await livedUntil(id, 'PSVC0A2', 'acknowledged');
+    await deliver(h.url(), life(id, 'PSVC0A2').acknowledged);
     const text = await editOf(ts, (t) => t.includes('*Acknowledged*'));
     expect(text).toContain(':large_orange_circle: *Acknowledged*');
     expect(text).toContain(
@@ -267,14 +304,9 @@ describe('one card per PagerDuty incident, edited in place', () => {
   });
 
   it('incident.escalated edits it with the new assignee', async () => {
-    await deliver(
-      h.url(),
-      incidentEvent(
-        'incident.escalated',
-        { id, number: 42, status: 'triggered', assignees: ['Bob Builder'] },
-        { at: at(120), agent: 'Alice Smith' },
-      ),
-    );
+    const id = 'QLIFE3';
+    const ts = await livedUntil(id, 'PSVC0A3', 'escalated');
+    await deliver(h.url(), life(id, 'PSVC0A3').escalated);
     const text = await editOf(ts, (t) => t.includes('Escalated by'));
     expect(text).toContain(':red_circle: *Triggered*');
     expect(
@@ -288,10 +320,9 @@ describe('one card per PagerDuty incident, edited in place', () => {
   });
 
   it('incident.annotated shows the latest note', async () => {
-    await deliver(
-      h.url(),
-      noteEvent(id, 'Rolled back the executor <b>deploy</b>', { at: at(150), agent: 'Bob Builder' }),
-    );
+    const id = 'QLIFE4';
+    const ts = await livedUntil(id, 'PSVC0A4', 'annotated');
+    await deliver(h.url(), life(id, 'PSVC0A4').annotated);
     const text = await editOf(ts, (t) => t.includes('Latest note'));
     expect(text).toContain(
       `:memo: *Latest note* (Bob Builder, ${at(150).toISOString().slice(0, 16).replace('T', ' ')} UTC): Rolled back the executor &lt;b&gt;deploy&lt;/b&gt;`,
@@ -300,14 +331,9 @@ describe('one card per PagerDuty incident, edited in place', () => {
   });
 
   it('incident.resolved turns it green and takes the buttons away; an older event arriving late changes nothing', async () => {
-    await deliver(
-      h.url(),
-      incidentEvent(
-        'incident.resolved',
-        { id, number: 42, status: 'resolved', assignees: [] },
-        { at: at(300), agent: 'Bob Builder' },
-      ),
-    );
+    const id = 'QLIFE5';
+    const ts = await livedUntil(id, 'PSVC0A5', 'resolved');
+    await deliver(h.url(), life(id, 'PSVC0A5').resolved);
     const text = await editOf(ts, (t) => t.includes('*Resolved*'));
     expect(text).toContain(':large_green_circle: *Resolved*');
     expect(text).toContain('Resolved by Bob Builder');
@@ -324,7 +350,7 @@ describe('one card per PagerDuty incident, edited in place', () => {
       h.url(),
       incidentEvent(
         'incident.acknowledged',
-        { id, number: 42, status: 'acknowledged' },
+        { id, number: 42, status: 'acknowledged', serviceId: 'PSVC0A5' },
         { at: at(200), agent: 'Alice Smith' },
       ),
     );
@@ -365,6 +391,15 @@ describe('one card per PagerDuty incident, edited in place', () => {
 
 describe('afterwards', () => {
   it('handled every stored event without a failed job, and never logged or posted a webhook secret', async () => {
+    // Events signed with each secret, handled beside whatever the other tests delivered.
+    for (const [id, secret] of [
+      ['QAFTER1', PD_SECRET],
+      ['QAFTER2', PD_NEXT_SECRET],
+    ] as const) {
+      const event = incidentEvent('incident.triggered', { id, serviceId: `PS${id}` });
+      expect((await deliver(h.url(), event, { secret })).status).toBe(202);
+      await eventually(() => expect(cardsOf(id)).toHaveLength(1));
+    }
     await eventually(async () => {
       const { rows } = await h.db.query(
         'SELECT count(*)::int AS n FROM pagerduty_webhook_events WHERE processed_at IS NULL',

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BackupAction, BackupActionSchema, backupKind } from '../../src/actions/backup.js';
 import { type RestoreAction, RestoreActionSchema, restoreKind } from '../../src/actions/restore.js';
 import type { ActionContext } from '../../src/actions/types.js';
@@ -44,6 +44,7 @@ const SEED = `
 const databases: { drop(): Promise<void> }[] = [];
 const pools: pg.Pool[] = [];
 let source: pg.Pool;
+/** The restore tests' backup directory, holding `artifact`, the backup of `source` made before the tests. */
 let dir: string;
 let key: string;
 let backup: BackupAction;
@@ -112,19 +113,26 @@ async function tampered(offset: number): Promise<string> {
   return name;
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'opsbot-backups-'));
-  key = generateKey();
-  source = await database();
-  await source.query(SEED);
-  backup = BackupActionSchema.parse({
+/** The backup action of the tables into `directory`. */
+const backupInto = (directory: string): BackupAction =>
+  BackupActionSchema.parse({
     kind: 'backup',
     summary: 'Encrypted backup of governance tables',
     database: 'main',
     tables: TABLES,
     key,
-    directory: dir,
+    directory,
   });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'opsbot-backups-'));
+  key = generateKey();
+  source = await database();
+  await source.query(SEED);
+  backup = backupInto(dir);
+  await backupKind.execute(backup, context(source));
+  const [file] = await readdir(dir);
+  artifact = join(dir, file as string);
 });
 
 afterAll(async () => {
@@ -134,24 +142,35 @@ afterAll(async () => {
 });
 
 describe('backup', () => {
+  /** An empty backup directory of each test's own, and the backup action into it. */
+  let empty: string;
+  let into: BackupAction;
+  beforeEach(async () => {
+    empty = await mkdtemp(join(tmpdir(), 'opsbot-backups-'));
+    into = backupInto(empty);
+  });
+  afterEach(async () => {
+    await rm(empty, { recursive: true, force: true });
+  });
+
   it('plans the tables with their row counts and the directory, without writing', async () => {
-    const plan = await backupKind.plan(backup, context(source));
-    expect(plan.summary).toContain(dir);
+    const plan = await backupKind.plan(into, context(source));
+    expect(plan.summary).toContain(empty);
     expect(plan.table?.rows).toEqual([
       ['users', '5 006'],
       ['gov.policies', '3'],
       ['order', '2'],
     ]);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(empty)).toEqual([]);
   });
 
   it('writes one encrypted artifact with a manifest, reports progress, and never shows the key', async () => {
     const progress: string[] = [];
-    const result = await backupKind.execute(backup, context(source, {}, progress));
-    const files = await readdir(dir);
+    const result = await backupKind.execute(into, context(source, {}, progress));
+    const files = await readdir(empty);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^benchcode-\d{8}T\d{6}Z-[0-9a-f]{8}\.opsbak$/);
-    artifact = join(dir, files[0]!);
+    const artifact = join(empty, files[0]!);
     expect(result.summary).toContain(artifact);
     expect(result.table?.rows.map((row) => row.slice(0, 2))).toEqual([
       ['users', '5 006'],
@@ -170,12 +189,11 @@ describe('backup', () => {
   });
 
   it('refuses a table that does not exist, with one sentence, and leaves no file behind', async () => {
-    const missing = BackupActionSchema.parse({ ...backup, params: undefined, tables: ['users', 'nope'] });
-    const before = await readdir(dir);
+    const missing = BackupActionSchema.parse({ ...into, params: undefined, tables: ['users', 'nope'] });
     await expect(backupKind.execute(missing, context(source))).rejects.toThrow(
       'Table nope does not exist in database main.',
     );
-    expect(await readdir(dir)).toEqual(before);
+    expect(await readdir(empty)).toEqual([]);
   });
 });
 

@@ -65,6 +65,14 @@ function serviceMetrics() {
   return { registry, serve };
 }
 const metrics = { bentham: serviceMetrics(), 'ai-benchmark': serviceMetrics() };
+/** Before each test, a day of good traffic with a few errors, and no earlier scrape by opsbot. */
+async function freshCounters(): Promise<void> {
+  metrics.bentham = serviceMetrics();
+  metrics['ai-benchmark'] = serviceMetrics();
+  metrics.bentham.serve(999, 1);
+  metrics['ai-benchmark'].serve(1999, 1);
+  await pool.query('DELETE FROM counter_windows');
+}
 const faults = new Map<string, Fault>();
 
 function answer(req: IncomingMessage, res: ServerResponse): void {
@@ -116,9 +124,6 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: own.url, max: 2 });
   await migrate(pool);
   vars = exampleVars(host, target.url, (service) => `http://${host}/${service}`);
-  // Before opsbot's first scrape: a day of good traffic with a few errors.
-  metrics.bentham.serve(999, 1);
-  metrics['ai-benchmark'].serve(1999, 1);
 });
 
 afterAll(async () => {
@@ -131,7 +136,10 @@ afterAll(async () => {
   await target?.drop();
 });
 
-beforeEach(() => faults.clear());
+beforeEach(async () => {
+  faults.clear();
+  await freshCounters();
+});
 
 /** Each check of the example's service as `/ops status` ran it: [name, level, detail]. */
 async function statusOf(example: Example, timeoutMs?: number): Promise<[string, HealthLevel, string][]> {
@@ -195,7 +203,7 @@ describe('the example configs’ health checks when their services fail', () => 
   it.each(['bentham', 'ai-benchmark'] as const)(
     '%s: a burst of slow 5xx answers is critical at once, measured since the previous scrape',
     async (example) => {
-      await statusOf(example); // a baseline, whichever test ran before
+      await statusOf(example); // the first scrape: the baseline
       metrics[example].serve(60, 40);
       const checks = await statusOf(example);
       expect(checks.find(([name]) => name === 'error-rate')).toEqual([

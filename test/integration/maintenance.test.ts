@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type MaintenanceAction,
   MaintenanceSchema,
@@ -22,13 +22,6 @@ beforeAll(async () => {
   // One connection, so a statement timeout left behind by the kind would be seen by the next query.
   pool = new pg.Pool({ connectionString: target.url, max: 1 });
   other = new pg.Pool({ connectionString: target.url, max: 2 });
-  await pool.query(`
-    CREATE TABLE jobs (id serial PRIMARY KEY, payload text) WITH (autovacuum_enabled = false);
-    CREATE SCHEMA audit;
-    CREATE TABLE audit.events (id serial PRIMARY KEY, body text) WITH (autovacuum_enabled = false);
-    INSERT INTO jobs (payload) SELECT repeat('x', 100) FROM generate_series(1, 2000);
-    INSERT INTO audit.events (body) SELECT 'e' FROM generate_series(1, 100);
-  `);
 });
 afterAll(async () => {
   await pool?.end();
@@ -144,6 +137,19 @@ describe('maintenance config', () => {
 });
 
 describe('maintenance on PostgreSQL', () => {
+  // Tables of each test's own: new tables, so never vacuumed or analyzed, with no dead tuples.
+  beforeEach(async () => {
+    await pool.query(`
+      DROP TABLE IF EXISTS jobs;
+      DROP SCHEMA IF EXISTS audit CASCADE;
+      CREATE TABLE jobs (id serial PRIMARY KEY, payload text) WITH (autovacuum_enabled = false);
+      CREATE SCHEMA audit;
+      CREATE TABLE audit.events (id serial PRIMARY KEY, body text) WITH (autovacuum_enabled = false);
+      INSERT INTO jobs (payload) SELECT repeat('x', 100) FROM generate_series(1, 2000);
+      INSERT INTO audit.events (body) SELECT 'e' FROM generate_series(1, 100);
+    `);
+  });
+
   it('plans with dead tuples and size, vacuums outside a transaction, and shows dead tuples after', async () => {
     await makeDeadTuples('jobs', 'id % 2 = 0');
     const c = config();

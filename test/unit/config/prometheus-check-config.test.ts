@@ -35,6 +35,7 @@ describe('ops.yml: prometheus health checks', () => {
     );
     expect(config.services.web?.health).toEqual([
       {
+        type: 'prometheus',
         name: 'depth',
         metrics: 'https://web.example/metrics',
         value: { metric: 'queue_depth', labels: {} },
@@ -42,6 +43,7 @@ describe('ops.yml: prometheus health checks', () => {
         timeout: 5000,
       },
       {
+        type: 'prometheus',
         name: 'errors',
         metrics: 'https://web.example/metrics',
         ratio: {
@@ -52,6 +54,7 @@ describe('ops.yml: prometheus health checks', () => {
         timeout: 5000,
       },
       {
+        type: 'prometheus',
         name: 'p95',
         metrics: 'https://web.example/metrics',
         quantile: { histogram: 'http_request_duration_seconds', q: 0.95, labels: {} },
