@@ -20,18 +20,12 @@ const TYPE_NAMES = CHECK_TYPES.map((type) => type.type).join(', ');
 const INFERRED_FROM = CHECK_TYPES.flatMap((type) => type.inferredFrom).join(', ');
 
 /** A health check entry of ops.yml, of any type: `type:` as written, or inferred from its fields. */
-export const HealthCheckSchema = z
-  .preprocess(
-    inferType,
-    z.discriminatedUnion(
-      'type',
-      CHECK_TYPES.map((type) => type.configSchema) as Schemas<typeof CHECK_TYPES>,
-      {
-        error: (issue) => typeProblem(issue.input),
-      },
-    ),
-  )
-  .transform(hideType);
+export const HealthCheckSchema = z.preprocess(
+  inferType,
+  z.discriminatedUnion('type', CHECK_TYPES.map((type) => type.configSchema) as Schemas<typeof CHECK_TYPES>, {
+    error: (issue) => typeProblem(issue.input),
+  }),
+);
 export type HealthCheckConfig = z.infer<typeof HealthCheckSchema>;
 
 const byType = new Map<string, CheckType<HealthCheckConfig>>(
@@ -74,15 +68,6 @@ function typeProblem(input: unknown): string | undefined {
 
 function typesFitting(raw: Record<string, unknown>): (typeof CHECK_TYPES)[number][] {
   return CHECK_TYPES.filter((type) => type.inferredFrom.some((field) => Object.hasOwn(raw, field)));
-}
-
-/**
- * Keeps `type` on the parsed check for runCheck, but not enumerable: a parsed check is the same object it
- * was before check types existed (equality, JSON and logs see the fields of ops.yml); a spread drops it.
- */
-function hideType<C extends { type: string }>(check: C): C {
-  const { type, ...fields } = check;
-  return Object.defineProperty(fields, 'type', { value: type, enumerable: false }) as C;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

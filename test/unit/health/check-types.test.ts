@@ -53,10 +53,15 @@ describe('health check types in ops.yml', () => {
     expect(parsed.map((check) => check.type)).toEqual(['http', 'sql', 'redis', 'prometheus']);
   });
 
-  it('keeps the parsed check the fields written: the type is there to dispatch on, not listed with them', () => {
-    const [api] = healthOf('{ type: http, name: api, url: "https://web.example/health" }');
-    expect(api?.type).toBe('http');
-    expect(Object.keys(api ?? {})).toEqual(['name', 'url', 'latency_budget', 'timeout']);
+  it('gives an entry written without type: its inferred type as a field, as if it had been written', () => {
+    const [api] = healthOf('{ name: api, url: "https://web.example/health" }');
+    expect(api).toEqual({
+      type: 'http',
+      name: 'api',
+      url: 'https://web.example/health',
+      latency_budget: 1000,
+      timeout: 5000,
+    });
   });
 
   it('names the known types when a type is unknown, missing, or cannot be told from the fields', () => {
