@@ -3,8 +3,7 @@ import { checkParams, paramsUsage } from '../actions/params.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { type ParsedCommand, parseCommand } from './parse.js';
-import { readVerb, type VerbIntent } from './verbs/index.js';
-import { isVerbName } from './verbs/names.js';
+import { isVerbName, readVerb, type VerbIntent } from './verbs/index.js';
 
 /** Args of a configured action are missing or invalid: collect them in its form, pre-filled with what was typed. */
 export interface FormIntent {

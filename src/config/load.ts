@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { crossCheck, type OpsConfig, OpsConfigSchema } from './ops-config.js';
 import { checkLiteralSecrets, checkPlainHttp } from './secrets.js';
+import { verbClashes } from './verb-clash.js';
 
 /** One problem in ops.yml, with its YAML path and, where known, its line. */
 export interface ConfigIssue {
@@ -87,7 +88,9 @@ export function parseOpsConfig(text: string, env: NodeJS.ProcessEnv, file = 'ops
       } else report(issue.path, issue.message);
     }
   }
-  for (const problem of crossCheck(resolved)) report(problem.path, problem.message);
+  for (const problem of [...crossCheck(resolved), ...verbClashes(resolved)]) {
+    report(problem.path, problem.message);
+  }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(file, issues);
   return parsed.data;
 }

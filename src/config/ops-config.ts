@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
-import { BUILTIN_VERBS } from '../commands/verbs/names.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
@@ -122,8 +121,8 @@ export interface CrossProblem {
 }
 
 /**
- * Checks that span parts of the file (an action's database must be one of its service's, action names
- * must not shadow built-in verbs). Runs on the raw file, so it reports even when other parts are invalid.
+ * Checks that span parts of the file (an action's database must be one of its service's, a check's
+ * database too). Runs on the raw file, so it reports even when other parts are invalid.
  */
 export function crossCheck(raw: unknown): CrossProblem[] {
   const problems: CrossProblem[] = [];
@@ -136,9 +135,6 @@ export function crossCheck(raw: unknown): CrossProblem[] {
     };
     for (const [actionName, rawAction] of entries(fields.actions)) {
       const path = ['services', serviceName, 'actions', actionName];
-      if ((BUILTIN_VERBS as readonly string[]).includes(actionName)) {
-        problems.push({ path, message: 'is a built-in /ops verb; give the action another name' });
-      }
       const action = ActionConfigSchema.safeParse(rawAction);
       if (!action.success) continue;
       for (const problem of kindOf(action.data).check(action.data, shape)) {

@@ -5,7 +5,6 @@ import { digestVerb } from './digest.js';
 import { helpVerb } from './help.js';
 import { historyVerb } from './history.js';
 import { incidentVerb } from './incident.js';
-import type { VerbName } from './names.js';
 import { noteVerb } from './note.js';
 import { oncallVerb } from './oncall.js';
 import { podsVerb } from './pods.js';
@@ -18,8 +17,8 @@ import type { CommandContext, NoArgs, Verb, VerbReply } from './verb.js';
 import { whoamiVerb } from './whoami.js';
 
 /**
- * Every `/ops` verb, in the order `/ops help` lists them. A new verb is its file and one line here (its name
- * also goes in names.ts, which ops.yml validation reads; the compiler checks that the two agree).
+ * Every `/ops` verb, in the order `/ops help` lists them; a new verb is its file and one line here. The key is
+ * the verb's name (BY_NAME below makes the compiler check it), and ops.yml may name no action after one.
  */
 const VERBS = {
   help: helpVerb,
@@ -36,7 +35,18 @@ const VERBS = {
   timeline: timelineVerb,
   audit: auditVerb,
   role: roleVerb,
-} satisfies { [N in VerbName]: Verb<NoArgs, N> };
+};
+
+/** One `/ops` verb's name. */
+export type VerbName = keyof typeof VERBS;
+
+/** The names of the `/ops` verbs (DESIGN §3), which no configured action may take. */
+export const VERB_NAMES = Object.keys(VERBS) as readonly VerbName[];
+
+/** Whether `word` is a verb rather than an action name. */
+export function isVerbName(word: string): word is VerbName {
+  return Object.hasOwn(VERBS, word);
+}
 
 type ArgsOf<N extends VerbName> = Parameters<(typeof VERBS)[N]['run']>[1];
 

@@ -13,7 +13,6 @@ import type { ResultTable } from '../../result-table.js';
 import type { HistoryService } from '../../runs/history.js';
 import type { RunService } from '../../runs/service.js';
 import type { ParsedCommand } from '../parse.js';
-import type { VerbName } from './names.js';
 
 /** The core services a verb may call: never an SDK, SQL or a target system directly. */
 export interface VerbServices {
@@ -58,7 +57,7 @@ export type VerbReply =
   | { kind: 'none' };
 
 /** One `/ops` verb: its name, what help says about it, how its args are read, and what it does. */
-export interface Verb<A extends object, N extends VerbName = VerbName> {
+export interface Verb<A extends object, N extends string = string> {
   name: N;
   /** What follows `/ops` in help: `status [service]`. */
   usage: string;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessService, PermittedAction } from '../../../src/auth/access.js';
 import { interpret } from '../../../src/commands/interpret.js';
-import { answerVerb, REGISTERED_VERBS, type VerbIntent } from '../../../src/commands/verbs/index.js';
-import { BUILTIN_VERBS } from '../../../src/commands/verbs/names.js';
+import {
+  answerVerb,
+  REGISTERED_VERBS,
+  VERB_NAMES,
+  type VerbIntent,
+} from '../../../src/commands/verbs/index.js';
 import type { CommandContext } from '../../../src/commands/verbs/verb.js';
 import { parseOpsConfig } from '../../../src/config/load.js';
 import { UserError } from '../../../src/errors.js';
@@ -39,7 +43,7 @@ async function answered(text: string, permitted: PermittedAction[]): Promise<str
 
 describe('the verb registry', () => {
   it('registers exactly the reserved verb names, each usage starting with its name', () => {
-    expect(REGISTERED_VERBS.map((verb) => verb.name).sort()).toEqual([...BUILTIN_VERBS].sort());
+    expect(REGISTERED_VERBS.map((verb) => verb.name).sort()).toEqual([...VERB_NAMES].sort());
     for (const verb of REGISTERED_VERBS) expect(verb.usage.split(' ')[0]).toBe(verb.name);
   });
 
