@@ -22,10 +22,14 @@ async function request(text: string, bot = h.opsbot, harness = h): Promise<strin
     harness.url(bot),
     slashBody(text, 'U0ALICE', { responseUrl: harness.slack.responseUrl('ops') }),
   );
+  // The run and its card, once the card's ts is stored (a reply in its thread needs it).
   const runId = await eventually(async () => {
-    const { rows } = await harness.db.query('SELECT id FROM action_runs ORDER BY created_at DESC LIMIT 1');
+    const { rows } = await harness.db.query(
+      'SELECT id, message_ts FROM action_runs ORDER BY created_at DESC LIMIT 1',
+    );
     const card = harness.slack.of('chat.postMessage').filter((m) => !m.thread_ts)[cards];
     expect(card).toBeDefined();
+    expect(rows[0].message_ts).toBeTruthy();
     return rows[0].id as string;
   });
   return runId;
