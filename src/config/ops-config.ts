@@ -4,6 +4,7 @@ import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { Duration } from './duration.js';
+import type { ConfigProblem } from './problems.js';
 import { CronPattern, TimeZone } from './schedule-fields.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
@@ -114,18 +115,12 @@ export const OpsConfigSchema = z.strictObject({
 export type OpsConfig = z.infer<typeof OpsConfigSchema>;
 export type ServiceConfig = OpsConfig['services'][string];
 
-/** A problem found by looking at several parts of ops.yml at once. */
-export interface CrossProblem {
-  path: (string | number)[];
-  message: string;
-}
-
 /**
  * Checks that span parts of the file (an action's database must be one of its service's, a check's
  * database too). Runs on the raw file, so it reports even when other parts are invalid.
  */
-export function crossCheck(raw: unknown): CrossProblem[] {
-  const problems: CrossProblem[] = [];
+export function crossCheck(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   for (const [serviceName, service] of entries(entries(raw).find(([key]) => key === 'services')?.[1])) {
     const fields = Object.fromEntries(entries(service));
     const shape = {
@@ -167,7 +162,7 @@ export function crossCheck(raw: unknown): CrossProblem[] {
 }
 
 /** pagerduty.services must name services of this file: their actions and roles are what the alert cards use. */
-function pagerDutyProblems(raw: unknown): CrossProblem[] {
+function pagerDutyProblems(raw: unknown): ConfigProblem[] {
   const top = Object.fromEntries(entries(raw));
   const services = entries(top.services).map(([name]) => name);
   return entries(Object.fromEntries(entries(top.pagerduty)).services)

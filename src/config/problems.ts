@@ -1,4 +1,4 @@
-/** A problem in one action's config, found by the kind, with a path below the action. */
+/** A problem in ops.yml with its path: below an action, check or lookup when its kind finds it, or from the root. */
 export interface ConfigProblem {
   path: (string | number)[];
   message: string;
