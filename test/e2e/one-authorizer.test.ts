@@ -41,7 +41,8 @@ async function declare(title: string): Promise<string> {
     const { rows } = await h.db.query('SELECT channel_id FROM incidents WHERE title = $1', [title]);
     expect(rows).toHaveLength(1);
     return rows[0].channel_id as string;
-  });
+    // Declaring creates the channel and posts its cards through the fake Slack: give a loaded machine time.
+  }, 25_000);
 }
 
 /**
