@@ -37,11 +37,11 @@ const denials = async (actor: string) =>
 /** Declares an incident from C0OPS as U0ALICE; returns its channel. */
 async function declare(title: string): Promise<string> {
   await ops(`incident declare SEV3 ${title}`, 'U0ALICE', 'C0OPS', false);
+  // Declaring creates the channel and posts its cards through the fake Slack: give a loaded machine time.
   return eventually(async () => {
     const { rows } = await h.db.query('SELECT channel_id FROM incidents WHERE title = $1', [title]);
     expect(rows).toHaveLength(1);
     return rows[0].channel_id as string;
-    // Declaring creates the channel and posts its cards through the fake Slack: give a loaded machine time.
   }, 25_000);
 }
 
