@@ -2,7 +2,7 @@ import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { ConflictError, ForbiddenError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { type AnywhereInput, type Decision, decide, type RolesInput, type ServiceInput } from './policy.js';
 import type { ActorRoles, Role } from './roles.js';
 
@@ -195,4 +195,21 @@ export class Authorizer {
       `You have requested ${perMinute} actions this minute; wait a moment and try again.`,
     );
   }
+}
+
+/**
+ * The services a read (`status`, `history`) covers: the one named, refused and audited unless the actor may
+ * view it, or else every configured service the actor may view.
+ */
+export async function servicesToRead(
+  deps: Authority,
+  actor: string,
+  action: string,
+  configured: readonly string[],
+  service?: string,
+): Promise<string[]> {
+  if (service === undefined) return viewable(deps, actor, action, configured);
+  if (!configured.includes(service)) throw new NotFoundError(`There is no service called ${service}.`);
+  await authorize(deps, viewing(actor, service, action));
+  return [service];
 }

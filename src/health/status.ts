@@ -1,10 +1,9 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { describeServiceState } from '../actions/registry.js';
-import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
+import { type Authority, servicesToRead } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
-import { NotFoundError } from '../errors.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { checkService, type ServiceHealth } from './check-service.js';
 import type { CounterWindowStore } from './counter-windows.js';
@@ -43,13 +42,8 @@ export class StatusService {
   constructor(private readonly deps: StatusDeps) {}
 
   async status(actor: string, service?: string): Promise<ServiceStatus[]> {
-    if (service !== undefined) {
-      if (!own(this.deps.config.services, service))
-        throw new NotFoundError(`There is no service called ${service}.`);
-      await authorize(this.deps, viewing(actor, service, 'status'));
-      return [await this.serviceStatus(service)];
-    }
-    const names = await viewable(this.deps, actor, 'status', Object.keys(this.deps.config.services));
+    const configured = Object.keys(this.deps.config.services);
+    const names = await servicesToRead(this.deps, actor, 'status', configured, service);
     return Promise.all(names.map((name) => this.serviceStatus(name)));
   }
 

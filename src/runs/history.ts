@@ -1,9 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
+import { type Authority, servicesToRead } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { own } from '../config/own.js';
-import { NotFoundError } from '../errors.js';
 import { RUN_STATES } from './states.js';
 
 /** The most runs `/ops history` lists: enough to see what happened lately, few enough for one message. */
@@ -32,13 +30,8 @@ export class HistoryService {
 
   /** At most HISTORY_LIMIT runs, newest first; one service's only when `service` is given. */
   async recent(actor: string, service?: string): Promise<HistoryEntry[]> {
-    if (service !== undefined) {
-      if (!own(this.deps.config.services, service))
-        throw new NotFoundError(`There is no service called ${service}.`);
-      await authorize(this.deps, viewing(actor, service, 'history'));
-      return this.newest([service]);
-    }
-    const names = await viewable(this.deps, actor, 'history', Object.keys(this.deps.config.services));
+    const configured = Object.keys(this.deps.config.services);
+    const names = await servicesToRead(this.deps, actor, 'history', configured, service);
     return names.length === 0 ? [] : this.newest(names);
   }
 
