@@ -1,6 +1,5 @@
-import { type Authority, authorize, viewable, viewing } from '../auth/authorizer.js';
+import { type Authority, servicesToRead } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
-import { own } from '../config/own.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
 import type { OnCall, PagerDutyRest } from './rest.js';
 
@@ -24,13 +23,8 @@ export class OnCallService {
   async onCall(actor: string, service?: string): Promise<OnCallEntry[]> {
     const { config, rest } = this.deps;
     if (!rest) throw new UnavailableError('PagerDuty is not set up here (PAGERDUTY_TOKEN is not set).');
-    if (service !== undefined) {
-      if (!own(config.services, service)) throw new NotFoundError(`There is no service called ${service}.`);
-      await authorize(this.deps, viewing(actor, service, 'oncall'));
-    }
+    const visible = await servicesToRead(this.deps, actor, 'oncall', Object.keys(config.services), service);
     const entries = Object.entries(config.pagerduty?.services ?? {});
-    const names = entries.map(([, name]) => name);
-    const visible = service === undefined ? await viewable(this.deps, actor, 'oncall', names) : [service];
     const mapped = entries.filter(([, name]) => visible.includes(name));
     if (mapped.length === 0) {
       throw new NotFoundError(
