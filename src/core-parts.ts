@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { Redactor } from './exec/redactor.js';
 import type { CounterWindowStore } from './health/counter-windows.js';
 import type { IncidentSlack } from './incidents/ports.js';
 import type { IncidentStore } from './incidents/store.js';
@@ -10,6 +11,7 @@ import type { SlackOutbox } from './slack/transport/outbox/outbox.js';
 import type { OutboxSignals } from './slack/transport/outbox/signals.js';
 import type { OutboxStore } from './slack/transport/outbox/store.js';
 import type { TargetDatabases } from './targets/databases.js';
+import type { DockerTargets } from './targets/docker.js';
 import type { KubernetesTargets } from './targets/kubernetes.js';
 
 /** The stores the services share: runs and the audit, incidents, PagerDuty webhook events. */
@@ -35,6 +37,9 @@ export interface CoreSlack {
 export interface CoreTargets {
   readonly databases: TargetDatabases;
   readonly kubernetes: KubernetesTargets;
+  readonly docker: DockerTargets;
+  /** Replaces known secrets and token-shaped strings in command output and anything else a target wrote. */
+  readonly redactor: Redactor;
   /** Earlier prometheus scrapes, in PostgreSQL so every process grades a ratio over the same window. */
   readonly windows: CounterWindowStore;
 }

@@ -75,6 +75,8 @@ export function createServices(parts: ServiceParts): CoreServices {
     pool,
     targets: targets.databases,
     kubernetes: targets.kubernetes,
+    docker: targets.docker,
+    redactor: targets.redactor,
     cards: slack.runCards,
     authorizer,
     log,

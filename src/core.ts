@@ -9,6 +9,7 @@ import { type CoreServices, createServices } from './core-services.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { dependency } from './dependency.js';
+import { knownSecrets, Redactor } from './exec/redactor.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, type Route } from './http/routes.js';
@@ -28,10 +29,12 @@ import type { DispatchTuning } from './slack/transport/outbox/dispatcher.js';
 import { SlackOutbox } from './slack/transport/outbox/outbox.js';
 import { OutboxSignals } from './slack/transport/outbox/signals.js';
 import { OutboxStore } from './slack/transport/outbox/store.js';
+import { slackFileStreamer } from './slack/transport/upload-file.js';
 import { slackGroupMembers } from './slack/transport/user-groups.js';
 import { createWebClient } from './slack/transport/web-client.js';
 import type { StartOptions } from './start-options.js';
 import { TargetDatabases } from './targets/databases.js';
+import { DockerTargets } from './targets/docker.js';
 import { KubernetesTargets } from './targets/kubernetes.js';
 
 /** Everything opsbot is made of, built once at start-up; the web and worker roles start from it. */
@@ -92,6 +95,8 @@ export async function buildCore(
     databases: new TargetDatabases(config.services, log),
     windows: new PostgresCounterWindows(pool),
     kubernetes: new KubernetesTargets(config.services, env.KUBECONFIG),
+    docker: new DockerTargets(config.services),
+    redactor: new Redactor(knownSecrets(process.env, { env, config })),
   };
   const enqueue = (runId: string) => addJob(queues.actions, 'run', { runId }, { jobId: runId });
   const { authorizer, access } = createAccess({
@@ -110,7 +115,7 @@ export async function buildCore(
     outbox,
     outboxStore,
     outboxSignals,
-    runCards: withIncidentTimeline(slackRunCards(outbox), stores.incidents, log),
+    runCards: withIncidentTimeline(slackRunCards(outbox, slackFileStreamer(client)), stores.incidents, log),
     incidents: slackIncidents(client, outbox),
     alertCards: slackAlertCards(outbox, outboxStore),
   };

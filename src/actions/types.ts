@@ -4,6 +4,7 @@ import { ROLES } from '../auth/roles.js';
 import type { ConfigProblem, ServiceShape } from '../config/problems.js';
 import type { Logger } from '../log.js';
 import type { ResultTable } from '../result-table.js';
+import type { DockerTarget } from '../targets/docker.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { type ParamSpecs, ParamsSchema, type ParamValues } from './params.js';
 
@@ -58,6 +59,20 @@ export interface ServiceStateAccess {
   clear(key: string): Promise<void>;
 }
 
+/**
+ * Where a command's output goes as it comes (k8s.exec, k8s.job, docker.exec): every line redacted before it
+ * is kept; the latest lines shown in one message in the run's thread, edited at most every 2 s; the whole
+ * output posted there as a file when it does not fit. In plan() it keeps nothing.
+ */
+export interface OutputStream {
+  /** A chunk of the command's stdout or stderr, as it came (it may end mid-line). */
+  write(chunk: Buffer | string): void;
+  /** The last `n` lines, redacted: what a failure's summary shows. */
+  lastLines(n: number): string[];
+  /** Ends the output with its outcome (`exit code 0`): the last edit, and the file when long; then cleans up. */
+  close(outcome: string): Promise<void>;
+}
+
 /** What a kind's plan() and execute() may use; nothing else reaches them. */
 export interface ActionContext {
   service: string;
@@ -69,6 +84,12 @@ export interface ActionContext {
   allowedHosts: readonly string[];
   /** The service's Kubernetes context, namespace and deployments (services.<name>.kubernetes). */
   kubernetes(): KubernetesTarget;
+  /** The service's Compose project and its Docker Engine (services.<name>.compose). */
+  docker(): DockerTarget;
+  /** A stream for one command's output, titled (`pnpm admin:surface disable openai-api on executor-7d9f-x2`). */
+  output(title: string): OutputStream;
+  /** Text with every known secret and token-shaped string replaced: for anything shown that a config or command wrote. */
+  redact(text: string): string;
   /** opsbot's own record of facts about this service; writes are attributed to the run. */
   state: ServiceStateAccess;
   /** Reports progress of a long execute() on the run card (throttled by the caller); a no-op in plan(). */

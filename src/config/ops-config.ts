@@ -3,8 +3,9 @@ import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
+import { ComposeSection } from './compose.js';
 import { Duration } from './duration.js';
-import type { ConfigProblem } from './problems.js';
+import type { ConfigProblem, ServiceShape } from './problems.js';
 import { CronPattern, TimeZone } from './schedule-fields.js';
 
 const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
@@ -67,6 +68,10 @@ const Service = z.strictObject({
       deployments: z.array(K8sName).min(1),
     })
     .optional(),
+  /** The service's Docker Compose project and the Docker Engine running it (docker.* actions, logs). */
+  compose: ComposeSection.optional(),
+  /** Who may read the service's logs with `/ops logs`. */
+  logs: z.strictObject({ role: z.enum(ROLES).default('viewer') }).default({ role: 'viewer' }),
   /** Hosts (name or name:port) the service's HTTP actions may call; anything else is refused. */
   allowed_hosts: z
     .array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name, optionally with :port'))
@@ -127,6 +132,7 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
       databases: entries(fields.databases).map(([name]) => name),
       allowedHosts: Array.isArray(fields.allowed_hosts) ? fields.allowed_hosts.map(String) : [],
       deployments: deploymentsOf(fields.kubernetes),
+      compose: composeOf(fields.compose),
     };
     for (const [actionName, rawAction] of entries(fields.actions)) {
       const path = ['services', serviceName, 'actions', actionName];
@@ -171,6 +177,13 @@ function pagerDutyProblems(raw: unknown): ConfigProblem[] {
       path: ['pagerduty', 'services', id],
       message: `names ${String(target)}, which is not a service here (services: ${services.join(', ') || 'none'})`,
     }));
+}
+
+/** A raw compose section's services (undefined: any service of the project); undefined when there is none. */
+function composeOf(compose: unknown): ServiceShape['compose'] {
+  if (compose === undefined) return undefined;
+  const listed = Object.fromEntries(entries(compose)).services;
+  return { services: Array.isArray(listed) ? listed.map(String) : undefined };
 }
 
 /** The deployments a raw kubernetes section lists; undefined when there is no such section. */

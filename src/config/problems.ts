@@ -26,4 +26,6 @@ export interface ServiceShape {
   allowedHosts?: string[];
   /** services.<name>.kubernetes.deployments; absent when the service has no kubernetes section. */
   deployments?: string[];
+  /** services.<name>.compose: the compose services it lists (undefined: any); absent with no compose section. */
+  compose?: { services: string[] | undefined };
 }

@@ -35,6 +35,8 @@ export function withIncidentTimeline(cards: RunCards, store: IncidentStore, log:
     },
     reply: (run) => cards.reply(run),
     note: (run, text) => cards.note(run, text),
+    output: (run, output) => cards.output(run, output),
+    attach: (run, file) => cards.attach(run, file),
   };
 }
 

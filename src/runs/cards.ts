@@ -11,6 +11,21 @@ export interface RunCards {
   reply(run: Run): Promise<void>;
   /** Posts a line of text in the card's thread (a reminder, a follow-up). */
   note(run: Run, text: string): Promise<void>;
+  /**
+   * Shows a command's output in the card's thread: one message per `key`, posted the first time (`edit`
+   * false) and edited in place after.
+   */
+  output(run: Run, output: { key: string; text: string; edit: boolean }): Promise<void>;
+  /** Shares a file from disk in the card's thread (a command's whole output), read as a stream. */
+  attach(run: Run, file: FileAttachment): Promise<void>;
+}
+
+/** A file on disk to share in a run's thread. */
+export interface FileAttachment {
+  path: string;
+  filename: string;
+  title: string;
+  comment: string;
 }
 
 /** Edits the card; best effort: the run's truth is its row, and a failed edit must not undo a transition. */

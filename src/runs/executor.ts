@@ -60,7 +60,10 @@ export class RunExecutor {
     try {
       const config = requireAction(this.deps.config, run.service, run.action);
       if (redelivered) await this.authorize(run);
-      const context = actionContext(this.deps, run, log, progress.report);
+      const context = actionContext(this.deps, run, log, {
+        progress: progress.report,
+        cards: this.deps.cards,
+      });
       const result = await kindOf(config).execute(config, context);
       await progress.settled();
       await this.finish(runId, 'succeeded', { result });

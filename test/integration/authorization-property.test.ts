@@ -22,6 +22,7 @@ import { parseOpsConfig } from '../../src/config/load.js';
 import type { OpsConfig } from '../../src/config/ops-config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../src/errors.js';
+import { Redactor } from '../../src/exec/redactor.js';
 import { createLogger } from '../../src/log.js';
 import type { RunCards } from '../../src/runs/cards.js';
 import { RunExecutor } from '../../src/runs/executor.js';
@@ -29,6 +30,7 @@ import type { Run } from '../../src/runs/run.js';
 import { RunService } from '../../src/runs/service.js';
 import { RunStore } from '../../src/runs/store.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
+import { DockerTargets } from '../../src/targets/docker.js';
 import { KubernetesTargets } from '../../src/targets/kubernetes.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
 import { createTestDatabase } from '../support/databases.js';
@@ -362,6 +364,8 @@ class MemoryCards implements RunCards {
   async note(run: Run, text: string): Promise<void> {
     this.notes.push({ run, text });
   }
+  async output(): Promise<void> {}
+  async attach(): Promise<void> {}
 }
 
 const TARGET_ENV = 'AUTHZ_TARGET_DATABASE_URL';
@@ -489,12 +493,16 @@ async function play(s: Scenario) {
   const cards = new MemoryCards();
   const enqueued: string[] = [];
   const kubernetes = new KubernetesTargets(config.services);
+  const docker = new DockerTargets(config.services);
+  const redactor = new Redactor([]);
   const runs = new RunService({
     config,
     store,
     pool,
     targets,
     kubernetes,
+    docker,
+    redactor,
     cards,
     enqueue: async (runId) => {
       enqueued.push(runId);
@@ -502,7 +510,18 @@ async function play(s: Scenario) {
     authorizer,
     log,
   });
-  const executor = new RunExecutor({ config, store, pool, targets, kubernetes, cards, authorizer, log });
+  const executor = new RunExecutor({
+    config,
+    store,
+    pool,
+    targets,
+    kubernetes,
+    docker,
+    redactor,
+    cards,
+    authorizer,
+    log,
+  });
   const change = async (before: Change['before']) => {
     const c = s.change;
     if (c?.before !== before) return;

@@ -1,5 +1,6 @@
 import type { ActionContext } from '../../src/actions/types.js';
 import { createLogger } from '../../src/log.js';
+import { discardedOutput } from '../../src/runs/output-stream.js';
 
 /** An ActionContext for calling a kind's plan() or execute() directly: no databases, hosts or state unless given. */
 export function testContext(overrides: Partial<ActionContext> = {}): ActionContext {
@@ -14,6 +15,11 @@ export function testContext(overrides: Partial<ActionContext> = {}): ActionConte
     kubernetes: () => {
       throw new Error('this test gives the action no Kubernetes');
     },
+    docker: () => {
+      throw new Error('this test gives the action no Docker');
+    },
+    output: () => discardedOutput,
+    redact: (text) => text,
     state: { get: async () => undefined, set: async () => undefined, clear: async () => undefined },
     progress: () => undefined,
     log: createLogger('silent'),
