@@ -65,6 +65,12 @@ export class FakeKubernetes {
     return this;
   }
 
+  /** The HTTP server, for protocols that are not plain requests (exec's WebSocket upgrade). */
+  get httpServer(): Server {
+    if (!this.server) throw new Error('the fake Kubernetes API server is not started');
+    return this.server;
+  }
+
   get url(): string {
     const address = this.server?.address() as AddressInfo;
     return `http://127.0.0.1:${address.port}`;
