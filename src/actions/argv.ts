@@ -5,12 +5,18 @@ import type { ParamSpecs, ParamValues } from './params.js';
 /** `{name}` inside an argv element: where a param's value goes. */
 const PLACEHOLDER = /\{([a-z][a-z0-9_]{0,31})\}/g;
 
-/** Elements that only mean something to a shell: opsbot runs argv directly, so they would reach the command as text. */
-const SHELL_OPERATOR = /^(\||\|\||&&|&|;|>|>>|<|<<|2>&1|2>|&>)$/;
+/**
+ * Elements that only mean something to a shell: opsbot runs argv directly, so they would reach the command as
+ * text. Operators on their own (`|`, `&&`, `;`, `>`, ...) and redirections with their target (`>/dev/null`,
+ * `2>&1`, `&>>out.log`).
+ */
+const SHELL_OPERATOR = /^(\||\|\||&&|&|;|;;|<|<<|<<<)$|^(\d?>>?|&>>?)(&\d)?(\S*)$/;
 /** Shell expansions inside an element, which no shell will ever expand here. */
 const SHELL_EXPANSION = /\$\(|`|\$[A-Za-z_{]/;
 /** `sh -c`, `bash -c`, ...: a shell given a script, where a param would become code. */
 const SHELL = /^(\/(usr\/)?bin\/)?(sh|bash|dash|zsh|ash|ksh)$/;
+/** A shell's flags that make its next argument the script: `-c`, or `-c` among others (`-ec`, `-lc`). */
+const SCRIPT_FLAG = /^-[a-z]*c[a-z]*$/;
 
 /**
  * A command as ops.yml writes it: an argv list, run without a shell. `{param}` in an element is replaced by
@@ -55,7 +61,12 @@ export function argvProblems(argv: readonly string[], params: ParamSpecs): Confi
       });
     }
   }
+  // `sh -c <script> [$0 $1 ...]`: the script is run by a shell (so shell syntax in it is what it means), and
+  // the elements after it are the script's arguments ($0, $1, ...), which a shell does not parse as code.
+  const shell = argv.findIndex((element, i) => SHELL.test(element) && SCRIPT_FLAG.test(argv[i + 1] ?? ''));
+  const script = shell >= 0 ? shell + 2 : -1;
   argv.forEach((element, i) => {
+    if (i === script) return;
     if (SHELL_OPERATOR.test(element) || SHELL_EXPANSION.test(element.replace(PLACEHOLDER, ''))) {
       problems.push({
         path: ['command', i],
@@ -65,10 +76,10 @@ export function argvProblems(argv: readonly string[], params: ParamSpecs): Confi
       });
     }
   });
-  const shell = argv.findIndex((element, i) => SHELL.test(element) && argv[i + 1] === '-c');
-  if (shell >= 0 && argvParams(argv.slice(shell + 2)).length > 0) {
+  const scriptText = argv[script];
+  if (scriptText !== undefined && argvParams([scriptText]).length > 0) {
     problems.push({
-      path: ['command', shell + 2],
+      path: ['command', script],
       message:
         'hands a param to a shell as its script, where it could run anything; pass params as arguments',
     });
@@ -76,11 +87,25 @@ export function argvProblems(argv: readonly string[], params: ParamSpecs): Confi
   return problems;
 }
 
-/** argv as one line for plans and cards, each element quoted when a shell would split it (display only). */
+/**
+ * argv as one line for plans and cards, each element quoted as a shell would need it (display only): plain
+ * elements bare, others in single quotes, and those with control characters (a newline) as `$'…'` escapes.
+ */
 export function argvText(argv: readonly string[]): string {
-  return argv
-    .map((element) =>
-      /^[A-Za-z0-9_@%+=:,./-]+$/.test(element) ? element : `'${element.replace(/'/g, `'\\''`)}'`,
-    )
-    .join(' ');
+  return argv.map(quoted).join(' ');
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what these look for
+const CONTROL = /[\x00-\x1f\x7f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what these look for
+const ESCAPED = /[\\'\x00-\x1f\x7f]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function quoted(element: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(element)) return element;
+  if (!CONTROL.test(element)) return `'${element.replace(/'/g, `'\\''`)}'`;
+  const escaped = element.replace(ESCAPED, (char) => {
+    return ESCAPES[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+  return `$'${escaped}'`;
 }
