@@ -75,6 +75,8 @@ export interface OutputStream {
 
 /** What a kind's plan() and execute() may use; nothing else reaches them. */
 export interface ActionContext {
+  /** The run's id: what a kind names what it creates by (a Job), so a redelivered run finds its own. */
+  runId: string;
   service: string;
   environment: 'production' | 'staging' | 'development';
   params: ParamValues;

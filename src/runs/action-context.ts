@@ -42,6 +42,7 @@ export function actionContext(
   const service = own(sources.config.services, run.service);
   let streams = 0;
   return {
+    runId: run.id,
     service: run.service,
     environment: service?.environment ?? 'production',
     params: run.params,

@@ -1,10 +1,12 @@
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { own } from '../config/own.js';
 import { UnavailableError, UserError } from '../errors.js';
 
 /** One service's Kubernetes: API clients for its context, its namespace and the deployments it may touch. */
 export interface KubernetesTarget {
   apps: AppsV1Api;
+  /** Jobs (k8s.job). */
+  batch: BatchV1Api;
   core: CoreV1Api;
   context: string;
   namespace: string;
@@ -24,7 +26,7 @@ export interface KubernetesSettings {
  */
 export class KubernetesTargets {
   private loaded: KubeConfig | undefined;
-  private readonly clients = new Map<string, Pick<KubernetesTarget, 'apps' | 'core'>>();
+  private readonly clients = new Map<string, Pick<KubernetesTarget, 'apps' | 'batch' | 'core'>>();
 
   constructor(
     private readonly services: Record<string, { kubernetes?: KubernetesSettings | undefined }>,
@@ -43,7 +45,7 @@ export class KubernetesTargets {
     };
   }
 
-  private clientsFor(context: string): Pick<KubernetesTarget, 'apps' | 'core'> {
+  private clientsFor(context: string): Pick<KubernetesTarget, 'apps' | 'batch' | 'core'> {
     const existing = this.clients.get(context);
     if (existing) return existing;
     const config = this.kubeConfig();
@@ -58,7 +60,11 @@ export class KubernetesTargets {
       }
       config.setCurrentContext(context);
     }
-    const clients = { apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api) };
+    const clients = {
+      apps: config.makeApiClient(AppsV1Api),
+      batch: config.makeApiClient(BatchV1Api),
+      core: config.makeApiClient(CoreV1Api),
+    };
     this.clients.set(context, clients);
     return clients;
   }

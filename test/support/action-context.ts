@@ -5,6 +5,7 @@ import { discardedOutput } from '../../src/runs/output-stream.js';
 /** An ActionContext for calling a kind's plan() or execute() directly: no databases, hosts or state unless given. */
 export function testContext(overrides: Partial<ActionContext> = {}): ActionContext {
   return {
+    runId: '0190f0e2-5b7c-7a51-9d3e-1c2b3a4d5e6f',
     service: 'bentham',
     environment: 'staging',
     params: {},
