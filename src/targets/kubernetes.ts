@@ -1,4 +1,4 @@
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
 import { own } from '../config/own.js';
 import { UnavailableError, UserError } from '../errors.js';
 
@@ -8,6 +8,8 @@ export interface KubernetesTarget {
   /** Jobs (k8s.job). */
   batch: BatchV1Api;
   core: CoreV1Api;
+  /** Commands run in pods over the exec API's WebSocket (k8s.exec). */
+  exec: Exec;
   context: string;
   namespace: string;
   deployments: readonly string[];
@@ -26,7 +28,7 @@ export interface KubernetesSettings {
  */
 export class KubernetesTargets {
   private loaded: KubeConfig | undefined;
-  private readonly clients = new Map<string, Pick<KubernetesTarget, 'apps' | 'batch' | 'core'>>();
+  private readonly clients = new Map<string, Pick<KubernetesTarget, 'apps' | 'batch' | 'core' | 'exec'>>();
 
   constructor(
     private readonly services: Record<string, { kubernetes?: KubernetesSettings | undefined }>,
@@ -45,7 +47,7 @@ export class KubernetesTargets {
     };
   }
 
-  private clientsFor(context: string): Pick<KubernetesTarget, 'apps' | 'batch' | 'core'> {
+  private clientsFor(context: string): Pick<KubernetesTarget, 'apps' | 'batch' | 'core' | 'exec'> {
     const existing = this.clients.get(context);
     if (existing) return existing;
     const config = this.kubeConfig();
@@ -64,6 +66,7 @@ export class KubernetesTargets {
       apps: config.makeApiClient(AppsV1Api),
       batch: config.makeApiClient(BatchV1Api),
       core: config.makeApiClient(CoreV1Api),
+      exec: new Exec(config),
     };
     this.clients.set(context, clients);
     return clients;
