@@ -179,7 +179,7 @@ export class FakeKubernetes {
           labels: { ...labels, 'pod-template-hash': `h${revisions}` },
           creationTimestamp: new Date(Date.now() - 3_600_000).toISOString(),
         } as Obj['metadata'],
-        spec: {},
+        spec: { containers: [{ name, image: image(revisions) }] },
         status: {
           phase: 'Running',
           startTime: new Date(Date.now() - 3_600_000).toISOString(),
