@@ -16,10 +16,16 @@ const TOKEN_PATTERNS: readonly RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
 ];
-/** `Bearer <token>` and `Authorization: Basic <credentials>`: the credentials part. */
-const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-/** `scheme://user:password@host`: the password part. */
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]+@/gi;
+/** An `Authorization:` header (or `authorization=`): its credentials, after the scheme if it names one. */
+const AUTHORIZATION =
+  /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?)[^\s"',;]+/gi;
+/** `Bearer <token>` anywhere: a token has a digit (so "Bearer authentication" is left alone). */
+const BEARER = /\b([Bb]earer\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}/g;
+/** `DB_PASSWORD=…`, `"api_key": "…"`, `secret: …`: the value of a secret-named key. */
+const SECRET_ASSIGNMENT =
+  /\b([A-Za-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credentials?)["']?\s*[:=]\s*["']?)[^\s"',;&{}[\]]+/gi;
+/** `scheme://user:password@host`: the password part (up to the authority's last `@`). */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/]+@/gi;
 
 /** Secrets shorter than this are not searched for: they would redact ordinary words and numbers. */
 const MIN_SECRET_LENGTH = 6;
@@ -34,9 +40,12 @@ export class Redactor {
   constructor(secrets: Iterable<string>) {
     const all = new Set<string>();
     for (const secret of secrets) {
-      if (secret.length < MIN_SECRET_LENGTH) continue;
-      all.add(secret);
-      all.add(encodeURIComponent(secret));
+      // Output is redacted line by line, so a multi-line secret (a PEM key) is searched for line by line.
+      for (const part of [secret, ...secret.split(/\r?\n/).map((line) => line.trim())]) {
+        if (part.length < MIN_SECRET_LENGTH) continue;
+        all.add(part);
+        all.add(encodeURIComponent(part));
+      }
     }
     // Longest first, so a secret that contains another is replaced whole.
     this.secrets = [...all].sort((a, b) => b.length - a.length);
@@ -46,48 +55,69 @@ export class Redactor {
     let out = text;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
-    out = out.replace(AUTH_SCHEME, `$1 ${REDACTED}`);
+    out = out.replace(AUTHORIZATION, `$1${REDACTED}`);
+    out = out.replace(BEARER, `$1${REDACTED}`);
+    out = out.replace(SECRET_ASSIGNMENT, `$1${REDACTED}`);
     return out.replace(URL_PASSWORD, `$1${REDACTED}@`);
   }
 }
 
-/** Names of environment variables whose values are secrets (tokens, keys, passwords, credentials). */
-const SECRET_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|CREDENTIAL|AUTH|PRIVATE|CERT|DSN)/i;
+/** Words of an environment variable's name (split at `_`) that make its value a secret anywhere in the name. */
+const SECRET_ENV_WORD = /^(TOKEN|TOKENS|SECRET|SECRETS|PASSWORD|PASSWD|CREDENTIAL|CREDENTIALS|APIKEY|DSN)$/;
+/** ...and those that do as its last word (`SSH_AUTH_SOCK` and `GPG_KEY_ID` are not secrets; `BASIC_AUTH` is). */
+const SECRET_ENV_LAST_WORD = /^(KEY|PASS|AUTH|CERT|PEM)$/;
 /** Keys of ops.yml whose values are secrets (as config/secrets.ts reads them). */
 const SECRET_CONFIG_KEY = /(^|_)(key|token|password|secret|authorization|cert|ca)$/i;
 
 /**
  * Every secret opsbot knows of: the values of secret-named environment variables (which is where ops.yml's
  * `${ENV}` secrets come from), the passwords inside any URL in the environment, and the values under
- * secret-named keys or HTTP headers anywhere in the (resolved) config.
+ * secret-named keys or HTTP headers anywhere in the (resolved) config. Values too short to search for (which
+ * would redact ordinary words) are left out, and so are `params` (specs of values typed in Slack).
  */
 export function knownSecrets(env: NodeJS.ProcessEnv, config: unknown): string[] {
   const found: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
-    if (SECRET_ENV_NAME.test(name)) found.push(value);
+    if (isSecretEnvName(name)) found.push(value);
     const password = urlPassword(value);
     if (password) found.push(password);
   }
-  walk(config, false, found);
-  return found;
+  walk(config, undefined, found);
+  return [...new Set(found)].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
 }
 
-function walk(value: unknown, secret: boolean, found: string[]): void {
+function isSecretEnvName(name: string): boolean {
+  const words = name.toUpperCase().split(/[_.-]+/);
+  return words.some((word) => SECRET_ENV_WORD.test(word)) || SECRET_ENV_LAST_WORD.test(words.at(-1) ?? '');
+}
+
+/**
+ * `under`: the key the value is under, when that makes it secret (a secret-named key, or a header of
+ * `headers`). It makes a string (or list of strings) a secret, not a whole object: an action named
+ * `rotate_key` does not make its summary and role secrets.
+ */
+function walk(value: unknown, under: 'secret' | 'headers' | undefined, found: string[]): void {
   if (typeof value === 'string') {
-    if (secret) found.push(value);
+    if (under === 'secret') {
+      found.push(value);
+      // `Bearer <token>`: the token alone may be printed too.
+      const credentials = /^[A-Za-z]+\s+(\S+)$/.exec(value)?.[1];
+      if (credentials) found.push(credentials);
+    }
     const password = urlPassword(value);
     if (password) found.push(password);
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) walk(item, secret, found);
+    for (const item of value) walk(item, under, found);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, item] of Object.entries(value)) {
     if (key === 'params') continue; // param specs describe values typed in Slack; they hold none
-    walk(item, secret || key === 'headers' || SECRET_CONFIG_KEY.test(key), found);
+    const secret = under === 'headers' || SECRET_CONFIG_KEY.test(key);
+    walk(item, key === 'headers' ? 'headers' : secret ? 'secret' : undefined, found);
   }
 }
 
