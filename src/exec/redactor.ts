@@ -14,7 +14,8 @@ const TOKEN_PATTERNS: readonly RegExp[] = [
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
   /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}/g,
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
+  // A PEM private key from its first line to its last, or to the end of the text (the rest of the line).
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*)/g,
 ];
 /** An `Authorization:` header (or `authorization=`): its credentials, after the scheme if it names one. */
 const AUTHORIZATION =

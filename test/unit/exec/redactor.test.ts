@@ -60,6 +60,11 @@ describe('Redactor: token shapes', () => {
     ],
     ['URL password, no user', 'redis://:s3cret@cache:6379', 'redis://:[redacted]@cache:6379'],
     ['PEM header', '-----BEGIN RSA PRIVATE KEY-----', '[redacted]'],
+    [
+      'PEM key in one JSON line',
+      '{"key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----\\n","n":1}',
+      '{"key":"[redacted]\\n","n":1}',
+    ],
     ['env assignment', 'POSTGRES_PASSWORD=benchmark_pass', 'POSTGRES_PASSWORD=[redacted]'],
     ['JSON secret field', '{"api_key": "k-123456", "n": 1}', '{"api_key": "[redacted]", "n": 1}'],
     ['query string token', 'GET /hook?token=abc123&x=1', 'GET /hook?token=[redacted]&x=1'],
