@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backupKind } from './backup.js';
 import { degradedModeKind } from './degraded-mode.js';
 import { httpKind } from './http.js';
+import { k8sExecKind } from './k8s-exec.js';
 import { k8sRestartKind } from './k8s-restart.js';
 import { k8sRollbackKind } from './k8s-rollback.js';
 import { k8sScaleKind } from './k8s-scale.js';
@@ -24,6 +25,7 @@ export const ACTION_KINDS = [
   k8sRestartKind,
   k8sRollbackKind,
   k8sScaleKind,
+  k8sExecKind,
 ] as const;
 
 /** The config schema of each kind in ACTION_KINDS, position by position (a tuple, as the union needs). */
