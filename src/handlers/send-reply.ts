@@ -27,6 +27,18 @@ export async function sendReply(answer: VerbReply, to: ReplyTo): Promise<void> {
       await to.reply(await lookupReply({ actor, channel, ...shown }, to.calls.upload, to.log));
       return;
     }
+    case 'file': {
+      const { filename } = answer.file;
+      const posted = await to.calls.upload({ channel: to.channel, ...answer.file }).then(
+        () => `All of it is in the file ${filename}, posted in this channel.`,
+        (error: unknown) => {
+          to.log.warn({ err: error }, 'reply file upload failed');
+          return `The file ${filename} with all of it could not be uploaded.`;
+        },
+      );
+      await to.reply(`${answer.text}\n${posted}`);
+      return;
+    }
     case 'view':
       await to.calls.openView(to.triggerId, answer.view);
       return;

@@ -58,7 +58,7 @@ export interface LogsRendered {
   file?: string;
 }
 
-/** The message (the last lines that fit, in a code block) and, when they do not all fit, the whole file. */
+/** The message (the last lines that fit, in a code block) and, when they do not all fit, every line for a file. */
 export function renderLogs({ header, lines }: LogsShown): LogsRendered {
   const prefixed = new Set(lines.map((line) => line.source)).size > 1;
   const full = lines.map((line) => messageLine(line, prefixed));
@@ -67,10 +67,8 @@ export function renderLogs({ header, lines }: LogsShown): LogsRendered {
   const anyCut = full.some((line) => line.length > MESSAGE_LINE_CHARS);
   if (whole.length <= MESSAGE_CHARS && !anyCut) return { text: whole };
   const total = lines.length;
-  const last = (count: number) =>
-    `${header}\nThe last ${count} of ${total} lines; every line is in the file.`;
-  const note = (count: number) =>
-    count < total ? last(count) : `${header}\nEvery line is also in the file.`;
+  const last = (count: number) => `${header}\nThe last ${count} of ${total} lines:`;
+  const note = (count: number) => (count < total ? last(count) : `${header}\nLong lines are cut here:`);
   // No count has more digits than the total; the fences and newlines take 9.
   let room = MESSAGE_CHARS - last(total).length - 9;
   let count = 0;

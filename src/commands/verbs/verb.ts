@@ -53,6 +53,12 @@ export type VerbReply =
   | { kind: 'view'; view: View }
   /** A modal that says "Checking…" at once and becomes the view `build` makes once it is authorized. */
   | { kind: 'checked-modal'; title: string; build: () => Promise<View> }
+  /** An ephemeral message showing part of an answer, and the whole of it as a file posted in the channel (`logs`). */
+  | {
+      kind: 'file';
+      text: string;
+      file: { filename: string; title: string; comment: string; content: string };
+    }
   /** Nothing to say to the person: the answer is posted elsewhere (a run card, the incident channel). */
   | { kind: 'none' };
 

@@ -61,7 +61,7 @@ describe('rendering the lines', () => {
     }));
     const { text, file } = renderLogs({ header: 'H', lines });
     expect(text.length).toBeLessThanOrEqual(MESSAGE_CHARS);
-    expect(text).toMatch(/^H\nThe last \d+ of 200 lines; every line is in the file\.\n```\n/);
+    expect(text).toMatch(/^H\nThe last \d+ of 200 lines:\n```\n/);
     expect(text).toContain('GET /api/benchmarks/199 200\n```');
     expect(text).not.toContain('/benchmarks/0 ');
     const shown = Number(/The last (\d+) of/.exec(text)?.[1]);
@@ -75,7 +75,7 @@ describe('rendering the lines', () => {
     const long = `{"level":50,"msg":"${'x'.repeat(600)}"}`;
     const { text, file } = renderLogs({ header: 'H', lines: [{ at: at(1), source: 's', text: long }] });
     expect(text).toContain('…');
-    expect(text).toContain('H\nEvery line is also in the file.\n```\n12:00:01 {"level":50');
+    expect(text).toContain('H\nLong lines are cut here:\n```\n12:00:01 {"level":50');
     expect(file).toContain(long);
   });
 });
