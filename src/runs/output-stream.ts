@@ -19,7 +19,8 @@ export interface OutputDeps {
 
 /**
  * A command's output for a run: kept by CommandOutput (redacted, tail in memory, whole on disk), shown in
- * one thread message edited at most every 2 s, and posted whole as a file at the end when it did not fit.
+ * one thread message edited at most every 2 s (and once more 2 s after the last write of a burst), and
+ * posted whole as a file at the end when it did not fit. Writes after close are ignored; so is a second close.
  */
 export function runOutputStream(deps: OutputDeps, run: Run, index: number, title: string): OutputStream {
   const output = new CommandOutput(deps.redactor);
@@ -27,32 +28,44 @@ export function runOutputStream(deps: OutputDeps, run: Run, index: number, title
   const heading = deps.redactor.redact(title);
   let posted = false;
   let lastEdit = 0;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
   let chain = Promise.resolve();
   const show = (status: string) => {
     const text = messageText(heading, status, output.lastLines(200), output.size);
     const edit = posted;
     posted = true;
+    lastEdit = Date.now();
     chain = chain
       .then(() => deps.cards.output(run, { key, text, edit }))
       .catch((error: unknown) =>
         deps.log.warn({ err: error, runId: run.id }, 'could not show command output'),
       );
   };
+  const showRunning = () => {
+    timer = undefined;
+    if (!closed) show('running…');
+  };
   return {
     write(chunk) {
+      if (closed) return;
       output.write(chunk);
-      const now = Date.now();
-      if (now - lastEdit < EDIT_EVERY_MS) return;
-      lastEdit = now;
-      show('running…');
+      const wait = lastEdit + EDIT_EVERY_MS - Date.now();
+      if (wait <= 0) showRunning();
+      // What came since the last edit is shown when the throttle allows, even if nothing more comes.
+      else timer ??= setTimeout(showRunning, wait).unref();
     },
     lastLines: (n) => output.lastLines(n),
     async close(outcome) {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
       const summary = output.finish();
       try {
-        show(outcome);
+        const whole = fits(output.lastLines(200), summary.lines);
+        show(whole ? outcome : `${outcome}; the whole output is in the file below`);
         await chain;
-        if (!fits(output.lastLines(200), summary.lines)) {
+        if (!whole) {
           await deps.cards
             .attach(run, {
               path: summary.path,
