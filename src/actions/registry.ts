@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { backupKind } from './backup.js';
 import { degradedModeKind } from './degraded-mode.js';
+import { dockerExecKind } from './docker-exec.js';
+import { dockerRestartKind } from './docker-restart.js';
+import { dockerScaleKind } from './docker-scale.js';
 import { httpKind } from './http.js';
 import { k8sExecKind } from './k8s-exec.js';
 import { k8sRestartKind } from './k8s-restart.js';
@@ -22,6 +25,9 @@ export const ACTION_KINDS = [
   httpKind,
   backupKind,
   restoreKind,
+  dockerRestartKind,
+  dockerScaleKind,
+  dockerExecKind,
   k8sRestartKind,
   k8sRollbackKind,
   k8sScaleKind,

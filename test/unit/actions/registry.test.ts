@@ -26,6 +26,7 @@ function configWith(actions: string[]): string {
     '    databases: { main: { url: "${MAIN_DATABASE_URL}" } }',
     '    allowed_hosts: [admin.example.com]',
     '    kubernetes: { context: staging, namespace: shop, deployments: [api-gateway, worker] }',
+    '    compose: { project: shop }',
     '    actions:',
     ...indented,
   ].join('\n');
