@@ -6,6 +6,7 @@ import { dockerRestartKind } from './docker-restart.js';
 import { dockerScaleKind } from './docker-scale.js';
 import { httpKind } from './http.js';
 import { k8sExecKind } from './k8s-exec.js';
+import { k8sJobKind } from './k8s-job.js';
 import { k8sRestartKind } from './k8s-restart.js';
 import { k8sRollbackKind } from './k8s-rollback.js';
 import { k8sScaleKind } from './k8s-scale.js';
@@ -32,6 +33,7 @@ export const ACTION_KINDS = [
   k8sRollbackKind,
   k8sScaleKind,
   k8sExecKind,
+  k8sJobKind,
 ] as const;
 
 /** The config schema of each kind in ACTION_KINDS, position by position (a tuple, as the union needs). */

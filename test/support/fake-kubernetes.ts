@@ -31,6 +31,24 @@ type Obj = {
 export type RolloutBehaviour = 'completes' | 'stuck';
 
 /**
+ * What the pod of the next Job created does: the lines its container logs, a batch more at each log request
+ * (so a follower reads them over several polls), and how it ends. The Job ends at the first Job read after
+ * `endAfterReads` log requests (default: one per batch); batches not read by then are written as it ends.
+ * `hang` never ends; `deadline` is Kubernetes killing it at activeDeadlineSeconds (its pod deleted).
+ */
+export interface JobScript {
+  batches: string[][];
+  end: { exitCode: number } | 'hang' | 'deadline';
+  endAfterReads?: number;
+}
+
+/** One line of a container's log, with the RFC3339Nano time the runtime stamped it with. */
+export interface FakeLogLine {
+  at: string;
+  text: string;
+}
+
+/**
  * A Kubernetes API server for tests: deployments, their ReplicaSets and pods in memory, the few endpoints
  * opsbot calls, every request recorded. Patches are applied the way the API server would, closely enough
  * for the follow-up reads to show the change.
@@ -45,6 +63,21 @@ export class FakeKubernetes {
   rollout: RolloutBehaviour = 'completes';
   /** Called with each request once recorded, before it is answered: a test's way to write in between. */
   onRequest: ((request: KubeRequest) => void) | undefined;
+  /** Jobs created (batch/v1), as the API server holds them. */
+  readonly jobs: Obj[] = [];
+  /** Events (core/v1), listed by involvedObject. */
+  readonly events: Obj[] = [];
+  /** Log lines per `namespace/pod/container`. */
+  readonly logs = new Map<string, FakeLogLine[]>();
+  /** What the pod of the next Job created does. */
+  jobScript: JobScript = { batches: [], end: { exitCode: 0 } };
+  /** Per Job (`namespace/name`): its script, its pod, how many log requests it has had. */
+  private readonly jobRuns = new Map<
+    string,
+    { script: JobScript; pod: Obj; reads: number; listed: number }
+  >();
+  /** The last log timestamp given out, in nanoseconds: each line's is later than the one before. */
+  private clockNs = 0n;
   /** A field the next write fails validation on (422 Invalid naming it), as a webhook or schema would. */
   invalid: { field: string; message: string } | undefined;
   /** The last resourceVersion given out; every write to a deployment takes the next one, as etcd's do. */
@@ -97,6 +130,55 @@ export class FakeKubernetes {
   async stop(): Promise<void> {
     await new Promise((resolve) => this.server?.close(resolve));
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Forgets every Job, event and log line, and the next Job's script. */
+  clearJobsAndLogs(): void {
+    this.jobs.length = 0;
+    this.events.length = 0;
+    this.logs.clear();
+    this.jobRuns.clear();
+    this.jobScript = { batches: [], end: { exitCode: 0 } };
+  }
+
+  /** Appends lines to a container's log, each stamped now (later than every line before). */
+  writeLog(namespace: string, pod: string, container: string, lines: string[]): FakeLogLine[] {
+    const key = `${namespace}/${pod}/${container}`;
+    const log = this.logs.get(key) ?? [];
+    const written = lines.map((text) => ({ at: this.stamp(), text }));
+    log.push(...written);
+    this.logs.set(key, log);
+    return written;
+  }
+
+  /** An event about a pod, as the kubelet or scheduler records it. */
+  addEvent(
+    namespace: string,
+    pod: string,
+    event: { type: string; reason: string; message: string; at: Date; count?: number },
+  ): void {
+    this.events.push({
+      metadata: { name: `${pod}.${this.events.length}`, namespace },
+      spec: {},
+      involvedObject: { kind: 'Pod', name: pod, namespace },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      count: event.count ?? 1,
+      firstTimestamp: event.at.toISOString(),
+      lastTimestamp: event.at.toISOString(),
+    } as Obj);
+  }
+
+  /** The requests to one kind of path: `jobs`, `log`, `events`, `pods`. */
+  requestsTo(kind: 'jobs' | 'log' | 'events' | 'pods'): KubeRequest[] {
+    const pattern = {
+      jobs: /^\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs/,
+      log: /\/pods\/[^/]+\/log$/,
+      events: /^\/api\/v1\/namespaces\/[^/]+\/events$/,
+      pods: /^\/api\/v1\/namespaces\/[^/]+\/pods$/,
+    }[kind];
+    return this.requests.filter((r) => pattern.test(r.path));
   }
 
   /** Requests that changed something. */
@@ -240,6 +322,19 @@ export class FakeKubernetes {
     this.written(deployment);
   }
 
+  /** Now as RFC3339Nano (trailing zeros of the fraction dropped, as Go writes it), after every earlier stamp. */
+  private stamp(): string {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.clockNs = now > this.clockNs ? now + 1n : this.clockNs + 1_000n;
+    const seconds = new Date(Number(this.clockNs / 1_000_000_000n) * 1000)
+      .toISOString()
+      .replace(/\.\d+Z$/, '');
+    const fraction = String(this.clockNs % 1_000_000_000n)
+      .padStart(9, '0')
+      .replace(/0+$/, '');
+    return `${seconds}${fraction ? `.${fraction}` : ''}Z`;
+  }
+
   private nextVersion(): string {
     this.version += 1;
     return String(this.version);
@@ -303,6 +398,33 @@ export class FakeKubernetes {
       send(200, scale ? scaleOf(found) : found);
       return;
     }
+    const jobs = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
+    if (jobs) {
+      const [, namespace, name] = jobs as unknown as [string, string, string | undefined];
+      this.answerJobs(req.method ?? 'GET', namespace, name, body, send);
+      return;
+    }
+    const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
+    if (log) {
+      const [, namespace, pod] = log as unknown as [string, string, string];
+      this.answerLog(namespace, pod, url.searchParams, res, send);
+      return;
+    }
+    const events = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);
+    if (events) {
+      const [, namespace] = events as unknown as [string, string];
+      const fields = (url.searchParams.get('fieldSelector') ?? '').split(',').filter(Boolean);
+      const items = this.events.filter(
+        (event) =>
+          event.metadata.namespace === namespace &&
+          fields.every((field) => {
+            const [path, value] = field.split('=') as [string, string];
+            return String(path.split('.').reduce<unknown>((v, k) => (v as Json)?.[k], event)) === value;
+          }),
+      );
+      send(200, { kind: 'EventList', apiVersion: 'v1', metadata: {}, items });
+      return;
+    }
     const list = /^\/(?:apis\/apps\/v1|api\/v1)\/namespaces\/([^/]+)\/(replicasets|pods)$/.exec(url.pathname);
     if (list) {
       const [, namespace, kind] = list as unknown as [string, string, 'replicasets' | 'pods'];
@@ -310,6 +432,7 @@ export class FakeKubernetes {
       const items = (kind === 'pods' ? this.pods : this.replicaSets).filter(
         (item) => item.metadata.namespace === namespace && matches(item, selector),
       );
+      if (kind === 'pods') for (const pod of items) this.podListed(pod);
       send(200, {
         kind: kind === 'pods' ? 'PodList' : 'ReplicaSetList',
         apiVersion: 'v1',
@@ -319,6 +442,222 @@ export class FakeKubernetes {
       return;
     }
     send(404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
+  }
+
+  /** Jobs: create (409 when the name is taken), read (the scripted pod moves on), delete (its pods too). */
+  private answerJobs(
+    method: string,
+    namespace: string,
+    name: string | undefined,
+    body: unknown,
+    send: (code: number, value: unknown) => void,
+  ): void {
+    if (method === 'POST') {
+      const job = structuredClone(body) as Obj;
+      const jobName = job.metadata.name;
+      if (this.jobs.some((j) => j.metadata.namespace === namespace && j.metadata.name === jobName)) {
+        send(409, status(409, 'AlreadyExists', `jobs.batch "${jobName}" already exists`));
+        return;
+      }
+      const uid = `uid-job-${this.jobs.length + 1}`;
+      Object.assign(job.metadata, { namespace, uid, creationTimestamp: new Date().toISOString() });
+      job.status = { startTime: new Date().toISOString(), active: 1 };
+      this.jobs.push(job);
+      const script = structuredClone(this.jobScript);
+      script.endAfterReads ??= script.batches.length;
+      this.jobRuns.set(`${namespace}/${jobName}`, {
+        script,
+        pod: this.jobPod(namespace, job, uid),
+        reads: 0,
+        listed: 0,
+      });
+      send(201, job);
+      return;
+    }
+    const index = this.jobs.findIndex((j) => j.metadata.namespace === namespace && j.metadata.name === name);
+    const job = this.jobs[index];
+    if (!job || !name) {
+      send(404, status(404, 'NotFound', `jobs.batch "${name}" not found`));
+      return;
+    }
+    if (method === 'DELETE') {
+      this.jobs.splice(index, 1);
+      const run = this.jobRuns.get(`${namespace}/${name}`);
+      const at = run ? this.pods.indexOf(run.pod) : -1;
+      if (at >= 0) this.pods.splice(at, 1);
+      send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name } });
+      return;
+    }
+    this.advanceJob(namespace, job);
+    send(200, job);
+  }
+
+  /** The pod the Job controller makes: the template's, labelled with job-name, waiting to start. */
+  private jobPod(namespace: string, job: Obj, uid: string): Obj {
+    const template = (job.spec.template ?? {}) as { metadata?: { labels?: Json }; spec?: Json };
+    const name = job.metadata.name;
+    const spec = structuredClone(template.spec ?? {}) as { containers?: { name: string }[] };
+    const pod: Obj = {
+      metadata: {
+        name: `${name}-x7k2p`,
+        namespace,
+        labels: {
+          ...(template.metadata?.labels ?? {}),
+          'job-name': name,
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': uid,
+        },
+        creationTimestamp: new Date().toISOString(),
+      } as Obj['metadata'],
+      spec: spec as Json,
+      status: {
+        phase: 'Pending',
+        containerStatuses: (spec.containers ?? []).map((c) => ({
+          name: c.name,
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ContainerCreating' } },
+        })),
+      },
+    };
+    this.pods.push(pod);
+    return pod;
+  }
+
+  /** A Job's pod starts once it has been listed waiting (so a follower meets a pod not yet started). */
+  private podListed(pod: Obj): void {
+    const run = [...this.jobRuns.values()].find((r) => r.pod === pod);
+    const podStatus = pod.status as { phase: string; containerStatuses: { state: Json; ready: boolean }[] };
+    if (!run || ++run.listed < 2 || podStatus.phase !== 'Pending') return;
+    podStatus.phase = 'Running';
+    for (const container of podStatus.containerStatuses) {
+      container.state = { running: { startedAt: new Date().toISOString() } };
+      container.ready = true;
+    }
+  }
+
+  /** At a Job read: ends it as scripted once its pod's log has been read often enough. */
+  private advanceJob(namespace: string, job: Obj): void {
+    const run = this.jobRuns.get(`${namespace}/${job.metadata.name}`);
+    const jobStatus = job.status as Json;
+    if (!run || jobStatus.active !== 1 || run.script.end === 'hang') return;
+    if (run.reads < (run.script.endAfterReads ?? 0)) return;
+    const { end } = run.script;
+    const container = ((run.pod.spec as { containers?: { name: string }[] }).containers ?? [])[0]?.name ?? '';
+    for (const batch of run.script.batches.splice(0)) {
+      this.writeLog(namespace, run.pod.metadata.name, container, batch);
+    }
+    const now = new Date().toISOString();
+    const podStatus = run.pod.status as { phase: string; containerStatuses: Json[] };
+    delete jobStatus.active;
+    if (end === 'deadline') {
+      this.pods.splice(this.pods.indexOf(run.pod), 1);
+      Object.assign(jobStatus, {
+        failed: 1,
+        conditions: [
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'DeadlineExceeded',
+            message: 'Job was active longer than specified deadline',
+          },
+        ],
+      });
+      return;
+    }
+    const ok = end.exitCode === 0;
+    podStatus.phase = ok ? 'Succeeded' : 'Failed';
+    for (const c of podStatus.containerStatuses) {
+      c.ready = false;
+      c.state = {
+        terminated: { exitCode: end.exitCode, reason: ok ? 'Completed' : 'Error', finishedAt: now },
+      };
+    }
+    Object.assign(
+      jobStatus,
+      ok
+        ? {
+            succeeded: 1,
+            completionTime: now,
+            conditions: [
+              { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached' },
+              { type: 'Complete', status: 'True', reason: 'CompletionsReached' },
+            ],
+          }
+        : {
+            failed: 1,
+            conditions: [
+              { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' },
+              {
+                type: 'Failed',
+                status: 'True',
+                reason: 'BackoffLimitExceeded',
+                message: 'Job has reached the specified backoff limit',
+              },
+            ],
+          },
+    );
+  }
+
+  /**
+   * A container's log as the kubelet serves it: `container` (required when the pod has several),
+   * `sinceTime`, `sinceSeconds`, `tailLines`, `timestamps`, `limitBytes`; a Job's pod writes its next
+   * scripted batch first.
+   */
+  private answerLog(
+    namespace: string,
+    podName: string,
+    query: URLSearchParams,
+    res: ServerResponse,
+    send: (code: number, value: unknown) => void,
+  ): void {
+    const pod = this.pods.find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
+    if (!pod) {
+      send(404, status(404, 'NotFound', `pods "${podName}" not found`));
+      return;
+    }
+    const names = ((pod.spec as { containers?: { name: string }[] }).containers ?? []).map((c) => c.name);
+    const statuses = ((pod.status as Json | undefined)?.containerStatuses ?? []) as {
+      name: string;
+      state?: { waiting?: { reason?: string } };
+      lastState?: { terminated?: unknown };
+    }[];
+    const container = query.get('container') ?? (names.length === 1 ? names[0] : undefined);
+    if (!container || !names.includes(container)) {
+      const message = container
+        ? `container ${container} is not valid for pod ${podName}`
+        : `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`;
+      send(400, status(400, 'BadRequest', message));
+      return;
+    }
+    const state = statuses.find((c) => c.name === container);
+    if (state?.state?.waiting && !state.lastState?.terminated) {
+      const message = `container "${container}" in pod "${podName}" is waiting to start: ${state.state.waiting.reason}`;
+      send(400, status(400, 'BadRequest', message));
+      return;
+    }
+    const run = [...this.jobRuns.values()].find((r) => r.pod === pod);
+    if (run) {
+      run.reads += 1;
+      const batch = run.script.batches.shift();
+      if (batch) this.writeLog(namespace, podName, container, batch);
+    }
+    let lines = this.logs.get(`${namespace}/${podName}/${container}`) ?? [];
+    const sinceTime = query.get('sinceTime');
+    if (sinceTime) lines = lines.filter((line) => nanos(line.at) >= nanos(sinceTime));
+    const sinceSeconds = query.get('sinceSeconds');
+    if (sinceSeconds) {
+      const from = BigInt(Date.now() - Number(sinceSeconds) * 1000) * 1_000_000n;
+      lines = lines.filter((line) => nanos(line.at) >= from);
+    }
+    const tail = query.get('tailLines');
+    if (tail) lines = lines.slice(-Number(tail));
+    const stamped = query.get('timestamps') === 'true';
+    let text = lines.map((line) => `${stamped ? `${line.at} ` : ''}${line.text}\n`).join('');
+    const limit = query.get('limitBytes');
+    if (limit) text = Buffer.from(text).subarray(0, Number(limit)).toString('utf8');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(text);
   }
 
   /**
@@ -431,6 +770,16 @@ function applyJsonPatch(object: Obj, ops: JsonPatchOp[]): Obj | undefined {
 
 function status(code: number, reason: string, message: string): Json {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/** An RFC3339 time in nanoseconds since the epoch, its fraction to the nanosecond. */
+function nanos(at: string): bigint {
+  const [, seconds, fraction = ''] = /^([^.Z]+)(?:\.(\d+))?Z$/.exec(at) as unknown as [
+    string,
+    string,
+    string?,
+  ];
+  return BigInt(Date.parse(`${seconds}Z`)) * 1_000_000n + BigInt(fraction.padEnd(9, '0').slice(0, 9));
 }
 
 function scaleOf(deployment: Obj): Json {
