@@ -15,25 +15,50 @@ const Tls = z.strictObject({
 });
 
 /** How opsbot reaches a Docker Engine: its Unix socket, or TCP with mutual TLS (plain TCP on loopback only). */
-export const DockerEndpoint = z.union([
-  z.strictObject({
-    socket: z.string().startsWith('/', 'must be an absolute path such as /var/run/docker.sock'),
-  }),
-  z
-    .strictObject({
-      host: z
-        .string()
-        .regex(/^tcp:\/\/[^\s/:]+:\d+$|^tcp:\/\/\[[0-9a-f:]+\]:\d+$/i, 'must be tcp://host:port'),
-      tls: Tls.optional(),
-    })
-    .refine((endpoint) => endpoint.tls !== undefined || LOOPBACK.test(endpoint.host), {
-      path: ['tls'],
-      message:
-        'is required: the Docker Engine API gives root on its host, so opsbot reaches it over TCP only with ' +
-        'TLS (ca, cert, key), or over a Unix socket or loopback',
-    }),
-]);
-export type DockerEndpoint = z.infer<typeof DockerEndpoint>;
+export type DockerEndpoint = { socket: string } | { host: string; tls?: z.infer<typeof Tls> };
+
+/**
+ * `docker:` as written: one object with either `socket` or `host` (and `tls`), checked field by field so each
+ * problem is reported at its own key (a union of two shapes would report "Invalid input" at `docker`).
+ */
+export const DockerEndpoint = z
+  .strictObject({
+    socket: z.string().startsWith('/', 'must be an absolute path such as /var/run/docker.sock').optional(),
+    host: z
+      .string()
+      .regex(/^tcp:\/\/[^\s/:]+:\d+$|^tcp:\/\/\[[0-9a-f:]+\]:\d+$/i, 'must be tcp://host:port')
+      .optional(),
+    tls: Tls.optional(),
+  })
+  .superRefine((endpoint, ctx) => {
+    if (endpoint.socket === undefined && endpoint.host === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must name the Docker Engine: socket (/var/run/docker.sock) or host (tcp://host:2376 with tls)',
+      });
+    } else if (endpoint.socket !== undefined && endpoint.host !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: 'cannot be set with socket; name one of them',
+      });
+    } else if (endpoint.socket !== undefined && endpoint.tls !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'applies to host only, not to a Unix socket' });
+    } else if (endpoint.host !== undefined && endpoint.tls === undefined && !LOOPBACK.test(endpoint.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message:
+          'is required: the Docker Engine API gives root on its host, so opsbot reaches it over TCP only with ' +
+          'TLS (ca, cert, key), or over a Unix socket or loopback',
+      });
+    }
+  })
+  .transform(
+    ({ socket, host, tls }): DockerEndpoint =>
+      socket !== undefined ? { socket } : { host: host ?? '', ...(tls ? { tls } : {}) },
+  );
 
 /** A service's `compose:` section: the project its containers belong to, and the Docker Engine running them. */
 export const ComposeSection = z.strictObject({
