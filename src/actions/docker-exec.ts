@@ -85,7 +85,7 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
     if (end.exitCode !== 0) {
       throw new Error(
         failureWithLastLines(
-          `\`${command}\` exited with code ${end.exitCode} in ${container.name}.`,
+          `\`${command}\` exited with code ${end.exitCode} in ${container.name}`,
           output.lastLines(10),
         ),
       );

@@ -77,18 +77,21 @@ export async function execInContainer(
 const ERROR_LINE_CHARS = 300;
 
 /**
- * A failed command's error: one sentence, then as many of its last (at most 10, already redacted) output
- * lines as fit on the card's one error line, newest kept, joined with ` ⏎ `.
+ * A failed command's error on one line, as k8s.exec words it: `<what happened>; last lines: a ⏎ b.`, with as
+ * many of the last (at most 10, already redacted) output lines as fit on the card's error line, newest kept.
  */
-export function failureWithLastLines(sentence: string, lines: readonly string[]): string {
-  const kept: string[] = [];
-  let room = ERROR_LINE_CHARS - sentence.length - ' Last lines: '.length;
+export function failureWithLastLines(what: string, lines: readonly string[]): string {
+  const shown: string[] = [];
+  let room = ERROR_LINE_CHARS - what.length - '; last lines: .'.length;
   for (const line of lines.slice(-10).reverse()) {
     const text = line.trim();
     if (!text) continue;
-    if (text.length + 3 > room) break;
-    kept.unshift(text);
+    if (text.length > room) {
+      if (shown.length === 0 && room > 1) shown.push(`…${text.slice(-(room - 1))}`);
+      break;
+    }
+    shown.unshift(text);
     room -= text.length + 3;
   }
-  return kept.length > 0 ? `${sentence} Last lines: ${kept.join(' ⏎ ')}` : sentence;
+  return shown.length > 0 ? `${what}; last lines: ${shown.join(' ⏎ ')}.` : `${what}.`;
 }

@@ -323,7 +323,7 @@ describe('docker.exec', () => {
     };
     const { record, stream } = recordedOutput();
     await expect(dockerExecKind.execute(vacuum, context({}, { output: () => stream }))).rejects.toThrow(
-      '`psql -U benchmark_user -d benchmark_db -c \'VACUUM ANALYZE\'` exited with code 2 in ai-benchmark-postgres-1. Last lines: line 7 ⏎ line 8 ⏎ line 9 ⏎ line 10 ⏎ line 11 ⏎ line 12 ⏎ line 13 ⏎ line 14 ⏎ line 15 ⏎ psql: error: FATAL: role "benchmark_user" does not exist',
+      '`psql -U benchmark_user -d benchmark_db -c \'VACUUM ANALYZE\'` exited with code 2 in ai-benchmark-postgres-1; last lines: line 7 ⏎ line 8 ⏎ line 9 ⏎ line 10 ⏎ line 11 ⏎ line 12 ⏎ line 13 ⏎ line 14 ⏎ line 15 ⏎ psql: error: FATAL: role "benchmark_user" does not exist.',
     );
     expect(record.outcome).toBe('exit code 2');
   });
@@ -354,7 +354,7 @@ describe('docker.exec', () => {
     const error = await dockerExecKind
       .execute(vacuum, context({}, { output: () => stream, redact: (text) => redactor.redact(text) }))
       .catch((e: Error) => e);
-    expect(String(error)).toContain('Last lines: token [redacted]');
+    expect(String(error)).toContain('; last lines: token [redacted].');
     expect(String(error)).not.toContain('xoxb-');
   });
 });
