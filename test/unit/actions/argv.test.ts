@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Argv, argvParams, argvProblems, argvText, fillArgv } from '../../../src/actions/argv.js';
 import { ParamsSchema } from '../../../src/actions/params.js';
+import { ConfigError, parseOpsConfig } from '../../../src/config/load.js';
 
 /** Bentham's surface switch (runbook 001: `pnpm admin:surface disable openai-api`). */
 const SURFACE = ['pnpm', 'admin:surface', 'disable', '{surface}'];
@@ -137,5 +138,41 @@ describe('argvText', () => {
     expect(argvText(['echo', "it's", ''])).toBe(`echo 'it'\\''s' ''`);
     expect(argvText(['echo', "a\nb 'c'\t\\"])).toBe(`echo $'a\\nb \\'c\\'\\t\\\\'`);
     expect(argvText(['echo', 'a\nb'])).not.toContain('\n');
+  });
+});
+
+describe('opsbot config check', () => {
+  it("reports an argv template's problems at their paths below the action", () => {
+    // Bentham (runbook 001) as DESIGN §11 configures it; the piping into tee is the mistake.
+    const text = `
+workspace: { ops_channel: C0OPS }
+roles:
+  operator: { users: [U0ALICE] }
+services:
+  bentham:
+    environment: production
+    kubernetes: { context: prod, namespace: bentham-prod, deployments: [api-gateway, executor] }
+    actions:
+      disable-surface:
+        kind: k8s.exec
+        deployment: executor
+        command: ["pnpm", "admin:surface", "{mode}", "{surface}", "|", "tee", "/tmp/out"]
+        params:
+          surface: { type: string, enum: [openai-api, anthropic-api, google-api] }
+        role: operator
+        risk: medium
+`;
+    let error: unknown;
+    try {
+      parseOpsConfig(text, {}, 'test.ops.yml');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const action = 'services.bentham.actions.disable-surface';
+    expect((error as ConfigError).issues.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: `${action}.command`, message: expect.stringContaining('{mode}') },
+      { path: `${action}.command[4]`, message: expect.stringContaining('without a shell') },
+    ]);
   });
 });
