@@ -238,6 +238,8 @@ describe('the run modal and the audit log from Slack', () => {
       'bentham/restart',
       'bentham/rollback',
       'bentham/scale-executor',
+      'bentham/disable-surface',
+      'bentham/enable-surface',
       'bentham/touch',
       'bentham/annotate',
       'bentham/purge',

@@ -70,7 +70,7 @@ describe('opsbot config check', () => {
       BENTHAM_URL: 'https://api.bentham.example',
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid: 1 services, 9 actions.');
+    expect(stdout).toContain('is valid: 1 services, 11 actions.');
     expect(stdout).not.toContain('Pa55word');
   });
 
