@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { CALL_TIMEOUT_MS, dockerCall } from '../docker/calls.js';
-import { containerFacts, containerTable, runningContainers } from '../docker/containers.js';
+import { containerCount, containerFacts, containerTable, runningContainers } from '../docker/containers.js';
 import { dockerFields, onComposeService, withSummary } from './docker-fields.js';
 import { type ActionKind, fixedParams } from './types.js';
 
@@ -37,7 +37,7 @@ export const dockerRestartKind: ActionKind<DockerRestartAction> = {
     const target = ctx.docker();
     const running = await containerFacts(target, await runningContainers(target, config.service, 'restart'));
     return {
-      summary: `Restart the ${running.length} running ${plural(running.length)} of ${config.service} in compose project ${target.project}, one after another, each given ${formatDuration(config.stop_timeout)} to stop.`,
+      summary: `Restart ${running.length === 1 ? 'the one running container' : `the ${running.length} running containers`} of ${config.service} in compose project ${target.project}, one after another, each given ${formatDuration(config.stop_timeout)} to stop.`,
       table: containerTable(running, () => 'restart', ctx.redact),
     };
   },
@@ -58,14 +58,10 @@ export const dockerRestartKind: ActionKind<DockerRestartAction> = {
     const after = await containerFacts(target, running);
     const unhealthy = after.filter((container) => container.health === 'unhealthy').length;
     return {
-      summary: `Restarted ${after.length} ${plural(after.length)} of ${config.service}${
+      summary: `Restarted ${containerCount(after.length)} of ${config.service}${
         unhealthy > 0 ? `; ${unhealthy} ${unhealthy === 1 ? 'reports' : 'report'} unhealthy` : ''
       }.`,
       table: containerTable(after, () => 'restarted', ctx.redact),
     };
   },
 };
-
-function plural(count: number): string {
-  return count === 1 ? 'container' : 'containers';
-}

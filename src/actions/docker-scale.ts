@@ -10,6 +10,7 @@ import {
 } from '../docker/clone.js';
 import {
   type ComposeContainer,
+  containerCount,
   containerFacts,
   containerTable,
   inspectContainer,
@@ -25,6 +26,9 @@ import { type ActionKind, fixedParams } from './types.js';
 const SCALE_PARAMS = ParamsSchema.parse({
   replicas: { type: 'integer', min: 0, description: 'How many containers the compose service should have' },
 });
+
+/** Container states with no process to stop. */
+const NOT_RUNNING = ['created', 'exited', 'dead'];
 
 /** An ops.yml entry of kind `docker.scale`. */
 export const DockerScaleSchema = withSummary(
@@ -115,12 +119,15 @@ export const dockerScaleKind: ActionKind<DockerScaleAction> = {
     for (const container of change.remove) {
       ctx.progress(`Stopping and removing ${container.name}…`);
       const handle = target.docker.getContainer(container.id);
-      await dockerCall(
-        target,
-        `container ${container.name}`,
-        () => handle.stop({ t: Math.ceil(config.stop_timeout / 1000) }),
-        CALL_TIMEOUT_MS + config.stop_timeout,
-      );
+      // The Engine answers 304 to stopping a container that is not running.
+      if (!NOT_RUNNING.includes(container.state)) {
+        await dockerCall(
+          target,
+          `container ${container.name}`,
+          () => handle.stop({ t: Math.ceil(config.stop_timeout / 1000) }),
+          CALL_TIMEOUT_MS + config.stop_timeout,
+        );
+      }
       await dockerCall(target, `container ${container.name}`, () => handle.remove());
     }
     const after = await containerFacts(
@@ -134,7 +141,7 @@ export const dockerScaleKind: ActionKind<DockerScaleAction> = {
           ? `removed ${change.remove.map((c) => c.name).join(', ')}`
           : 'nothing changed';
     return {
-      summary: `Scaled ${config.service} from ${change.before.length} to ${after.length} ${plural(after.length)}: ${done}.`,
+      summary: `Scaled ${config.service} from ${change.before.length} to ${containerCount(after.length)}: ${done}.`,
       table: containerTable(
         after,
         (c) => (change.create.some((n) => n.name === c.name) ? 'created' : 'kept'),
@@ -182,12 +189,12 @@ async function scaleChange(
 function changeSummary(target: DockerTarget, config: DockerScaleAction, change: ScaleChange): string {
   const from = `${config.service} in compose project ${target.project}`;
   if (change.create.length > 0) {
-    return `Scale ${from} from ${change.before.length} to ${change.replicas} ${plural(change.replicas)}: create and start ${change.create.map((c) => c.name).join(', ')} (copies of ${change.copyOf?.name}).`;
+    return `Scale ${from} from ${change.before.length} to ${containerCount(change.replicas)}: create and start ${change.create.map((c) => c.name).join(', ')} (copies of ${change.copyOf?.name}).`;
   }
   if (change.remove.length > 0) {
-    return `Scale ${from} from ${change.before.length} to ${change.replicas} ${plural(change.replicas)}: stop and remove ${change.remove.map((c) => c.name).join(', ')}.`;
+    return `Scale ${from} from ${change.before.length} to ${containerCount(change.replicas)}: stop and remove ${change.remove.map((c) => c.name).join(', ')}.`;
   }
-  return `${from} already has ${change.replicas} ${plural(change.replicas)}; scaling changes nothing.`;
+  return `${from} already has ${containerCount(change.replicas)}; scaling changes nothing.`;
 }
 
 /** Why this replica count may not be used, if it may not. */
@@ -206,8 +213,4 @@ function replicasOf(config: DockerScaleAction, params: ParamValues): number {
   const replicas = params.replicas;
   if (typeof replicas !== 'number') throw new UserError('Say how many containers, e.g. `replicas=3`.');
   return replicas;
-}
-
-function plural(count: number): string {
-  return count === 1 ? 'container' : 'containers';
 }

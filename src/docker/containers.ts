@@ -170,3 +170,8 @@ export function containerTable(
     total: containers.length,
   };
 }
+
+/** `1 container`, `3 containers`. */
+export function containerCount(count: number): string {
+  return `${count} ${count === 1 ? 'container' : 'containers'}`;
+}

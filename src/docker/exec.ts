@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { OutputStream } from '../actions/types.js';
+import { UnavailableError } from '../errors.js';
 import type { DockerTarget } from '../targets/docker.js';
 import { dockerCall, engineError } from './calls.js';
 import type { ComposeContainer } from './containers.js';
@@ -68,7 +69,11 @@ export async function execInContainer(
   for (let tries = 1; ; tries++) {
     const state = ExecState.parse(await dockerCall(target, subject, () => exec.inspect()));
     if (!state.Running && state.ExitCode !== null) return { exitCode: state.ExitCode };
-    if (tries >= SETTLE_TRIES || Date.now() >= deadline) return { timedOut: true };
+    if (tries >= SETTLE_TRIES) {
+      throw new UnavailableError(
+        `The Docker Engine at ${target.endpoint} ended the output of the command in ${container.name} but did not report its exit code.`,
+      );
+    }
     await sleep(SETTLE_EVERY_MS);
   }
 }

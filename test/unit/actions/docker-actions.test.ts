@@ -189,15 +189,16 @@ describe('docker.scale', () => {
     ]);
   });
 
-  it('scales down by stopping and removing the highest-numbered containers', async () => {
-    const ids = [1, 2, 3].map((n) => docker.addContainer(PROJECT, 'web', n).id);
+  it('scales down by stopping (when running) and removing the highest-numbered containers', async () => {
+    const ids = [1, 2, 3].map(
+      (n) => docker.addContainer(PROJECT, 'web', n, { state: n === 3 ? 'exited' : 'running' }).id,
+    );
     const plan = await dockerScaleKind.plan(config, context({ replicas: 1 }));
     expect(plan.summary).toBe(
       'Scale web in compose project ai-benchmark from 3 to 1 container: stop and remove ai-benchmark-web-3, ai-benchmark-web-2.',
     );
     const result = await dockerScaleKind.execute(config, context({ replicas: 1 }));
     expect(calls(docker.changes())).toEqual([
-      `POST /containers/${ids[2]}/stop?t=10`,
       `DELETE /containers/${ids[2]}`,
       `POST /containers/${ids[1]}/stop?t=10`,
       `DELETE /containers/${ids[1]}`,
