@@ -111,7 +111,9 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
       );
     }
     if (outcome.ended === 'failed') {
-      throw new UnavailableError(`\`${command}\` could not run ${where}: ${ctx.redact(outcome.message)}.`);
+      throw new UnavailableError(
+        `\`${command}\` ended without an exit code ${where}: ${ctx.redact(outcome.message)}.`,
+      );
     }
     if (outcome.code !== 0) {
       // No coded class fits: neither the requester's input nor a dependency failed, the command did.

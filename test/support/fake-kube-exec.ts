@@ -31,6 +31,8 @@ export interface ExecSession {
   exit(code: number): void;
   /** Kubernetes could not run the command at all: a Failure status without an exit code. */
   fail(message: string): void;
+  /** The session breaks without a status (the API server or the node went away). */
+  hangUp(): void;
   /** Resolves when the session is closed, by either side. */
   readonly closed: Promise<void>;
 }
@@ -154,6 +156,10 @@ function session(ws: WebSocket, call: ExecCall): ExecSession {
     },
     fail(message) {
       end({ status: 'Failure', message, reason: 'InternalError', code: 500 });
+    },
+    hangUp() {
+      ended = true;
+      ws.terminate();
     },
   };
 }

@@ -255,7 +255,7 @@ describe('k8s.exec against the fake API server', () => {
     expect(exec.calls).toEqual([]);
   });
 
-  it('says so when Kubernetes refuses the exec or cannot run the command', async () => {
+  it('says so when Kubernetes refuses the exec, cannot run the command, or the session breaks', async () => {
     exec.refuse = 403;
     const recorded = recorder();
     await expect(k8sExecKind.execute(DISABLE, context({ surface: 'openai-api' }, recorded))).rejects.toThrow(
@@ -269,7 +269,15 @@ describe('k8s.exec against the fake API server', () => {
         'OCI runtime exec failed: exec failed: unable to start container process: exec: "pnpm": executable file not found in $PATH: unknown',
       );
     await expect(k8sExecKind.execute(DISABLE, context({ surface: 'openai-api' }))).rejects.toThrow(
-      '`pnpm admin:surface disable openai-api` could not run in executor-h2-1 (container executor): OCI runtime exec failed',
+      '`pnpm admin:surface disable openai-api` ended without an exit code in executor-h2-1 (container executor): OCI runtime exec failed',
+    );
+
+    exec.command = async (session) => {
+      await session.stdout('half');
+      session.hangUp();
+    };
+    await expect(k8sExecKind.execute(DISABLE, context({ surface: 'openai-api' }))).rejects.toThrow(
+      '`pnpm admin:surface disable openai-api` ended without an exit code in executor-h2-1 (container executor): the exec session closed before the command reported an exit code.',
     );
   });
 });
