@@ -6,6 +6,7 @@ import type { OpsConfig } from './config/ops-config.js';
 import { own } from './config/own.js';
 import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
 import type { DigestService } from './digest/service.js';
+import { composeLogs } from './docker/logs.js';
 import { checkService } from './health/check-service.js';
 import { StatusService } from './health/status.js';
 import { HomeService } from './home/service.js';
@@ -13,8 +14,10 @@ import { HomeStore } from './home/store.js';
 import { TimelineCapture } from './incidents/capture.js';
 import { CapturedEntryStore } from './incidents/capture-store.js';
 import { IncidentService } from './incidents/service.js';
+import { deploymentLogs } from './kubernetes/logs.js';
 import { PodsService } from './kubernetes/show-pods.js';
 import type { Logger } from './log.js';
+import { LogsService } from './logs/service.js';
 import { LookupService } from './lookups/show.js';
 import { AlertActions } from './pagerduty/alert-actions.js';
 import { AlertStore } from './pagerduty/alert-store.js';
@@ -39,6 +42,7 @@ export interface CoreServices {
   readonly lookups: LookupService;
   readonly status: StatusService;
   readonly pods: PodsService;
+  readonly logs: LogsService;
   readonly history: HistoryService;
   readonly oncall: OnCallService;
   readonly alertActions: AlertActions;
@@ -127,6 +131,14 @@ export function createServices(parts: ServiceParts): CoreServices {
       ...authority,
     }),
     pods: new PodsService({ config, kubernetes: targets.kubernetes, ...authority }),
+    logs: new LogsService({
+      config,
+      kubernetes: targets.kubernetes,
+      docker: targets.docker,
+      readers: { kubernetes: deploymentLogs, compose: composeLogs },
+      redactor: targets.redactor,
+      ...authority,
+    }),
     history: new HistoryService({ config, pool, ...authority }),
     oncall: new OnCallService({ config, rest, ...authority }),
     alertActions: new AlertActions({

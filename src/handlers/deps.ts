@@ -8,6 +8,7 @@ import type { TimelineCapture } from '../incidents/capture.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
+import type { LogsService } from '../logs/service.js';
 import type { LookupService } from '../lookups/show.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   status: StatusService;
   /** Pod readiness for `/ops pods`. */
   pods: PodsService;
+  /** The last lines of a deployment's or compose service's containers for `/ops logs`. */
+  logs: LogsService;
   /** Recent action runs for `/ops history`. */
   history: HistoryService;
   /** The incident lifecycle: `/ops incident …`, `note`, `timeline`, and their modals and buttons. */

@@ -5,6 +5,7 @@ import { digestVerb } from './digest.js';
 import { helpVerb } from './help.js';
 import { historyVerb } from './history.js';
 import { incidentVerb } from './incident.js';
+import { logsVerb } from './logs.js';
 import { noteVerb } from './note.js';
 import { oncallVerb } from './oncall.js';
 import { podsVerb } from './pods.js';
@@ -27,6 +28,7 @@ const VERBS = {
   status: statusVerb,
   show: showVerb,
   pods: podsVerb,
+  logs: logsVerb,
   history: historyVerb,
   oncall: oncallVerb,
   digest: digestVerb,

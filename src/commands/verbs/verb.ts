@@ -7,6 +7,7 @@ import { UserError } from '../../errors.js';
 import type { StatusService } from '../../health/status.js';
 import type { IncidentService } from '../../incidents/service.js';
 import type { PodsService } from '../../kubernetes/show-pods.js';
+import type { LogsService } from '../../logs/service.js';
 import type { LookupService } from '../../lookups/show.js';
 import type { OnCallService } from '../../pagerduty/oncall.js';
 import type { ResultTable } from '../../result-table.js';
@@ -22,6 +23,7 @@ export interface VerbServices {
   lookups: LookupService;
   status: StatusService;
   pods: PodsService;
+  logs: LogsService;
   history: HistoryService;
   incidents: IncidentService;
   oncall: OnCallService;
