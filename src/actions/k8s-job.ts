@@ -66,7 +66,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
     example: [
       'metadata-backup:  # /ops metadata-backup <service>',
       '  kind: k8s.job',
-      '  deployment: executor',
+      '  deployment: worker',
       '  command: ["node", "scripts/backup.js"]',
       '  timeout: 30m',
     ].join('\n'),
