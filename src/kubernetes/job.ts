@@ -133,8 +133,8 @@ export function jobBody(source: JobSource, spec: JobSpec): Record<string, unknow
 }
 
 /**
- * Creates the Job; `exists` when a Job of that name is already there (an earlier attempt of the same run),
- * with the run id it was made for.
+ * Creates the Job; when a Job of that name is already there (an earlier attempt of the same run), says so,
+ * with the run id its label names.
  */
 export async function createJob(
   target: KubernetesTarget,

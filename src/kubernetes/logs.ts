@@ -70,7 +70,8 @@ export async function deploymentLogs(
 /**
  * A container's log read as it grows, by polling: each next() returns the lines written since the last
  * one, each exactly once. Polls ask from the second of the last line seen (`sinceTime` has whole seconds)
- * and skip what was already returned by its timestamp, so lines written in that second are not lost.
+ * and skip what was already returned by its timestamp, so lines written in that second are not lost. (A
+ * container writing more than one poll's 4 MiB within a single second is read only up to there.)
  */
 export class LogFollower {
   /** The newest timestamp returned, and how many lines with exactly that timestamp were returned. */
