@@ -41,6 +41,17 @@ export function logsHeader({ service, name, since, filter }: LogsAsked, result: 
   return `${source}, ${where}): ${which}${matching}, newest last, times UTC.`;
 }
 
+/** The command as typed again, for the file's comment in the channel: `logs bentham api-gateway since=15m …`. */
+export function logsCommand({ service, name, since, filter }: LogsAsked, tail: number): string {
+  const words = [
+    `logs ${service} ${name} since=${since}`,
+    ...(filter.level ? [`level=${filter.level}`] : []),
+    ...(filter.grep !== undefined ? [`grep="${filter.grep.replace(/[`"]/g, "'")}"`] : []),
+    `tail=${tail}`,
+  ];
+  return slackEscape(words.join(' '));
+}
+
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

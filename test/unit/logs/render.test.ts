@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../../src/logs/log-lines.js';
-import { fileText, logsHeader, MESSAGE_CHARS, renderLogs } from '../../../src/logs/render.js';
+import { fileText, logsCommand, logsHeader, MESSAGE_CHARS, renderLogs } from '../../../src/logs/render.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 2, 12, 0, second));
 const asked = { service: 'bentham', name: 'api-gateway', since: '15m', filter: {} };
@@ -26,6 +26,15 @@ describe('the header', () => {
     );
     expect(logsHeader(asked, { from, read: 0, containers: 0, matched: 0, lines: [] })).toBe(
       '*bentham api-gateway* logs of the last 15m (deployment api-gateway in bentham-prod): no lines.',
+    );
+  });
+});
+
+describe('the command, as the file comment says it', () => {
+  it('is typed again with every arg, pinging no one', () => {
+    const filter = { level: 'error' as const, grep: '<!channel> "x" `y`' };
+    expect(logsCommand({ ...asked, filter }, 100)).toBe(
+      "logs bentham api-gateway since=15m level=error grep=\"&lt;!channel&gt; 'x' 'y'\" tail=100",
     );
   });
 });
