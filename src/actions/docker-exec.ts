@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { containerFacts, containerTable, runningContainers } from '../docker/containers.js';
-import { execInContainer, failureWithLastLines } from '../docker/exec.js';
+import { execInContainer } from '../docker/exec.js';
+import { withLastLines } from '../exec/last-lines.js';
 import { Argv, argvProblems, argvText, fillArgv } from './argv.js';
 import { composeServiceProblems, dockerFields, onComposeService, withSummary } from './docker-fields.js';
 import { ParamsSchema } from './params.js';
@@ -84,7 +85,7 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
     await output.close(`exit code ${end.exitCode}`);
     if (end.exitCode !== 0) {
       throw new Error(
-        failureWithLastLines(
+        withLastLines(
           `\`${command}\` exited with code ${end.exitCode} in ${container.name}`,
           output.lastLines(10),
         ),

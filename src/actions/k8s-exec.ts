@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { UnavailableError } from '../errors.js';
+import { withLastLines } from '../exec/last-lines.js';
 import { type ExecOutcome, execInPod } from '../kubernetes/exec.js';
 import { type ChosenPod, readyPod } from '../kubernetes/ready-pod.js';
 import type { ResultTable } from '../result-table.js';
@@ -10,8 +11,6 @@ import { type ActionKind, baseActionFields } from './types.js';
 
 /** Lines of output a failed run's error shows at most, newest last. */
 const LAST_LINES = 10;
-/** Characters of those lines the error keeps, so that the whole sentence fits a card's error line. */
-const LAST_LINES_CHARS = 200;
 
 /** A container name as Kubernetes allows it (an RFC 1123 label). */
 const ContainerName = z
@@ -117,7 +116,7 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
     }
     if (outcome.code !== 0) {
       // No coded class fits: neither the requester's input nor a dependency failed, the command did.
-      throw new Error(`\`${command}\` exited with code ${outcome.code} ${where}${lastLinesText(last)}.`);
+      throw new Error(withLastLines(`\`${command}\` exited with code ${outcome.code} ${where}`, last));
     }
     const total = lines.total();
     return {
@@ -141,23 +140,6 @@ function outcomeText(outcome: ExecOutcome, timeoutMs: number): string {
   if (outcome.ended === 'exited') return `exit code ${outcome.code}`;
   if (outcome.ended === 'timed-out') return `stopped after ${formatDuration(timeoutMs)}`;
   return 'failed';
-}
-
-/** `; last lines: a ⏎ b`: the newest (already redacted) lines that fit, on one line, or nothing. */
-function lastLinesText(lines: string[]): string {
-  const shown: string[] = [];
-  let chars = 0;
-  for (const line of [...lines].reverse()) {
-    const trimmed = line.trim();
-    if (!trimmed) continue;
-    if (chars + trimmed.length > LAST_LINES_CHARS) {
-      if (shown.length === 0) shown.push(`…${trimmed.slice(-LAST_LINES_CHARS)}`);
-      break;
-    }
-    shown.unshift(trimmed);
-    chars += trimmed.length + 3;
-  }
-  return shown.length > 0 ? `; last lines: ${shown.join(' ⏎ ')}` : '';
 }
 
 /** Lines in a stream of chunks: its newlines, and one more when it does not end with one. */

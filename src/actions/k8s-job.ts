@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { ConflictError, UnavailableError, UserError } from '../errors.js';
+import { withLastLines } from '../exec/last-lines.js';
 import { readDeploymentJson } from '../kubernetes/deployments.js';
 import {
   createJob,
@@ -148,7 +149,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
     if (end.ended === 'failed') {
       await output.close(end.exitCode === undefined ? end.reason : `exit code ${end.exitCode}`);
       throw new UserError(
-        `${failureSentence(name, end, config.timeout)}${lastLinesText(output.lastLines(LAST_LINES))}`,
+        withLastLines(failureSentence(name, end, config.timeout), output.lastLines(LAST_LINES)),
       );
     }
     await output.close('exit code 0');
@@ -208,12 +209,6 @@ function failureSentence(name: string, end: Extract<JobEnd, { ended: 'failed' }>
   }
   if (end.exitCode !== undefined) return `Job ${name} failed: its command exited with code ${end.exitCode}`;
   return `Job ${name} failed (${end.reason}${end.message ? `: ${end.message.replace(/\.$/, '')}` : ''})`;
-}
-
-/** `; last lines: a ⏎ b` on the error's one line, or `.` when there was no output. */
-function lastLinesText(lines: string[]): string {
-  const shown = lines.filter((line) => line.trim() !== '');
-  return shown.length === 0 ? '.' : `; last lines: ${shown.join(' ⏎ ')}`;
 }
 
 function jobTable(
