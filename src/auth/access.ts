@@ -32,7 +32,7 @@ export class AccessService {
     return this.deps.rolesOf(userId);
   }
 
-  /** Counts a read command (status, show, pods, oncall, digest now); refuses one over the read budget. */
+  /** Counts a read command (status, show, pods, logs, history, oncall, digest now); refuses one over the read budget. */
   requireRead(actor: string): Promise<void> {
     return this.deps.requireRead(actor);
   }

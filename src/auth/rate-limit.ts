@@ -44,7 +44,7 @@ export class ReadLimit {
     if (waitMs === 0) return;
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     throw new ConflictError(
-      `You have run ${this.perMinute} read commands (status, show, pods, oncall, digest) this minute; ` +
+      `You have run ${this.perMinute} read commands (status, show, pods, logs, history, oncall, digest) this minute; ` +
         `try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
     );
   }

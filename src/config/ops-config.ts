@@ -87,7 +87,7 @@ export const OpsConfigSchema = z.strictObject({
     timezone: TimeZone.default('UTC'),
     /** Action requests one user may make per minute. */
     requests_per_minute: z.number().int().min(1).max(1000).default(20),
-    /** Read commands (status, show, pods, oncall, digest now) one user may run per minute: a budget of their own. */
+    /** Read commands (status, show, pods, logs, history, oncall, digest now) one user may run per minute: a budget of their own. */
     reads_per_minute: z.number().int().min(1).max(1000).default(60),
     /** How often the background probe runs every health check (null: `off`); changes are posted to ops_channel. */
     health_probe_every: z
