@@ -34,7 +34,7 @@ async function ops(text: string, user: string): Promise<string> {
 }
 
 const REFUSAL =
-  /^You have run 3 read commands \(status, show, pods, oncall, digest\) this minute; try again in (\d+) seconds?\. \(error id err_\w+\)$/;
+  /^You have run 3 read commands \(status, show, pods, logs, history, oncall, digest\) this minute; try again in (\d+) seconds?\. \(error id err_\w+\)$/;
 
 describe('the per-user read limit', () => {
   it('refuses the fourth read in a minute with when to try again, and changes nothing; actions still go through', async () => {

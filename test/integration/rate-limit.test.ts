@@ -32,7 +32,7 @@ describe('RequestLimiter', () => {
     const refused = reads.require('U0C', AT + 1_000);
     await expect(refused).rejects.toBeInstanceOf(ConflictError);
     await expect(refused).rejects.toThrow(
-      /^You have run 3 read commands \(status, show, pods, oncall, digest\) this minute; try again in 14 seconds\.$/,
+      /^You have run 3 read commands \(status, show, pods, logs, history, oncall, digest\) this minute; try again in 14 seconds\.$/,
     );
     expect(await actions.take('U0C', AT + 1_000)).toBe(true);
     expect(await actions.take('U0C', AT + 2_000)).toBe(false);
