@@ -27,6 +27,13 @@ export const DegradedModeSchema = z.strictObject({
   params: fixedParams('degraded-mode', DEGRADED_PARAMS),
   /** When set, only these slugs may be allowed while degraded. */
   allowed_models: z.array(z.string().regex(SLUG, 'must be a model slug such as llama3.2')).min(1).optional(),
+  /**
+   * How the service compares a requested model with the allow-list: `exact`, or `substring` (BenchCode: a
+   * model is served when its slug contains an allowed one, so `llama3.2` lets `llama3.2-vision:90b` through).
+   */
+  match: z.enum(['exact', 'substring']).default('exact'),
+  /** With `match: substring`: the models the service serves, so the plan names what else each slug lets through. */
+  known_models: z.array(z.string().regex(SLUG, 'must be a model slug such as llama3.2')).min(1).optional(),
   /** Degraded mode ends by itself this long after it was turned on (opsbot turns it off). */
   expire_after: Duration.optional(),
   /** A reminder goes to the thread of the run that turned it on this long before it ends. */
@@ -84,10 +91,14 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
   },
 
   check(config, service) {
-    return checkSwitch(config.apply, service).map((problem) => ({
+    const problems = checkSwitch(config.apply, service).map((problem) => ({
       ...problem,
       path: ['apply', ...problem.path],
     }));
+    if (config.known_models && config.match !== 'substring') {
+      problems.push({ path: ['known_models'], message: 'is only used with match: substring; remove it' });
+    }
+    return problems;
   },
 
   async plan(config, ctx) {
@@ -97,10 +108,11 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
       : 'Degraded mode is off';
     const next =
       ctx.params.state === 'on'
-        ? `it will allow only ${slugsOf(ctx.params).join(', ')}${config.expire_after ? `, due to end in ${formatDuration(config.expire_after)}` : ''}`
+        ? `it will allow only ${allowedText(config, slugsOf(ctx.params))}${config.expire_after ? `, due to end in ${formatDuration(config.expire_after)}` : ''}`
         : 'it will serve every model again';
+    const reach = ctx.params.state === 'on' ? substringReach(config, slugsOf(ctx.params)) : '';
     const request = describeSwitch(config.apply, ctx.params.state === 'on', slugsOf(ctx.params));
-    return { summary: `${now}; ${next}.${request ? ` ${request}` : ''}` };
+    return { summary: [`${now}; ${next}.`, reach, request].filter(Boolean).join(' ') };
   },
 
   async execute(config, ctx) {
@@ -110,12 +122,43 @@ export const degradedModeKind: ActionKind<DegradedModeAction> = {
     if (on) {
       const expiresAt = config.expire_after ? new Date(Date.now() + config.expire_after) : undefined;
       await ctx.state.set(DEGRADED_STATE_KEY, { on: true, models }, expiresAt ? { expiresAt } : {});
-      return { summary: `Degraded mode is on: only ${models.join(', ')} will be served.` };
+      return { summary: `Degraded mode is on: only ${allowedText(config, models)} will be served.` };
     }
     await ctx.state.clear(DEGRADED_STATE_KEY);
     return { summary: 'Degraded mode is off: every model is served again.' };
   },
 };
+
+/**
+ * What a substring allow-list lets through besides the slugs themselves, for the plan: of `known_models` when
+ * configured, or said in general; nothing for exact matching.
+ */
+export function substringReach(
+  config: Pick<DegradedModeAction, 'match' | 'known_models'>,
+  slugs: string[],
+): string {
+  if (config.match !== 'substring') return '';
+  const rule = 'The service matches the allow-list as substrings';
+  const known = config.known_models;
+  if (!known) {
+    const each = slugs.map(
+      (slug) => `\`${slug}\` lets through every model whose slug contains it, not only itself`,
+    );
+    return `${rule}: ${each.join('; ')}.`;
+  }
+  const each = slugs.map((slug) => {
+    const more = known.filter((model) => model !== slug && model.includes(slug));
+    return more.length > 0
+      ? `\`${slug}\` also lets through ${more.map((model) => `\`${model}\``).join(', ')}`
+      : `\`${slug}\` lets through no other known model`;
+  });
+  return `${rule}: ${each.join('; ')}.`;
+}
+
+/** The allowed models as the service applies them: the slugs, or every model containing one of them. */
+function allowedText(config: Pick<DegradedModeAction, 'match'>, slugs: string[]): string {
+  return config.match === 'substring' ? `models whose slug contains ${slugs.join(' or ')}` : slugs.join(', ');
+}
 
 function slugsOf(params: ParamValues): string[] {
   return String(params.models ?? '')
