@@ -46,6 +46,7 @@ interface Reply {
 interface FakeExec {
   id: string;
   containerId: string;
+  cmd: string[];
   running: boolean;
   exitCode: number | null;
 }
@@ -74,6 +75,8 @@ export class FakeDocker {
   /** Ids of execs whose output stream the client closed before it ended. */
   readonly abandoned: string[] = [];
   execScript: ExecScript = { frames: [], exitCode: 0 };
+  /** When set, what each exec prints and how it ends, from its argv and container (instead of execScript). */
+  onExec: ((cmd: string[], container: FakeContainer) => Promise<ExecScript>) | undefined;
   private server: Server | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'fake-docker-'));
   readonly socketPath = join(this.dir, 'docker.sock');
@@ -226,7 +229,8 @@ export class FakeDocker {
           return { status: 409, json: { message: `container ${container.id} is not running` } };
         }
         const id = randomBytes(32).toString('hex');
-        this.execs.set(id, { id, containerId: container.id, running: false, exitCode: null });
+        const cmd = ((body as Json | undefined)?.Cmd as string[] | undefined) ?? [];
+        this.execs.set(id, { id, containerId: container.id, cmd, running: false, exitCode: null });
         return { status: 201, json: { Id: id } };
       }
       case 'GET logs':
@@ -307,7 +311,16 @@ export class FakeDocker {
   }
 
   private startExec(exec: FakeExec, res: ServerResponse): void {
-    const script = this.execScript;
+    const container = this.containers.find((c) => c.id === exec.containerId);
+    if (this.onExec && container) {
+      exec.running = true;
+      void this.onExec(exec.cmd, container).then((script) => this.sendExec(exec, script, res));
+      return;
+    }
+    this.sendExec(exec, this.execScript, res);
+  }
+
+  private sendExec(exec: FakeExec, script: ExecScript, res: ServerResponse): void {
     exec.running = true;
     res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
     for (const frame of script.frames) res.write(multiplexed(frame.stream, frame.text));
