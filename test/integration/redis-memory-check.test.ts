@@ -96,4 +96,17 @@ describe('redis check: memory as a percentage of maxmemory', () => {
     expect(byMib.level).toBe('warning');
     expect((await check({})).detail).toMatch(/^PONG, \d+\.\d MiB in use$/);
   });
+
+  it('refuses a percent level that is not between 0 and 100', () => {
+    const problems = (percent: number) =>
+      HealthCheckSchema.safeParse({
+        type: 'redis',
+        name: 'cache',
+        redis: url,
+        memory_warning_percent: percent,
+      }).error?.issues.map((issue) => issue.message);
+    expect(problems(101)).toEqual(['Too big: expected number to be <=100']);
+    expect(problems(0)).toEqual(['Too small: expected number to be >0']);
+    expect(problems(80)).toBeUndefined();
+  });
 });
