@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redactor } from './exec/redactor.js';
 import type { CounterWindowStore } from './health/counter-windows.js';
+import type { SustainedLevels } from './health/sustained.js';
 import type { IncidentSlack } from './incidents/ports.js';
 import type { IncidentStore } from './incidents/store.js';
 import type { AlertCards } from './pagerduty/ports.js';
@@ -42,4 +43,6 @@ export interface CoreTargets {
   readonly redactor: Redactor;
   /** Earlier prometheus scrapes, in PostgreSQL so every process grades a ratio over the same window. */
   readonly windows: CounterWindowStore;
+  /** The runs of sustained health checks, in PostgreSQL so every process holds a level back alike. */
+  readonly levels: SustainedLevels;
 }

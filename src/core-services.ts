@@ -112,8 +112,9 @@ export function createServices(parts: ServiceParts): CoreServices {
       checkHealth: async (service) => {
         const checks = own(config.services, service)?.health ?? [];
         if (checks.length === 0) return 'unknown';
-        return (await checkService(checks, (name) => targets.databases.pool(service, name), targets.windows))
-          .level;
+        const { windows, levels } = targets;
+        const database = (name: string) => targets.databases.pool(service, name);
+        return (await checkService(service, checks, { database, windows, levels })).level;
       },
       log,
     }),
@@ -128,6 +129,7 @@ export function createServices(parts: ServiceParts): CoreServices {
       pool,
       targets: targets.databases,
       windows: targets.windows,
+      levels: targets.levels,
       ...authority,
     }),
     pods: new PodsService({ config, kubernetes: targets.kubernetes, ...authority }),

@@ -11,6 +11,7 @@ import { createPool } from './db/pool.js';
 import { dependency } from './dependency.js';
 import { knownSecrets, Redactor } from './exec/redactor.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
+import { PostgresSustainedLevels } from './health/sustained-postgres.js';
 import { Metrics } from './http/metrics.js';
 import { operationalRoutes, type Route } from './http/routes.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
@@ -94,6 +95,7 @@ export async function buildCore(
   const targets = {
     databases: new TargetDatabases(config.services, log),
     windows: new PostgresCounterWindows(pool),
+    levels: new PostgresSustainedLevels(pool),
     kubernetes: new KubernetesTargets(config.services, env.KUBECONFIG),
     docker: new DockerTargets(config.services),
     redactor: new Redactor(knownSecrets(process.env, { env, config })),

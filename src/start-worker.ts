@@ -66,7 +66,7 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
   );
   const healthStore = new HealthStore(pool);
   const postHealthChange = slackHealthPosts(slack.outbox, config.workspace.ops_channel);
-  const { databases, windows } = targets;
+  const { databases, windows, levels } = targets;
   const stopProbe = await startSchedule(
     'ops-health-probe',
     {
@@ -74,7 +74,15 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
         repeat: every(options.probeEveryMs ?? config.workspace.health_probe_every),
         data: {},
         run: () =>
-          probeOnce({ config, targets: databases, windows, store: healthStore, post: postHealthChange, log }),
+          probeOnce({
+            config,
+            targets: databases,
+            windows,
+            levels,
+            store: healthStore,
+            post: postHealthChange,
+            log,
+          }),
       },
     },
     scheduleWiring,
@@ -92,11 +100,11 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
             incidents: services.incidents,
             slack: slack.incidents,
             health: (service) =>
-              checkService(
-                own(config.services, service)?.health ?? [],
-                (name) => databases.pool(service, name),
+              checkService(service, own(config.services, service)?.health ?? [], {
+                database: (name) => databases.pool(service, name),
                 windows,
-              ),
+                levels,
+              }),
             log,
           }),
       },

@@ -4,6 +4,7 @@ import type { TargetDatabases } from '../targets/databases.js';
 import { checkService } from './check-service.js';
 import type { CounterWindowStore } from './counter-windows.js';
 import { type HealthChange, type HealthStore, POST_RETRY_WINDOW } from './health-store.js';
+import type { SustainedLevels } from './sustained.js';
 
 export interface ProbeDeps {
   config: Pick<OpsConfig, 'services'>;
@@ -11,6 +12,8 @@ export interface ProbeDeps {
   targets: Pick<TargetDatabases, 'pool'>;
   /** Earlier scrapes, shared with `/ops status` and every other process. */
   windows: CounterWindowStore;
+  /** The runs of sustained checks, shared likewise. */
+  levels: SustainedLevels;
   store: Pick<HealthStore, 'record' | 'claimUnposted' | 'markPosted' | 'postFailed' | 'release'>;
   /** Tells the ops channel about one change; throws when Slack did not take it. */
   post(change: HealthChange): Promise<void>;
@@ -26,11 +29,11 @@ export async function probeOnce(deps: ProbeDeps): Promise<void> {
   const recorded = await Promise.allSettled(
     services.map(async ([name, service]) => {
       const at = new Date();
-      const health = await checkService(
-        service.health,
-        (database) => deps.targets.pool(name, database),
-        deps.windows,
-      );
+      const health = await checkService(name, service.health, {
+        database: (database) => deps.targets.pool(name, database),
+        windows: deps.windows,
+        levels: deps.levels,
+      });
       return deps.store.record(name, health, at);
     }),
   );

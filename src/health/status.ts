@@ -7,6 +7,7 @@ import { own } from '../config/own.js';
 import type { TargetDatabases } from '../targets/databases.js';
 import { checkService, type ServiceHealth } from './check-service.js';
 import type { CounterWindowStore } from './counter-windows.js';
+import type { SustainedLevels } from './sustained.js';
 
 /** A fact recorded about a service (degraded mode, ...), as `/ops status` shows it. */
 export interface StateLine {
@@ -28,6 +29,8 @@ export interface StatusDeps extends Authority {
   targets: Pick<TargetDatabases, 'pool'>;
   /** Earlier scrapes, shared with the probe and every other process. */
   windows: CounterWindowStore;
+  /** The runs of sustained checks, shared likewise. */
+  levels: SustainedLevels;
 }
 
 const StateRow = z.object({
@@ -50,7 +53,11 @@ export class StatusService {
   private async serviceStatus(service: string): Promise<ServiceStatus> {
     const checks = own(this.deps.config.services, service)?.health ?? [];
     const [health, state] = await Promise.all([
-      checkService(checks, (name) => this.deps.targets.pool(service, name), this.deps.windows),
+      checkService(service, checks, {
+        database: (name) => this.deps.targets.pool(service, name),
+        windows: this.deps.windows,
+        levels: this.deps.levels,
+      }),
       this.state(service),
     ]);
     return { service, ...health, state };

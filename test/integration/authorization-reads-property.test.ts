@@ -26,6 +26,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { OpsError } from '../../src/errors.js';
 import { PostgresCounterWindows } from '../../src/health/postgres-counter-windows.js';
 import { StatusService } from '../../src/health/status.js';
+import { PostgresSustainedLevels } from '../../src/health/sustained-postgres.js';
 import type { IncidentSlack } from '../../src/incidents/ports.js';
 import { IncidentService } from '../../src/incidents/service.js';
 import { IncidentStore } from '../../src/incidents/store.js';
@@ -338,6 +339,7 @@ async function play(s: Scenario) {
           pool,
           targets: unused('targets'),
           windows: new PostgresCounterWindows(pool),
+          levels: new PostgresSustainedLevels(pool),
           ...authority,
         }).status(actor, ask.service);
       case 'pods':

@@ -118,13 +118,13 @@ describe('running checks of each type', () => {
       `{ name: legacy, url: "${base}/health" }`,
       '{ type: redis, name: cache, redis: "redis://127.0.0.1:1", timeout: 2s }',
     );
-    const health = await checkService(
-      checks,
-      () => {
+    const health = await checkService('web', checks, {
+      database: () => {
         throw new Error('no SQL check here');
       },
-      new CounterWindows(),
-    );
+      windows: new CounterWindows(),
+      levels: { observe: () => Promise.reject(new Error('no sustained check here')) },
+    });
     expect(health.checks.map(({ name, level }) => ({ name, level }))).toEqual([
       { name: 'api', level: 'ok' },
       { name: 'legacy', level: 'ok' },
