@@ -5,18 +5,18 @@ export interface Reading {
   counters: ReadonlyMap<string, number>;
 }
 
-/** What a cumulative measurement covers: the increase over the last `seconds`, or the totals and why. */
+/** What a cumulative measurement covers: the increase over the last `ms` (`seconds`, rounded), or the totals and why. */
 export type Window =
-  | { kind: 'increase'; seconds: number; counters: ReadonlyMap<string, number> }
+  | { kind: 'increase'; seconds: number; ms: number; counters: ReadonlyMap<string, number> }
   | { kind: 'totals'; why: string };
 
 /** Where the earlier readings of every check are kept; a reading is stamped with the store's own clock. */
 export interface CounterWindowStore {
   /**
    * The increase of `counters` since an earlier reading of `key`, when there is one, no counter went down
-   * (a restart) and `denominator` grew; else why not. Remembers this reading either way.
+   * (a restart) and `denominator` (when given: a ratio's) grew; else why not. Remembers this reading either way.
    */
-  since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window>;
+  since(key: string, counters: ReadonlyMap<string, number>, denominator?: string): Promise<Window>;
 }
 
 export interface CounterWindowOptions {
@@ -42,7 +42,7 @@ export const WINDOW_DEFAULTS: Required<CounterWindowOptions> = {
 export function nextWindow(
   history: readonly Reading[],
   reading: Reading,
-  denominator: string,
+  denominator: string | undefined,
   options: Pick<Required<CounterWindowOptions>, 'minWindowMs' | 'maxReadings'>,
 ): { window: Window; keep: Reading[] } {
   const base = history.findLast((earlier) => earlier.at <= reading.at - options.minWindowMs) ?? history[0];
@@ -67,9 +67,10 @@ export function nextWindow(
       ? [...after.slice(0, -1), reading]
       : [...after, reading];
   const keep = [base, ...recent.slice(-(options.maxReadings - 1))];
-  const seconds = Math.max(1, Math.round((reading.at - base.at) / 1000));
-  if ((increase.get(denominator) ?? 0) <= 0) {
+  const ms = reading.at - base.at;
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (denominator !== undefined && (increase.get(denominator) ?? 0) <= 0) {
     return { window: { kind: 'totals', why: `nothing new was counted in the last ${seconds} s` }, keep };
   }
-  return { window: { kind: 'increase', seconds, counters: increase }, keep };
+  return { window: { kind: 'increase', seconds, ms, counters: increase }, keep };
 }

@@ -38,7 +38,7 @@ export class PostgresCounterWindows implements CounterWindowStore {
     this.options = { ...WINDOW_DEFAULTS, ...options };
   }
 
-  async since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window> {
+  async since(key: string, counters: ReadonlyMap<string, number>, denominator?: string): Promise<Window> {
     // Hashed: a check's key holds its metrics URL (perhaps with credentials) and label regexes of any length.
     const checkKey = createHash('sha256').update(key).digest('hex');
     const { window, added } = await withTransaction(this.pool, async (client) => {

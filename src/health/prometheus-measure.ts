@@ -18,24 +18,31 @@ export type Measurement = { value: number; detail: string } | { level: HealthLev
 type Selection = { metric: string; labels: LabelMatchers };
 type Quantile = { histogram: string; q: number; labels: LabelMatchers };
 
-/** What a prometheus check measures: its scrape URL and its one `value`, `ratio` or `quantile`. */
+/** What a prometheus check measures: its scrape URL and its one `value`, `ratio`, `quantile` or `rate`. */
 export interface MeasureSpec {
   metrics: string;
   value?: Selection | undefined;
   ratio?: { of: Selection; to: Selection } | undefined;
   quantile?: Quantile | undefined;
+  rate?: Selection | undefined;
 }
 
 /** The +Inf bucket's key in a reading: the count of every observation. */
 const INF = String(Number.POSITIVE_INFINITY);
 
-/** Measures a check's one `value`, `ratio` or `quantile` in a parsed scrape, counters over `windows`. */
+/** Measures a check's one `value`, `ratio`, `quantile` or `rate` in a parsed scrape, counters over `windows`. */
 export async function measure(
   check: MeasureSpec,
   exposition: Exposition,
   windows: CounterWindowStore,
 ): Promise<Measurement> {
-  const key = JSON.stringify([check.metrics, check.ratio, check.quantile]);
+  // A rate's key gains a fourth element, so ratio and quantile checks keep the keys of their stored scrapes.
+  const key = JSON.stringify([
+    check.metrics,
+    check.ratio,
+    check.quantile,
+    ...(check.rate ? [check.rate] : []),
+  ]);
   const windowOf = (denominator: string) => (counters: ReadonlyMap<string, number>) =>
     windows.since(key, counters, denominator).catch(
       (error: unknown): Window => ({
@@ -45,8 +52,9 @@ export async function measure(
     );
   if (check.ratio) return measureRatio(check.ratio, exposition, windowOf('to'));
   if (check.quantile) return measureQuantile(check.quantile, exposition, windowOf(INF));
+  if (check.rate) return measureRate(check.rate, exposition, (counters) => windows.since(key, counters));
   if (check.value) return measureValue(check.value, exposition);
-  return { level: 'critical', problem: 'the check has no value, ratio or quantile' };
+  return { level: 'critical', problem: 'the check has no value, ratio, quantile or rate' };
 }
 
 /** The window of this scrape's counters; never rejects (an unreadable store reads as the totals). */
@@ -127,6 +135,43 @@ async function measureQuantile(
   return numberOr(value, `${reads} from ${counted} ${span(window)}`);
 }
 
+/**
+ * The per-second increase of a counter, summed over the matching series, since an earlier scrape. With no
+ * earlier scrape to measure from (the first, or the counter went down: a restart), there is no rate yet: ok,
+ * saying so, since an unknown rate is no sign of trouble and the next scrape measures it.
+ */
+async function measureRate(
+  selection: Selection,
+  exposition: Exposition,
+  since: (counters: ReadonlyMap<string, number>) => Promise<Window>,
+): Promise<Measurement> {
+  const { metric, labels } = selection;
+  if (!hasMetric(exposition, metric)) return noSeries(exposition, metric, {});
+  const type = familyOf(exposition, metric).type;
+  if (type === 'gauge')
+    return { level: 'critical', problem: `${metric} is a gauge, not a counter, so no rate` };
+  // A labelled counter has no series until its first event: no 5xx series yet means none counted.
+  const total = sumOf(selectSamples(exposition, metric, labels));
+  const what = describeSelection(metric, labels);
+  let window: Window;
+  try {
+    window = await since(new Map([['rate', total]]));
+  } catch (error) {
+    return {
+      level: 'warning',
+      problem: `no rate of ${what}: the earlier scrapes could not be read: ${describeError(error)}`,
+    };
+  }
+  if (window.kind === 'totals') {
+    return { level: 'ok', problem: `no rate of ${what} yet (${window.why}); the next scrape measures it` };
+  }
+  const perSecond = ((window.counters.get('rate') ?? 0) * 1000) / Math.max(1, window.ms);
+  return numberOr(
+    perSecond,
+    `${what} ${formatNumber(perSecond)}${rateUnit(metric)} over the last ${window.seconds} s`,
+  );
+}
+
 /** No series matched: say whether the metric is missing altogether or only the labels do not match. */
 function noSeries(exposition: Exposition, metric: string, labels: LabelMatchers): Measurement {
   const problem = hasMetric(exposition, metric)
@@ -143,6 +188,13 @@ function span(window: Window | undefined): string {
   if (window === undefined) return 'now';
   if (window.kind === 'increase') return `in the last ${window.seconds} s`;
   return `since the counters started (${window.why})`;
+}
+
+/** A counter's unit per second by its name: `req/s` for requests, `B/s` for bytes, else `/s`. */
+function rateUnit(metric: string): string {
+  const name = metric.replace(/_total$/, '');
+  if (name.endsWith('requests')) return ' req/s';
+  return unitOf(name) === '' ? '/s' : `${unitOf(name)}/s`;
 }
 
 /** Base units by metric-name suffix, as Prometheus names them. */

@@ -40,6 +40,7 @@ describe('PostgresCounterWindows', () => {
     expect(await worker.since('k', counters(6, 150), 'to')).toEqual({
       kind: 'increase',
       seconds: 1,
+      ms: expect.any(Number),
       counters: counters(5, 50),
     });
     expect(await web.since('k', counters(0, 3), 'to')).toEqual({

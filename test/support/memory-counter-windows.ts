@@ -22,7 +22,7 @@ export class CounterWindows implements CounterWindowStore {
     this.options = { ...WINDOW_DEFAULTS, ...options };
   }
 
-  async since(key: string, counters: ReadonlyMap<string, number>, denominator: string): Promise<Window> {
+  async since(key: string, counters: ReadonlyMap<string, number>, denominator?: string): Promise<Window> {
     const { window, keep } = nextWindow(
       this.readings.get(key) ?? [],
       { at: this.now(), counters },

@@ -21,7 +21,27 @@ const LabelMatchers = z.record(
 /** Samples of one metric whose labels match; their values are summed. */
 const MetricSelection = z.strictObject({ metric: MetricName, labels: LabelMatchers.default({}) });
 
-/** A Prometheus check: scrapes `metrics` and grades one measurement: `value`, `ratio` or `quantile`. */
+/**
+ * A Prometheus check: scrapes `metrics` and grades one measurement: `value`, `ratio`, `quantile` or `rate`.
+ * AI Benchmark's (runbook 003: its alerts, at /metrics on port 8000) as ops.yml has them:
+ *
+ *   - name: latency              # p95 from the histogram's increase since a scrape about a minute earlier
+ *     metrics: http://localhost:8000/metrics
+ *     quantile: { histogram: benchmark_response_time_seconds, q: 0.95 }
+ *     warning: { above: 2 }
+ *     sustained: 2m              # any check type may have it: see baseCheckFields
+ *   - name: error-rate           # 5xx / all requests, over the same window
+ *     metrics: http://localhost:8000/metrics
+ *     ratio:
+ *       of: { metric: benchmark_requests_total, labels: { status: "5.." } }
+ *       to: { metric: benchmark_requests_total }
+ *     critical: { above: 0.01 }
+ *     sustained: 2m
+ *   - name: throughput           # requests per second, over the same window
+ *     metrics: http://localhost:8000/metrics
+ *     rate: { metric: benchmark_requests_total }
+ *     warning: { below: 10 }
+ */
 export const PrometheusCheckSchema = z
   .strictObject({
     ...baseCheckFields('prometheus'),
@@ -37,17 +57,23 @@ export const PrometheusCheckSchema = z
         labels: LabelMatchers.refine((labels) => !('le' in labels), 'cannot match le').default({}),
       })
       .optional(),
+    /**
+     * A counter's per-second increase, summed over the matching series, since a scrape about a minute earlier
+     * (by any opsbot process); none on the first scrape or after a reset, which reads ok and says so.
+     */
+    rate: MetricSelection.optional(),
     warning: ThresholdsSchema.optional(),
     critical: ThresholdsSchema.optional(),
     timeout: Duration.prefault('5s'),
   })
   .refine(
-    (check) => [check.value, check.ratio, check.quantile].filter((m) => m !== undefined).length === 1,
-    'needs exactly one of value, ratio or quantile',
+    (check) =>
+      [check.value, check.ratio, check.quantile, check.rate].filter((m) => m !== undefined).length === 1,
+    'needs exactly one of value, ratio, quantile or rate',
   );
 export type PrometheusHealthCheckConfig = z.infer<typeof PrometheusCheckSchema>;
 
-/** `type: prometheus` (or any check with a `metrics` URL): grades a value, ratio or quantile of a scrape. */
+/** `type: prometheus` (or any check with a `metrics` URL): grades a value, ratio, quantile or rate of a scrape. */
 export const prometheusCheck = {
   type: 'prometheus',
   configSchema: PrometheusCheckSchema,
@@ -56,8 +82,8 @@ export const prometheusCheck = {
 } satisfies CheckType<PrometheusHealthCheckConfig>;
 
 /**
- * Scrapes a `/metrics` endpoint once and grades its one measurement, a ratio or quantile over the increase
- * since an earlier scrape in `windows`; never throws, never follows redirects.
+ * Scrapes a `/metrics` endpoint once and grades its one measurement, a ratio, quantile or rate over the
+ * increase since an earlier scrape in `windows`; never throws, never follows redirects.
  */
 export async function runPrometheusCheck(
   check: Omit<PrometheusHealthCheckConfig, 'type'>,

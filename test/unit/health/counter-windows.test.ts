@@ -25,6 +25,7 @@ describe('CounterWindows', () => {
     expect(await at(90_000).since('k', counters(6, 150), 'to')).toEqual({
       kind: 'increase',
       seconds: 90,
+      ms: 90_000,
       counters: new Map([
         ['of', 5],
         ['to', 50],
