@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -31,9 +32,12 @@ beforeAll(async () => {
     {
       configText: configText(),
       env: {
-        // Never connected to: these tests run no sql action.
+        // Never connected to: these tests run no sql action, backup or restore.
         AI_BENCHMARK_DATABASE_URL: 'postgres://benchmark_user@127.0.0.1:5432/benchmark_db',
+        AI_BENCHMARK_STAGING_DATABASE_URL: 'postgres://benchmark_user@127.0.0.1:5432/benchmark_db',
         AI_BENCHMARK_URL: 'https://bench.ai.example',
+        AI_BENCHMARK_REDIS_URL: 'redis://127.0.0.1:6379/0',
+        AI_BENCHMARK_BACKUP_KEY: randomBytes(32).toString('base64'),
       },
     },
   );

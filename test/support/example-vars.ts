@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TEST_REDIS_URL } from './test-env.js';
 
 /**
  * The environment examples/*.ops.yml reference: `databaseUrl` for every service's database, the admin APIs
@@ -18,9 +19,13 @@ export function exampleVars(
     AI_BENCHMARK_URL: urlOf('ai-benchmark'),
     REDMINE_RAG_URL: urlOf('redmine-rag'),
     BENTHAM_DATABASE_URL: databaseUrl,
+    BENTHAM_REDIS_URL: TEST_REDIS_URL,
     BENCHCODE_DATABASE_URL: databaseUrl,
     ABRM_DATABASE_URL: databaseUrl,
     AI_BENCHMARK_DATABASE_URL: databaseUrl,
+    AI_BENCHMARK_STAGING_DATABASE_URL: databaseUrl,
+    AI_BENCHMARK_REDIS_URL: TEST_REDIS_URL,
+    AI_BENCHMARK_BACKUP_KEY: key(),
     BENCHCODE_ADMIN_HOST: host,
     BENCHCODE_ADMIN_URL: `http://${host}`,
     BENCHCODE_ADMIN_TOKEN: 'benchcode-token',
