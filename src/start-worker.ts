@@ -5,6 +5,9 @@ import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
 import { probeOnce } from './health/probe.js';
 import { cadenceTick } from './incidents/cadence.js';
+import { escalationTick } from './incidents/escalation.js';
+import { EscalationStore } from './incidents/escalation-store.js';
+import { createEscalationPager } from './pagerduty/escalation-pager.js';
 import { startPagerDutyWorker } from './pagerduty/start.js';
 import { startPagerDutySweep } from './pagerduty/sweeper.js';
 import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
@@ -14,6 +17,7 @@ import { startSweeper } from './runs/sweeper.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
 import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
+import { slackUserEmail } from './slack/transport/user-email.js';
 
 /**
  * Starts the worker role (DESIGN §9) on the core: the actions worker, the Slack outbox dispatcher, the PagerDuty
@@ -87,6 +91,14 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
     },
     scheduleWiring,
   );
+  const escalation = {
+    config,
+    store: stores.incidents,
+    escalations: new EscalationStore(pool),
+    slack: slack.incidents,
+    pager: createEscalationPager({ env, config, pool, email: slackUserEmail(slack.client), log }),
+    log,
+  };
   const stopCadence = await startSchedule(
     'ops-incident-cadence',
     {
@@ -95,7 +107,6 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
         data: {},
         run: () =>
           cadenceTick({
-            config,
             store: stores.incidents,
             incidents: services.incidents,
             slack: slack.incidents,
@@ -106,7 +117,7 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
                 levels,
               }),
             log,
-          }),
+          }).finally(() => escalationTick(escalation)),
       },
     },
     scheduleWiring,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
+import { EscalationSchema, escalationSeverityProblems } from '../incidents/escalation-config.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
 import { ComposeSection } from './compose.js';
 import { Duration } from './duration.js';
@@ -49,7 +50,7 @@ const Incidents = z.strictObject({
       SEV3: { description: 'Minor degradation' },
       SEV4: { description: 'Low impact' },
     }),
-  escalation: z.array(z.strictObject({ after: Duration, to: GroupId.or(UserId) })).default([]),
+  escalation: EscalationSchema,
 });
 
 const Database = z.strictObject({
@@ -102,7 +103,7 @@ export const OpsConfigSchema = z.strictObject({
   }),
   roles: z.partialRecord(z.enum(ROLES), RoleGrant).default({}),
   channels: z.strictObject({ allow: z.array(ChannelId).default([]) }).default({ allow: [] }),
-  incidents: Incidents.prefault({}),
+  incidents: Incidents.superRefine(escalationSeverityProblems).prefault({}),
   /** Digests: `schedule` (cron, in workspace.timezone) to `channel` (default ops_channel); `weekly` a summary of 7 days. */
   digest: z
     .strictObject({

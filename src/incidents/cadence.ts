@@ -1,15 +1,12 @@
-import { formatDuration } from '../config/duration.js';
-import type { OpsConfig } from '../config/ops-config.js';
 import type { ServiceHealth } from '../health/check-service.js';
 import type { Logger } from '../log.js';
 import type { Incident } from './incident.js';
-import { escalationMessage, nudgeMessage, statusUpdateMessage } from './messages.js';
+import { nudgeMessage, statusUpdateMessage } from './messages.js';
 import type { IncidentSlack } from './ports.js';
 import type { IncidentService } from './service.js';
 import type { IncidentStore } from './store.js';
 
 export interface CadenceDeps {
-  config: Pick<OpsConfig, 'workspace' | 'incidents'>;
   store: IncidentStore;
   incidents: Pick<IncidentService, 'statusEvery' | 'severityText'>;
   slack: Pick<IncidentSlack, 'post'>;
@@ -20,8 +17,8 @@ export interface CadenceDeps {
 
 /**
  * One tick of the incident cadence: every status update that is due (each slot claimed by compare-and-set,
- * so it is posted once however many processes tick), the commander's nudge when no human update came since
- * the previous slot, and escalation reminders whose time has come. Resolved incidents are left alone.
+ * so it is posted once however many processes tick) and the commander's nudge when no human update came since
+ * the previous slot (escalation steps are escalation.ts's). Resolved incidents are left alone.
  */
 export async function cadenceTick(deps: CadenceDeps, now = new Date()): Promise<void> {
   for (const due of await deps.store.due(now)) {
@@ -35,24 +32,6 @@ export async function cadenceTick(deps: CadenceDeps, now = new Date()): Promise<
     await step(deps, `post the status update of ${due.id}`, () =>
       statusUpdate(deps, claimed.incident, claimed.previous, now),
     );
-  }
-  const escalation = deps.config.incidents.escalation;
-  if (escalation.length === 0) return;
-  for (const incident of await deps.store.open()) {
-    for (const [i, rule] of escalation.entries()) {
-      if (incident.declared_at.getTime() + rule.after > now.getTime()) continue;
-      if (!(await deps.store.fireEscalation(incident.id, i))) continue;
-      const message = escalationMessage(incident, rule.to, formatDuration(rule.after));
-      await step(deps, `post escalation ${i} of ${incident.id}`, async () => {
-        await deps.slack.post(deps.config.workspace.ops_channel, message);
-        await deps.store.addEvent(incident.id, {
-          kind: 'escalation',
-          at: now,
-          text: message.text,
-          source: `escalation:${i}`,
-        });
-      });
-    }
   }
 }
 

@@ -51,8 +51,8 @@ const COLUMNS: Record<keyof IncidentChanges, string> = {
 };
 
 /**
- * incidents, their escalations and their timelines (incident_events). Entries captured from Slack messages, and
- * what holds them on the timeline, are CapturedEntryStore's (capture-store.ts).
+ * incidents and their timelines (incident_events); their escalations are EscalationStore's. Entries captured
+ * from Slack messages, and what holds them on the timeline, are CapturedEntryStore's (capture-store.ts).
  */
 export class IncidentStore {
   constructor(private readonly pool: Pool) {}
@@ -161,17 +161,6 @@ export class IncidentStore {
     );
     if (!rows[0]) return undefined;
     return { incident: IncidentSchema.parse(rows[0]), previous: rows[0].previous as Date };
-  }
-
-  /** Marks escalation `step` as fired; true only for the one caller that fired it. */
-  async fireEscalation(id: string, step: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO incident_escalations (incident_id, step) SELECT $1, $2
-        WHERE EXISTS (SELECT 1 FROM incidents WHERE id = $1 AND resolved_at IS NULL)
-       ON CONFLICT DO NOTHING`,
-      [id, step],
-    );
-    return rowCount === 1;
   }
 
   /** Resolves once: undefined when it was already resolved. */

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { ms } from '../db/interval.js';
 import { ConflictError } from '../errors.js';
+import type { Incident } from '../incidents/incident.js';
 import { Alert, type Declared } from './alert.js';
 import { ALERT_COLUMNS } from './alert-sql.js';
 
@@ -64,6 +65,24 @@ export class DeclarationStore {
       return { kind: 'linked', incidentId: row.opsbot_incident_id, channel: row.channel_id };
     }
     return row.declaring_by ? { kind: 'declaring', by: row.declaring_by } : undefined;
+  }
+
+  /**
+   * The PagerDuty incident an opsbot incident was declared from (its alert card's), if it was; `linked: false`
+   * while its declarer is still declaring one from a card (the link comes once the incident is set up).
+   */
+  async declaredFrom(
+    incident: Pick<Incident, 'id' | 'declared_by' | 'declared_at'>,
+  ): Promise<{ id: string; linked: boolean } | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT id, opsbot_incident_id IS NOT NULL AS linked FROM pagerduty_incidents
+        WHERE opsbot_incident_id = $1
+           OR (opsbot_incident_id IS NULL AND declaring_by = $2 AND declaring_since <= $3
+               AND declaring_since >= now() - ${ms('$4')})
+        ORDER BY opsbot_incident_id IS NULL, first_seen_at LIMIT 1`,
+      [incident.id, incident.declared_by, incident.declared_at, DECLARING_STALE_MS],
+    );
+    return rows[0] ? { id: rows[0].id as string, linked: rows[0].linked as boolean } : undefined;
   }
 
   /**

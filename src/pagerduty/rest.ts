@@ -18,10 +18,12 @@ const IncidentBody = z.object({
     id: z.string(),
     incident_number: z.number().int().optional(),
     status: z.string(),
+    html_url: z.string().optional(),
     escalation_policy: z.object({ id: z.string() }).nullish(),
     assignments: z.array(z.object({ assignee: z.object({ id: z.string() }) })).default([]),
   }),
 });
+const IncidentList = z.object({ incidents: z.array(IncidentBody.shape.incident) });
 const PolicyBody = z.object({
   escalation_policy: z.object({
     escalation_rules: z.array(z.unknown()),
@@ -42,6 +44,24 @@ const Oncalls = z.object({
 const ServiceBody = z.object({
   service: z.object({ id: z.string(), name: z.string(), escalation_policy: z.object({ id: z.string() }) }),
 });
+
+/** A PagerDuty incident as escalation steps need it: which it is, where it is, and its policy. */
+export interface PagerDutyIncident {
+  id: string;
+  /** `PagerDuty #12`, linked to the incident when PagerDuty gave its URL. */
+  name: string;
+  status: string;
+  escalationPolicyId: string | undefined;
+}
+
+/** What triggering an incident on an escalation policy needs; `key` is PagerDuty's dedup key (incident_key). */
+export interface NewPagerDutyIncident {
+  title: string;
+  serviceId: string;
+  escalationPolicyId: string;
+  key: string;
+  details: string;
+}
 
 /** One person on call, as `/ops oncall` shows them. */
 export interface OnCall {
@@ -145,6 +165,41 @@ export class PagerDutyRest {
     return level;
   }
 
+  async incident(incidentId: string): Promise<PagerDutyIncident> {
+    return incidentOf(IncidentBody.parse(await this.call('GET', `/incidents/${path(incidentId)}`)).incident);
+  }
+
+  /** The incident triggered with this dedup key (incident_key), if there is one. */
+  async incidentByKey(key: string): Promise<PagerDutyIncident | undefined> {
+    const { incidents } = IncidentList.parse(
+      await this.call('GET', '/incidents', { query: { incident_key: key } }),
+    );
+    return incidents[0] ? incidentOf(incidents[0]) : undefined;
+  }
+
+  /** Triggers an incident on a service, assigned to an escalation policy (POST /incidents). */
+  async trigger(from: string, incident: NewPagerDutyIncident): Promise<PagerDutyIncident> {
+    const data = {
+      incident: {
+        type: 'incident',
+        title: incident.title.slice(0, 1024),
+        service: { id: incident.serviceId, type: 'service_reference' },
+        escalation_policy: { id: incident.escalationPolicyId, type: 'escalation_policy_reference' },
+        incident_key: incident.key,
+        urgency: 'high',
+        body: { type: 'incident_body', details: incident.details },
+      },
+    };
+    return incidentOf(IncidentBody.parse(await this.call('POST', '/incidents', { from, data })).incident);
+  }
+
+  /** Hands the incident to another escalation policy: PagerDuty notifies that policy's first level. */
+  reassign(incidentId: string, from: string, escalationPolicyId: string): Promise<void> {
+    return this.setIncident(incidentId, from, {
+      escalation_policy: { id: escalationPolicyId, type: 'escalation_policy_reference' },
+    });
+  }
+
   async addNote(incidentId: string, from: string, content: string): Promise<void> {
     await this.call('POST', `/incidents/${path(incidentId)}/notes`, { from, data: { note: { content } } });
   }
@@ -230,6 +285,16 @@ export class PagerDutyRest {
     }
     return response.data;
   }
+}
+
+function incidentOf(incident: z.infer<typeof IncidentBody>['incident']): PagerDutyIncident {
+  const number = incident.incident_number !== undefined ? `#${incident.incident_number}` : incident.id;
+  return {
+    id: incident.id,
+    name: incident.html_url ? `<${incident.html_url}|PagerDuty ${number}>` : `PagerDuty ${number}`,
+    status: incident.status,
+    escalationPolicyId: incident.escalation_policy?.id ?? undefined,
+  };
 }
 
 /** An id as one path segment. */
