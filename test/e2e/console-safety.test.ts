@@ -75,6 +75,7 @@ describe('opsbot start without a Slack token, stdin a pipe', () => {
         OPSBOT_QUEUE_PREFIX: prefix,
         BENTHAM_DATABASE_URL: 'postgres://opsbot:Pa55word@127.0.0.1:5432/bentham',
         BENTHAM_URL: 'https://api.bentham.example',
+        BENTHAM_REDIS_URL: 'redis://127.0.0.1:6379',
         ...setup.env,
       };
       const { code, stdout, stderr } = await startPiped(cwd, setup.args, env, ['help', '/quit']);

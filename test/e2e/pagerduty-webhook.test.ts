@@ -258,9 +258,9 @@ describe('one card per PagerDuty incident, edited in place', () => {
       { label: 'Escalate', actionId: 'pd_escalate', value: id },
       { label: 'Add note', actionId: 'pd_note', value: id },
       { label: 'Declare incident', actionId: 'pd_declare', value: id },
+      { label: 'restart', actionId: 'pd_action:bentham:restart', value: id },
       { label: 'retry', actionId: 'pd_action:bentham:retry', value: id },
-      { label: 'revoke-key', actionId: 'pd_action:bentham:revoke-key', value: id },
-      { label: 'disable-adapter', actionId: 'pd_action:bentham:disable-adapter', value: id },
+      { label: 'disable-surface', actionId: 'pd_action:bentham:disable-surface', value: id },
     ]);
     await cardTs(id);
     const { rows } = await h.db.query('SELECT * FROM pagerduty_incidents WHERE id = $1', [id]);

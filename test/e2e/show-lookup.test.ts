@@ -66,7 +66,7 @@ describe('/ops show', () => {
       'study has no param called colour',
     );
     expect(await ops('show bentham nope', 'U0CAROL')).toMatch(
-      /bentham has no lookup `nope`; its lookups are study, failures, echo/,
+      /bentham has no lookup `nope`; its lookups are study, failed-jobs, failures, errors, api-keys, active-studies, bloat, echo/,
     );
     expect(await ops('show nowhere study x', 'U0CAROL')).toContain('There is no service called nowhere.');
     expect(await ops('show bentham numbers many', 'U0CAROL')).toContain('n: Must be a whole number.');

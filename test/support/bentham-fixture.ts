@@ -1,25 +1,21 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
+/** Bentham's tables and rows as runbook 001 shows them: the one schema the harness and the seed test share. */
+export const BENTHAM_SCHEMA = readFileSync(
+  new URL('../fixtures/seeds/bentham/schema.sql', import.meta.url),
+  'utf8',
+);
+
 /**
- * Bentham's `jobs` table (DESIGN §1), seeded: study_abc123 has 3 failed jobs and 1 completed one; and its
- * `settings` row, which degraded mode switches (the allow-list may be at most 40 characters).
+ * Bentham's database from test/fixtures/seeds/bentham/schema.sql (study_abc123 has 3 failed jobs and 1
+ * completed one, jobs 1 to 4; study_other1 one failed job, job 5), plus a test-only `settings` row, which the
+ * test-only degraded mode switches (the allow-list may be at most 40 characters; the runbook has no such table).
  */
 export async function createBenthamJobs(url: string): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  await pool.query(BENTHAM_SCHEMA);
   await pool.query(`
-    CREATE TABLE jobs (
-      id serial PRIMARY KEY,
-      study_id text NOT NULL,
-      status text NOT NULL,
-      attempt_count int NOT NULL DEFAULT 0,
-      error_message text
-    );
-    INSERT INTO jobs (study_id, status, attempt_count, error_message) VALUES
-      ('study_abc123', 'failed', 3, 'executor timeout'),
-      ('study_abc123', 'failed', 3, 'rate limited by provider'),
-      ('study_abc123', 'failed', 2, 'executor timeout'),
-      ('study_abc123', 'completed', 1, NULL),
-      ('study_other1', 'failed', 3, 'bad request');
     CREATE TABLE settings (
       id int PRIMARY KEY,
       degraded boolean NOT NULL DEFAULT false,

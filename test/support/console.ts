@@ -82,6 +82,7 @@ export async function consoleTranscript(
     OPSBOT_QUEUE_PREFIX: setup.queuePrefix,
     BENTHAM_DATABASE_URL: setup.benthamUrl,
     BENTHAM_URL: 'https://api.bentham.example',
+    BENTHAM_REDIS_URL: TEST_REDIS_URL,
   };
   const printed: string[] = [];
   const output = new Writable({

@@ -11,7 +11,7 @@ import { createBenthamJobs } from './bentham-fixture.js';
 import { createTestDatabase } from './databases.js';
 import { FakeSlack } from './fake-slack.js';
 import { deleteKeys } from './redis-keys.js';
-import { queuePrefix, testVars } from './test-env.js';
+import { queuePrefix, TEST_REDIS_URL, testVars } from './test-env.js';
 
 export { BOT_TOKEN } from './test-env.js';
 
@@ -38,6 +38,12 @@ export function testConfigText(): string {
   example.services.bentham.lookups = { ...example.services.bentham.lookups, ...lookups };
   // The example's health URL is not reachable from tests; the health-probe tests turn the probe on.
   example.workspace.health_probe_every = 'off';
+  // An orchestrator deployment (the runbook names none) for the test-only restart-orchestrator.
+  example.services.bentham.kubernetes.deployments.push('orchestrator');
+  // The example's escalation and PagerDuty mapping are tested by seed-bentham.test.ts; tests that need
+  // either set their own.
+  example.incidents.escalation = [];
+  delete example.pagerduty;
   return stringify(example);
 }
 
@@ -78,6 +84,7 @@ export async function startHarness(
     ...testVars(slack, own.url, prefix),
     BENTHAM_DATABASE_URL: withFakePassword(target.url),
     BENTHAM_URL: 'https://api.bentham.example',
+    BENTHAM_REDIS_URL: TEST_REDIS_URL,
     ...setup.env,
   };
   const env = readEnv(vars);

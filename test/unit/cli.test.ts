@@ -68,9 +68,10 @@ describe('opsbot config check', () => {
     const { code, stdout } = await configCheck(EXAMPLE, {
       BENTHAM_DATABASE_URL: 'postgres://opsbot:Pa55word@db.internal:5432/bentham',
       BENTHAM_URL: 'https://api.bentham.example',
+      BENTHAM_REDIS_URL: 'redis://redis.bentham.example:6379',
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid: 1 services, 11 actions.');
+    expect(stdout).toContain('is valid: 1 services, 14 actions.');
     expect(stdout).not.toContain('Pa55word');
   });
 
