@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import nock from 'nock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startBenthamRedis } from '../fixtures/seeds/bentham/redis.js';
@@ -8,6 +9,7 @@ import { eventually } from '../support/databases.js';
 import { FakeKubeExec } from '../support/fake-kube-exec.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness } from '../support/harness.js';
+import { deliver, incidentEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
 
 /**
@@ -18,6 +20,7 @@ import { postSigned, slashBody } from '../support/signed-requests.js';
  */
 const EXAMPLE = parse(readFileSync(new URL('../../examples/bentham.ops.yml', import.meta.url), 'utf8'));
 const NS = 'bentham-prod';
+const PD = 'http://pagerduty.test';
 
 let h: Harness;
 let kube: FakeKubernetes;
@@ -33,19 +36,37 @@ beforeAll(async () => {
   redis = await startBenthamRedis();
   const config = structuredClone(EXAMPLE);
   config.workspace.health_probe_every = 'off'; // this test asks for the status itself
+  // The one change: the SEV1 page's 15 minutes shortened to 1 s.
+  expect(config.incidents.escalation[2]).toMatchObject({
+    after: '15m',
+    page: { escalation_policy: 'PBENTHAM1' },
+  });
+  config.incidents.escalation[2].after = '1s';
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
   h = await startHarness(
-    {},
+    { incidentTickMs: 100 },
     {
-      env: { KUBECONFIG: kube.kubeconfig(['prod']), BENTHAM_URL: gateway.url, BENTHAM_REDIS_URL: redis.url },
+      env: {
+        KUBECONFIG: kube.kubeconfig(['prod']),
+        BENTHAM_URL: gateway.url,
+        BENTHAM_REDIS_URL: redis.url,
+        PAGERDUTY_WEBHOOK_SECRET: PD_SECRET,
+        PAGERDUTY_TOKEN: 'pd-token',
+        PAGERDUTY_API_URL: PD,
+      },
       configText: stringify(config),
     },
   );
+  h.slack.emails.set('U0ALICE', 'alice@example.com');
 }, 30_000);
 afterAll(async () => {
   await h?.close();
   await kube?.stop();
   await gateway?.stop();
   redis?.stop();
+  nock.cleanAll();
+  nock.enableNetConnect();
 });
 beforeEach(async () => {
   // Only the runbook's tables, as schema.sql makes them (the harness's test-only settings table goes too).
@@ -259,6 +280,60 @@ describe('examples/bentham.ops.yml on the runbook’s system', () => {
       if (worse) expect(lines[name], name).toMatch(worse);
     }
   });
+
+  it('escalation: SEV1 calls in the DBA and Product at once, then pages PagerDuty; SEV2 only the DBA', async () => {
+    const paged = nock(PD)
+      .get('/incidents')
+      .query((query) => String(query.incident_key).endsWith('-escalation-2'))
+      .reply(200, { incidents: [] })
+      .post(
+        '/incidents',
+        (body) =>
+          body.incident.service.id === 'PBENTHAM0' && body.incident.escalation_policy.id === 'PBENTHAM1',
+      )
+      .matchHeader('from', 'alice@example.com')
+      .reply(201, {
+        incident: {
+          id: 'PBEN1',
+          incident_number: 7,
+          status: 'triggered',
+          html_url: 'https://acme.pagerduty.com/incidents/PBEN1',
+          escalation_policy: { id: 'PBENTHAM1', type: 'escalation_policy_reference' },
+          assignments: [],
+        },
+      });
+    const sev1 = await declare('SEV1', 'API returning 5xx for all requests');
+    const sev2 = await declare('SEV2', 'Study execution failing over 50%');
+    await eventually(async () => {
+      expect(await escalations(sev1)).toEqual([
+        'escalation escalation:0 S0DBA',
+        'escalation escalation:1 S0PRODUCT',
+        'escalation escalation:2 S0ONCALL',
+        'pagerduty escalation:2:page',
+      ]);
+      expect(await escalations(sev2)).toEqual(['escalation escalation:0 S0DBA']);
+    });
+    expect(paged.isDone()).toBe(true);
+  });
+
+  it('a PagerDuty alert on Bentham’s service is a card in #alerts offering restart, retry and disable-surface', async () => {
+    const response = await deliver(
+      h.url(),
+      incidentEvent('incident.triggered', { id: 'QBENTHAM1', serviceId: 'PBENTHAM0' }),
+    );
+    expect(response.status).toBe(202);
+    const card = await eventually(() => {
+      const found = h.slack
+        .of('chat.postMessage')
+        .find((m) => m.channel === 'C0ALERTS' && JSON.stringify(m.blocks).includes('pd_alert:QBENTHAM1'));
+      expect(found).toBeDefined();
+      return JSON.stringify(found?.blocks);
+    });
+    for (const action of ['restart', 'retry', 'disable-surface']) {
+      expect(card).toContain(`pd_action:bentham:${action}`);
+    }
+    expect(card).not.toContain('pd_action:bentham:test-surface');
+  });
 });
 
 /** Each lookup: its args, and what its answer must show of the fixture's rows. */
@@ -296,4 +371,25 @@ async function statusLines(): Promise<Record<string, string>> {
   }
   expect(Object.keys(lines)).toEqual(exampleChecks());
   return lines;
+}
+
+/** Declares an incident on bentham as Alice; its id. */
+async function declare(severity: string, title: string): Promise<string> {
+  await ops(`incident declare ${severity} ${title} services=bentham`);
+  return eventually(async () => {
+    const { rows } = await h.db.query('SELECT id FROM incidents WHERE title = $1', [title]);
+    expect(rows).toHaveLength(1);
+    return rows[0].id as string;
+  });
+}
+
+/** The escalation entries of an incident's timeline: kind, source and whom a step mentioned. */
+async function escalations(incident: string): Promise<string[]> {
+  const { rows } = await h.db.query(
+    "SELECT kind, source, text FROM incident_events WHERE incident_id = $1 AND source LIKE 'escalation:%' ORDER BY source",
+    [incident],
+  );
+  return rows.map((row) =>
+    [row.kind, row.source, /\^(S0[A-Z]+)>/.exec(row.text)?.[1]].filter(Boolean).join(' '),
+  );
 }
