@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.js';
 import type { HealthLevel } from '../../src/health/levels.js';
 import { PostgresCounterWindows } from '../../src/health/postgres-counter-windows.js';
 import { StatusService } from '../../src/health/status.js';
+import { PostgresSustainedLevels } from '../../src/health/sustained-postgres.js';
 import { createLogger } from '../../src/log.js';
 import { TargetDatabases } from '../../src/targets/databases.js';
 import { createBenthamJobs } from '../support/bentham-fixture.js';
@@ -149,6 +150,7 @@ async function statusOf(example: Example, timeoutMs?: number): Promise<[string, 
     pool,
     targets,
     windows: new PostgresCounterWindows(pool),
+    levels: new PostgresSustainedLevels(pool),
     rolesOf: async () => ({ global: { role: 'viewer', source: 'test' }, services: {} }),
     auditDenial: async () => undefined,
   });
