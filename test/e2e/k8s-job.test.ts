@@ -26,14 +26,18 @@ function configText(): string {
 
 beforeAll(async () => {
   kube = await new FakeKubernetes().start();
-  // BenchCode's database and admin API are not used here: addresses nothing answers on.
+  // BenchCode's database and HTTP endpoints are not used here: addresses nothing answers on.
   vars = exampleVars('127.0.0.1:9', 'postgres://postgres@127.0.0.1:9/benchcode', () => 'http://127.0.0.1:9');
+  // The example no longer names the backup key (artisan reads it in the pod); opsbot redacts it when its own
+  // environment holds it, as a secret-named variable.
+  process.env.BENCHCODE_BACKUP_KEY = vars.BENCHCODE_BACKUP_KEY;
   h = await startHarness(
     { incidentTickMs: 60_000 },
-    { env: { ...vars, KUBECONFIG: kube.kubeconfig(['prod']) }, configText: configText() },
+    { env: { ...vars, KUBECONFIG: kube.kubeconfig(['prod', 'staging']) }, configText: configText() },
   );
 });
 afterAll(async () => {
+  delete process.env.BENCHCODE_BACKUP_KEY;
   await h?.close();
   await kube?.stop();
 });
@@ -182,7 +186,7 @@ describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
     const { runId, ts } = await request('metadata-backup benchcode', incident.channel);
     const job = `laravel-${runId.replace('_', '-')}`;
     const run = await confirm(runId, ts, incident.channel);
-    const error = `Job ${job} failed: its command exited with code 1; last lines: Backing up governance tables… ⏎ SQLSTATE[08006] could not connect to server`;
+    const error = `Job ${job} failed: its command exited with code 1; last lines: Backing up governance tables… ⏎ SQLSTATE[08006] could not connect to server.`;
     expect(run).toMatchObject({ state: 'failed', error });
     expect(run.card).toContain(error);
     await eventually(async () => {
