@@ -32,11 +32,20 @@ const HEALTHY: Record<string, unknown> = {
   '/abrm/healthz': {}, // ABRM's runbook does not show the body: its example grades only the status
   '/ai-benchmark/health': { status: 'alive' },
   '/ai-benchmark/ready': { status: 'ready' },
-  '/redmine-rag/healthz': { database: 'ok', llm_runtime: 'ok', sync_jobs: { failed: 0 } },
+  // Redmine RAG's HealthResponse (its runbook names the fields, not their shape; the app's schema does).
+  '/redmine-rag/healthz': {
+    status: 'ok',
+    checks: [{ name: 'database', status: 'ok', latency_ms: 3 }],
+    sync_jobs: { queued: 0, running: 1, finished: 40, failed: 0 },
+  },
 };
 const UNHEALTHY: Record<string, unknown> = {
   '/bentham/v1/health': { status: 'healthy', services: { database: 'healthy', redis: 'degraded' } },
-  '/redmine-rag/healthz': { database: 'ok', llm_runtime: 'ollama unreachable' },
+  '/redmine-rag/healthz': {
+    status: 'degraded',
+    checks: [{ name: 'database', status: 'ok', latency_ms: 3 }],
+    sync_jobs: { queued: 0, running: 0, finished: 40, failed: 12 },
+  },
 };
 
 /** The request metrics of the service that exposes them (AI Benchmark), as prom-client renders them. */
@@ -184,6 +193,7 @@ describe('the example configs’ health checks against healthy fake services', (
     benchcode: [
       ['laravel', 'ok', '200'],
       ['inference', 'ok', '200'],
+      ['database', 'ok', '1'],
     ],
     abrm: [['healthz', 'ok', '200']],
     'ai-benchmark': [
@@ -192,7 +202,7 @@ describe('the example configs’ health checks against healthy fake services', (
       ['p95-latency', 'ok', `p95 0.0475 s from 2,000 observations ${FIRST_SCRAPE}`],
       ['error-rate', 'ok', `0.05 % (1 of 2,000) ${FIRST_SCRAPE}`],
     ],
-    'redmine-rag': [['healthz', 'ok', '200']],
+    'redmine-rag': [['healthz', 'ok', '200, sync_jobs.failed = 0, checks.name=database.latency_ms = 3']],
   };
 
   it.each(EXAMPLES)('%s: every check is ok, each with what it measured', async (example) => {
@@ -231,7 +241,8 @@ describe('the example configs’ health checks when their services fail', () => 
       const http = checks.filter((check) => !probesNoHttp(check));
       expect(http.length).toBeGreaterThan(0);
       for (const check of http) expect(check).toEqual([check[0], 'critical', 'no answer within 300 ms']);
-      expect(checks.filter(probesNoHttp)).toEqual(example === 'bentham' ? BENTHAM_DATABASE_AND_REDIS : []);
+      const notHttp = { bentham: BENTHAM_DATABASE_AND_REDIS, benchcode: [['database', 'ok', '1']] };
+      expect(checks.filter(probesNoHttp)).toEqual(notHttp[example as keyof typeof notHttp] ?? []);
     },
   );
 
@@ -266,7 +277,7 @@ describe('the example configs’ health checks when their services fail', () => 
 
   it.each([
     ['bentham', 'api', 'services.redis is "degraded", expected "healthy"'],
-    ['redmine-rag', 'healthz', 'llm_runtime is "ollama unreachable", expected "ok"'],
+    ['redmine-rag', 'healthz', '200, sync_jobs.failed = 12 (critical), checks.name=database.latency_ms = 3'],
   ] as const)('%s: an unhealthy answer makes %s critical: %s', async (example, name, detail) => {
     faults.set(example, 'unhealthy');
     expect((await statusOf(example)).find(([check]) => check === name)).toEqual([name, 'critical', detail]);
