@@ -38,8 +38,8 @@ export function testConfigText(): string {
   example.services.bentham.lookups = { ...example.services.bentham.lookups, ...lookups };
   // The example's health URL is not reachable from tests; the health-probe tests turn the probe on.
   example.workspace.health_probe_every = 'off';
-  // An orchestrator deployment (the runbook names none) for the test-only restart-orchestrator.
-  example.services.bentham.kubernetes.deployments.push('orchestrator');
+  // An orchestrator deployment (the runbook names none) for the test-only restart-orchestrator, second as before.
+  example.services.bentham.kubernetes.deployments.splice(1, 0, 'orchestrator');
   // The example's escalation and PagerDuty mapping are tested by seed-bentham.test.ts; tests that need
   // either set their own.
   example.incidents.escalation = [];
