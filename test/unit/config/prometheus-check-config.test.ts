@@ -76,14 +76,14 @@ describe('ops.yml: prometheus health checks', () => {
         ),
       ),
     ).toEqual([
-      'services.web.health[0]: needs exactly one of value, ratio or quantile',
-      'services.web.health[1]: needs exactly one of value, ratio or quantile',
+      'services.web.health[0]: needs exactly one of value, ratio, quantile or rate',
+      'services.web.health[1]: needs exactly one of value, ratio, quantile or rate',
       'services.web.health[2].value.metric: must be a Prometheus metric name',
       'services.web.health[2].value.labels.status: must be a regular expression such as 5.. or GET|POST',
       'services.web.health[3].quantile.q: Too big: expected number to be <1',
       'services.web.health[3].quantile.labels: cannot match le',
       'services.web.health[4].valu: is not a known key',
-      'services.web.health[4]: needs exactly one of value, ratio or quantile',
+      'services.web.health[4]: needs exactly one of value, ratio, quantile or rate',
     ]);
   });
 
