@@ -1,11 +1,8 @@
 import { describeError } from '../describe-error.js';
 import type { CheckDeps } from './checks/check-type.js';
 import { type HealthCheckConfig, runCheck } from './checks/registry.js';
-import type { HealthLevel, HealthResult } from './levels.js';
+import { type HealthLevel, type HealthResult, worstLevel } from './levels.js';
 import { type SustainedLevels, sustainedResult } from './sustained.js';
-
-/** Levels from best to worst. */
-export const HEALTH_LEVELS = ['ok', 'warning', 'critical'] as const satisfies readonly HealthLevel[];
 
 /** One service's health now: the worst level among its checks, and each check. */
 export interface ServiceHealth {
@@ -49,14 +46,4 @@ async function sustain(
     const why = `the earlier runs could not be read, so it counts at once: ${describeError(error)}`;
     return result.level === 'ok' ? result : { ...result, detail: `${result.detail} (${why})` };
   }
-}
-
-/** How bad a level is: 0 for ok, higher is worse. */
-export function levelRank(level: HealthLevel): number {
-  return HEALTH_LEVELS.indexOf(level);
-}
-
-/** The worst of some levels; ok when there are none. */
-export function worstLevel(levels: HealthLevel[]): HealthLevel {
-  return HEALTH_LEVELS[Math.max(0, ...levels.map(levelRank))] ?? 'ok';
 }

@@ -1,8 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '../db/transaction.js';
-import { HEALTH_LEVELS, type ServiceHealth } from './check-service.js';
+import type { ServiceHealth } from './check-service.js';
 import type { HealthResult } from './levels.js';
+import { HEALTH_LEVELS } from './levels.js';
 import { firstObservation, type HealthTransition, observe, type RecordedHealth } from './transitions.js';
 
 /** A change Slack would not take is tried again on every probe for this long, then left unposted (and logged). */

@@ -1,5 +1,18 @@
+/** Levels from best to worst. */
+export const HEALTH_LEVELS = ['ok', 'warning', 'critical'] as const;
+
 /** How healthy a check found its target. */
-export type HealthLevel = 'ok' | 'warning' | 'critical';
+export type HealthLevel = (typeof HEALTH_LEVELS)[number];
+
+/** How bad a level is: 0 for ok, higher is worse. */
+export function levelRank(level: HealthLevel): number {
+  return HEALTH_LEVELS.indexOf(level);
+}
+
+/** The worst of some levels; ok when there are none. */
+export function worstLevel(levels: HealthLevel[]): HealthLevel {
+  return HEALTH_LEVELS[Math.max(0, ...levels.map(levelRank))] ?? 'ok';
+}
 
 /** One check's outcome: its level, what was measured, and how long it took. */
 export interface HealthResult {

@@ -1,5 +1,5 @@
-import { levelRank, worstLevel } from './check-service.js';
 import type { HealthLevel } from './levels.js';
+import { levelRank, worstLevel } from './levels.js';
 
 /**
  * Probes in a row that must all be better than the recorded level before a service is recorded as better:

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Duration } from '../../config/duration.js';
 import { describeError } from '../../describe-error.js';
 import { readCappedBody } from '../../net/capped-body.js';
-import { type HealthLevel, type HealthResult, levelOf, timedResult } from '../levels.js';
+import { type HealthLevel, type HealthResult, levelOf, timedResult, worstLevel } from '../levels.js';
 import { baseCheckFields, type CheckType, ThresholdsSchema } from './check-type.js';
 
 /** Answers larger than this are not read on: a health endpoint has no reason to send more. */
@@ -104,7 +104,7 @@ export async function runHttpCheck(
     if (done.latencyMs > check.latency_budget) {
       return {
         ...done,
-        level: done.level === 'critical' ? 'critical' : 'warning',
+        level: worstLevel([done.level, 'warning']),
         detail: `${done.detail}, slower than its ${check.latency_budget} ms budget`,
       };
     }
@@ -155,7 +155,7 @@ function gradeFields(thresholds: readonly FieldThresholds[], answer: unknown): G
     if (value === undefined) return `the answer has no ${name}`;
     if (typeof value !== 'number') return `${name} is ${describeValue(value)}, not a number`;
     const level = levelOf(value, warning, critical);
-    if (level === 'critical' || graded.level === 'ok') graded.level = level;
+    graded.level = worstLevel([graded.level, level]);
     graded.values.push(level === 'ok' ? `${name} = ${value}` : `${name} = ${value} (${level})`);
   }
   return graded;
