@@ -1,8 +1,12 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 
-/** How long a process holds a page it is trying: longer than a PagerDuty call and its retry can take. */
-const PAGE_CLAIM_MS = 2 * 60_000;
+/**
+ * How long a process holds the page it is trying: longer than one page can take, so no other process pages
+ * again meanwhile. A page makes up to six PagerDuty calls, and pdjs waits 20 s after each 429, up to 3 times a
+ * call, each try up to its 10 s timeout. A page whose process died is tried again after this.
+ */
+const PAGE_CLAIM_MS = 10 * 60_000;
 
 const FiredRow = z.object({ incident_id: z.string(), step: z.number().int(), fired_at: z.date() });
 
@@ -54,22 +58,24 @@ export class EscalationStore {
   }
 
   /**
-   * Claims the pages due at `now` of open incidents (a compare-and-set each, so one process tries a page at a
-   * time) and counts the attempt.
+   * Claims one page due at `now` of an open incident, the longest due first (so one process tries a page at a
+   * time), and counts the attempt; undefined when none is due. One at a time: pages claimed together and tried
+   * one after another could outlive their claims before their turn came, and be paged twice.
    */
-  async claimDuePages(now: Date): Promise<PageClaim[]> {
+  async claimDuePage(now: Date): Promise<PageClaim | undefined> {
     const { rows } = await this.pool.query(
       `UPDATE incident_escalations e
           SET page_claimed_until = $1::timestamptz + make_interval(secs => $2::double precision / 1000),
               page_attempts = e.page_attempts + 1
-         FROM incidents i
-        WHERE i.id = e.incident_id AND i.resolved_at IS NULL
-          AND e.page_state = 'pending' AND e.page_next_at <= $1
-          AND (e.page_claimed_until IS NULL OR e.page_claimed_until <= $1)
+        WHERE (e.incident_id, e.step) = (
+          SELECT d.incident_id, d.step FROM incident_escalations d JOIN incidents i ON i.id = d.incident_id
+           WHERE i.resolved_at IS NULL AND d.page_state = 'pending' AND d.page_next_at <= $1
+             AND (d.page_claimed_until IS NULL OR d.page_claimed_until <= $1)
+           ORDER BY d.page_next_at LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
         RETURNING e.incident_id, e.step, e.page_policy, e.page_attempts, e.page_error`,
       [now, PAGE_CLAIM_MS],
     );
-    return rows.map((row) => PageRow.parse(row));
+    return rows[0] ? PageRow.parse(rows[0]) : undefined;
   }
 
   /** The PagerDuty incident an earlier step of this incident paged, the latest first; undefined when none. */

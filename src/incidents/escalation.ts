@@ -79,8 +79,14 @@ export async function escalationTick(deps: EscalationDeps, now = new Date()): Pr
     }
   }
   if (steps.some((step) => step.page)) {
-    for (const claim of await deps.escalations.claimDuePages(now)) {
-      await attempt(deps, `page step ${claim.step} of ${claim.incident_id}`, () => page(deps, claim, now));
+    // Each attempt leaves its page paged, failed, due later or still claimed, so none is claimed twice here.
+    let claim = await deps.escalations.claimDuePage(now);
+    while (claim) {
+      const claimed = claim;
+      await attempt(deps, `page step ${claimed.step} of ${claimed.incident_id}`, () =>
+        page(deps, claimed, now),
+      );
+      claim = await deps.escalations.claimDuePage(now);
     }
   }
 }
