@@ -13,28 +13,30 @@ const EngineError = z.object({
 
 /**
  * Runs one Engine API call about `subject` (e.g. `container ai-benchmark-web-1`) with a timeout, turning its
- * failures into one sentence: not found, refused, unreachable, or what the Engine said.
+ * failures into one sentence: not found, refused, unreachable, or what the Engine said. At the timeout
+ * `signal` is aborted: a call that passes it on (dockerode's `abortSignal`) has its request and response
+ * destroyed, instead of a socket left open and read into nothing.
  */
 export async function dockerCall<T>(
   target: DockerTarget,
   subject: string,
-  call: () => Promise<T>,
+  call: (signal: AbortSignal) => Promise<T>,
   timeoutMs = CALL_TIMEOUT_MS,
 ): Promise<T> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new UnavailableError(
-            `The Docker Engine at ${target.endpoint} did not answer about ${subject} within ${Math.ceil(timeoutMs / 1000)} s.`,
-          ),
+    timer = setTimeout(() => {
+      reject(
+        new UnavailableError(
+          `The Docker Engine at ${target.endpoint} did not answer about ${subject} within ${Math.ceil(timeoutMs / 1000)} s.`,
         ),
-      timeoutMs,
-    );
+      );
+      abort.abort();
+    }, timeoutMs);
   });
   try {
-    return await Promise.race([call(), timeout]);
+    return await Promise.race([call(abort.signal), timeout]);
   } catch (error) {
     throw engineError(error, target, subject);
   } finally {

@@ -32,15 +32,18 @@ export async function execInContainer(
 ): Promise<ExecEnd> {
   const subject = `container ${container.name}`;
   const deadline = Date.now() + timeoutMs;
-  const exec = await dockerCall(target, subject, () =>
+  const exec = await dockerCall(target, subject, (abortSignal) =>
     target.docker.getContainer(container.id).exec({
       Cmd: [...argv],
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
+      abortSignal,
     }),
   );
-  const stream = await dockerCall(target, subject, () => exec.start({ Detach: false, Tty: false }));
+  const stream = await dockerCall(target, subject, (abortSignal) =>
+    exec.start({ Detach: false, Tty: false, abortSignal }),
+  );
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       output.write(chunk);

@@ -7,6 +7,17 @@ import type { DockerTarget } from '../targets/docker.js';
 import { dockerCall } from './calls.js';
 import { type ComposeContainer, serviceContainers } from './containers.js';
 
+/**
+ * What one container's read keeps at most (its newest lines), whatever `tail` asks: a bound on memory, as the
+ * Kubernetes reader's 1 MiB per container (the Engine has no byte limit on logs).
+ */
+const CONTAINER_LOG_CHARS = 1024 * 1024;
+/**
+ * A line is cut at this many characters while it is read; LogsService cuts it again, after redacting, to
+ * what it shows (MAX_LINE_CHARS, far shorter), so a secret is never cut in two and half shown.
+ */
+const LINE_CHARS = 64 * 1024;
+
 /** `2026-12-01T10:00:00.123456789Z text`: the RFC 3339 timestamp the Engine puts before each line. */
 const TIMESTAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)$/s;
 
@@ -29,39 +40,50 @@ export async function composeLogs(
   return lines;
 }
 
-/** GET /containers/{id}/logs, demuxed (a container without a TTY sends stdout and stderr in frames), as lines. */
+/**
+ * GET /containers/{id}/logs, demuxed (a container without a TTY sends stdout and stderr in frames), as lines:
+ * at most the newest CONTAINER_LOG_CHARS of them, each cut at LINE_CHARS, whatever `tail` lets through.
+ */
 async function containerLogLines(
   target: DockerTarget,
   container: ComposeContainer,
   query: { since: number; tail: number },
 ): Promise<string[]> {
-  return dockerCall(target, `container ${container.name}`, async () => {
+  return dockerCall(target, `container ${container.name}`, async (abortSignal) => {
     const response = await new Promise<IncomingMessage>((resolve, reject) =>
       target.docker.modem.dial(
         {
           path: `/containers/${encodeURIComponent(container.id)}/logs?`,
           method: 'GET',
           isStream: true,
+          abortSignal,
           options: { _query: { stdout: 1, stderr: 1, timestamps: 1, ...query } },
           statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
         },
         (error, result) => (error ? reject(error) : resolve(result as IncomingMessage)),
       ),
     );
-    const lines: string[] = [];
+    const kept = new NewestLines();
     const sink = () => {
       const decoder = new StringDecoder('utf8');
       let partial = '';
+      const take = (text: string) => {
+        for (const [i, piece] of text.split('\n').entries()) {
+          if (i > 0) {
+            kept.push(partial.replace(/\r$/, ''));
+            partial = '';
+          }
+          if (partial.length < LINE_CHARS) partial += piece.slice(0, LINE_CHARS - partial.length);
+        }
+      };
       return new Writable({
         write(chunk: Buffer, _encoding, done) {
-          const pieces = (partial + decoder.write(chunk)).split('\n');
-          partial = pieces.pop() ?? '';
-          lines.push(...pieces.map((piece) => piece.replace(/\r$/, '')));
+          take(decoder.write(chunk));
           done();
         },
         final(done) {
-          partial += decoder.end();
-          if (partial) lines.push(partial);
+          take(decoder.end());
+          if (partial) kept.push(partial);
           done();
         },
       });
@@ -73,8 +95,22 @@ async function containerLogLines(
     stdout.end();
     stderr.end();
     await Promise.all([finished(stdout), finished(stderr)]);
-    return lines;
+    return kept.lines;
   });
+}
+
+/** The newest lines read, at most CONTAINER_LOG_CHARS in all: older lines are dropped as newer ones come. */
+class NewestLines {
+  readonly lines: string[] = [];
+  private chars = 0;
+
+  push(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length;
+    while (this.chars > CONTAINER_LOG_CHARS && this.lines.length > 1) {
+      this.chars -= (this.lines.shift() as string).length;
+    }
+  }
 }
 
 /** One line as read: its timestamp parsed when it has one. */

@@ -1,5 +1,8 @@
+import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseOpsConfig } from '../../src/config/load.js';
+import { dockerCall } from '../../src/docker/calls.js';
 import { composeLogs } from '../../src/docker/logs.js';
 import { DockerTargets } from '../../src/targets/docker.js';
 import { FakeDocker } from '../support/fake-docker.js';
@@ -86,5 +89,66 @@ describe('composeLogs', () => {
     await expect(
       composeLogs(targets.target('ai-benchmark'), 'worker', { sinceSeconds: 60, tail: 2 }),
     ).resolves.toEqual([]);
+  });
+
+  it('demuxes frames that arrive split anywhere: in the header, in the payload, inside a character', async () => {
+    docker.chunkBytes = 3;
+    docker.addContainer(PROJECT, 'web', 1, {
+      logs: [
+        { stream: 1, at: stamp(3), text: 'café → ok' },
+        { stream: 2, at: stamp(2), text: '{"level":50,"msg":"échec"}' },
+        { stream: 1, at: stamp(1), text: 'last' },
+      ],
+    });
+    const lines = await composeLogs(targets.target('ai-benchmark'), 'web', { sinceSeconds: 60, tail: 10 });
+    expect(lines.map((line) => line.text)).toEqual(['café → ok', '{"level":50,"msg":"échec"}', 'last']);
+  });
+
+  it("keeps at most 1 MiB of a container's newest lines, each cut at 64 Ki characters, however long they are", async () => {
+    docker.addContainer(PROJECT, 'web', 1, {
+      logs: Array.from({ length: 40 }, (_, i) => ({
+        stream: 1 as const,
+        at: stamp(40 - i),
+        text: `line ${i + 1} ${'x'.repeat(100_000)}`,
+      })),
+    });
+    const lines = await composeLogs(targets.target('ai-benchmark'), 'web', { sinceSeconds: 60, tail: 5000 });
+    expect(lines.length).toBe(16);
+    expect(lines.at(-1)?.text.startsWith('line 40 ')).toBe(true);
+    expect(lines.every((line) => line.text.length < 64 * 1024)).toBe(true);
+  });
+
+  it('a read the Engine never ends is aborted at its timeout: the connection is closed, not left open', async () => {
+    docker.hangLogs = true;
+    const one = docker.addContainer(PROJECT, 'web', 1, {
+      logs: [{ stream: 1, at: stamp(1), text: 'and then nothing' }],
+    });
+    const target = targets.target('ai-benchmark');
+    const read = dockerCall(
+      target,
+      `container ${one.name}`,
+      async (abortSignal) => {
+        const response = await new Promise<IncomingMessage>((resolve, reject) =>
+          target.docker.modem.dial(
+            {
+              path: `/containers/${one.id}/logs?`,
+              method: 'GET',
+              isStream: true,
+              abortSignal,
+              options: {},
+              statusCodes: { 200: true },
+            },
+            (error, result) => (error ? reject(error) : resolve(result as IncomingMessage)),
+          ),
+        );
+        response.resume();
+        await finished(response);
+      },
+      300,
+    );
+    await expect(read).rejects.toThrow(
+      `The Docker Engine at unix://${docker.socketPath} did not answer about container ai-benchmark-web-1 within 1 s.`,
+    );
+    await expect.poll(() => docker.abandoned).toEqual([one.id]);
   });
 });

@@ -72,9 +72,13 @@ export class FakeDocker {
   readonly requests: DockerRequest[] = [];
   readonly containers: FakeContainer[] = [];
   readonly execs = new Map<string, FakeExec>();
-  /** Ids of execs whose output stream the client closed before it ended. */
+  /** Ids of execs (and of containers, for logs) whose output stream the client closed before it ended. */
   readonly abandoned: string[] = [];
   execScript: ExecScript = { frames: [], exitCode: 0 };
+  /** When set, exec output and logs are written this many bytes at a time: frames arrive split anywhere. */
+  chunkBytes: number | undefined;
+  /** When set, a logs read sends its lines and then never ends, as a `--follow` or stuck Engine would. */
+  hangLogs = false;
   /** When set, what each exec prints and how it ends, from its argv and container (instead of execScript). */
   onExec: ((cmd: string[], container: FakeContainer) => Promise<ExecScript>) | undefined;
   private server: Server | undefined;
@@ -104,6 +108,8 @@ export class FakeDocker {
     this.execs.clear();
     this.abandoned.length = 0;
     this.execScript = { frames: [], exitCode: 0 };
+    this.chunkBytes = undefined;
+    this.hangLogs = false;
   }
 
   /** Container `<project>-<service>-<number>`, labelled as Compose labels it. */
@@ -323,7 +329,10 @@ export class FakeDocker {
   private sendExec(exec: FakeExec, script: ExecScript, res: ServerResponse): void {
     exec.running = true;
     res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
-    for (const frame of script.frames) res.write(multiplexed(frame.stream, frame.text));
+    this.send(
+      res,
+      script.frames.map((frame) => multiplexed(frame.stream, frame.text)),
+    );
     if (script.hang) {
       res.on('close', () => this.abandoned.push(exec.id));
       return;
@@ -340,9 +349,26 @@ export class FakeDocker {
     let lines = container.logs.filter((line) => Date.parse(line.at) / 1000 >= since);
     if (tail && tail !== 'all') lines = lines.slice(-Number(tail));
     res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
-    for (const line of lines)
-      res.write(multiplexed(line.stream, `${timestamps ? `${line.at} ` : ''}${line.text}\n`));
+    this.send(
+      res,
+      lines.map((line) => multiplexed(line.stream, `${timestamps ? `${line.at} ` : ''}${line.text}\n`)),
+    );
+    if (this.hangLogs) {
+      res.on('close', () => this.abandoned.push(container.id));
+      return;
+    }
     res.end();
+  }
+
+  /** Writes frames as they are, or cut into chunkBytes pieces (each its own HTTP chunk) when that is set. */
+  private send(res: ServerResponse, frames: Buffer[]): void {
+    const size = this.chunkBytes;
+    if (size === undefined) {
+      for (const frame of frames) res.write(frame);
+      return;
+    }
+    const all = Buffer.concat(frames);
+    for (let at = 0; at < all.length; at += size) res.write(all.subarray(at, at + size));
   }
 }
 

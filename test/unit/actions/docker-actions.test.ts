@@ -300,6 +300,22 @@ describe('docker.exec', () => {
     );
   });
 
+  it('demuxes exec frames split anywhere (header, payload, a character) into the stream whole', async () => {
+    docker.addContainer(PROJECT, 'postgres', 1);
+    docker.chunkBytes = 3;
+    docker.execScript = {
+      frames: [
+        { stream: 1, text: 'réindexé\n' },
+        { stream: 2, text: 'NOTICE: → done\n' },
+      ],
+      exitCode: 0,
+    };
+    const { record, stream } = recordedOutput();
+    await dockerExecKind.execute(vacuum, context({}, { output: () => stream }));
+    expect(record.chunks).toEqual(['réindexé\n', 'NOTICE: → done\n']);
+    expect(stream.lastLines(5)).toEqual(['réindexé', 'NOTICE: → done']);
+  });
+
   it('passes a param holding spaces, quotes, ;, $(…) and newlines as one argv element', async () => {
     docker.addContainer(PROJECT, 'postgres', 1);
     const config = DockerExecSchema.parse({
