@@ -81,6 +81,13 @@ describe('sql check graded as a percentage of a second query', () => {
     expect((await pool.query(ALL)).rows[0]).toEqual({ count: '4' });
     const slow = await check({ query: TAKEN, percent_of: 'SELECT 4 FROM pg_sleep(5)', timeout: '300ms' });
     expect(slow).toMatchObject({ level: 'critical', detail: 'no answer within 300 ms' });
+    // 200 ms each: each within 300 ms, but not both; the second has only what the first left.
+    const both = await check({
+      query: 'SELECT 3 FROM pg_sleep(0.2)',
+      percent_of: 'SELECT 4 FROM pg_sleep(0.2)',
+      timeout: '300ms',
+    });
+    expect(both).toMatchObject({ level: 'critical', detail: 'no answer within 300 ms' });
   });
 
   it('names its unit in the detail of a plain count too', async () => {
