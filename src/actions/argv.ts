@@ -95,6 +95,14 @@ export function argvText(argv: readonly string[]): string {
   return argv.map(quoted).join(' ');
 }
 
+/**
+ * argvText for showing, with secrets redacted: each element before it is quoted (quoting a secret that holds
+ * a `'` or a newline changes its text, which the redactor would then miss), and the line as a whole.
+ */
+export function redactedArgvText(argv: readonly string[], redact: (text: string) => string): string {
+  return redact(argvText(argv.map((element) => redact(element))));
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what these look for
 const CONTROL = /[\x00-\x1f\x7f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what these look for

@@ -5,7 +5,7 @@ import { withLastLines } from '../exec/last-lines.js';
 import { type ExecOutcome, execInPod } from '../kubernetes/exec.js';
 import { type ChosenPod, readyPod } from '../kubernetes/ready-pod.js';
 import type { ResultTable } from '../result-table.js';
-import { Argv, argvProblems, argvText, fillArgv } from './argv.js';
+import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
 import { deploymentProblems } from './k8s-fields.js';
 import { type ActionKind, baseActionFields } from './types.js';
 
@@ -70,7 +70,7 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
   async plan(config, ctx) {
     const target = ctx.kubernetes();
     const chosen = await readyPod(target, config.deployment, config.container);
-    const command = ctx.redact(argvText(fillArgv(config.command, ctx.params)));
+    const command = redactedArgvText(fillArgv(config.command, ctx.params), ctx.redact);
     return {
       summary: `Run \`${command}\` in pod ${chosen.pod} (container ${chosen.container}, image ${chosen.image}) of ${config.deployment} in ${target.namespace}; it is stopped after ${formatDuration(config.timeout)}.`,
       table: execTable(chosen, command, 'not run yet'),
@@ -80,7 +80,7 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
   async execute(config, ctx) {
     const target = ctx.kubernetes();
     const argv = fillArgv(config.command, ctx.params);
-    const command = ctx.redact(argvText(argv));
+    const command = redactedArgvText(argv, ctx.redact);
     const chosen = await readyPod(target, config.deployment, config.container);
     ctx.progress(`Running \`${command}\` in ${chosen.pod}…`);
     const output = ctx.output(`${command} in ${chosen.pod}`);

@@ -17,7 +17,7 @@ import {
 } from '../kubernetes/job.js';
 import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
-import { Argv, argvProblems, argvText, fillArgv } from './argv.js';
+import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
 import { deploymentProblems } from './k8s-fields.js';
 import { type ActionContext, type ActionKind, baseActionFields } from './types.js';
 
@@ -86,7 +86,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
   async plan(config, ctx) {
     const target = ctx.kubernetes();
     const { container } = await prepare(config, target);
-    const command = ctx.redact(argvText(fillArgv(config.command, ctx.params)));
+    const command = redactedArgvText(fillArgv(config.command, ctx.params), ctx.redact);
     const name = jobName(config.deployment, ctx.runId);
     return {
       summary:
@@ -101,7 +101,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
     const target = ctx.kubernetes();
     const { source, container } = await prepare(config, target);
     const argv = fillArgv(config.command, ctx.params);
-    const command = ctx.redact(argvText(argv));
+    const command = redactedArgvText(argv, ctx.redact);
     const name = jobName(config.deployment, ctx.runId);
     const body = jobBody(source, {
       name,
@@ -140,8 +140,14 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
     }
     const took = formatDuration(Math.max(1, Math.round((Date.now() - startedAt) / 1000)) * 1000);
     if (end.ended === 'timed-out') {
-      await deleteJob(target, name);
+      // Closed first, so that a failed delete still ends the output (and removes its file).
       await output.close(`stopped after ${formatDuration(config.timeout)}`);
+      await deleteJob(target, name).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
+        throw new UnavailableError(
+          `Job ${name} did not finish within ${formatDuration(config.timeout)}, and opsbot could not delete it (${reason}); see kubectl get job ${name} -n ${target.namespace}.`,
+        );
+      });
       throw new UnavailableError(
         `Job ${name} did not finish within ${formatDuration(config.timeout)}, so opsbot deleted it and its pod.`,
       );

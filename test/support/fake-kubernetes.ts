@@ -63,6 +63,8 @@ export class FakeKubernetes {
   rollout: RolloutBehaviour = 'completes';
   /** Called with each request once recorded, before it is answered: a test's way to write in between. */
   onRequest: ((request: KubeRequest) => void) | undefined;
+  /** A test's way to make a request fail: the HTTP status to answer it with instead, or undefined. */
+  failWith: ((request: KubeRequest) => number | undefined) | undefined;
   /** Jobs created (batch/v1), as the API server holds them. */
   readonly jobs: Obj[] = [];
   /** Events (core/v1), listed by involvedObject. */
@@ -362,6 +364,14 @@ export class FakeKubernetes {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
+    const failure = this.failWith?.(request);
+    if (failure !== undefined) {
+      send(
+        failure,
+        status(failure, 'InternalError', `the fake API server failed ${request.method} ${url.pathname}`),
+      );
+      return;
+    }
     if (req.headers.authorization !== `Bearer ${KUBE_TOKEN}`) {
       send(401, status(401, 'Unauthorized', 'Unauthorized'));
       return;

