@@ -109,4 +109,15 @@ describe('PostgresSustainedLevels', () => {
       forMs: 0,
     });
   });
+
+  it('forgets a check that has not run for 7 days (renamed or removed from ops.yml) when a new one first runs', async () => {
+    await web.query(
+      `INSERT INTO sustained_levels (service, check_name, warning_since, critical_since, observed_at)
+       VALUES ('ai-benchmark', 'old-name', NULL, NULL, now() - interval '8 days'),
+              ('ai-benchmark', 'quiet', NULL, NULL, now() - interval '6 days')`,
+    );
+    await new PostgresSustainedLevels(worker).observe('ai-benchmark', 'new-name', 'ok', 60_000);
+    const { rows } = await web.query('SELECT check_name FROM sustained_levels ORDER BY check_name');
+    expect(rows.map((row) => row.check_name)).toEqual(['new-name', 'quiet']);
+  });
 });
