@@ -78,6 +78,8 @@ function postFile(url: string, path: string, size: number): Promise<void> {
         timeout: 60_000,
       },
       (response) => {
+        // A connection dropped mid-answer ends the response with an error and no 'end'.
+        response.on('error', reject);
         response.resume();
         response.on('end', () =>
           (response.statusCode ?? 500) < 300

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
@@ -66,5 +68,46 @@ describe('slackFileStreamer', () => {
       }),
     ).rejects.toThrow(/ENOENT/);
     expect(slack.calls.length).toBe(before);
+  });
+
+  it('rejects when the upload URL drops the connection mid-answer, instead of waiting forever', async () => {
+    // Slack's API and its upload URL in one: the upload answers 200, then its connection drops.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.startsWith('/upload')) {
+          res.writeHead(200, { 'content-length': '100' });
+          res.write('O');
+          setImmediate(() => res.socket?.destroy());
+          return;
+        }
+        const { port } = server.address() as AddressInfo;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, upload_url: `http://127.0.0.1:${port}/upload`, file_id: 'F1' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const path = join(dir, 'dropped.txt');
+      writeFileSync(path, 'some output\n');
+      const dropping = new WebClient('xoxb-test-token', {
+        slackApiUrl: `http://127.0.0.1:${port}/api/`,
+        retryConfig: { retries: 0 },
+      });
+      await expect(
+        slackFileStreamer(dropping)({
+          channel: 'C0OPS',
+          threadTs: '1700000000.000100',
+          path,
+          filename: 'dropped.txt',
+          title: 'Dropped',
+          comment: 'none',
+        }),
+      ).rejects.toThrow(/aborted/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
