@@ -132,7 +132,12 @@ export function createServices(parts: ServiceParts): CoreServices {
       levels: targets.levels,
       ...authority,
     }),
-    pods: new PodsService({ config, kubernetes: targets.kubernetes, ...authority }),
+    pods: new PodsService({
+      config,
+      kubernetes: targets.kubernetes,
+      redactor: targets.redactor,
+      ...authority,
+    }),
     logs: new LogsService({
       config,
       kubernetes: targets.kubernetes,

@@ -33,9 +33,14 @@ export interface PodDetail {
 
 /**
  * The pod's detail, when it is a pod of one of the target's deployments (by their selectors); undefined for
- * any other pod, which opsbot does not describe.
+ * any other pod, which opsbot does not describe. Messages (an exec probe's failure quotes its output) are
+ * redacted with `redact` before they are cut.
  */
-export async function podDetail(target: KubernetesTarget, name: string): Promise<PodDetail | undefined> {
+export async function podDetail(
+  target: KubernetesTarget,
+  name: string,
+  redact: (text: string) => string,
+): Promise<PodDetail | undefined> {
   const found = await ownPod(target, name);
   if (!found) return undefined;
   const { pod, deployment } = found;
@@ -46,7 +51,7 @@ export async function podDetail(target: KubernetesTarget, name: string): Promise
     }),
   );
   const events = list.items
-    .map(podEvent)
+    .map((event) => podEvent(event, redact))
     .sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0))
     .slice(-MAX_EVENTS);
   return {
@@ -54,7 +59,7 @@ export async function podDetail(target: KubernetesTarget, name: string): Promise
     deployment,
     phase: pod.metadata?.deletionTimestamp ? 'Terminating' : (pod.status?.phase ?? 'Unknown'),
     node: pod.spec?.nodeName,
-    containers: containerTable(pod),
+    containers: containerTable(pod, redact),
     events,
   };
 }
@@ -80,10 +85,10 @@ async function ownPod(
   return perDeployment.find((entry) => entry !== undefined);
 }
 
-function containerTable(pod: V1Pod): ResultTable {
+function containerTable(pod: V1Pod, redact: (text: string) => string): ResultTable {
   const rows = [
-    ...(pod.status?.initContainerStatuses ?? []).map((status) => containerRow(status, 'init: ')),
-    ...(pod.status?.containerStatuses ?? []).map((status) => containerRow(status, '')),
+    ...(pod.status?.initContainerStatuses ?? []).map((status) => containerRow(status, 'init: ', redact)),
+    ...(pod.status?.containerStatuses ?? []).map((status) => containerRow(status, '', redact)),
   ];
   return {
     columns: ['container', 'ready', 'state', 'restarts', 'last state', 'image'],
@@ -92,13 +97,13 @@ function containerTable(pod: V1Pod): ResultTable {
   };
 }
 
-function containerRow(status: V1ContainerStatus, prefix: string): string[] {
+function containerRow(status: V1ContainerStatus, prefix: string, redact: (text: string) => string): string[] {
   return [
     `${prefix}${status.name}`,
     status.ready ? 'yes' : 'no',
-    stateText(status.state),
+    redact(stateText(status.state)),
     String(status.restartCount),
-    stateText(status.lastState),
+    redact(stateText(status.lastState)),
     status.image,
   ];
 }
@@ -120,10 +125,12 @@ function stateText(state: V1ContainerState | undefined): string {
   return '-';
 }
 
-function podEvent(event: CoreV1Event): PodEvent {
+function podEvent(event: CoreV1Event, redact: (text: string) => string): PodEvent {
   const at =
     event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
-  const message = (event.message ?? '').replace(/\s+/g, ' ').trim();
+  const message = redact(event.message ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return {
     at: at ? new Date(at) : undefined,
     type: event.type ?? '-',

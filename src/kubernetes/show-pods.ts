@@ -2,6 +2,7 @@ import { type Authority, authorize, viewing } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
+import type { Redactor } from '../exec/redactor.js';
 import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget, KubernetesTargets } from '../targets/kubernetes.js';
 import { type PodDetail, podDetail } from './pod-detail.js';
@@ -10,6 +11,8 @@ import { podsTable } from './pods.js';
 export interface PodsServiceDeps extends Authority {
   config: Pick<OpsConfig, 'services'>;
   kubernetes: KubernetesTargets;
+  /** What a pod's events and container states are redacted with. */
+  redactor: Pick<Redactor, 'redact'>;
 }
 
 /** `/ops pods <service> [pod]`: pod readiness of the service's deployments, or one pod in detail, for viewers and above. */
@@ -28,7 +31,7 @@ export class PodsService {
   /** `/ops pods <service> <pod>`: one pod of the service's deployments, its containers and recent events. */
   async pod(actor: string, service: string, pod: string): Promise<{ header: string; detail: PodDetail }> {
     const target = await this.target(actor, service);
-    const detail = await podDetail(target, pod);
+    const detail = await podDetail(target, pod, (text) => this.deps.redactor.redact(text));
     if (!detail) {
       throw new NotFoundError(
         `${pod} is not a pod of ${service}'s deployments (${target.deployments.join(', ')}); \`/ops pods ${service}\` lists them.`,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseOpsConfig } from '../../src/config/load.js';
+import { Redactor } from '../../src/exec/redactor.js';
 import { deploymentLogs } from '../../src/kubernetes/logs.js';
 import { podDetail } from '../../src/kubernetes/pod-detail.js';
 import { KubernetesTargets } from '../../src/targets/kubernetes.js';
@@ -17,6 +18,8 @@ services:
 let kube: FakeKubernetes;
 let targets: KubernetesTargets;
 const target = () => targets.target('bentham');
+const SECRET = 's3cret-db-password';
+const redact = (text: string) => new Redactor([SECRET]).redact(text);
 
 type PodObject = FakeKubernetes['pods'][number];
 const podNamed = (name: string) => kube.pods.find((pod) => pod.metadata.name === name) as PodObject;
@@ -166,7 +169,7 @@ describe('podDetail', () => {
       at: new Date(),
     });
 
-    const detail = await podDetail(target(), 'executor-h2-0');
+    const detail = await podDetail(target(), 'executor-h2-0', redact);
 
     expect(detail).toMatchObject({
       pod: 'executor-h2-0',
@@ -212,9 +215,41 @@ describe('podDetail', () => {
     );
   });
 
+  it('redacts what events and container states quote: an exec probe prints anything, a secret too', async () => {
+    const pod = podNamed('executor-h2-0');
+    pod.status = {
+      ...pod.status,
+      containerStatuses: [
+        {
+          name: 'executor',
+          ready: false,
+          restartCount: 0,
+          image: 'registry.example/executor:1.2',
+          state: { waiting: { reason: 'CreateContainerConfigError', message: `bad DB_PASSWORD=${SECRET}` } },
+        },
+      ],
+    };
+    const probe = `Readiness probe failed: cannot reach postgres://bentham:${SECRET}@db/bentham with token ghp_${'a'.repeat(36)}`;
+    kube.addEvent(NS, 'executor-h2-0', {
+      type: 'Warning',
+      reason: 'Unhealthy',
+      message: probe,
+      at: new Date(),
+    });
+
+    const detail = await podDetail(target(), 'executor-h2-0', redact);
+
+    expect(detail?.containers.rows[0]?.[2]).toBe(
+      'waiting: CreateContainerConfigError (bad DB_PASSWORD=[redacted])',
+    );
+    expect(detail?.events.map((event) => event.message)).toEqual([
+      'Readiness probe failed: cannot reach postgres://bentham:[redacted]@db/bentham with token [redacted]',
+    ]);
+  });
+
   it("is undefined for a pod none of the service's deployments selects", async () => {
-    expect(await podDetail(target(), 'unlisted-h1-0')).toBeUndefined();
-    expect(await podDetail(target(), 'no-such-pod')).toBeUndefined();
+    expect(await podDetail(target(), 'unlisted-h1-0', redact)).toBeUndefined();
+    expect(await podDetail(target(), 'no-such-pod', redact)).toBeUndefined();
     expect(kube.requestsTo('events')).toEqual([]);
   });
 });
