@@ -16,7 +16,7 @@ import {
   inspectContainer,
   serviceContainers,
 } from '../docker/containers.js';
-import { UserError } from '../errors.js';
+import { OpsError, UserError } from '../errors.js';
 import type { DockerTarget } from '../targets/docker.js';
 import { composeServiceProblems, dockerFields, onComposeService, withSummary } from './docker-fields.js';
 import { ParamsSchema, type ParamValues } from './params.js';
@@ -111,24 +111,40 @@ export const dockerScaleKind: ActionKind<DockerScaleAction> = {
   async execute(config, ctx) {
     const target = ctx.docker();
     const change = await scaleChange(target, config, ctx.params);
-    for (const created of change.create) {
-      ctx.progress(`Creating ${created.name}…`);
-      const id = await createContainer(target, created.name, created.body);
-      await dockerCall(target, `container ${created.name}`, () => target.docker.getContainer(id).start());
-    }
-    for (const container of change.remove) {
-      ctx.progress(`Stopping and removing ${container.name}…`);
-      const handle = target.docker.getContainer(container.id);
-      // The Engine answers 304 to stopping a container that is not running.
-      if (!NOT_RUNNING.includes(container.state)) {
-        await dockerCall(
-          target,
-          `container ${container.name}`,
-          () => handle.stop({ t: Math.ceil(config.stop_timeout / 1000) }),
-          CALL_TIMEOUT_MS + config.stop_timeout,
-        );
+    // What is done so far, for the error when a later container fails: the run stops there, and says so.
+    const steps: string[] = [];
+    let count = change.before.length;
+    try {
+      for (const created of change.create) {
+        ctx.progress(`Creating ${created.name}…`);
+        await createAndStart(target, created.name, created.body);
+        steps.push(`created and started ${created.name}`);
+        count++;
       }
-      await dockerCall(target, `container ${container.name}`, () => handle.remove());
+      for (const container of change.remove) {
+        ctx.progress(`Stopping and removing ${container.name}…`);
+        const handle = target.docker.getContainer(container.id);
+        // The Engine answers 304 to stopping a container that is not running.
+        if (!NOT_RUNNING.includes(container.state)) {
+          await dockerCall(
+            target,
+            `container ${container.name}`,
+            () => handle.stop({ t: Math.ceil(config.stop_timeout / 1000) }),
+            CALL_TIMEOUT_MS + config.stop_timeout,
+          );
+        }
+        await dockerCall(target, `container ${container.name}`, () => handle.remove());
+        steps.push(`removed ${container.name}`);
+        count--;
+      }
+    } catch (error) {
+      if (steps.length === 0) throw error;
+      // What was done goes first: the card's error line keeps 300 characters, and the Engine's may be long.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw sameKind(
+        error,
+        `${config.service} has ${containerCount(count)} of the ${change.replicas} asked for (opsbot ${steps.join(', ')}), then: ${reason}`,
+      );
     }
     const after = await containerFacts(
       target,
@@ -150,6 +166,34 @@ export const dockerScaleKind: ActionKind<DockerScaleAction> = {
     };
   },
 };
+
+/**
+ * Creates a container and starts it. One that cannot be started is removed again: left created, it would
+ * count as one of the service's containers when the scale is run again, and stay stopped.
+ */
+async function createAndStart(target: DockerTarget, name: string, body: CloneBody): Promise<void> {
+  const id = await createContainer(target, name, body);
+  const handle = target.docker.getContainer(id);
+  try {
+    await dockerCall(target, `container ${name}`, () => handle.start());
+  } catch (error) {
+    const removed = await dockerCall(target, `container ${name}`, () => handle.remove({ force: true })).then(
+      () => true,
+      () => false,
+    );
+    if (removed) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw sameKind(
+      error,
+      `${name} was left created but not started (remove it with docker rm ${name}): ${reason}`,
+    );
+  }
+}
+
+/** An error of the same kind (user, unavailable, ...) as `error`, with a message saying more. */
+function sameKind(error: unknown, message: string): Error {
+  return error instanceof OpsError ? new OpsError(error.code, message) : new Error(message);
+}
 
 /**
  * Reads the service's containers and works out the change, as Compose would: new containers numbered after

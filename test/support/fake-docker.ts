@@ -79,6 +79,8 @@ export class FakeDocker {
   chunkBytes: number | undefined;
   /** When set, a logs read sends its lines and then never ends, as a `--follow` or stuck Engine would. */
   hangLogs = false;
+  /** Names of containers whose start the Engine refuses (500), as a port or mount it cannot set up. */
+  readonly failStart = new Set<string>();
   /** When set, what each exec prints and how it ends, from its argv and container (instead of execScript). */
   onExec: ((cmd: string[], container: FakeContainer) => Promise<ExecScript>) | undefined;
   private server: Server | undefined;
@@ -110,6 +112,7 @@ export class FakeDocker {
     this.execScript = { frames: [], exitCode: 0 };
     this.chunkBytes = undefined;
     this.hangLogs = false;
+    this.failStart.clear();
   }
 
   /** Container `<project>-<service>-<number>`, labelled as Compose labels it. */
@@ -213,8 +216,17 @@ export class FakeDocker {
     switch (`${method} ${match[2] ?? ''}`) {
       case 'GET json':
         return { status: 200, json: this.inspect(container) };
-      case 'POST restart':
       case 'POST start':
+        if (this.failStart.has(container.name)) {
+          return {
+            status: 500,
+            json: { message: `failed to start ${container.name}: no space left on device` },
+          };
+        }
+        container.state = 'running';
+        container.startedAt = new Date().toISOString();
+        return { status: 204 };
+      case 'POST restart':
         container.state = 'running';
         container.startedAt = new Date().toISOString();
         return { status: 204 };
@@ -222,7 +234,7 @@ export class FakeDocker {
         container.state = 'exited';
         return { status: 204 };
       case 'DELETE ':
-        if (container.state === 'running') {
+        if (container.state === 'running' && query.get('force') !== 'true') {
           return {
             status: 409,
             json: { message: `cannot remove container "${container.name}": container is running` },

@@ -209,6 +209,38 @@ describe('docker.scale', () => {
     );
   });
 
+  it('a container failing mid-scale stops the run, the error says what was already done; one not started is removed', async () => {
+    docker.addContainer(PROJECT, 'web', 1);
+    // Another project's container holds the name the fourth would get: the Engine refuses it (409).
+    const stray = docker.addContainer(PROJECT, 'web', 4);
+    stray.config.Labels['com.docker.compose.project'] = 'other';
+    docker.failStart.add('ai-benchmark-web-3');
+
+    await expect(dockerScaleKind.execute(config, context({ replicas: 4 }))).rejects.toThrow(
+      `web has 2 containers of the 4 asked for (opsbot created and started ai-benchmark-web-2), then: The Docker Engine at unix://${docker.socketPath} answered 500 for container ai-benchmark-web-3: failed to start ai-benchmark-web-3: no space left on device.`,
+    );
+    // The second start was web-3's, refused: web-3 was removed again (forced), not left created.
+    const threeId = docker
+      .changes()
+      .filter((r) => r.path.endsWith('/start'))[1]
+      ?.path.split('/')[2];
+    const removals = docker.changes().filter((r) => r.method === 'DELETE');
+    expect(removals.map((r) => `${r.path}?force=${r.query.get('force')}`)).toEqual([
+      `/containers/${threeId}?force=true`,
+    ]);
+    expect(docker.containers.map((c) => [c.name, c.state])).toEqual([
+      ['ai-benchmark-web-1', 'running'],
+      ['ai-benchmark-web-4', 'running'],
+      ['ai-benchmark-web-2', 'running'],
+    ]);
+
+    // Run again, the start works: web-3 is created afresh, and web-4's name is still taken.
+    docker.failStart.clear();
+    await expect(dockerScaleKind.execute(config, context({ replicas: 4 }))).rejects.toThrow(
+      `web has 3 containers of the 4 asked for (opsbot created and started ai-benchmark-web-3), then: The Docker Engine at unix://${docker.socketPath} answered 409 for container ai-benchmark-web-4: Conflict. The container name "/ai-benchmark-web-4" is already in use.`,
+    );
+  });
+
   it('refuses counts outside min..max, a fixed host port on scale-up, and a service with nothing to copy', async () => {
     expect(dockerScaleKind.constraints?.(config, { replicas: 5 })).toBe(
       '5 containers is outside what this action allows for web (1 to 4).',
