@@ -38,6 +38,8 @@ export interface LogsResult {
   matched: number;
   read: number;
   containers: number;
+  /** The filter as the answer may repeat it: `grep` redacted, so a secret typed into it is never posted. */
+  filter: LogFilter;
 }
 
 export interface LogsServiceDeps extends Authority {
@@ -77,6 +79,10 @@ export class LogsService {
       ...selectLines(lines, filter, request.tail),
       read: lines.length,
       containers: new Set(lines.map((line) => line.source)).size,
+      filter: {
+        ...filter,
+        grep: filter.grep === undefined ? undefined : this.deps.redactor.redact(filter.grep),
+      },
     };
   }
 

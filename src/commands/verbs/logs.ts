@@ -70,9 +70,9 @@ export const logsVerb: Verb<LogsArgs, 'logs'> = {
   },
   async run({ actor, access, logs }, asked) {
     await access.requireRead(actor);
-    const { service, name, filter } = asked;
+    const { service, name } = asked;
     const result = await logs.read({ actor, ...asked });
-    const shown = { service, name, since: formatDuration(asked.sinceMs), filter };
+    const shown = { service, name, since: formatDuration(asked.sinceMs), filter: result.filter };
     const header = logsHeader(shown, result);
     const { text: message, file } = renderLogs({ header, lines: result.lines });
     if (file === undefined) return text(message);

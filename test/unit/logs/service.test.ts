@@ -120,6 +120,17 @@ describe('LogsService', () => {
     expect(probe.lines).toEqual([]);
   });
 
+  it('repeats a grep holding a secret redacted, so the answer and the file comment never post it', async () => {
+    const { logs } = service([{ at: undefined, source: 'p/c', text: 'nothing to see' }]);
+    const result = await logs.read({
+      ...request,
+      service: 'bentham',
+      name: 'executor',
+      filter: { grep: 'xoxb-1234567890-abcdefghij', level: 'error' },
+    });
+    expect(result.filter).toEqual({ grep: '[redacted]', level: 'error' });
+  });
+
   it("refuses, and audits, a role below the service's logs.role, before reading anything", async () => {
     const { logs, asked, denials } = service();
     const read = logs.read({ ...request, actor: 'U0VIEWER', service: 'bentham', name: 'executor' });
