@@ -149,7 +149,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
         );
       });
       throw new UnavailableError(
-        `Job ${name} did not finish within ${formatDuration(config.timeout)}, so opsbot deleted it and its pod.`,
+        `Job ${name} did not finish within ${formatDuration(config.timeout)}${notStarted(end)}, so opsbot deleted it and its pod.`,
       );
     }
     if (end.ended === 'failed') {
@@ -211,10 +211,15 @@ function refuseExisting(
 /** One sentence on how the Job failed. */
 function failureSentence(name: string, end: Extract<JobEnd, { ended: 'failed' }>, timeoutMs: number): string {
   if (end.reason === 'DeadlineExceeded') {
-    return `Job ${name} was killed by Kubernetes at its ${formatDuration(timeoutMs)} deadline`;
+    return `Job ${name} was killed by Kubernetes at its ${formatDuration(timeoutMs)} deadline${notStarted(end)}`;
   }
   if (end.exitCode !== undefined) return `Job ${name} failed: its command exited with code ${end.exitCode}`;
-  return `Job ${name} failed (${end.reason}${end.message ? `: ${end.message.replace(/\.$/, '')}` : ''})`;
+  return `Job ${name} failed (${end.reason}${end.message ? `: ${end.message.replace(/\.$/, '')}` : ''})${notStarted(end)}`;
+}
+
+/** `, its command never having started (last seen: pod … ImagePullBackOff)`, when it had not. */
+function notStarted(end: { neverStarted?: string }): string {
+  return end.neverStarted ? `, its command never having started (last seen: ${end.neverStarted})` : '';
 }
 
 function jobTable(

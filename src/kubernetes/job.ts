@@ -183,8 +183,10 @@ export type JobEnd =
       message: string | undefined;
       pod: string | undefined;
       exitCode: number | undefined;
+      /** Where it stood when it ended, had its container never started: `pod … ImagePullBackOff`. */
+      neverStarted?: string;
     }
-  | { ended: 'timed-out'; pod: string | undefined };
+  | { ended: 'timed-out'; pod: string | undefined; neverStarted?: string };
 
 /** What following a Job reports to: its output lines as they come, and a progress line. */
 export interface FollowJob {
@@ -202,6 +204,8 @@ export interface FollowJob {
  */
 export async function followJob(target: KubernetesTarget, follow: FollowJob): Promise<JobEnd> {
   let follower: { pod: string; log: LogFollower } | undefined;
+  /** Where the Job stood at the last poll, while its container had not started. */
+  let waiting = 'waiting for its pod';
   let failures = 0;
   for (let poll = 0; ; poll++) {
     let end: JobEnd | undefined;
@@ -214,7 +218,10 @@ export async function followJob(target: KubernetesTarget, follow: FollowJob): Pr
       }
       const finished = jobEnd(job, pod, follow.container);
       if (follower) follow.lines(await newLines(follower.log, finished !== undefined));
+      // A pod deleted at the deadline no longer says why it had not started: an earlier poll does.
+      if (pod) waiting = podState(pod, follow.container);
       end = finished ?? (Date.now() >= follow.deadlineAt ? { ended: 'timed-out', pod: podName } : undefined);
+      if (end && !follower && end.ended !== 'complete') end = { ...end, neverStarted: waiting };
       if (!end) follow.progress(`Job ${follow.name}: ${podState(pod, follow.container)}.`);
       failures = 0;
     } catch (error) {

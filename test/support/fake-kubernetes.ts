@@ -40,6 +40,8 @@ export interface JobScript {
   batches: string[][];
   end: { exitCode: number } | 'hang' | 'deadline';
   endAfterReads?: number;
+  /** `false`: its pod never starts, its container waiting with ImagePullBackOff. */
+  starts?: false;
 }
 
 /** One line of a container's log, with the RFC3339Nano time the runtime stamped it with. */
@@ -539,6 +541,12 @@ export class FakeKubernetes {
     const run = [...this.jobRuns.values()].find((r) => r.pod === pod);
     const podStatus = pod.status as { phase: string; containerStatuses: { state: Json; ready: boolean }[] };
     if (!run || ++run.listed < 2 || podStatus.phase !== 'Pending') return;
+    if (run.script.starts === false) {
+      for (const container of podStatus.containerStatuses) {
+        container.state = { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } };
+      }
+      return;
+    }
     podStatus.phase = 'Running';
     for (const container of podStatus.containerStatuses) {
       container.state = { running: { startedAt: new Date().toISOString() } };

@@ -257,6 +257,17 @@ describe('k8s.job', () => {
     expect(output.outcome()).toBe('stopped after 1s');
   });
 
+  it('a Job whose pod never starts says so when it is given up, with where its pod stood', async () => {
+    kube.jobScript = { batches: [], end: 'hang', starts: false };
+    const output = recorded();
+    const run = k8sJobKind.execute(action({ timeout: '1s' }), context(output));
+    await expect(run).rejects.toThrow(
+      `Job ${JOB} did not finish within 1s, its command never having started (last seen: pod ${JOB}-x7k2p ImagePullBackOff), so opsbot deleted it and its pod.`,
+    );
+    expect(kube.requestsTo('log')).toEqual([]);
+    expect(output.outcome()).toBe('stopped after 1s');
+  });
+
   it("on opsbot's own timeout, ends the output even when the Job cannot be deleted", async () => {
     kube.jobScript = { batches: [['working…']], end: 'hang' };
     kube.failWith = (request) => (request.method === 'DELETE' ? 500 : undefined);
