@@ -71,13 +71,19 @@ describe('Redmine RAG (runbook 004) from Slack, against its fixture system', () 
   it('health: /healthz answers 200, the failed-sync counter and the database probe latency are graded', async () => {
     const healthy = await slack.reply(`status ${PROJECT}`);
     expect(healthy).toMatch(
-      /:warning: healthz — 200, sync_jobs\.failed = 2 \(warning\), checks\.name=database\.latency_ms = 3 \(\d+ ms\)/,
+      /:warning: healthz — 200, sync_jobs\.failed = 2 \(warning\), checks\.name=database\.latency_ms = 3, checks\.name=database\.status = ok, checks\.name=llm_runtime\.status = ok \(\d+ ms\)/,
     );
     expect(rag.calls).toEqual([{ method: 'GET', path: '/healthz', query: {}, body: undefined }]);
 
     rag.jobs = rag.jobs.filter((job) => job.status !== 'failed');
     expect(await slack.reply(`status ${PROJECT}`)).toMatch(
-      /:white_check_mark: healthz — 200, sync_jobs\.failed = 0, checks\.name=database\.latency_ms = 3 \(\d+ ms\)/,
+      /:white_check_mark: healthz — 200, sync_jobs\.failed = 0, checks\.name=database\.latency_ms = 3, checks\.name=database\.status = ok, checks\.name=llm_runtime\.status = ok \(\d+ ms\)/,
+    );
+
+    // Failure Modes: the `database` check = `fail` is critical.
+    rag.checks.database = 'fail';
+    expect(await slack.reply(`status ${PROJECT}`)).toMatch(
+      /:red_circle: healthz — 200, .*checks\.name=database\.status = fail \(critical\)/,
     );
   });
 

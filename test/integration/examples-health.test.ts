@@ -36,15 +36,21 @@ const HEALTHY: Record<string, unknown> = {
   // Redmine RAG's HealthResponse (its runbook names the fields, not their shape; the app's schema does).
   '/redmine-rag/healthz': {
     status: 'ok',
-    checks: [{ name: 'database', status: 'ok', latency_ms: 3 }],
+    checks: [
+      { name: 'database', status: 'ok', latency_ms: 3 },
+      { name: 'llm_runtime', status: 'ok', latency_ms: 12 },
+    ],
     sync_jobs: { queued: 0, running: 1, finished: 40, failed: 0 },
   },
 };
 const UNHEALTHY: Record<string, unknown> = {
   '/bentham/v1/health': { status: 'healthy', services: { database: 'healthy', redis: 'degraded' } },
   '/redmine-rag/healthz': {
-    status: 'degraded',
-    checks: [{ name: 'database', status: 'ok', latency_ms: 3 }],
+    status: 'fail',
+    checks: [
+      { name: 'database', status: 'fail', latency_ms: 3 },
+      { name: 'llm_runtime', status: 'warn', latency_ms: 12 },
+    ],
     sync_jobs: { queued: 0, running: 0, finished: 40, failed: 12 },
   },
 };
@@ -224,7 +230,13 @@ describe('the example configs’ health checks against healthy fake services', (
       ['active-runs', 'ok', 'benchmark_active_runs 3'],
       ...AI_BENCHMARK_DATABASE_AND_REDIS,
     ],
-    'redmine-rag': [['healthz', 'ok', '200, sync_jobs.failed = 0, checks.name=database.latency_ms = 3']],
+    'redmine-rag': [
+      [
+        'healthz',
+        'ok',
+        '200, sync_jobs.failed = 0, checks.name=database.latency_ms = 3, checks.name=database.status = ok, checks.name=llm_runtime.status = ok',
+      ],
+    ],
   };
 
   it.each(EXAMPLES)('%s: every check is ok, each with what it measured', async (example) => {
@@ -315,7 +327,11 @@ describe('the example configs’ health checks when their services fail', () => 
 
   it.each([
     ['bentham', 'api', 'services.redis is "degraded", expected "healthy"'],
-    ['redmine-rag', 'healthz', '200, sync_jobs.failed = 12 (critical), checks.name=database.latency_ms = 3'],
+    [
+      'redmine-rag',
+      'healthz',
+      '200, sync_jobs.failed = 12 (critical), checks.name=database.latency_ms = 3, checks.name=database.status = fail (critical), checks.name=llm_runtime.status = warn (warning)',
+    ],
   ] as const)('%s: an unhealthy answer makes %s critical: %s', async (example, name, detail) => {
     faults.set(example, 'unhealthy');
     expect((await statusOf(example)).find(([check]) => check === name)).toEqual([name, 'critical', detail]);

@@ -19,14 +19,22 @@ const FieldPath = z.union([
   z.array(z.string().min(1)).min(1),
 ]);
 
-/** Levels for one numeric field of the answer. */
+/** A level for a field holding a state rather than a number: the values that are this level (`is: [fail]`). */
+const StatesSchema = z.strictObject({ is: z.array(z.string().min(1)).min(1) });
+type States = z.infer<typeof StatesSchema>;
+
+/** Levels for one field of the answer: numeric (`above`/`below`), or states it may be (`is: [warn]`). */
 const FieldThresholdsSchema = z
   .strictObject({
     field: FieldPath,
-    warning: ThresholdsSchema.optional(),
-    critical: ThresholdsSchema.optional(),
+    warning: ThresholdsSchema.or(StatesSchema).optional(),
+    critical: ThresholdsSchema.or(StatesSchema).optional(),
   })
-  .refine((t) => t.warning !== undefined || t.critical !== undefined, 'needs warning or critical');
+  .refine((t) => t.warning !== undefined || t.critical !== undefined, 'needs warning or critical')
+  .refine(
+    (t) => !(t.warning && t.critical) || 'is' in t.warning === 'is' in t.critical,
+    'grades a number (above, below) or a state (is), not both',
+  );
 type FieldThresholds = z.infer<typeof FieldThresholdsSchema>;
 
 /**
@@ -54,7 +62,7 @@ export const HttpCheckSchema = z.strictObject({
       json: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
-  /** Levels for numbers in the JSON answer, each at its field path; the worst level counts. */
+  /** Levels for numbers or states in the JSON answer, each at its field path; the worst level counts. */
   thresholds: z.array(FieldThresholdsSchema).min(1).optional(),
   /** Slower than this is a warning. */
   latency_budget: Duration.prefault('1s'),
@@ -146,19 +154,38 @@ interface GradedFields {
   values: string[];
 }
 
-/** Grades each field against its levels; one sentence instead when a field is missing or not a number. */
+/** Grades each field against its levels; one sentence instead when a field is missing or of the wrong type. */
 function gradeFields(thresholds: readonly FieldThresholds[], answer: unknown): GradedFields | string {
   const graded: GradedFields = { level: 'ok', values: [] };
   for (const { field, warning, critical } of thresholds) {
     const name = typeof field === 'string' ? field : field.join('.');
     const value = fieldAt(answer, typeof field === 'string' ? field.split('.') : field);
     if (value === undefined) return `the answer has no ${name}`;
-    if (typeof value !== 'number') return `${name} is ${describeValue(value)}, not a number`;
-    const level = levelOf(value, warning, critical);
+    let level: HealthLevel;
+    if (isStates(warning) || isStates(critical)) {
+      if (typeof value !== 'string') return `${name} is ${describeValue(value)}, not a state`;
+      level = statesOf(critical).includes(value)
+        ? 'critical'
+        : statesOf(warning).includes(value)
+          ? 'warning'
+          : 'ok';
+    } else {
+      if (typeof value !== 'number') return `${name} is ${describeValue(value)}, not a number`;
+      level = levelOf(value, warning, critical);
+    }
     graded.level = worstLevel([graded.level, level]);
     graded.values.push(level === 'ok' ? `${name} = ${value}` : `${name} = ${value} (${level})`);
   }
   return graded;
+}
+
+function isStates(level: FieldThresholds['warning']): level is States {
+  return level !== undefined && 'is' in level;
+}
+
+/** The states a level lists; none for a numeric level or no level. */
+function statesOf(level: FieldThresholds['warning']): readonly string[] {
+  return isStates(level) ? level.is : [];
 }
 
 /** The value at a path of keys (in a list, by position or `field=value`); undefined if there is none. */

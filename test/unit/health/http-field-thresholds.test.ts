@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCheckSchema, runHttpCheck } from '../../../src/health/checks/http.js';
 
 /** Redmine RAG's /healthz answer (its HealthResponse: checks[] by name, sync_jobs counters), `failed` as given. */
-function healthz(failed: unknown) {
+function healthz(failed: unknown, database = 'ok') {
   return {
-    status: 'ok',
+    status: database === 'ok' ? 'ok' : 'degraded',
     app: 'redmine-rag',
     version: '0.1.0',
     utc_time: '2026-12-01T10:00:00Z',
     checks: [
-      { name: 'database', status: 'ok', detail: 'Database connection healthy', latency_ms: 3 },
+      { name: 'database', status: database, detail: 'Database connection healthy', latency_ms: 3 },
       { name: 'llm_runtime', status: 'ok', detail: 'Ollama reachable', latency_ms: 12 },
     ],
     sync_jobs: { queued: 0, running: 1, finished: 40, failed },
@@ -26,6 +26,8 @@ const ANSWERS: Record<string, string> = {
   '/healthz/text': JSON.stringify(healthz('7')),
   '/models': JSON.stringify({ models: { 'llama3.2': { size: 2 } } }),
   '/html': '<html>Bad gateway</html>',
+  '/healthz/db-warn': JSON.stringify(healthz(0, 'warn')),
+  '/healthz/db-fail': JSON.stringify(healthz(0, 'fail')),
 };
 
 let server: Server;
@@ -159,5 +161,40 @@ describe('http check: levels on numeric fields of the JSON answer', () => {
     ]);
     expect(problems([{ field: 'sync_jobs.failed' }])).toEqual(['needs warning or critical']);
     expect(problems([])).toEqual(['Too small: expected array to have >=1 items']);
+  });
+});
+
+describe('http check: levels on a state field of the JSON answer', () => {
+  const DATABASE = {
+    field: 'checks.name=database.status',
+    warning: { is: ['warn'] },
+    critical: { is: ['fail'] },
+  };
+
+  it("grades Redmine RAG's database check by its status: ok, warn a warning, fail critical", async () => {
+    expect(await check('/healthz/0', { thresholds: [DATABASE] })).toMatchObject({ level: 'ok' });
+    expect(await check('/healthz/db-warn', { thresholds: [DATABASE] })).toMatchObject({
+      level: 'warning',
+      detail: '200, checks.name=database.status = warn (warning)',
+    });
+    expect(await check('/healthz/db-fail', { thresholds: [DATABASE] })).toMatchObject({
+      level: 'critical',
+      detail: '200, checks.name=database.status = fail (critical)',
+    });
+  });
+
+  it('is critical when the field holds a number instead of a state', async () => {
+    const latency = { field: 'checks.name=database.latency_ms', critical: { is: ['fail'] } };
+    expect(await check('/healthz/0', { thresholds: [latency] })).toMatchObject({
+      level: 'critical',
+      detail: expect.stringContaining('not a state'),
+    });
+  });
+
+  it('refuses a field graded both as a number and as a state', () => {
+    const mixed = { field: 'sync_jobs.failed', warning: { above: 0 }, critical: { is: ['fail'] } };
+    const parsed = HttpCheckSchema.safeParse({ type: 'http', name: 'h', url: base, thresholds: [mixed] });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toBe('grades a number (above, below) or a state (is), not both');
   });
 });
