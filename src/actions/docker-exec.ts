@@ -3,7 +3,7 @@ import { Duration, formatDuration } from '../config/duration.js';
 import { containerFacts, containerTable, runningContainers } from '../docker/containers.js';
 import { execInContainer } from '../docker/exec.js';
 import { withLastLines } from '../exec/last-lines.js';
-import { Argv, argvProblems, argvText, fillArgv } from './argv.js';
+import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
 import { composeServiceProblems, dockerFields, onComposeService, withSummary } from './docker-fields.js';
 import { ParamsSchema } from './params.js';
 import type { ActionKind } from './types.js';
@@ -55,11 +55,12 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
     const argv = fillArgv(config.command, ctx.params);
     const [first] = await runningContainers(target, config.service, 'run the command in');
     const facts = await containerFacts(target, [first]);
+    const command = redactedArgvText(argv, ctx.redact);
     return {
       summary: ctx.redact(
-        `Run \`${argvText(argv)}\` in ${first.name} (compose project ${target.project}), without a shell; it may take up to ${formatDuration(config.timeout)}.`,
+        `Run \`${command}\` in ${first.name} (compose project ${target.project}), without a shell; it may take up to ${formatDuration(config.timeout)}.`,
       ),
-      table: containerTable(facts, () => `exec ${argvText(argv)}`, ctx.redact),
+      table: containerTable(facts, () => `exec ${command}`, ctx.redact),
     };
   },
 
@@ -67,8 +68,8 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
     const target = ctx.docker();
     const argv = fillArgv(config.command, ctx.params);
     const [container] = await runningContainers(target, config.service, 'run the command in');
-    const command = ctx.redact(argvText(argv));
-    const output = ctx.output(`${argvText(argv)} in ${container.name}`);
+    const command = redactedArgvText(argv, ctx.redact);
+    const output = ctx.output(`${command} in ${container.name}`);
     let end: Awaited<ReturnType<typeof execInContainer>>;
     try {
       end = await execInContainer(target, container, argv, output, config.timeout);

@@ -60,8 +60,8 @@ export function runOutputStream(deps: OutputDeps, run: Run, index: number, title
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      const summary = output.finish();
       try {
+        const summary = output.finish();
         const whole = fits(output.lastLines(200), summary.lines);
         show(whole ? outcome : `${outcome}; the whole output is in the file below`);
         await chain;

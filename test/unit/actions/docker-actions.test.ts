@@ -274,6 +274,21 @@ describe('docker.exec', () => {
     command: ['psql', '-U', 'benchmark_user', '-d', 'benchmark_db', '-c', 'VACUUM ANALYZE'],
   });
 
+  it("never shows a secret in the plan, even one that quoting for display would change (a ' inside it)", async () => {
+    docker.addContainer(PROJECT, 'postgres', 1);
+    const secret = "pa'ss-w0rd-4217";
+    const redactor = new Redactor([secret]);
+    const config = DockerExecSchema.parse({
+      kind: 'docker.exec',
+      service: 'postgres',
+      command: ['psql', `postgres://app:${secret}@db/app`, '-c', `SELECT '${secret}'`],
+    });
+    const plan = await dockerExecKind.plan(config, context({}, { redact: (text) => redactor.redact(text) }));
+    const shown = JSON.stringify(plan);
+    expect(shown).not.toContain('w0rd-4217');
+    expect(shown).toContain('[redacted]');
+  });
+
   it('runs argv in the first running container by number, output demuxed into the stream, exit code read', async () => {
     docker.addContainer(PROJECT, 'postgres', 1, { state: 'exited' });
     const two = docker.addContainer(PROJECT, 'postgres', 2, { image: 'postgres:16' });
