@@ -50,21 +50,40 @@ export async function deploymentLogs(
       startedContainers(pod).map((container) => ({ pod: pod.metadata?.name ?? '?', container })),
     );
   const perSource = await inBatches(sources, PARALLEL_READS, async ({ pod, container }) => {
-    const text = await kubeCall(target, `logs of pod ${pod} (container ${container})`, () =>
-      target.core.readNamespacedPodLog({
-        name: pod,
-        namespace: target.namespace,
-        container,
-        timestamps: true,
-        sinceSeconds: window.sinceSeconds,
-        tailLines: window.tail,
-        limitBytes: CONTAINER_LOG_BYTES,
-      }),
-    );
+    const read = (tailLines: number) =>
+      kubeCall(target, `logs of pod ${pod} (container ${container})`, () =>
+        target.core.readNamespacedPodLog({
+          name: pod,
+          namespace: target.namespace,
+          container,
+          timestamps: true,
+          sinceSeconds: window.sinceSeconds,
+          tailLines,
+          limitBytes: CONTAINER_LOG_BYTES,
+        }),
+      );
     const source = `${pod}/${container}`;
-    return stampedLines(text).map(({ at, text: line }) => ({ at, source, text: line }));
+    return stampedLines(await newestThatFit(read, window.tail)).map(({ at, text: line }) => ({
+      at,
+      source,
+      text: line,
+    }));
   });
   return perSource.flat();
+}
+
+/**
+ * The last `tail` lines, or as many of the newest as fit in CONTAINER_LOG_BYTES. `limitBytes` cuts a read
+ * from its start, which would drop the newest lines (the ones `/ops logs` is for), so a read that reached
+ * the limit is asked again for half as many lines, until what comes back fits whole.
+ */
+async function newestThatFit(read: (tailLines: number) => Promise<string>, tail: number): Promise<string> {
+  let lines = tail;
+  for (;;) {
+    const text = await read(lines);
+    if (Buffer.byteLength(text) < CONTAINER_LOG_BYTES || lines <= 1) return text;
+    lines = Math.floor(lines / 2);
+  }
 }
 
 /**

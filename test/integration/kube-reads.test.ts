@@ -110,6 +110,22 @@ describe('deploymentLogs', () => {
     expect(lines.map((line) => line.text)).toEqual(['two', 'three']);
   });
 
+  it('keeps the newest lines when the window holds more than a read may return (1 MiB a container)', async () => {
+    const long = 'x'.repeat(1000);
+    kube.writeLog(
+      NS,
+      'executor-h2-0',
+      'executor',
+      Array.from({ length: 3000 }, (_, i) => `${i} ${long}`),
+    );
+    const lines = await deploymentLogs(target(), 'executor', { sinceSeconds: 900, tail: 2000 });
+    // 2000 lines of ~1 KB do not fit in 1 MiB; 1000 (the newest) do.
+    expect(lines).toHaveLength(1000);
+    expect(lines.at(-1)?.text).toBe(`2999 ${long}`);
+    expect(lines[0]?.text).toBe(`2000 ${long}`);
+    expect(kube.requestsTo('log').map((r) => r.query.get('tailLines'))).toEqual(['2000', '1000']);
+  });
+
   it('refuses a deployment the service does not list, before calling the API', async () => {
     await expect(deploymentLogs(target(), 'unlisted', { sinceSeconds: 60, tail: 10 })).rejects.toThrow(
       'unlisted is not one of the deployments opsbot may touch here (api-gateway, executor).',
