@@ -135,6 +135,9 @@ async function measureQuantile(
   return numberOr(value, `${reads} from ${counted} ${span(window)}`);
 }
 
+/** A rate over less than this is not measured: a window of moments says nothing about throughput. */
+const MIN_RATE_WINDOW_MS = 1_000;
+
 /**
  * The per-second increase of a counter, summed over the matching series, since an earlier scrape. With no
  * earlier scrape to measure from (the first, or the counter went down: a restart), there is no rate yet: ok,
@@ -164,6 +167,11 @@ async function measureRate(
   }
   if (window.kind === 'totals') {
     return { level: 'ok', problem: `no rate of ${what} yet (${window.why}); the next scrape measures it` };
+  }
+  if (window.ms < MIN_RATE_WINDOW_MS) {
+    // Two scrapes moments apart (the probe and an `/ops status`) would give a rate of a few ms: noise.
+    const age = 'the earliest scrape kept is less than a second old';
+    return { level: 'ok', problem: `no rate of ${what} yet (${age}); a later scrape measures it` };
   }
   const perSecond = ((window.counters.get('rate') ?? 0) * 1000) / Math.max(1, window.ms);
   return numberOr(

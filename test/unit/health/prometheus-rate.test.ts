@@ -97,6 +97,23 @@ describe('a prometheus rate check', () => {
     });
   });
 
+  it('measures no rate over a window of moments (a second scrape right after the first)', async () => {
+    const scrape = scraper(THROUGHPUT);
+    requests.inc({ ...RUN, status: '200' }, 1000);
+    await scrape(0);
+    requests.inc({ ...RUN, status: '200' }, 1);
+    expect(await scrape(400)).toMatchObject({
+      level: 'ok',
+      detail:
+        'no rate of benchmark_requests_total yet (the earliest scrape kept is less than a second old); a later scrape measures it',
+    });
+    requests.inc({ ...RUN, status: '200' }, 299);
+    expect(await scrape(30_000)).toMatchObject({
+      level: 'ok',
+      detail: 'benchmark_requests_total 10 req/s over the last 30 s',
+    });
+  });
+
   it('reads no requests at all as 0 req/s, the worst throughput, not as no rate', async () => {
     const scrape = scraper({ ...THROUGHPUT, critical: { below: 1 } });
     requests.inc({ ...RUN, status: '200' }, 10);
