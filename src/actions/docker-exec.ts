@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { containerFacts, containerTable, runningContainers } from '../docker/containers.js';
 import { execInContainer } from '../docker/exec.js';
-import { withLastLines } from '../exec/last-lines.js';
+import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
 import { composeServiceProblems, dockerFields, onComposeService, withSummary } from './docker-fields.js';
 import { ParamsSchema } from './params.js';
@@ -88,7 +88,7 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
       throw new Error(
         withLastLines(
           `\`${command}\` exited with code ${end.exitCode} in ${container.name}`,
-          output.lastLines(10),
+          output.lastLines(LAST_LINES),
         ),
       );
     }

@@ -1,37 +1,20 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { UnavailableError } from '../errors.js';
-import { withLastLines } from '../exec/last-lines.js';
+import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { type ExecOutcome, execInPod } from '../kubernetes/exec.js';
 import { type ChosenPod, readyPod } from '../kubernetes/ready-pod.js';
 import type { ResultTable } from '../result-table.js';
-import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
-import { deploymentProblems } from './k8s-fields.js';
-import { type ActionKind, baseActionFields } from './types.js';
-
-/** Lines of output a failed run's error shows at most, newest last. */
-const LAST_LINES = 10;
-
-/** A container name as Kubernetes allows it (an RFC 1123 label). */
-const ContainerName = z
-  .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    'must be a container name (lowercase letters, digits and -)',
-  );
+import { argvText, fillArgv, redactedArgvText } from './argv.js';
+import { commandProblems, k8sCommandFields } from './k8s-fields.js';
+import type { ActionKind } from './types.js';
 
 /** An ops.yml entry of kind `k8s.exec`; without a summary, it is said what it runs where. */
 export const K8sExecSchema = z
   .strictObject({
     kind: z.literal('k8s.exec'),
-    ...baseActionFields,
-    summary: baseActionFields.summary.optional(),
-    deployment: z.string().min(1),
-    /** The container to run in; by default the pod's first. */
-    container: ContainerName.optional(),
-    command: Argv,
+    ...k8sCommandFields,
     timeout: Duration.prefault('5m'),
-    idempotent: z.boolean().default(false),
   })
   .transform((config) => ({
     ...config,
@@ -60,12 +43,7 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
   // One command at a time in a deployment through this action, whatever its params.
   target: (config) => config.deployment,
 
-  check(config, service) {
-    return [
-      ...deploymentProblems(config.deployment, service),
-      ...argvProblems(config.command, config.params),
-    ];
-  },
+  check: commandProblems,
 
   async plan(config, ctx) {
     const target = ctx.kubernetes();

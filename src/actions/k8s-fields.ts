@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
 import type { ConfigProblem, ServiceShape } from '../config/problems.js';
+import { Argv, argvProblems } from './argv.js';
+import type { ParamSpecs } from './params.js';
 import { type ActionKind, baseActionFields } from './types.js';
 
 /** Fields every k8s.* action has: the deployment it acts on and how long its rollout may take. */
@@ -41,3 +43,32 @@ export const onDeployment = {
   check: (config: { deployment: string }, service: ServiceShape) =>
     deploymentProblems(config.deployment, service),
 } satisfies Pick<ActionKind<{ kind: string; deployment: string }>, 'target' | 'check'>;
+
+/** A container name as Kubernetes allows it (an RFC 1123 label). */
+const ContainerName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a container name (lowercase letters, digits and -)',
+  );
+
+/**
+ * Fields of the kinds that run a command from a deployment (k8s.exec, k8s.job): the command as argv, the
+ * container (by default the pod's first), and a summary that may be left out (DESIGN §11's entries have none).
+ */
+export const k8sCommandFields = {
+  ...baseActionFields,
+  summary: baseActionFields.summary.optional(),
+  deployment: z.string().min(1),
+  container: ContainerName.optional(),
+  command: Argv,
+  idempotent: z.boolean().default(false),
+};
+
+/** A command kind's config problems: its deployment must be listed, its argv template sound. */
+export function commandProblems(
+  config: { deployment: string; command: readonly string[]; params: ParamSpecs },
+  service: ServiceShape,
+): ConfigProblem[] {
+  return [...deploymentProblems(config.deployment, service), ...argvProblems(config.command, config.params)];
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { ConflictError, UnavailableError, UserError } from '../errors.js';
-import { withLastLines } from '../exec/last-lines.js';
+import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { readDeploymentJson } from '../kubernetes/deployments.js';
 import {
   createJob,
@@ -17,38 +17,22 @@ import {
 } from '../kubernetes/job.js';
 import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
-import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
-import { deploymentProblems } from './k8s-fields.js';
-import { type ActionContext, type ActionKind, baseActionFields } from './types.js';
+import { argvText, fillArgv, redactedArgvText } from './argv.js';
+import { commandProblems, k8sCommandFields } from './k8s-fields.js';
+import type { ActionContext, ActionKind } from './types.js';
 
-/** Lines of output a failed run's error shows at most, newest last. */
-const LAST_LINES = 10;
 /** The longest a Job may be given (activeDeadlineSeconds); longer work is not a one-off command. */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
-
-/** A container name as Kubernetes allows it (an RFC 1123 label). */
-const ContainerName = z
-  .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    'must be a container name (lowercase letters, digits and -)',
-  );
 
 /** An ops.yml entry of kind `k8s.job`; without a summary, it is said what it runs from where. */
 export const K8sJobSchema = z
   .strictObject({
     kind: z.literal('k8s.job'),
-    ...baseActionFields,
-    summary: baseActionFields.summary.optional(),
-    deployment: z.string().min(1),
-    /** The template's container that runs the command; by default its first. */
-    container: ContainerName.optional(),
-    command: Argv,
+    ...k8sCommandFields,
     /** Killed by Kubernetes after this long (the Job's activeDeadlineSeconds). */
     timeout: Duration.prefault('30m').refine((ms) => ms >= 1000 && ms <= MAX_TIMEOUT_MS, {
       error: 'must be from 1s to 24h',
     }),
-    idempotent: z.boolean().default(false),
   })
   .transform((config) => ({
     ...config,
@@ -76,12 +60,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
   // One Job at a time from a deployment through this action, whatever its params.
   target: (config) => config.deployment,
 
-  check(config, service) {
-    return [
-      ...deploymentProblems(config.deployment, service),
-      ...argvProblems(config.command, config.params),
-    ];
-  },
+  check: commandProblems,
 
   async plan(config, ctx) {
     const target = ctx.kubernetes();

@@ -1,3 +1,6 @@
+/** Lines of output a failed run's error shows at most, newest last. */
+export const LAST_LINES = 10;
+
 /** What a run card's error line keeps (describe-error.ts cuts longer ones). */
 const ERROR_LINE_CHARS = 300;
 
@@ -8,7 +11,7 @@ const ERROR_LINE_CHARS = 300;
 export function withLastLines(what: string, lines: readonly string[]): string {
   const shown: string[] = [];
   let room = ERROR_LINE_CHARS - what.length - '; last lines: .'.length;
-  for (const line of lines.slice(-10).reverse()) {
+  for (const line of lines.slice(-LAST_LINES).reverse()) {
     const text = line.trim();
     if (!text) continue;
     if (text.length > room) {
