@@ -6,15 +6,14 @@ import { readDeploymentJson } from '../kubernetes/deployments.js';
 import {
   createJob,
   deleteJob,
-  followJob,
   JOB_TTL_SECONDS,
   type JobContainer,
-  type JobEnd,
   jobBody,
   jobContainer,
   jobName,
   jobSource,
 } from '../kubernetes/job.js';
+import { followJob, type JobEnd } from '../kubernetes/job-follow.js';
 import type { ResultTable } from '../result-table.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { argvText, fillArgv, redactedArgvText } from './argv.js';

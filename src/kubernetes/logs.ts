@@ -1,13 +1,9 @@
-import {
-  type ConfigurationOptions,
-  Observable,
-  type ObservableMiddleware,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { LogLine, LogWindow } from '../logs/log-lines.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { kubeCall } from './calls.js';
 import { readDeployment } from './deployments.js';
+import { withQuery } from './request-options.js';
 import { selectorText } from './revisions.js';
 
 /** What one container's log read may return at most: a bound on memory, whatever the window asks. */
@@ -192,18 +188,6 @@ function stampedLines(text: string): StampedLine[] {
 /** `2026-01-02T03:04:05Z`: the second `at` falls in, as `sinceTime` takes it. */
 function wholeSecond(at: Date): string {
   return at.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-/** Per-call options adding a query parameter the generated client does not offer (`sinceTime`). */
-function withQuery(name: string, value: string): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (request) => {
-      request.setQueryParam(name, value);
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
 /** `work` over `items`, at most `size` at a time, results in the items' order. */

@@ -1,6 +1,5 @@
 import {
   type ConfigurationOptions,
-  Observable,
   type ObservableMiddleware,
   ResponseContext,
 } from '@kubernetes/client-node';
@@ -8,6 +7,7 @@ import { z } from 'zod';
 import { UnavailableError } from '../errors.js';
 import type { KubernetesTarget } from '../targets/kubernetes.js';
 import { kubeCall } from './calls.js';
+import { withMiddleware } from './request-options.js';
 
 const StringMap = z.record(z.string(), z.string());
 
@@ -88,9 +88,5 @@ function keepBody(): {
       binary: async () => Buffer.from(text),
     });
   };
-  const middleware: ObservableMiddleware = {
-    pre: (request) => new Observable(Promise.resolve(request)),
-    post: (response) => new Observable(keep(response)),
-  };
-  return { options: { middleware: [middleware], middlewareMergeStrategy: 'append' }, text: () => kept };
+  return { options: withMiddleware({ post: keep }), text: () => kept };
 }
