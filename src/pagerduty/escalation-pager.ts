@@ -7,7 +7,8 @@ import type { Incident } from '../incidents/incident.js';
 import type { Logger } from '../log.js';
 import { DeclarationStore } from './declaration-store.js';
 import type { UserEmail } from './ports.js';
-import { type PagerDutyIncident, PagerDutyRest } from './rest.js';
+import { PagerDutyRest } from './rest.js';
+import type { PagerDutyIncident } from './rest-incidents.js';
 
 export interface EscalationPagerDeps {
   rest: PagerDutyRest;

@@ -1,6 +1,13 @@
 import { api } from '@pagerduty/pdjs';
 import { z } from 'zod';
 import { ConflictError, UnavailableError, UserError } from '../errors.js';
+import {
+  IncidentBody,
+  IncidentList,
+  incidentOf,
+  type NewPagerDutyIncident,
+  type PagerDutyIncident,
+} from './rest-incidents.js';
 
 /** How long a user's PagerDuty id is remembered, by email. */
 const USER_CACHE_MS = 60 * 60_000;
@@ -9,21 +16,6 @@ const PdError = z.object({
   error: z.object({ message: z.string().optional(), errors: z.array(z.string()).optional() }).optional(),
 });
 const Users = z.object({ users: z.array(z.object({ id: z.string(), email: z.string() })) });
-/**
- * The incident as GET /incidents/{id} shows it. PagerDuty's incident object has no current escalation level
- * (`escalation_level` is only a field of the PUT): the level is read from who is assigned, see `levelOf`.
- */
-const IncidentBody = z.object({
-  incident: z.object({
-    id: z.string(),
-    incident_number: z.number().int().optional(),
-    status: z.string(),
-    html_url: z.string().optional(),
-    escalation_policy: z.object({ id: z.string() }).nullish(),
-    assignments: z.array(z.object({ assignee: z.object({ id: z.string() }) })).default([]),
-  }),
-});
-const IncidentList = z.object({ incidents: z.array(IncidentBody.shape.incident) });
 const PolicyBody = z.object({
   escalation_policy: z.object({
     escalation_rules: z.array(z.unknown()),
@@ -44,24 +36,6 @@ const Oncalls = z.object({
 const ServiceBody = z.object({
   service: z.object({ id: z.string(), name: z.string(), escalation_policy: z.object({ id: z.string() }) }),
 });
-
-/** A PagerDuty incident as escalation steps need it: which it is, where it is, and its policy. */
-export interface PagerDutyIncident {
-  id: string;
-  /** `PagerDuty #12`, linked to the incident when PagerDuty gave its URL. */
-  name: string;
-  status: string;
-  escalationPolicyId: string | undefined;
-}
-
-/** What triggering an incident on an escalation policy needs; `key` is PagerDuty's dedup key (incident_key). */
-export interface NewPagerDutyIncident {
-  title: string;
-  serviceId: string;
-  escalationPolicyId: string;
-  key: string;
-  details: string;
-}
 
 /** One person on call, as `/ops oncall` shows them. */
 export interface OnCall {
@@ -285,16 +259,6 @@ export class PagerDutyRest {
     }
     return response.data;
   }
-}
-
-function incidentOf(incident: z.infer<typeof IncidentBody>['incident']): PagerDutyIncident {
-  const number = incident.incident_number !== undefined ? `#${incident.incident_number}` : incident.id;
-  return {
-    id: incident.id,
-    name: incident.html_url ? `<${incident.html_url}|PagerDuty ${number}>` : `PagerDuty ${number}`,
-    status: incident.status,
-    escalationPolicyId: incident.escalation_policy?.id ?? undefined,
-  };
 }
 
 /** An id as one path segment. */
