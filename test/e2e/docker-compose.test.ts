@@ -6,7 +6,7 @@ import { blockText, topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { FakeDocker } from '../support/fake-docker.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slackRuns } from '../support/seed-runs.js';
 
 const PROJECT = 'ai-benchmark';
 /** Token-shaped, configured nowhere: redacted by its shape. */
@@ -14,8 +14,8 @@ const SLACK_TOKEN = 'xoxb-4242424242-printedbypsql';
 const VACUUM = "psql -U benchmark_user -d benchmark_db -c 'VACUUM ANALYZE;'";
 
 let h: Harness;
+let runs: ReturnType<typeof slackRuns>;
 let docker: FakeDocker;
-let replies = 0;
 
 /** examples/ai-benchmark.ops.yml, its compose section pointed at the fake Engine's socket. */
 function configText(): string {
@@ -41,6 +41,7 @@ beforeAll(async () => {
       },
     },
   );
+  runs = slackRuns(h);
 });
 afterAll(async () => {
   await h?.close();
@@ -54,103 +55,10 @@ beforeEach(() => {
   docker.addContainer(PROJECT, 'redis', 1, { image: 'redis' });
 });
 
-/** `/ops <text>` as Alice in `channel`; waits for the new run's card, found by the run's id. */
-async function request(text: string, channel = 'C0OPS') {
-  const { rows } = await h.db.query('SELECT id FROM action_runs');
-  const earlier = new Set(rows.map((row) => row.id as string));
-  await postSigned(
-    h.url(),
-    slashBody(text, 'U0ALICE', { channel, responseUrl: h.slack.responseUrl(`d${++replies}`) }),
-  );
-  return eventually(async () => {
-    const runs = await h.db.query('SELECT id, message_ts FROM action_runs WHERE message_ts IS NOT NULL');
-    const run = runs.rows.find((row) => !earlier.has(row.id));
-    expect(run).toBeDefined();
-    const runId = run.id as string;
-    const card = topCards(h.slack).find((message) => JSON.stringify(message.blocks).includes(runId));
-    expect(card).toBeDefined();
-    return { card: card as Record<string, unknown>, runId, ts: run.message_ts as string };
-  });
-}
-
-/** The run's final state and error, and the card's last text. */
-async function finished(
-  runId: string,
-  ts: string,
-): Promise<{ state: string; error: string | null; card: string }> {
-  const run = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT state, error FROM action_runs WHERE id = $1', [runId]);
-    expect(['succeeded', 'failed']).toContain(rows[0].state);
-    return rows[0] as { state: string; error: string | null };
-  });
-  const card = await eventually(() => {
-    const last = h.slack
-      .of('chat.update')
-      .filter((call) => call.ts === ts)
-      .at(-1);
-    expect(last && blockText(last)).toMatch(run.state === 'succeeded' ? /succeeded/i : /failed/i);
-    return blockText(last as Record<string, unknown>);
-  });
-  return { ...run, card };
-}
-
-/** Alice clicks Confirm on her run's card. */
-async function confirm(runId: string, ts: string, channel = 'C0OPS') {
-  await postSigned(
-    h.url(),
-    buttonBody('run_confirm', runId, 'U0ALICE', {
-      channel,
-      messageTs: ts,
-      responseUrl: h.slack.responseUrl(),
-    }),
-  );
-  return finished(runId, ts);
-}
-
-/** What Alice is told ephemerally after `/ops <text>`. */
-async function reply(text: string): Promise<string> {
-  const name = `d${++replies}`;
-  await postSigned(h.url(), slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
-}
-
-/** The command output messages opsbot posted or edited so far: their texts, in order. */
-function outputTexts(): string[] {
-  return [...h.slack.of('chat.postMessage'), ...h.slack.of('chat.update')]
-    .map((call) => String(call.text ?? ''))
-    .filter((text) => text.startsWith('*Output* of'));
-}
-
-/** Whether the card at `ts` has a command output message in its thread. */
-function hasOutputInThread(ts: string): boolean {
-  return h.slack
-    .of('chat.postMessage')
-    .some((message) => message.thread_ts === ts && String(message.text).startsWith('*Output* of'));
-}
-
-/** Declares an incident from C0OPS as Alice; its id and channel. */
-async function declare(title: string): Promise<{ id: string; channel: string }> {
-  await postSigned(
-    h.url(),
-    slashBody(`incident declare SEV2 ${title}`, 'U0ALICE', {
-      responseUrl: h.slack.responseUrl(`d${++replies}`),
-    }),
-  );
-  return eventually(async () => {
-    const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE title = $1', [title]);
-    expect(rows).toHaveLength(1);
-    return { id: rows[0].id as string, channel: rows[0].channel_id as string };
-  }, 25_000);
-}
-
 describe('AI Benchmark on Docker Compose, from Slack', () => {
   it('restart-web: the plan lists the containers, Confirm restarts each, the card shows them after', async () => {
     const [one, two] = docker.containers;
-    const { card, runId, ts } = await request('restart-web ai-benchmark');
+    const { card, runId, ts } = await runs.request('restart-web ai-benchmark');
     const plan = blockText(card);
     expect(plan).toContain(
       'Restart the 2 running containers of web in compose project ai-benchmark, one after another, each given 10s to stop.',
@@ -158,7 +66,7 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
     expect(plan).toContain('ai-benchmark-web-2');
     expect(docker.changes()).toEqual([]);
 
-    const run = await confirm(runId, ts);
+    const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('succeeded');
     expect(run.card).toContain('Restarted 2 containers of web.');
     expect(docker.changes().map((r) => `${r.method} ${r.path}?${r.query}`)).toEqual([
@@ -168,14 +76,14 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
   });
 
   it('scale-web 3 in an incident channel: Confirm creates ai-benchmark-web-3, the card and the timeline say so', async () => {
-    const incident = await declare('Benchmark API answers 503s');
-    const { card, runId, ts } = await request('scale-web ai-benchmark 3', incident.channel);
+    const incident = await runs.declare('Benchmark API answers 503s');
+    const { card, runId, ts } = await runs.request('scale-web ai-benchmark 3', 'U0ALICE', incident.channel);
     expect(blockText(card)).toContain(
       'Scale web in compose project ai-benchmark from 2 to 3 containers: create and start ai-benchmark-web-3 (copies of ai-benchmark-web-1).',
     );
     expect(docker.changes()).toEqual([]);
 
-    const run = await confirm(runId, ts, incident.channel);
+    const run = await runs.confirm(runId, ts, incident.channel);
     const result = 'Scaled web from 2 to 3 containers: created ai-benchmark-web-3.';
     expect(run.state).toBe('succeeded');
     expect(run.card).toContain(result);
@@ -198,7 +106,7 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
 
   it('scale-web beyond its bounds is refused in one sentence and nothing is touched', async () => {
     const before = topCards(h.slack).length;
-    expect(await reply('scale-web ai-benchmark 5')).toContain(
+    expect(await runs.reply('scale-web ai-benchmark 5')).toContain(
       '5 containers is outside what this action allows for web (1 to 4).',
     );
     expect(topCards(h.slack)).toHaveLength(before);
@@ -207,8 +115,8 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
 
   it("vacuum runs on request (low risk): the runbook's psql in postgres, its output in the card's thread, the result on the card", async () => {
     docker.execScript = { frames: [{ stream: 1, text: 'VACUUM\n' }], exitCode: 0 };
-    const { runId, ts } = await request('vacuum ai-benchmark');
-    const run = await finished(runId, ts);
+    const { runId, ts } = await runs.request('vacuum ai-benchmark');
+    const run = await runs.finished(runId, ts);
     expect(run.state).toBe('succeeded');
     expect(run.card).toContain(
       `\`${VACUUM}\` exited with code 0 in ai-benchmark-postgres-1; its output is in the thread.`,
@@ -222,9 +130,9 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
       AttachStderr: true,
       Tty: false,
     });
-    expect(hasOutputInThread(ts)).toBe(true);
+    expect(runs.hasOutputInThread(ts)).toBe(true);
     await eventually(() =>
-      expect(outputTexts()).toContainEqual(
+      expect(runs.outputs()).toContainEqual(
         `*Output* of \`${VACUUM} in ai-benchmark-postgres-1\` — exit code 0 (1 line)\n\`\`\`\nVACUUM\n\`\`\``,
       ),
     );
@@ -238,15 +146,15 @@ describe('AI Benchmark on Docker Compose, from Slack', () => {
       ],
       exitCode: 1,
     };
-    const { runId, ts } = await request('vacuum ai-benchmark');
-    const run = await finished(runId, ts);
+    const { runId, ts } = await runs.request('vacuum ai-benchmark');
+    const run = await runs.finished(runId, ts);
     expect(run.state).toBe('failed');
     expect(run.error).toBe(
       `\`${VACUUM}\` exited with code 1 in ai-benchmark-postgres-1; last lines: connecting with [redacted] ⏎ ERROR:  permission denied for database benchmark_db.`,
     );
-    expect(hasOutputInThread(ts)).toBe(true);
+    expect(runs.hasOutputInThread(ts)).toBe(true);
     await eventually(() =>
-      expect(outputTexts()).toContainEqual(
+      expect(runs.outputs()).toContainEqual(
         `*Output* of \`${VACUUM} in ai-benchmark-postgres-1\` — exit code 1 (2 lines)\n\`\`\`\n` +
           'connecting with [redacted]\nERROR:  permission denied for database benchmark_db\n```',
       ),

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { blockText, topCards } from '../support/cards.js';
+import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { FakeKubeExec } from '../support/fake-kube-exec.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slackRuns } from '../support/seed-runs.js';
 
 const NS = 'bentham-prod';
 /** Bentham's database password, which the harness puts in BENTHAM_DATABASE_URL: opsbot knows it as a secret. */
@@ -14,9 +14,9 @@ const DB_PASSWORD = 's3cret-db-password';
 const SLACK_TOKEN = 'xoxb-4242424242-printedbyacommand';
 
 let h: Harness;
+let runs: ReturnType<typeof slackRuns>;
 let kube: FakeKubernetes;
 let exec: FakeKubeExec;
-let replies = 0;
 
 /**
  * The Bentham example (with its disable-surface and enable-surface) and two test-only k8s.exec actions whose
@@ -46,6 +46,7 @@ beforeAll(async () => {
     { incidentTickMs: 60_000 },
     { env: { KUBECONFIG: kube.kubeconfig(['prod']) }, configText: configText() },
   );
+  runs = slackRuns(h);
 });
 afterAll(async () => {
   await h?.close();
@@ -63,80 +64,6 @@ beforeEach(() => {
   kube.addDeployment(NS, 'executor', { revisions: 2, replicas: 2 });
 });
 
-/**
- * `/ops <text>` as Alice in `channel`; waits for the run and its card. Found by the run's id, since an
- * incident channel also has the incident's own messages posted in it meanwhile.
- */
-async function request(text: string, channel = 'C0OPS') {
-  const { rows } = await h.db.query('SELECT id FROM action_runs');
-  const earlier = new Set(rows.map((row) => row.id as string));
-  await postSigned(
-    h.url(),
-    slashBody(text, 'U0ALICE', { channel, responseUrl: h.slack.responseUrl(`x${++replies}`) }),
-  );
-  return eventually(async () => {
-    const runs = await h.db.query('SELECT id, message_ts FROM action_runs WHERE message_ts IS NOT NULL');
-    const run = runs.rows.find((row) => !earlier.has(row.id));
-    expect(run).toBeDefined();
-    const runId = run.id as string;
-    const card = topCards(h.slack).find((message) => JSON.stringify(message.blocks).includes(runId));
-    expect(card).toBeDefined();
-    return { card: card as Record<string, unknown>, runId, ts: run.message_ts as string };
-  });
-}
-
-/** Alice confirms her run; resolves with its final state, error and the card's last text. */
-async function confirm(
-  runId: string,
-  ts: string,
-  channel = 'C0OPS',
-): Promise<{ state: string; error: string | null; card: string }> {
-  await postSigned(
-    h.url(),
-    buttonBody('run_confirm', runId, 'U0ALICE', {
-      channel,
-      messageTs: ts,
-      responseUrl: h.slack.responseUrl(),
-    }),
-  );
-  const run = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT state, error FROM action_runs WHERE id = $1', [runId]);
-    expect(['succeeded', 'failed']).toContain(rows[0].state);
-    return rows[0] as { state: string; error: string | null };
-  }, 30_000);
-  const card = await eventually(() => {
-    const last = h.slack
-      .of('chat.update')
-      .filter((call) => call.ts === ts)
-      .at(-1);
-    expect(last && blockText(last)).toMatch(run.state === 'succeeded' ? /succeeded/i : /failed/i);
-    return blockText(last as Record<string, unknown>);
-  });
-  return { ...run, card };
-}
-
-/** The command output messages opsbot posted or edited so far: their texts, in order. */
-function outputTexts(): string[] {
-  return [...h.slack.of('chat.postMessage'), ...h.slack.of('chat.update')]
-    .map((call) => String(call.text ?? ''))
-    .filter((text) => text.startsWith('*Output* of'));
-}
-
-/** Declares an incident from C0OPS as Alice; resolves with its id and channel. */
-async function declare(title: string): Promise<{ id: string; channel: string }> {
-  await postSigned(
-    h.url(),
-    slashBody(`incident declare SEV2 ${title}`, 'U0ALICE', {
-      responseUrl: h.slack.responseUrl(`x${++replies}`),
-    }),
-  );
-  return eventually(async () => {
-    const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE title = $1', [title]);
-    expect(rows).toHaveLength(1);
-    return { id: rows[0].id as string, channel: rows[0].channel_id as string };
-  }, 25_000);
-}
-
 describe('k8s.exec from Slack', () => {
   it("Bentham's surface disable, then enable, from an incident channel: plan, Confirm, output in the thread, result on the card and the timeline", async () => {
     exec.command = async (session) => {
@@ -144,16 +71,20 @@ describe('k8s.exec from Slack', () => {
       await session.stdout(`Surface ${surface} ${verb}d\n`);
       session.exit(0);
     };
-    const incident = await declare('openai-api answers 500s');
+    const incident = await runs.declare('openai-api answers 500s');
 
     for (const verb of ['disable', 'enable']) {
-      const { card, runId, ts } = await request(`${verb}-surface bentham openai-api`, incident.channel);
+      const { card, runId, ts } = await runs.request(
+        `${verb}-surface bentham openai-api`,
+        'U0ALICE',
+        incident.channel,
+      );
       expect(blockText(card)).toContain(
         `Run \`pnpm admin:surface ${verb} openai-api\` in pod executor-h2-1 (container executor, image registry.example/executor:1.2) of executor in ${NS}; it is stopped after 2m.`,
       );
       expect(exec.calls).toEqual([]);
 
-      const run = await confirm(runId, ts, incident.channel);
+      const run = await runs.confirm(runId, ts, incident.channel);
       const result = `\`pnpm admin:surface ${verb} openai-api\` exited with code 0 in executor-h2-1 (container executor): 1 line of output, shown in the thread.`;
       expect(run.state).toBe('succeeded');
       expect(run.card).toContain(result);
@@ -163,7 +94,7 @@ describe('k8s.exec from Slack', () => {
       const thread = h.slack.of('chat.postMessage').filter((m) => m.thread_ts === ts);
       expect(thread.some((m) => String(m.text).startsWith('*Output* of'))).toBe(true);
       await eventually(() =>
-        expect(outputTexts()).toContainEqual(
+        expect(runs.outputs()).toContainEqual(
           `*Output* of \`pnpm admin:surface ${verb} openai-api in executor-h2-1\` — exit code 0 (1 line)\n\`\`\`\nSurface openai-api ${verb}d\n\`\`\``,
         ),
       );
@@ -190,8 +121,8 @@ describe('k8s.exec from Slack', () => {
       );
       session.exit(1);
     };
-    const { runId, ts } = await request('exec-print bentham credentials');
-    const run = await confirm(runId, ts);
+    const { runId, ts } = await runs.request('exec-print bentham credentials');
+    const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('failed');
     expect(run.error).toBe(
       '`print-report credentials` exited with code 1 in executor-h2-1 (container executor); last lines: ' +
@@ -200,7 +131,7 @@ describe('k8s.exec from Slack', () => {
         'error: the password [redacted] was refused; slack said no to [redacted].',
     );
     await eventually(() =>
-      expect(outputTexts().at(-1)).toContain('error: the password [redacted] was refused'),
+      expect(runs.outputs().at(-1)).toContain('error: the password [redacted] was refused'),
     );
 
     const slack = JSON.stringify(h.slack.calls.map((call) => call.args));
@@ -230,8 +161,8 @@ describe('k8s.exec from Slack', () => {
       session.exit(0);
     };
     const uploadsBefore = h.slack.of('upload').length;
-    const { runId, ts } = await request('exec-print bentham everything');
-    const run = await confirm(runId, ts);
+    const { runId, ts } = await runs.request('exec-print bentham everything');
+    const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('succeeded');
     expect(run.card).toContain('100000 lines of output');
 
@@ -243,7 +174,7 @@ describe('k8s.exec from Slack', () => {
     const whole = `${lines.join('\n').replaceAll(DB_PASSWORD, '[redacted]')}\n`;
     expect(upload.bytes.length).toBeGreaterThan(10_000_000);
     expect(upload.bytes.equals(Buffer.from(whole))).toBe(true);
-    const shown = outputTexts().filter((text) => text.includes('print-report everything'));
+    const shown = runs.outputs().filter((text) => text.includes('print-report everything'));
     expect(shown.at(-1)).toMatch(/— exit code 0\b.*\(100000 lines, last \d+ shown\)/);
     expect(shown.at(-1)).toContain('line 099999');
     for (const text of shown) expect(text.length).toBeLessThan(3_500);
@@ -253,8 +184,8 @@ describe('k8s.exec from Slack', () => {
     exec.command = async (session) => {
       await session.stdout('waiting for the lock…\n');
     };
-    const { runId, ts } = await request('exec-hang bentham');
-    const run = await confirm(runId, ts);
+    const { runId, ts } = await runs.request('exec-hang bentham');
+    const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('failed');
     const sentence =
       '`wait-for-lock` did not finish within 1s and was stopped: opsbot closed its exec session in executor-h2-1 (container executor).';
@@ -268,7 +199,7 @@ describe('k8s.exec from Slack', () => {
     (ready?.status as { conditions: { type: string; status: string }[] }).conditions = [
       { type: 'Ready', status: 'False' },
     ];
-    const { card } = await request('disable-surface bentham openai-api');
+    const { card } = await runs.request('disable-surface bentham openai-api');
     expect(blockText(card)).toContain(
       `Planning failed: executor has no running, ready pod in namespace ${NS} to run the command in (2 pods, none ready).`,
     );

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { blockText, topCards } from '../support/cards.js';
+import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { exampleVars } from '../support/example-vars.js';
 import { FakeKubernetes, KUBE_TOKEN } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slackRuns } from '../support/seed-runs.js';
 
 /** The namespace and deployment examples/benchcode.ops.yml names (the runbook names none). */
 const NS = 'benchcode';
 const COMMAND = ['php', 'artisan', 'benchcode:backup-metadata', '--with-messages'];
 
 let h: Harness;
+let runs: ReturnType<typeof slackRuns>;
 let kube: FakeKubernetes;
 let vars: Record<string, string>;
-let replies = 0;
 
 /** The BenchCode example as it is, with the health probe off (its URLs are not reachable from tests). */
 function configText(): string {
@@ -35,6 +35,7 @@ beforeAll(async () => {
     { incidentTickMs: 60_000 },
     { env: { ...vars, KUBECONFIG: kube.kubeconfig(['prod', 'staging']) }, configText: configText() },
   );
+  runs = slackRuns(h);
 });
 afterAll(async () => {
   delete process.env.BENCHCODE_BACKUP_KEY;
@@ -50,67 +51,9 @@ beforeEach(() => {
   kube.addDeployment(NS, 'laravel', { revisions: 3, replicas: 2 });
 });
 
-/** `/ops <text>` as Alice in `channel`; waits for the new run and its card (found by the run's id). */
-async function request(text: string, channel = 'C0OPS') {
-  const { rows } = await h.db.query('SELECT id FROM action_runs');
-  const earlier = new Set(rows.map((row) => row.id as string));
-  await postSigned(
-    h.url(),
-    slashBody(text, 'U0ALICE', { channel, responseUrl: h.slack.responseUrl(`j${++replies}`) }),
-  );
-  return eventually(async () => {
-    const runs = await h.db.query('SELECT id, message_ts FROM action_runs WHERE message_ts IS NOT NULL');
-    const run = runs.rows.find((row) => !earlier.has(row.id));
-    expect(run).toBeDefined();
-    const runId = run.id as string;
-    const card = topCards(h.slack).find((message) => JSON.stringify(message.blocks).includes(runId));
-    expect(card).toBeDefined();
-    return { card: card as Record<string, unknown>, runId, ts: run.message_ts as string };
-  });
-}
-
-/** Alice confirms her run; resolves with its final state, error and the card's last text. */
-async function confirm(runId: string, ts: string, channel = 'C0OPS') {
-  await postSigned(
-    h.url(),
-    buttonBody('run_confirm', runId, 'U0ALICE', {
-      channel,
-      messageTs: ts,
-      responseUrl: h.slack.responseUrl(),
-    }),
-  );
-  const run = await eventually(async () => {
-    const { rows } = await h.db.query('SELECT state, error FROM action_runs WHERE id = $1', [runId]);
-    expect(['succeeded', 'failed']).toContain(rows[0].state);
-    return rows[0] as { state: string; error: string | null };
-  }, 30_000);
-  const card = await eventually(() => {
-    const last = h.slack
-      .of('chat.update')
-      .filter((call) => call.ts === ts)
-      .at(-1);
-    expect(last && blockText(last)).toMatch(run.state === 'succeeded' ? /succeeded/i : /failed/i);
-    return blockText(last as Record<string, unknown>);
-  });
-  return { ...run, card };
-}
-
 /** The texts of a Job's output message in its run's thread, as posted and as each edit left it. */
 function outputOf(job: string): string[] {
-  return [...h.slack.of('chat.postMessage'), ...h.slack.of('chat.update')]
-    .map((m) => String(m.text ?? ''))
-    .filter((text) => text.startsWith('*Output* of') && text.includes(`in Job ${job}\``));
-}
-
-/** What Alice is told ephemerally after `/ops <text>`. */
-async function reply(text: string): Promise<string> {
-  const name = `j${++replies}`;
-  await postSigned(h.url(), slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return runs.outputs(`in Job ${job}\``);
 }
 
 describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
@@ -124,14 +67,14 @@ describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
       ],
       end: { exitCode: 0 },
     };
-    const { card, runId, ts } = await request('metadata-backup benchcode');
+    const { card, runId, ts } = await runs.request('metadata-backup benchcode');
     const job = `laravel-${runId.replace('_', '-')}`;
     expect(blockText(card)).toContain(
       `Run \`php artisan benchcode:backup-metadata --with-messages\` as Job ${job} (named <deployment>-<run id>) from laravel's pod template in ${NS} (container laravel, image registry.example/laravel:1.3); Kubernetes kills it after 30m and removes it 1h after it ends.`,
     );
     expect(kube.requestsTo('jobs')).toEqual([]);
 
-    const run = await confirm(runId, ts);
+    const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('succeeded');
     expect(run.card).toMatch(
       new RegExp(`Job ${job} completed in \\d+s: 5 lines of output, shown in the thread\\.`),
@@ -169,23 +112,11 @@ describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
       batches: [['Backing up governance tables…'], ['SQLSTATE[08006] could not connect to server']],
       end: { exitCode: 1 },
     };
-    await postSigned(
-      h.url(),
-      slashBody('incident declare SEV2 Metadata backup before the migration', 'U0ALICE', {
-        responseUrl: h.slack.responseUrl(`j${++replies}`),
-      }),
-    );
-    const incident = await eventually(async () => {
-      const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE title = $1', [
-        'Metadata backup before the migration',
-      ]);
-      expect(rows).toHaveLength(1);
-      return { id: rows[0].id as string, channel: rows[0].channel_id as string };
-    }, 25_000);
+    const incident = await runs.declare('Metadata backup before the migration');
 
-    const { runId, ts } = await request('metadata-backup benchcode', incident.channel);
+    const { runId, ts } = await runs.request('metadata-backup benchcode', 'U0ALICE', incident.channel);
     const job = `laravel-${runId.replace('_', '-')}`;
-    const run = await confirm(runId, ts, incident.channel);
+    const run = await runs.confirm(runId, ts, incident.channel);
     const error = `Job ${job} failed: its command exited with code 1; last lines: Backing up governance tables… ⏎ SQLSTATE[08006] could not connect to server.`;
     expect(run).toMatchObject({ state: 'failed', error });
     expect(run.card).toContain(error);
@@ -228,7 +159,7 @@ describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
       at: new Date(),
     });
 
-    const text = await reply('pods benchcode laravel-h3-1');
+    const text = await runs.reply('pods benchcode laravel-h3-1');
     expect(text).toContain(`*laravel-h3-1* of laravel in ${NS} (context prod): Running.`);
     expect(text).toMatch(
       /laravel\s+no\s+waiting: CrashLoopBackOff \(back-off 40s…\s+3\s+terminated: Error, exit code 255 at/,
@@ -239,7 +170,7 @@ describe('the BenchCode metadata backup as a k8s.job, from Slack', () => {
     );
     expect(text).not.toContain('not this pod');
 
-    expect(await reply('pods benchcode coredns-5d78c9869d-abcde')).toContain(
+    expect(await runs.reply('pods benchcode coredns-5d78c9869d-abcde')).toContain(
       "coredns-5d78c9869d-abcde is not a pod of benchcode's deployments (laravel); `/ops pods benchcode` lists them.",
     );
     expect(kube.requestsTo('events').map((r) => r.query.get('fieldSelector'))).toEqual([

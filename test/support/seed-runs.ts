@@ -11,7 +11,10 @@ export interface FinishedRun {
   card: string;
 }
 
-/** `/ops` from Slack for a seed's e2e test: requests, button presses and ephemeral replies, through one harness. */
+/**
+ * `/ops` from Slack for an e2e test of actions: requests, button presses, ephemeral replies, incidents and
+ * command output, through one harness.
+ */
 export function slackRuns(h: Harness) {
   let replies = 0;
 
@@ -30,7 +33,8 @@ export function slackRuns(h: Harness) {
       const runId = run.id as string;
       const card = topCards(h.slack).find((message) => JSON.stringify(message.blocks).includes(runId));
       expect(card).toBeDefined();
-      return { plan: blockText(card as Record<string, unknown>), runId, ts: run.message_ts as string };
+      const shown = card as Record<string, unknown>;
+      return { plan: blockText(shown), card: shown, runId, ts: run.message_ts as string };
     });
   }
 
@@ -40,7 +44,7 @@ export function slackRuns(h: Harness) {
       const { rows } = await h.db.query('SELECT state, error FROM action_runs WHERE id = $1', [runId]);
       expect(['succeeded', 'failed']).toContain(rows[0].state);
       return rows[0] as { state: string; error: string | null };
-    }, 20_000);
+    }, 30_000);
     const card = await eventually(() => {
       const last = h.slack
         .of('chat.update')
@@ -52,17 +56,23 @@ export function slackRuns(h: Harness) {
     return { ...run, card };
   }
 
-  /** `user` presses a button of the run's card (run_confirm, run_approve). */
-  async function press(actionId: string, runId: string, ts: string, user = 'U0ALICE'): Promise<void> {
+  /** `user` presses a button of the run's card (run_confirm, run_approve) in `channel`. */
+  async function press(
+    actionId: string,
+    runId: string,
+    ts: string,
+    user = 'U0ALICE',
+    channel = 'C0OPS',
+  ): Promise<void> {
     await postSigned(
       h.url(),
-      buttonBody(actionId, runId, user, { messageTs: ts, responseUrl: h.slack.responseUrl() }),
+      buttonBody(actionId, runId, user, { channel, messageTs: ts, responseUrl: h.slack.responseUrl() }),
     );
   }
 
-  /** Alice confirms her run; resolves when it has ended. */
-  async function confirm(runId: string, ts: string): Promise<FinishedRun> {
-    await press('run_confirm', runId, ts);
+  /** Alice confirms her run (its card in `channel`); resolves when it has ended. */
+  async function confirm(runId: string, ts: string, channel = 'C0OPS'): Promise<FinishedRun> {
+    await press('run_confirm', runId, ts, 'U0ALICE', channel);
     return finished(runId, ts);
   }
 
@@ -124,11 +134,26 @@ export function slackRuns(h: Harness) {
       .some((m) => m.thread_ts === ts && String(m.text).startsWith('*Output* of'));
   }
 
-  /** The command output messages whose title holds `title`, as posted and as each edit left them. */
-  function outputs(title: string): string[] {
+  /** The command output messages (those whose title holds `title`), as posted and as each edit left them. */
+  function outputs(title = ''): string[] {
     return [...h.slack.of('chat.postMessage'), ...h.slack.of('chat.update')]
       .map((m) => String(m.text ?? ''))
       .filter((text) => text.startsWith('*Output* of') && text.split('\n')[0]?.includes(title));
+  }
+
+  /** Declares a SEV2 incident from C0OPS as Alice; resolves with its id and channel. */
+  async function declare(title: string): Promise<{ id: string; channel: string }> {
+    await postSigned(
+      h.url(),
+      slashBody(`incident declare SEV2 ${title}`, 'U0ALICE', {
+        responseUrl: h.slack.responseUrl(`seed${++replies}`),
+      }),
+    );
+    return eventually(async () => {
+      const { rows } = await h.db.query('SELECT id, channel_id FROM incidents WHERE title = $1', [title]);
+      expect(rows).toHaveLength(1);
+      return { id: rows[0].id as string, channel: rows[0].channel_id as string };
+    }, 25_000);
   }
 
   return {
@@ -141,5 +166,6 @@ export function slackRuns(h: Harness) {
     resultInThread,
     hasOutputInThread,
     outputs,
+    declare,
   };
 }
