@@ -7,12 +7,14 @@ import { own } from './config/own.js';
 import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
 import type { DigestService } from './digest/service.js';
 import { composeLogs } from './docker/logs.js';
+import { NotFoundError } from './errors.js';
 import { checkService } from './health/check-service.js';
 import { StatusService } from './health/status.js';
 import { HomeService } from './home/service.js';
 import { HomeStore } from './home/store.js';
 import { TimelineCapture } from './incidents/capture.js';
 import { CapturedEntryStore } from './incidents/capture-store.js';
+import { incidentRunbookTimeline } from './incidents/runbook-timeline.js';
 import { IncidentService } from './incidents/service.js';
 import { deploymentLogs } from './kubernetes/logs.js';
 import { PodsService } from './kubernetes/show-pods.js';
@@ -25,11 +27,16 @@ import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { DeclarationStore } from './pagerduty/declaration-store.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
+import type { RUNBOOKS_QUEUE, TypedQueue } from './queue/queues.js';
+import { RunbookEngine } from './runbooks/engine.js';
+import { RunbookStore } from './runbooks/store.js';
+import { enqueueRunbook } from './runbooks/worker.js';
 import { RunExecutor } from './runs/executor.js';
 import { HistoryService } from './runs/history.js';
 import { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
 import { SlackDigestService } from './slack/adapters/digest-slack.js';
+import { slackRunbookPosts } from './slack/adapters/runbook-posts.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
 import type { StartOptions } from './start-options.js';
 
@@ -48,6 +55,8 @@ export interface CoreServices {
   readonly alertActions: AlertActions;
   readonly capture: TimelineCapture;
   readonly home: HomeService;
+  readonly runbooks: RunbookEngine;
+  readonly runbookStore: RunbookStore;
 }
 
 /** What the services are built from: the parts buildCore made before them. */
@@ -63,6 +72,7 @@ export interface ServiceParts {
   slack: CoreSlack;
   targets: CoreTargets;
   enqueue(runId: string): Promise<void>;
+  runbooksQueue: TypedQueue<typeof RUNBOOKS_QUEUE>;
 }
 
 /** Builds every domain service once, each on the one authorizer and its own narrow ports. */
@@ -95,13 +105,45 @@ export function createServices(parts: ServiceParts): CoreServices {
   const rest = env.PAGERDUTY_TOKEN
     ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
     : undefined;
+  const runs = new RunService({
+    ...runDeps,
+    enqueue: parts.enqueue,
+    ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
+  });
+  const runbookStore = new RunbookStore(pool);
+  const runbooks = new RunbookEngine({
+    config,
+    runs,
+    runStore: stores.runs,
+    store: runbookStore,
+    authorizer,
+    posts: slackRunbookPosts(slack.outbox),
+    cards: slack.runCards,
+    timeline: incidentRunbookTimeline(stores.incidents, log),
+    database: (service, name) => targets.databases.pool(service, name),
+    check: async (service, name) => {
+      const checks = (own(config.services, service)?.health ?? []).filter((check) => check.name === name);
+      const { windows, levels } = targets;
+      const database = (db: string) => targets.databases.pool(service, db);
+      const [result] = (await checkService(service, checks, { database, windows, levels })).checks;
+      if (!result) throw new NotFoundError(`${service} has no health check called ${name}.`);
+      return result;
+    },
+    incidents,
+    incidentStore: stores.incidents,
+    pollMs: options.runbookPollMs ?? 2_000,
+    log,
+  });
   return {
-    runs: new RunService({
-      ...runDeps,
-      enqueue: parts.enqueue,
-      ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
+    runs,
+    runbooks,
+    runbookStore,
+    executor: new RunExecutor(runDeps, {
+      start: async (run) => {
+        await runbooks.begin(run);
+        await enqueueRunbook(parts.runbooksQueue, run.id);
+      },
     }),
-    executor: new RunExecutor(runDeps),
     incidents,
     digest: new SlackDigestService({
       config,

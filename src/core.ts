@@ -20,7 +20,14 @@ import { type Logger, redactUrl } from './log.js';
 import type { PagerDutyQueue } from './pagerduty/events-queue.js';
 import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
 import { WebhookStore } from './pagerduty/webhook-store.js';
-import { ACTIONS_QUEUE, addJob, createQueue, PAGERDUTY_QUEUE, type TypedQueue } from './queue/queues.js';
+import {
+  ACTIONS_QUEUE,
+  addJob,
+  createQueue,
+  PAGERDUTY_QUEUE,
+  RUNBOOKS_QUEUE,
+  type TypedQueue,
+} from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
 import { RunStore } from './runs/store.js';
 import { slackAlertCards } from './slack/adapters/alert-cards.js';
@@ -47,7 +54,11 @@ export interface Core {
   readonly pool: Pool;
   /** The producer connection: queues, rate limits, the readiness probe. */
   readonly redis: Redis;
-  readonly queues: { readonly actions: TypedQueue<typeof ACTIONS_QUEUE>; readonly pagerDuty: PagerDutyQueue };
+  readonly queues: {
+    readonly actions: TypedQueue<typeof ACTIONS_QUEUE>;
+    readonly pagerDuty: PagerDutyQueue;
+    readonly runbooks: TypedQueue<typeof RUNBOOKS_QUEUE>;
+  };
   readonly access: AccessService;
   readonly stores: CoreStores;
   readonly slack: CoreSlack;
@@ -79,7 +90,11 @@ export async function buildCore(
 
   const redis = createRedis(env.REDIS_URL, 'producer', log);
   const on = { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log };
-  const queues = { actions: createQueue(ACTIONS_QUEUE, on), pagerDuty: createQueue(PAGERDUTY_QUEUE, on) };
+  const queues = {
+    actions: createQueue(ACTIONS_QUEUE, on),
+    pagerDuty: createQueue(PAGERDUTY_QUEUE, on),
+    runbooks: createQueue(RUNBOOKS_QUEUE, on),
+  };
   await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queues.actions.waitUntilReady());
   const client = createWebClient(env, log);
   const outboxStore = new OutboxStore(pool);
@@ -133,6 +148,7 @@ export async function buildCore(
     slack,
     targets,
     enqueue,
+    runbooksQueue: queues.runbooks,
   });
   const pagerDutySweep = { ...SWEEP_DEFAULTS, ...options.pagerDutySweep };
   const metrics = new Metrics({
@@ -173,6 +189,7 @@ export async function buildCore(
       await outboxSignals.stop();
       await queues.actions.close();
       await queues.pagerDuty.close();
+      await queues.runbooks.close();
       redis.disconnect();
       await targets.databases.close();
       await pool.end();

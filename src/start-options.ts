@@ -15,6 +15,8 @@ export interface StartOptions {
   incidentTickMs?: number;
   /** Runs the background health probe at this interval, whatever ops.yml says. */
   probeEveryMs?: number;
+  /** How long a runbook step waiting for a run, an answer or a check sleeps between looks (default 2 s). */
+  runbookPollMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
   groupCacheTtlMs?: number;
   /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */

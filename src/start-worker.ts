@@ -13,6 +13,7 @@ import { startPagerDutySweep } from './pagerduty/sweeper.js';
 import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
 import { every, startSchedule } from './queue/schedule.js';
+import { startRunbookWorker } from './runbooks/worker.js';
 import { startSweeper } from './runs/sweeper.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
@@ -33,6 +34,15 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
     { run: ({ runId }) => services.executor.execute(runId) },
     { connection: consumer, prefix, log },
   );
+  const stopRunbooks = startRunbookWorker({
+    engine: services.runbooks,
+    store: services.runbookStore,
+    queue: core.queues.runbooks,
+    consumer,
+    prefix,
+    log,
+    sweepEveryMs: options.sweepEveryMs,
+  });
   const dispatcher = startDispatcher({
     store: slack.outboxStore,
     signals: slack.outboxSignals,
@@ -138,6 +148,7 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
     await stopSweeper();
     await stopPagerDutySweep();
     await worker.close();
+    await stopRunbooks();
     await pagerDutyWorker.close();
     await dispatcher.stop();
     consumer.disconnect();

@@ -1,7 +1,8 @@
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { NotFoundError } from '../errors.js';
-import type { ActionConfig } from './registry.js';
+import { type ActionConfig, kindOf } from './registry.js';
+import type { Risk } from './types.js';
 
 /** A configured action, or undefined; user-typed names never find prototype members. */
 export function findAction(
@@ -26,4 +27,13 @@ export function requireAction(
   const found = findAction(config, service, action);
   if (!found) throw new NotFoundError(`${service} has no action called ${action}.`);
   return found;
+}
+
+/** An action's risk: its entry's, or what its kind works out (a runbook's riskiest step) from its service. */
+export function riskOf(config: Pick<OpsConfig, 'services'>, service: string, action: ActionConfig): Risk {
+  const of = (name: string): Risk | undefined => {
+    const step = findAction(config, service, name);
+    return step && step.kind !== 'runbook' ? step.risk : undefined;
+  };
+  return kindOf(action).risk?.(action, of) ?? action.risk;
 }

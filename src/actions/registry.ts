@@ -12,6 +12,7 @@ import { k8sRollbackKind } from './k8s-rollback.js';
 import { k8sScaleKind } from './k8s-scale.js';
 import { maintenanceKind } from './maintenance.js';
 import { restoreKind } from './restore.js';
+import { runbookKind } from './runbook.js';
 import { sqlKind } from './sql.js';
 import type { ActionKind } from './types.js';
 
@@ -34,6 +35,7 @@ export const ACTION_KINDS = [
   k8sScaleKind,
   k8sExecKind,
   k8sJobKind,
+  runbookKind,
 ] as const;
 
 /** The config schema of each kind in ACTION_KINDS, position by position (a tuple, as the union needs). */

@@ -127,6 +127,8 @@ export interface ActionKind<C extends { kind: string }> {
   readonly serviceState?: SwitchedOnState;
   /** Whether running it twice is harmless; a non-idempotent run cut off mid-way is never re-run. */
   idempotent(config: C): boolean;
+  /** Its risk when it is not the entry's own `risk` (a runbook's: its riskiest step's, by `riskOf` of its service's actions). */
+  risk?(config: C, riskOf: (action: string) => Risk | undefined): Risk;
   /** What a run acts on, for the one-active-run rule; by default, all of its params. */
   target?(config: C, params: ParamValues): string;
   /** When state this kind recorded expires, opsbot runs the same action again with these params. */

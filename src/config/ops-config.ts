@@ -134,6 +134,16 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
       allowedHosts: Array.isArray(fields.allowed_hosts) ? fields.allowed_hosts.map(String) : [],
       deployments: deploymentsOf(fields.kubernetes),
       compose: composeOf(fields.compose),
+      actions: Object.fromEntries(
+        entries(fields.actions).map(([name, action]) => [
+          name,
+          String(Object.fromEntries(entries(action)).kind),
+        ]),
+      ),
+      lookups: entries(fields.lookups).map(([name]) => name),
+      checks: Array.isArray(fields.health)
+        ? fields.health.map((check) => String(Object.fromEntries(entries(check)).name))
+        : [],
     };
     for (const [actionName, rawAction] of entries(fields.actions)) {
       const path = ['services', serviceName, 'actions', actionName];

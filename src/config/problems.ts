@@ -28,4 +28,9 @@ export interface ServiceShape {
   deployments?: string[];
   /** services.<name>.compose: the compose services it lists (undefined: any); absent with no compose section. */
   compose?: { services: string[] | undefined };
+  /** The service's actions by name with their kind; absent when a caller does not know them. */
+  actions?: Record<string, string>;
+  /** The names of the service's lookups and of its health checks; absent when a caller does not know them. */
+  lookups?: string[];
+  checks?: string[];
 }

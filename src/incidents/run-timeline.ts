@@ -29,8 +29,8 @@ export function withIncidentTimeline(cards: RunCards, store: IncidentStore, log:
       await record(run);
       return ts;
     },
-    async update(run, progress) {
-      await cards.update(run, progress);
+    async update(run, progress, steps) {
+      await cards.update(run, progress, steps);
       if (progress === undefined) await record(run);
     },
     reply: (run) => cards.reply(run),

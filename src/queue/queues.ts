@@ -1,4 +1,4 @@
-import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 export const ACTIONS_QUEUE = 'ops-actions';
 /** The queue that carries stored PagerDuty events from the web role to workers, and spaced roll-up edits. */
 export const PAGERDUTY_QUEUE = 'pagerduty-events';
+/** The queue of runbook runs: one job per running runbook, delayed between its looks (src/runbooks/worker.ts). */
+export const RUNBOOKS_QUEUE = 'ops-runbooks';
 /** The queue of digest jobs, one job scheduler per digest schedule. */
 export const DIGEST_QUEUE = 'ops-digest';
 
@@ -44,6 +46,8 @@ interface QueueSpec {
   label: string;
   concurrency: number;
   jobs: Record<string, JobSpec>;
+  /** Lock and stall settings, when the queue's jobs need other than BullMQ's defaults. */
+  worker?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
 }
 
 /**
@@ -70,6 +74,25 @@ export const QUEUES = {
       event: { data: z.strictObject({ eventRowId: RowId }), opts: PAGERDUTY_OPTS },
       'storm-edit': { data: z.strictObject({ stormId: RowId }), opts: PAGERDUTY_OPTS },
     },
+  },
+  [RUNBOOKS_QUEUE]: {
+    label: 'runbook',
+    // A look is short (a step's waits are the job's delays, not its work), so many runbooks share a worker.
+    concurrency: 8,
+    jobs: {
+      runbook: {
+        data: z.strictObject({ runId: z.string().regex(/^run_[a-f0-9]{12}$/) }),
+        // Removed when it ends, so the sweep can add it again if Redis loses it; the run row is the truth.
+        opts: {
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 2_000 },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      },
+    },
+    // A worker that dies mid-look is noticed in seconds, and its runbook looked at again by another.
+    worker: { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100 },
   },
   [DIGEST_QUEUE]: {
     label: 'digest',
@@ -98,7 +121,7 @@ export type JobData<
 export type TypedQueue<Q extends QueueName> = Omit<Queue, 'add' | 'addBulk' | 'name'> & { readonly name: Q };
 /** What a worker does with each job of its queue: its data, checked against the map, and the job itself. */
 export type JobHandlers<Q extends QueueName> = {
-  [N in JobName<Q>]: (data: JobData<Q, N>, job: Job) => Promise<void>;
+  [N in JobName<Q>]: (data: JobData<Q, N>, job: Job, token: string | undefined) => Promise<void>;
 };
 
 /** The Redis connection a queue or worker uses, the key prefix (OPSBOT_QUEUE_PREFIX), and where it logs. */
@@ -142,15 +165,19 @@ export function createWorker<Q extends QueueName>(
   handlers: JobHandlers<Q>,
   on: QueueConnection,
 ): Worker {
-  const { label, concurrency } = QUEUES[name];
-  const byName = handlers as unknown as Record<string, (data: unknown, job: Job) => Promise<void>>;
+  const spec: QueueSpec = QUEUES[name];
+  const { label, concurrency } = spec;
+  const byName = handlers as unknown as Record<
+    string,
+    (data: unknown, job: Job, token: string | undefined) => Promise<void>
+  >;
   const worker = new Worker(
     name,
-    async (job) => {
+    async (job, token) => {
       const data: unknown = jobSpec(name, job.name).data.parse(job.data);
-      await byName[job.name]?.(data, job);
+      await byName[job.name]?.(data, job, token);
     },
-    { connection: on.connection, prefix: on.prefix, concurrency },
+    { connection: on.connection, prefix: on.prefix, concurrency, ...spec.worker },
   );
   worker.on('failed', (job, error) =>
     on.log.error(

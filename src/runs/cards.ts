@@ -1,12 +1,16 @@
 import type { Logger } from '../log.js';
+import type { StepView } from '../runbooks/ports.js';
 import type { Run } from './run.js';
 
 /** Where runs are shown: the card in the channel, edited in place, and its thread. */
 export interface RunCards {
   /** Posts the card; returns its message ts. */
   post(run: Run): Promise<string>;
-  /** Edits the card in place; `progress` is a line about a long execution under way. */
-  update(run: Run, progress?: string): Promise<void>;
+  /**
+   * Edits the card in place; `progress` is a line about a long execution under way, `steps` a runbook's
+   * steps with their states.
+   */
+  update(run: Run, progress?: string, steps?: StepView[]): Promise<void>;
   /** Posts the outcome in the card's thread. */
   reply(run: Run): Promise<void>;
   /** Posts a line of text in the card's thread (a reminder, a follow-up). */
@@ -29,8 +33,14 @@ export interface FileAttachment {
 }
 
 /** Edits the card; best effort: the run's truth is its row, and a failed edit must not undo a transition. */
-export function showCard(cards: RunCards, log: Logger, run: Run, progress?: string): Promise<void> {
-  return safely(log, run, () => cards.update(run, progress));
+export function showCard(
+  cards: RunCards,
+  log: Logger,
+  run: Run,
+  progress?: string,
+  steps?: StepView[],
+): Promise<void> {
+  return safely(log, run, () => cards.update(run, progress, steps));
 }
 
 /** Posts the outcome in the card's thread; best effort, like showCard. */

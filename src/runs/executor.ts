@@ -26,9 +26,17 @@ export interface RunDeps extends ContextSources {
   log: Logger;
 }
 
+/** Where a runbook's run goes once it is running: the runbook engine, on its own queue. */
+export interface RunbookStarter {
+  start(run: Run): Promise<void>;
+}
+
 /** The worker's part of the lifecycle: run a queued run once, as its requester, and report. */
 export class RunExecutor {
-  constructor(private readonly deps: RunDeps) {}
+  constructor(
+    private readonly deps: RunDeps,
+    private readonly runbooks?: RunbookStarter,
+  ) {}
 
   /** Runs once, re-checking authorization first; a cut-off non-idempotent run becomes interrupted. */
   async execute(runId: string): Promise<void> {
@@ -53,6 +61,11 @@ export class RunExecutor {
       }
       run = current;
       redelivered = true;
+    }
+    if (run.kind === 'runbook' && this.runbooks) {
+      // A runbook's steps are runs, waits and questions of their own: the engine drives it and ends it.
+      await this.runbooks.start(run);
+      return;
     }
     const log = this.deps.log.child({ runId });
     await showCard(this.deps.cards, this.deps.log, run);

@@ -29,6 +29,12 @@ export const RunSchema = z.object({
   expires_at: z.date().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
+  /** An action step's run: the runbook run it belongs to. */
+  parent_run_id: z.string().nullable(),
+  /** A command kind's exit code, whether it succeeded or not. */
+  exit_code: z.number().int().nullable(),
+  /** Who pressed Cancel on a running runbook; it stops between steps. */
+  cancel_requested_by: z.string().nullable(),
 });
 
 export type Run = z.infer<typeof RunSchema>;

@@ -1,4 +1,4 @@
-import { requireAction } from '../actions/catalog.js';
+import { requireAction, riskOf } from '../actions/catalog.js';
 import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
 import type { Checkpoint } from '../auth/authorizer.js';
@@ -46,6 +46,16 @@ export class RunService {
   }
 
   /**
+   * An action step of a runbook: checked and planned exactly as if its requester had asked for it alone
+   * (Confirm or Approve as its risk says), under the id the step chose, so a resumed runbook finds the run
+   * its step made. No request quota: the runbook's own request counted.
+   */
+  async requestStep(req: RunRequest & { id: string; parentRunId: string }): Promise<Run> {
+    const config = await this.admit(req);
+    return this.start(req, config, config.risk === 'low', { id: req.id, parentRunId: req.parentRunId });
+  }
+
+  /**
    * A run opsbot starts itself (degraded mode whose time is up): no person to authorize or confirm it, so
    * it is queued at once and audited as opsbot; its card says so.
    */
@@ -54,9 +64,17 @@ export class RunService {
     return this.start({ ...req, actor: SYSTEM_ACTOR }, config, true);
   }
 
-  /** Creates, plans and shows a run; queues it at once when `immediate`, else asks for Confirm. */
-  private async start(req: RunRequest, config: ActionConfig, immediate: boolean): Promise<Run> {
-    const created = await this.create(req, config);
+  /**
+   * Creates, plans and shows a run; queues it at once when `immediate` (low risk, and runbooks, whose steps
+   * ask for themselves), else asks for Confirm.
+   */
+  private async start(
+    req: RunRequest,
+    config: ActionConfig,
+    immediate: boolean,
+    step?: { id: string; parentRunId: string },
+  ): Promise<Run> {
+    const created = await this.create(req, config, step);
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
     try {
@@ -102,14 +120,19 @@ export class RunService {
   }
 
   /** Inserts the run; another active run on the same target is a clear conflict, not a second run. */
-  private async create(req: RunRequest, config: ActionConfig): Promise<Run> {
+  private async create(
+    req: RunRequest,
+    config: ActionConfig,
+    step?: { id: string; parentRunId: string },
+  ): Promise<Run> {
     try {
       return await this.deps.store.create({
-        id: newId('run'),
+        id: step?.id ?? newId('run'),
+        ...(step ? { parentRunId: step.parentRunId } : {}),
         service: req.service,
         action: req.action,
         kind: config.kind,
-        risk: config.risk,
+        risk: riskOf(this.deps.config, req.service, config),
         params: req.params,
         targetKey: kindOf(config).target?.(config, req.params) ?? targetKey(req.params),
         requestedBy: req.actor,
@@ -190,6 +213,12 @@ export class RunService {
       );
     }
     if (how === 'rejected') await this.authorize(run, actor, 'approve');
+    if (how === 'cancelled' && run.state === 'running' && run.kind === 'runbook') {
+      // A runbook stops between steps: its engine sees the request at its next look and ends it.
+      if (!(await this.deps.store.requestCancel(runId, actor))) throw await this.lostRace(runId);
+      await this.deps.cards.note(run, `<@${actor}> cancelled this runbook; it stops before its next step.`);
+      return run;
+    }
     const from =
       how === 'cancelled'
         ? (['awaiting_confirmation', 'awaiting_approval'] as const)

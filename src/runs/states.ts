@@ -20,7 +20,8 @@ export const TRANSITIONS: Record<RunState, readonly RunState[]> = {
   awaiting_confirmation: ['awaiting_approval', 'queued', 'cancelled', 'expired'],
   awaiting_approval: ['queued', 'rejected', 'cancelled', 'expired'],
   queued: ['running', 'failed'],
-  running: ['succeeded', 'failed', 'interrupted'],
+  // A running runbook may be cancelled: it stops between steps.
+  running: ['succeeded', 'failed', 'interrupted', 'cancelled'],
   succeeded: [],
   failed: [],
   interrupted: [],

@@ -17,6 +17,8 @@ export interface NewRun {
   targetKey: string;
   requestedBy: string;
   channelId: string;
+  /** An action step's run: its runbook's run. */
+  parentRunId?: string;
 }
 
 /** The active run that holds an action's target. */
@@ -34,6 +36,7 @@ export interface RunChanges {
   confirmedBy?: string;
   approvedBy?: string;
   expiresAt?: Date;
+  exitCode?: number;
 }
 
 const CHANGE_COLUMNS: Record<keyof RunChanges, string> = {
@@ -43,6 +46,7 @@ const CHANGE_COLUMNS: Record<keyof RunChanges, string> = {
   confirmedBy: 'confirmed_by',
   approvedBy: 'approved_by',
   expiresAt: 'expires_at',
+  exitCode: 'exit_code',
 };
 
 /** action_runs: every state change is a compare-and-set with its audit entry in the same transaction. */
@@ -68,8 +72,8 @@ export class RunStore {
   private async insert(run: NewRun): Promise<Run> {
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
-        `INSERT INTO action_runs (id, service, action, kind, risk, params, target_key, state, requested_by, channel_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9) RETURNING *`,
+        `INSERT INTO action_runs (id, service, action, kind, risk, params, target_key, state, requested_by, channel_id, parent_run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $9, $10) RETURNING *`,
         [
           run.id,
           run.service,
@@ -80,6 +84,7 @@ export class RunStore {
           run.targetKey,
           run.requestedBy,
           run.channelId,
+          run.parentRunId ?? null,
         ],
       );
       await appendAudit(client, {
@@ -88,7 +93,12 @@ export class RunStore {
         runId: run.id,
         service: run.service,
         action: run.action,
-        detail: { params: run.params, risk: run.risk, channel: run.channelId },
+        detail: {
+          params: run.params,
+          risk: run.risk,
+          channel: run.channelId,
+          ...(run.parentRunId ? { runbook: run.parentRunId } : {}),
+        },
       });
       return RunSchema.parse(rows[0]);
     });
@@ -139,6 +149,15 @@ export class RunStore {
       await appendAudit(client, audit);
       return run;
     });
+  }
+
+  /** Asks a running runbook to stop between steps; false when it is not running. */
+  async requestCancel(id: string, actor: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      "UPDATE action_runs SET cancel_requested_by = $2 WHERE id = $1 AND state = 'running' AND kind = 'runbook' AND cancel_requested_by IS NULL",
+      [id, actor],
+    );
+    return rowCount === 1;
   }
 
   /** Remembers where the run's card is. */

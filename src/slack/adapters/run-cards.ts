@@ -23,13 +23,13 @@ export function slackRunCards(outbox: SlackOutbox, streamFile: StreamFile): RunC
         key: `run:${run.id}`,
         content: runCard(run),
       }),
-    async update(run, progress) {
+    async update(run, progress, steps) {
       if (!run.message_ts) return;
       await outbox.enqueue({
         kind: 'update',
         channel: run.channel_id,
         target: { ts: run.message_ts },
-        content: runCard(run, progress),
+        content: runCard(run, progress, steps),
       });
     },
     async note(run, text) {

@@ -50,3 +50,9 @@ export function alertActionOf(actionId: string): { service: string; action: stri
   if (prefix !== ALERT_ACTION || !service || !action || rest.length > 0) return undefined;
   return { service, action };
 }
+
+/** action_id of the Answer button on a runbook's question; its value is `<run id>:<step name>`. */
+export const RUNBOOK_ANSWER = 'runbook_answer';
+
+/** callback_id of the modal that answers a runbook's question. */
+export const RUNBOOK_ANSWER_MODAL = 'runbook_answer';

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { StepView } from '../../runbooks/ports.js';
 import { type Run, SYSTEM_ACTOR } from '../../runs/run.js';
 import type { RunState } from '../../runs/states.js';
 import { RUN_BUTTONS } from './ids.js';
@@ -25,7 +26,11 @@ export function stateLabel(state: RunState): string {
 }
 
 /** The run card: what was asked, by whom, its plan, its state, and the buttons its state allows. */
-export function runCard(run: Run, progress?: string): { text: string; blocks: KnownBlock[] } {
+export function runCard(
+  run: Run,
+  progress?: string,
+  steps?: StepView[],
+): { text: string; blocks: KnownBlock[] } {
   const params = Object.entries(run.params)
     .map(([name, value]) => `${name}=\`${String(value)}\``)
     .join(' ');
@@ -63,6 +68,7 @@ export function runCard(run: Run, progress?: string): { text: string; blocks: Kn
     if (run.plan.table)
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
   }
+  if (steps && steps.length > 0) blocks.push(stepsSection(steps));
   if (progress && run.state === 'running') {
     blocks.push({
       type: 'context',
@@ -85,6 +91,23 @@ export function runOutcome(run: Run): { text: string; blocks: KnownBlock[] } {
   if (run.result?.table)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.result.table) } });
   return { text: clip(body, LIMITS.sectionText), blocks };
+}
+
+const STEP_ICON: Record<StepView['state'], string> = {
+  waiting: ':white_circle:',
+  running: ':arrows_counterclockwise:',
+  done: ':white_check_mark:',
+  skipped: ':fast_forward:',
+  failed: ':x:',
+};
+
+/** A runbook's steps, one line each: its state, its name, what it does, and what it waits for or found. */
+function stepsSection(steps: StepView[]): KnownBlock {
+  const lines = steps.map(
+    (step, i) =>
+      `${STEP_ICON[step.state]} ${i + 1}. *${step.name}* (${step.state}) — ${step.does}${step.detail ? `\n      _${step.detail}_` : ''}`,
+  );
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), LIMITS.sectionText) } };
 }
 
 function resultSection(text: string): KnownBlock {

@@ -48,6 +48,9 @@ const run: Run = {
   expires_at: null,
   created_at: new Date(),
   updated_at: new Date(),
+  parent_run_id: null,
+  exit_code: null,
+  cancel_requested_by: null,
 };
 
 function stream(cards: MemoryCards) {

@@ -28,6 +28,9 @@ function run(i: number, overrides: Partial<Run> = {}): Run {
     expires_at: new Date(now.getTime() + 10 * 60_000),
     created_at: now,
     updated_at: now,
+    parent_run_id: null,
+    exit_code: null,
+    cancel_requested_by: null,
     ...overrides,
   };
 }

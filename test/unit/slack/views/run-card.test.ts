@@ -31,6 +31,9 @@ function makeRun(overrides: Partial<Run> = {}): Run {
     expires_at: null,
     created_at: created,
     updated_at: created,
+    parent_run_id: null,
+    exit_code: null,
+    cancel_requested_by: null,
     ...overrides,
   });
 }

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import type { ConfigProblem, ServiceShape } from '../config/problems.js';
+import { type Step, StepsSchema } from '../runbooks/config.js';
+import { describeStep } from '../runbooks/describe.js';
+import { type ActionKind, baseActionFields, RISKS, type Risk } from './types.js';
+
+/** An ops.yml entry of kind `runbook`: a procedure of steps, each run by its own rules (src/runbooks/). */
+export const RunbookSchema = z.strictObject({
+  kind: z.literal('runbook'),
+  summary: baseActionFields.summary,
+  role: baseActionFields.role,
+  params: baseActionFields.params,
+  /** A runbook's risk is its riskiest action step's, worked out from the service's actions. */
+  risk: z
+    .never({ error: "is the riskiest of a runbook's action steps; remove it" })
+    .optional()
+    .transform((): Risk => 'low'),
+  steps: StepsSchema,
+});
+export type RunbookAction = z.infer<typeof RunbookSchema>;
+
+/**
+ * `kind: runbook`: a procedure as one command. Its run is started on request and driven step by step by the
+ * runbook engine (src/runbooks/engine.ts) on its own queue; every action step is a run of its own, planned,
+ * authorized and confirmed or approved by its own risk.
+ */
+export const runbookKind: ActionKind<RunbookAction> = {
+  kind: 'runbook',
+  configSchema: RunbookSchema,
+  help: {
+    line: 'Runs a procedure step by step: actions (each confirmed by its own risk), lookups, checks, waits, questions, messages, declare and escalate.',
+    example: [
+      'sev1-response:  # /ops sev1-response <service>',
+      '  kind: runbook',
+      '  summary: SEV1 first response',
+      '  steps:',
+      '    - { name: api, check: api }',
+      '    - { name: restart, action: restart, when: { step: api, level: [warning, critical] } }',
+      '    - { name: settle, wait: { until: api, timeout: 5m } }',
+    ].join('\n'),
+  },
+  // Resuming is safe: every step is claimed once in PostgreSQL, so a redelivered runbook goes on where it was.
+  idempotent: () => true,
+  risk: (config, riskOf) =>
+    config.steps.reduce<Risk>((worst, step) => {
+      const risk = step.type === 'action' ? (riskOf(step.action) ?? 'low') : 'low';
+      return RISKS.indexOf(risk) > RISKS.indexOf(worst) ? risk : worst;
+    }, 'low'),
+  check: (config, service) => stepProblems(config.steps, service),
+
+  async plan(config) {
+    const count = config.steps.length;
+    return {
+      summary: `${count} ${count === 1 ? 'step' : 'steps'}; each action step shows its own plan and asks as its risk requires.`,
+      table: {
+        columns: ['#', 'step', 'does'],
+        rows: config.steps.map((step, i) => [String(i + 1), step.name, describeStep(step)]),
+        total: count,
+      },
+    };
+  },
+
+  execute() {
+    return Promise.reject(new Error('a runbook is driven by the runbook engine, not executed as one action'));
+  },
+};
+
+/** Steps that name what the service lacks, conditions on later steps, jumps backwards (a cycle). */
+export function stepProblems(steps: Step[], service: ServiceShape): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const names = steps.map((step) => step.name);
+  const missing = (what: string, name: string, known: string[] | undefined) =>
+    known && !known.includes(name)
+      ? `names ${what} ${name}, which this service does not have (${what}s: ${known.join(', ') || 'none'})`
+      : undefined;
+  steps.forEach((step, i) => {
+    const at = (...path: (string | number)[]) => ['steps', i, ...path];
+    const problem = (path: (string | number)[], message: string | undefined) => {
+      if (message) problems.push({ path, message });
+    };
+    if (step.type === 'action') {
+      const kinds = service.actions;
+      problem(at('action'), missing('action', step.action, kinds && Object.keys(kinds)));
+      if (kinds?.[step.action] === 'runbook') {
+        problem(
+          at('action'),
+          `names ${step.action}, a runbook; a runbook's steps cannot start another runbook`,
+        );
+      }
+    }
+    if (step.type === 'lookup') problem(at('lookup'), missing('lookup', step.lookup, service.lookups));
+    if (step.type === 'check') problem(at('check'), missing('check', step.check, service.checks));
+    if (step.type === 'wait' && 'until' in step.wait) {
+      problem(at('wait', 'until'), missing('check', step.wait.until, service.checks));
+    }
+    if (step.when) {
+      const target = names.indexOf(step.when.step);
+      problem(
+        at('when', 'step'),
+        target < 0
+          ? `names ${step.when.step}, which is not a step of this runbook`
+          : target >= i
+            ? `names ${step.when.step}, which is not an earlier step; a condition can only look back`
+            : undefined,
+      );
+    }
+    if (step.on_failure !== 'stop' && step.on_failure !== 'continue') {
+      const target = names.indexOf(step.on_failure);
+      problem(
+        at('on_failure'),
+        target < 0
+          ? `names ${step.on_failure}, which is not a step of this runbook (or use stop or continue)`
+          : target <= i
+            ? `goes back to ${step.on_failure}; a runbook only jumps forward, so no step runs twice`
+            : undefined,
+      );
+    }
+  });
+  return problems;
+}

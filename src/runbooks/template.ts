@@ -1,0 +1,38 @@
+import type { ParamValues } from '../actions/params.js';
+import { UserError } from '../errors.js';
+import type { StepResult } from './store.js';
+
+/** The names a template may use: the runbook's params, and each finished step's result by its name. */
+export interface TemplateScope {
+  params: ParamValues;
+  results: ReadonlyMap<string, StepResult | null>;
+}
+
+const PLACEHOLDER = /\{([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_-]*))?\}/g;
+
+/**
+ * Fills `{param}` with one of the runbook's params and `{step.field}` with a field of an earlier step's result
+ * (`{ask.value}`, `{check.level}`, `{failed.project_id}`: a column's values, comma-separated). A name that has
+ * no value is a UserError naming it: the step fails rather than run with a hole in it.
+ */
+export function fill(template: string, scope: TemplateScope): string {
+  return template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) => {
+    if (field === undefined) {
+      const value = Object.hasOwn(scope.params, name) ? scope.params[name] : undefined;
+      if (value === undefined) throw new UserError(`${whole} names no param of this runbook.`);
+      return String(value);
+    }
+    const result = scope.results.get(name);
+    const value = result ? fieldOf(result, field) : undefined;
+    if (value === undefined)
+      throw new UserError(`${whole} has no value: step ${name} did not record ${field}.`);
+    return value;
+  });
+}
+
+function fieldOf(result: StepResult, field: string): string | undefined {
+  const column = result.columns && Object.hasOwn(result.columns, field) ? result.columns[field] : undefined;
+  if (column) return [...new Set(column)].join(',');
+  const scalar = (result as Record<string, unknown>)[field];
+  return typeof scalar === 'string' || typeof scalar === 'number' ? String(scalar) : undefined;
+}

@@ -1,0 +1,58 @@
+import { DelayedError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import { addJob, createWorker, RUNBOOKS_QUEUE, type TypedQueue } from '../queue/queues.js';
+import type { RunbookEngine } from './engine.js';
+import type { RunbookStore } from './store.js';
+
+/** Adds a runbook run's job; its id is the run's, so adding it while it waits or runs is harmless. */
+export function enqueueRunbook(queue: TypedQueue<typeof RUNBOOKS_QUEUE>, runId: string): Promise<void> {
+  return addJob(queue, 'runbook', { runId }, { jobId: runId });
+}
+
+export interface RunbookWorkerDeps {
+  engine: RunbookEngine;
+  store: RunbookStore;
+  queue: TypedQueue<typeof RUNBOOKS_QUEUE>;
+  consumer: Redis;
+  prefix: string;
+  log: Logger;
+  /** How often running runbooks are given their job again in case Redis lost it (default 15 s). */
+  sweepEveryMs?: number;
+}
+
+/**
+ * Works the runbooks queue: each job is one running runbook. A look runs what can run now; then the job is
+ * delayed until the next look is due (BullMQ's moveToDelayed), so a runbook waiting for a person holds no
+ * worker. A sweep gives a running runbook whose job is gone (Redis restarted empty) its job again.
+ */
+export function startRunbookWorker(deps: RunbookWorkerDeps): () => Promise<void> {
+  const worker = createWorker(
+    RUNBOOKS_QUEUE,
+    {
+      runbook: async ({ runId }, job, token) => {
+        const next = await deps.engine.look(runId);
+        if (next === undefined) return;
+        await job.moveToDelayed(Math.max(next.getTime(), Date.now() + 20), token);
+        throw new DelayedError();
+      },
+    },
+    { connection: deps.consumer, prefix: deps.prefix, log: deps.log },
+  );
+  let sweeping: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    sweeping ??= (async () => {
+      for (const runId of await deps.store.running()) await enqueueRunbook(deps.queue, runId);
+    })()
+      .catch((error) => deps.log.warn({ err: error }, 'runbook sweep failed'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, deps.sweepEveryMs ?? 15_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await sweeping;
+    await worker.close();
+  };
+}
