@@ -2,6 +2,7 @@ import { findAction } from '../actions/catalog.js';
 import type { RunbookAction } from '../actions/runbook.js';
 import { describeError } from '../describe-error.js';
 import { ForbiddenError } from '../errors.js';
+import { authorizeRun } from '../runs/authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from '../runs/cards.js';
 import { type Run, SYSTEM_ACTOR } from '../runs/run.js';
 import type { Step, StepType } from './config.js';
@@ -129,6 +130,9 @@ export class RunbookEngine {
       now: new Date(),
     };
     try {
+      // The person who started the runbook must still hold its role as each step starts (action steps are
+      // also checked as runs of their own).
+      if (fresh) await this.authorize(run);
       return await (STEP_RUNNERS[step.type] as StepRunner<StepType>)(input, this.deps);
     } catch (error) {
       this.deps.log.warn({ err: error, runId: run.id, step: step.name }, 'runbook step failed');
@@ -247,6 +251,11 @@ export class RunbookEngine {
     } catch (error) {
       this.deps.log.warn({ err: error, runId: run.id, step: step.name }, 'could not tell a runbook step');
     }
+  }
+
+  private async authorize(run: Run): Promise<void> {
+    if (run.requested_by === SYSTEM_ACTOR) return;
+    await authorizeRun(this.deps.authorizer, this.deps.config, run, run.requested_by, 'execute');
   }
 
   private configOf(run: Run): RunbookAction | undefined {
