@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { containerFacts, containerTable, runningContainers } from '../docker/containers.js';
 import { execInContainer } from '../docker/exec.js';
+import { CommandExitError } from '../exec/command-exit.js';
 import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { Argv, argvProblems, argvText, fillArgv, redactedArgvText } from './argv.js';
 import { composeServiceProblems, dockerFields, onComposeService, withSummary } from './docker-fields.js';
@@ -85,15 +86,17 @@ export const dockerExecKind: ActionKind<DockerExecAction> = {
     }
     await output.close(`exit code ${end.exitCode}`);
     if (end.exitCode !== 0) {
-      throw new Error(
+      throw new CommandExitError(
         withLastLines(
           `\`${command}\` exited with code ${end.exitCode} in ${container.name}`,
           output.lastLines(LAST_LINES),
         ),
+        end.exitCode,
       );
     }
     return {
       summary: `\`${command}\` exited with code 0 in ${container.name}; its output is in the thread.`,
+      exitCode: 0,
     };
   },
 };

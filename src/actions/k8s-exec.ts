@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { UnavailableError } from '../errors.js';
+import { CommandExitError } from '../exec/command-exit.js';
 import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { type ExecOutcome, execInPod } from '../kubernetes/exec.js';
 import { type ChosenPod, readyPod } from '../kubernetes/ready-pod.js';
@@ -94,12 +95,16 @@ export const k8sExecKind: ActionKind<K8sExecAction> = {
     }
     if (outcome.code !== 0) {
       // No coded class fits: neither the requester's input nor a dependency failed, the command did.
-      throw new Error(withLastLines(`\`${command}\` exited with code ${outcome.code} ${where}`, last));
+      throw new CommandExitError(
+        withLastLines(`\`${command}\` exited with code ${outcome.code} ${where}`, last),
+        outcome.code,
+      );
     }
     const total = lines.total();
     return {
       summary: `\`${command}\` exited with code 0 ${where}: ${total} ${total === 1 ? 'line' : 'lines'} of output, shown in the thread.`,
       table: execTable(chosen, command, 'exit code 0'),
+      exitCode: 0,
     };
   },
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, formatDuration } from '../config/duration.js';
 import { ConflictError, UnavailableError, UserError } from '../errors.js';
+import { CommandExitError } from '../exec/command-exit.js';
 import { LAST_LINES, withLastLines } from '../exec/last-lines.js';
 import { readDeploymentJson } from '../kubernetes/deployments.js';
 import {
@@ -132,9 +133,8 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
     }
     if (end.ended === 'failed') {
       await output.close(end.exitCode === undefined ? end.reason : `exit code ${end.exitCode}`);
-      throw new UserError(
-        withLastLines(failureSentence(name, end, config.timeout), output.lastLines(LAST_LINES)),
-      );
+      const message = withLastLines(failureSentence(name, end, config.timeout), output.lastLines(LAST_LINES));
+      throw end.exitCode === undefined ? new UserError(message) : new CommandExitError(message, end.exitCode);
     }
     await output.close('exit code 0');
     return {
@@ -146,6 +146,7 @@ export const k8sJobKind: ActionKind<K8sJobAction> = {
         command,
         `completed in ${took}${end.pod ? ` (pod ${end.pod})` : ''}`,
       ),
+      exitCode: 0,
     };
   },
 };

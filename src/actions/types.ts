@@ -42,6 +42,8 @@ export interface ActionPlan {
 export interface ActionResult {
   summary: string;
   table?: ResultTable;
+  /** A command kind's exit code (0 on success); kept in action_runs.exit_code, not in the result. */
+  exitCode?: number;
 }
 
 /** One fact about a service, as a kind recorded it. */

@@ -4,6 +4,7 @@ import type { Authorizer } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { describeError } from '../describe-error.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
+import { CommandExitError } from '../exec/command-exit.js';
 import type { Logger } from '../log.js';
 import { actionContext, type ContextSources } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
@@ -77,15 +78,17 @@ export class RunExecutor {
         progress: progress.report,
         cards: this.deps.cards,
       });
-      const result = await kindOf(config).execute(config, context);
+      const { exitCode, ...result } = await kindOf(config).execute(config, context);
       await progress.settled();
-      await this.finish(runId, 'succeeded', { result });
+      await this.finish(runId, 'succeeded', { result, ...(exitCode !== undefined ? { exitCode } : {}) });
     } catch (error) {
       await progress.settled();
       log.warn({ err: error }, 'run failed');
       const reason =
         error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
-      await this.finish(runId, 'failed', { error: reason });
+      // A command's exit code is kept for a runbook's `when: { step, exit_code }`.
+      const exitCode = error instanceof CommandExitError ? { exitCode: error.exitCode } : {};
+      await this.finish(runId, 'failed', { error: reason, ...exitCode });
     }
   }
 

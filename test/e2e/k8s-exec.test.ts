@@ -39,6 +39,12 @@ function configText(): string {
   return stringify(config);
 }
 
+/** The run's action_runs.exit_code. */
+async function exitCodeOf(runId: string): Promise<number | null> {
+  const { rows } = await h.db.query('SELECT exit_code FROM action_runs WHERE id = $1', [runId]);
+  return rows[0]?.exit_code ?? null;
+}
+
 beforeAll(async () => {
   kube = await new FakeKubernetes().start();
   exec = new FakeKubeExec(kube);
@@ -88,6 +94,7 @@ describe('k8s.exec from Slack', () => {
       const result = `\`pnpm admin:surface ${verb} openai-api\` exited with code 0 in executor-h2-1 (container executor): 1 line of output, shown in the thread.`;
       expect(run.state).toBe('succeeded');
       expect(run.card).toContain(result);
+      expect(await exitCodeOf(runId)).toBe(0);
       expect(exec.calls.map((call) => [call.pod, call.container, call.command])).toEqual([
         ['executor-h2-1', 'executor', ['pnpm', 'admin:surface', verb, 'openai-api']],
       ]);
@@ -124,6 +131,8 @@ describe('k8s.exec from Slack', () => {
     const { runId, ts } = await runs.request('exec-print bentham credentials');
     const run = await runs.confirm(runId, ts);
     expect(run.state).toBe('failed');
+    // Kept for a runbook's `when: { step, exit_code }`.
+    expect(await exitCodeOf(runId)).toBe(1);
     expect(run.error).toBe(
       '`print-report credentials` exited with code 1 in executor-h2-1 (container executor); last lines: ' +
         // The run's error also drops any user:password@ from URLs (describeError).

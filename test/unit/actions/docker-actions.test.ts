@@ -342,6 +342,7 @@ describe('docker.exec', () => {
     );
     expect(record.chunks.join('')).toBe('VACUUM\nWARNING: skipping "pg_authid"\n');
     expect(record.outcome).toBe('exit code 0');
+    expect(result.exitCode).toBe(0);
     expect(result.summary).toBe(
       "`psql -U benchmark_user -d benchmark_db -c 'VACUUM ANALYZE'` exited with code 0 in ai-benchmark-postgres-2; its output is in the thread.",
     );
@@ -386,7 +387,9 @@ describe('docker.exec', () => {
       exitCode: 2,
     };
     const { record, stream } = recordedOutput();
-    await expect(dockerExecKind.execute(vacuum, context({}, { output: () => stream }))).rejects.toThrow(
+    const run = dockerExecKind.execute(vacuum, context({}, { output: () => stream }));
+    await expect(run).rejects.toMatchObject({ exitCode: 2 });
+    await expect(run).rejects.toThrow(
       '`psql -U benchmark_user -d benchmark_db -c \'VACUUM ANALYZE\'` exited with code 2 in ai-benchmark-postgres-1; last lines: line 7 ⏎ line 8 ⏎ line 9 ⏎ line 10 ⏎ line 11 ⏎ line 12 ⏎ line 13 ⏎ line 14 ⏎ line 15 ⏎ psql: error: FATAL: role "benchmark_user" does not exist.',
     );
     expect(record.outcome).toBe('exit code 2');

@@ -186,6 +186,7 @@ describe('k8s.exec against the fake API server', () => {
       tty: 'false',
     });
     expect(recorded.outcomes).toEqual(['exit code 0']);
+    expect(result.exitCode).toBe(0);
     expect(result.summary).toMatch(
       /^`pnpm admin:surface disable .*` exited with code 0 in executor-h2-1 \(container executor\): 1 line of output, shown in the thread\.$/s,
     );
@@ -221,6 +222,7 @@ describe('k8s.exec against the fake API server', () => {
       '`pnpm admin:surface disable openai-api` exited with code 3 in executor-h2-1 (container executor); last lines: ' +
         'step 6 ⏎ step 7 ⏎ step 8 ⏎ step 9 ⏎ step 10 ⏎ step 11 ⏎ step 12 ⏎ step 13 ⏎ step 14 ⏎ error: cannot reach [redacted] [redacted].',
     );
+    await expect(run).rejects.toMatchObject({ exitCode: 3 });
     expect(recorded.outcomes).toEqual(['exit code 3']);
   });
 

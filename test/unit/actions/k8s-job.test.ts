@@ -4,7 +4,8 @@ import type { ParamValues } from '../../../src/actions/params.js';
 import type { ActionContext, OutputStream } from '../../../src/actions/types.js';
 import { parseOpsConfig } from '../../../src/config/load.js';
 import { crossCheck } from '../../../src/config/ops-config.js';
-import { ConflictError, UnavailableError, UserError } from '../../../src/errors.js';
+import { ConflictError, UnavailableError } from '../../../src/errors.js';
+import { CommandExitError } from '../../../src/exec/command-exit.js';
 import { jobName } from '../../../src/kubernetes/job.js';
 import { KubernetesTargets } from '../../../src/targets/kubernetes.js';
 import { testContext } from '../../support/action-context.js';
@@ -196,6 +197,7 @@ describe('k8s.job', () => {
     );
     expect(output.text()).toBe('one\ntwo\ntwo\nthree\nfour\n');
     expect(output.outcome()).toBe('exit code 0');
+    expect(result.exitCode).toBe(0);
     expect(result.summary).toMatch(
       new RegExp(`^Job ${JOB} completed in \\d+s: 5 lines of output, shown in the thread\\.$`),
     );
@@ -224,7 +226,8 @@ describe('k8s.job', () => {
     kube.jobScript = { batches: [lines.slice(0, 6), lines.slice(6)], end: { exitCode: 3 } };
     const output = recorded();
     const run = k8sJobKind.execute(action(), context(output));
-    await expect(run).rejects.toThrow(UserError);
+    await expect(run).rejects.toBeInstanceOf(CommandExitError);
+    await expect(run).rejects.toMatchObject({ exitCode: 3 });
     await expect(run).rejects.toThrow(
       `Job ${JOB} failed: its command exited with code 3; last lines: ${lines.slice(2).join(' ⏎ ')}`,
     );
