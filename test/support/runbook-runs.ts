@@ -1,4 +1,6 @@
 import { expect } from 'vitest';
+import type { RunState } from '../../src/runs/states.js';
+import { stateLabel } from '../../src/slack/views/run-card.js';
 import { blockText } from './cards.js';
 import { eventually } from './databases.js';
 import type { Harness } from './harness.js';
@@ -104,7 +106,8 @@ export function runbookRuns(h: Harness) {
         .of('chat.update')
         .filter((call) => call.ts === run.message_ts)
         .at(-1);
-      expect(last && blockText(last)).toMatch(new RegExp(run.state, 'i'));
+      // The state line under the title: step details may say `succeeded` or `failed` while it still runs.
+      expect(last && blockText(last).split('\n')[1]).toBe(stateLabel(run.state as RunState));
       return blockText(last as Record<string, unknown>);
     });
     return { state: run.state, error: run.error, card };

@@ -27,7 +27,10 @@ export function slackRuns(h: Harness) {
       slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(`seed${++replies}`) }),
     );
     return eventually(async () => {
-      const runs = await h.db.query('SELECT id, message_ts FROM action_runs WHERE message_ts IS NOT NULL');
+      // A runbook's step runs have cards too (and may be made before this looks): the request's run has no parent.
+      const runs = await h.db.query(
+        'SELECT id, message_ts FROM action_runs WHERE message_ts IS NOT NULL AND parent_run_id IS NULL',
+      );
       const run = runs.rows.find((row) => !earlier.has(row.id));
       expect(run).toBeDefined();
       const runId = run.id as string;
