@@ -12,7 +12,7 @@ export const RunbookSchema = z.strictObject({
   params: baseActionFields.params,
   /** A runbook's risk is its riskiest action step's, worked out from the service's actions. */
   risk: z
-    .never({ error: "is the riskiest of a runbook's action steps; remove it" })
+    .never({ error: "is worked out for a runbook (its riskiest action step's risk); remove it" })
     .optional()
     .transform((): Risk => 'low'),
   steps: StepsSchema,
@@ -80,41 +80,44 @@ export function stepProblems(steps: Step[], service: ServiceShape): ConfigProble
     };
     if (step.type === 'action') {
       const kinds = service.actions;
-      problem(at('action'), missing('action', step.action, kinds && Object.keys(kinds)));
-      if (kinds?.[step.action] === 'runbook') {
-        problem(
-          at('action'),
-          `names ${step.action}, a runbook; a runbook's steps cannot start another runbook`,
-        );
-      }
+      // A runbook is no step: the list offered is the actions a step may run.
+      const runnable = kinds && Object.keys(kinds).filter((name) => kinds[name] !== 'runbook');
+      problem(
+        at('action'),
+        kinds?.[step.action] === 'runbook'
+          ? `names ${step.action}, a runbook; a step cannot start another runbook (actions a step may run: ${runnable?.join(', ') || 'none'})`
+          : missing('action', step.action, runnable),
+      );
     }
     if (step.type === 'lookup') problem(at('lookup'), missing('lookup', step.lookup, service.lookups));
-    if (step.type === 'check') problem(at('check'), missing('check', step.check, service.checks));
+    if (step.type === 'check') problem(at('check'), missing('health check', step.check, service.checks));
     if (step.type === 'wait' && 'until' in step.wait) {
-      problem(at('wait', 'until'), missing('check', step.wait.until, service.checks));
+      problem(at('wait', 'until'), missing('health check', step.wait.until, service.checks));
     }
-    if (step.when) {
-      const target = names.indexOf(step.when.step);
-      problem(
-        at('when', 'step'),
-        target < 0
-          ? `names ${step.when.step}, which is not a step of this runbook`
-          : target >= i
-            ? `names ${step.when.step}, which is not an earlier step; a condition can only look back`
-            : undefined,
-      );
-    }
+    if (step.when) problem(at('when', 'step'), lookBack(step.when.step, names.indexOf(step.when.step), i));
     if (step.on_failure !== 'stop' && step.on_failure !== 'continue') {
-      const target = names.indexOf(step.on_failure);
-      problem(
-        at('on_failure'),
-        target < 0
-          ? `names ${step.on_failure}, which is not a step of this runbook (or use stop or continue)`
-          : target <= i
-            ? `goes back to ${step.on_failure}; a runbook only jumps forward, so no step runs twice`
-            : undefined,
-      );
+      problem(at('on_failure'), jumpForward(step.on_failure, names.indexOf(step.on_failure), i));
     }
   });
   return problems;
+}
+
+/** Why `when.step` cannot name the step at `target` from step `i`, if it cannot: a condition looks only back. */
+function lookBack(name: string, target: number, i: number): string | undefined {
+  if (target < 0) return `names ${name}, which is not a step of this runbook`;
+  if (target === i) return `names ${name}, this step itself; a condition can only look at an earlier step`;
+  if (target > i) return `names ${name}, a later step; a condition can only look at an earlier step`;
+  return undefined;
+}
+
+/** Why `on_failure` cannot go to the step at `target` from step `i`, if it cannot: jumps go only forward. */
+function jumpForward(name: string, target: number, i: number): string | undefined {
+  if (target < 0) {
+    return `names ${name}, which is not a step of this runbook; on_failure is stop, continue or a later step's name`;
+  }
+  if (target <= i) {
+    const where = target === i ? 'to this step itself' : 'back to an earlier step';
+    return `goes ${where} (${name}); on_failure can only jump to a later step, so that no step runs twice`;
+  }
+  return undefined;
 }

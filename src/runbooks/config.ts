@@ -133,7 +133,7 @@ export const StepSchema = z.custom<unknown>().transform((raw, ctx) => {
       code: 'custom',
       message:
         types.length === 0
-          ? `needs one of ${STEP_TYPES.join(', ')}`
+          ? `needs one of ${STEP_TYPES.join(', ')}: what the step does`
           : `has ${types.join(' and ')}; a step does one thing`,
     });
     return z.NEVER;
@@ -141,8 +141,9 @@ export const StepSchema = z.custom<unknown>().transform((raw, ctx) => {
   const type = types[0] as StepType;
   const parsed = SCHEMAS[type].safeParse(raw);
   if (!parsed.success) {
+    // An unknown key stays one, so config check names it at its own path (`is not a known key`).
     for (const issue of parsed.error.issues)
-      ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+      ctx.addIssue(issue.code === 'unrecognized_keys' ? { ...issue } : { ...issue, code: 'custom' });
     return z.NEVER;
   }
   return { type, ...parsed.data } as Step;
@@ -165,7 +166,7 @@ export const StepsSchema = z
         ctx.addIssue({
           code: 'custom',
           path: [i, 'name'],
-          message: `${step.name} is the name of an earlier step`,
+          message: `${step.name} is also the name of an earlier step; each step needs a name of its own`,
         });
       }
       seen.add(step.name);
