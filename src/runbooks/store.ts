@@ -114,9 +114,9 @@ export class RunbookStore {
   async answer(runId: string, name: string, actor: string, answer: StepResult): Promise<StepRow | undefined> {
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
-        `UPDATE runbook_steps SET result = $4, updated_at = now()
+        `UPDATE runbook_steps SET result = $3, updated_at = now()
          WHERE run_id = $1 AND name = $2 AND type = 'ask' AND state = 'running' AND result IS NULL RETURNING *`,
-        [runId, name, actor, JSON.stringify({ ...answer, by: actor })],
+        [runId, name, JSON.stringify({ ...answer, by: actor })],
       );
       if (!rows[0]) return undefined;
       await appendAudit(client, {
