@@ -24,15 +24,20 @@ export function fill(template: string, scope: TemplateScope): string {
     }
     const result = scope.results.get(name);
     const value = result ? fieldOf(result, field) : undefined;
-    if (value === undefined)
-      throw new UserError(`${whole} has no value: step ${name} did not record ${field}.`);
+    if (value === undefined) {
+      const noRows = result?.columns && Object.hasOwn(result.columns, field);
+      throw new UserError(
+        `${whole} has no value: step ${name} ${noRows ? 'found no rows' : `did not record ${field}`}.`,
+      );
+    }
     return value;
   });
 }
 
 function fieldOf(result: StepResult, field: string): string | undefined {
   const column = result.columns && Object.hasOwn(result.columns, field) ? result.columns[field] : undefined;
-  if (column) return [...new Set(column)].join(',');
+  // A column of no rows is no value: the step fails rather than run with an empty param or sentence.
+  if (column) return column.length > 0 ? [...new Set(column)].join(',') : undefined;
   const scalar = (result as Record<string, unknown>)[field];
   return typeof scalar === 'string' || typeof scalar === 'number' ? String(scalar) : undefined;
 }

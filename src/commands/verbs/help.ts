@@ -14,13 +14,14 @@ export const helpVerb: Verb<{ action?: string }, 'help'> = {
       Object.values(config.services).some(({ actions }) => Object.hasOwn(actions, action));
     return offered ? { action } : {};
   },
-  async run({ actor, channel, access, verbs }, { action }) {
+  async run({ actor, channel, access, verbs, config }, { action }) {
     const permitted = await access.permitted(actor, channel);
-    if (action === undefined) return text(helpText(verbs, permitted));
+    if (action === undefined) return text(helpText(verbs, permitted, config));
     return text(
       actionHelpText(
         action,
         permitted.filter((entry) => entry.action === action),
+        config,
       ),
     );
   },

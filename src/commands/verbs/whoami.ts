@@ -7,8 +7,8 @@ export const whoamiVerb: Verb<NoArgs, 'whoami'> = {
   usage: 'whoami',
   help: 'your roles, where each comes from, and what you may run here',
   args: () => ({}),
-  async run({ actor, channel, access }) {
+  async run({ actor, channel, access, config }) {
     const roles = await access.rolesOf(actor);
-    return text(whoamiText(actor, roles, await access.permitted(actor, channel, roles)));
+    return text(whoamiText(actor, roles, await access.permitted(actor, channel, roles), config));
   },
 };

@@ -1,5 +1,6 @@
 import type { PermittedAction } from '../../auth/access.js';
 import type { ActorRoles } from '../../auth/roles.js';
+import type { OpsConfig } from '../../config/ops-config.js';
 import { actionLines } from './help-text.js';
 
 /** The user's roles in words: everywhere first, then each service, each with where it comes from. */
@@ -14,9 +15,14 @@ export function roleLines(roles: ActorRoles): { everywhere: string; scoped: stri
 }
 
 /** `/ops whoami`: the caller's roles, where each comes from, and what they may run in this channel. */
-export function whoamiText(actor: string, roles: ActorRoles, actions: PermittedAction[]): string {
+export function whoamiText(
+  actor: string,
+  roles: ActorRoles,
+  actions: PermittedAction[],
+  services: Pick<OpsConfig, 'services'>,
+): string {
   const { everywhere, scoped } = roleLines(roles);
-  const lines = actionLines(actions);
+  const lines = actionLines(actions, services);
   return [
     `<@${actor}> — ${everywhere}`,
     ...scoped,
