@@ -243,6 +243,7 @@ describe('the run modal and the audit log from Slack', () => {
       'bentham/refresh-sessions',
       'bentham/analyze',
       'bentham/vacuum',
+      'bentham/sev1-response',
       'bentham/touch',
       'bentham/annotate',
       'bentham/purge',

@@ -135,10 +135,12 @@ const COMMANDS: [string, Record<string, string>, string[]][] = [
 ];
 const SQL_ACTIONS = ['retry', 'revoke-key', 'cancel-study', 'analyze', 'vacuum'];
 const K8S_ACTIONS = ['restart', 'rollback', 'scale-executor', 'scale-api'];
+/** The example's runbooks: test/e2e/runbook-bentham.test.ts runs each one end to end. */
+const RUNBOOKS = ['sev1-response'];
 
 describe('examples/bentham.ops.yml on the runbook’s system', () => {
   it('this test runs every action, lookup and health check the example has', () => {
-    expect([...SQL_ACTIONS, ...K8S_ACTIONS, ...COMMANDS.map(([name]) => name)].sort()).toEqual(
+    expect([...SQL_ACTIONS, ...K8S_ACTIONS, ...RUNBOOKS, ...COMMANDS.map(([name]) => name)].sort()).toEqual(
       exampleActions(),
     );
     expect(Object.keys(LOOKUPS).sort()).toEqual(exampleLookups());

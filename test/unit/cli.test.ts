@@ -71,7 +71,7 @@ describe('opsbot config check', () => {
       BENTHAM_REDIS_URL: 'redis://redis.bentham.example:6379',
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('is valid: 1 services, 14 actions.');
+    expect(stdout).toContain('is valid: 1 services, 15 actions.');
     expect(stdout).not.toContain('Pa55word');
   });
 
