@@ -28,6 +28,7 @@ import { DeclarationStore } from './pagerduty/declaration-store.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import type { RUNBOOKS_QUEUE, TypedQueue } from './queue/queues.js';
+import { RunbookAnswers } from './runbooks/answers.js';
 import { RunbookEngine } from './runbooks/engine.js';
 import { RunbookStore } from './runbooks/store.js';
 import { enqueueRunbook } from './runbooks/worker.js';
@@ -57,6 +58,8 @@ export interface CoreServices {
   readonly home: HomeService;
   readonly runbooks: RunbookEngine;
   readonly runbookStore: RunbookStore;
+  /** People's answers to runbooks' questions (the Answer button and its modal). */
+  readonly runbookAnswers: RunbookAnswers;
 }
 
 /** What the services are built from: the parts buildCore made before them. */
@@ -138,6 +141,7 @@ export function createServices(parts: ServiceParts): CoreServices {
     runs,
     runbooks,
     runbookStore,
+    runbookAnswers: new RunbookAnswers({ config, runStore: stores.runs, store: runbookStore, authorizer }),
     executor: new RunExecutor(runDeps, {
       start: async (run) => {
         await runbooks.begin(run);

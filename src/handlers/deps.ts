@@ -12,6 +12,7 @@ import type { LogsService } from '../logs/service.js';
 import type { LookupService } from '../lookups/show.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
+import type { RunbookAnswers } from '../runbooks/answers.js';
 import type { HistoryService } from '../runs/history.js';
 import type { RunService } from '../runs/service.js';
 import type { InFlight } from './handle.js';
@@ -47,4 +48,6 @@ export interface HandlerDeps {
   alertActions: AlertActions;
   /** What one user's App Home shows. */
   home: HomeService;
+  /** Answers to runbooks' questions: the Answer button's modal and its submission. */
+  runbookAnswers: RunbookAnswers;
 }

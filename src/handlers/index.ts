@@ -9,6 +9,7 @@ import { registerOpsCommand } from './ops-command.js';
 import { registerParamsModal } from './params-modal.js';
 import { registerPickAction } from './pick-action.js';
 import { registerRunButtons } from './run-buttons.js';
+import { registerRunbookAnswer } from './runbook-answer.js';
 
 export type { HandlerDeps } from './deps.js';
 
@@ -16,6 +17,7 @@ export type { HandlerDeps } from './deps.js';
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerOpsCommand(app, deps);
   registerRunButtons(app, deps);
+  registerRunbookAnswer(app, deps);
   registerParamsModal(app, deps);
   registerPickAction(app, deps);
   registerIncidentModals(app, deps);

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../config/duration.js';
+import type { Run } from '../../runs/run.js';
 import type { Question } from '../ports.js';
 import type { StepInput, StepRunner } from '../step-runner.js';
 
@@ -34,8 +35,14 @@ export const askStep: StepRunner<'ask'> = async (input, deps) => {
   };
 };
 
-/** The question as Slack shows it: yes/no when it has neither choices nor input. */
-export function questionOf(input: StepInput<'ask'>, deadline: Date): Question {
+/**
+ * The question as Slack shows it: yes/no when it has neither choices nor input. Also what the Answer button's
+ * modal is built from (src/runbooks/answers.ts), so the two never differ.
+ */
+export function questionOf(
+  input: Pick<StepInput<'ask'>, 'step' | 'fill'> & { run: Pick<Run, 'id'> },
+  deadline: Date,
+): Question {
   const { ask } = input.step;
   return {
     runId: input.run.id,

@@ -65,10 +65,11 @@ export function runCard(
       type: 'section',
       text: { type: 'mrkdwn', text: clip(`*Plan:* ${run.plan.summary}`, LIMITS.sectionText) },
     });
-    if (run.plan.table)
+    // A runbook's plan lists its steps; once they are shown with their states, the list would say it twice.
+    if (run.plan.table && !steps?.length)
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
   }
-  if (steps && steps.length > 0) blocks.push(stepsSection(steps));
+  if (steps && steps.length > 0) blocks.push(...stepsSections(steps));
   if (progress && run.state === 'running') {
     blocks.push({
       type: 'context',
@@ -101,13 +102,29 @@ const STEP_ICON: Record<StepView['state'], string> = {
   failed: ':x:',
 };
 
-/** A runbook's steps, one line each: its state, its name, what it does, and what it waits for or found. */
-function stepsSection(steps: StepView[]): KnownBlock {
-  const lines = steps.map(
-    (step, i) =>
-      `${STEP_ICON[step.state]} ${i + 1}. *${step.name}* (${step.state}) — ${step.does}${step.detail ? `\n      _${step.detail}_` : ''}`,
-  );
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), LIMITS.sectionText) } };
+/** About the most a step's line takes on the card, so that one long question or reason cannot crowd out the rest. */
+const STEP_LINE = 600;
+
+/**
+ * A runbook's steps, one line each: its state, its name, what it does, and what it waits for or found; in
+ * as many sections as it takes, so that a long runbook's last steps are not cut off.
+ */
+function stepsSections(steps: StepView[]): KnownBlock[] {
+  const lines = steps.map((step, i) => {
+    const detail = step.detail ? `\n      _${clip(step.detail, STEP_LINE / 2)}_` : '';
+    return `${STEP_ICON[step.state]} ${i + 1}. *${step.name}* (${step.state}) — ${clip(step.does, STEP_LINE / 2)}${detail}`;
+  });
+  const sections: string[][] = [[]];
+  let size = 0;
+  for (const line of lines) {
+    if (size + line.length + 1 > LIMITS.sectionText) {
+      sections.push([]);
+      size = 0;
+    }
+    sections.at(-1)?.push(line);
+    size += line.length + 1;
+  }
+  return sections.map((chunk) => ({ type: 'section', text: { type: 'mrkdwn', text: chunk.join('\n') } }));
 }
 
 function resultSection(text: string): KnownBlock {
@@ -131,6 +148,10 @@ function buttonsFor(run: Run) {
       button('Reject', RUN_BUTTONS.reject, 'danger'),
       button('Cancel', RUN_BUTTONS.cancel),
     ];
+  }
+  // A running runbook stops between steps (RunService.stop); offered until someone has asked.
+  if (run.state === 'running' && run.kind === 'runbook' && !run.cancel_requested_by) {
+    return [button('Cancel', RUN_BUTTONS.cancel)];
   }
   return [];
 }
