@@ -191,8 +191,12 @@ export class RunbookEngine {
     if (ended) await this.shown(ended, rows, true);
   }
 
-  private async end(run: Run, rows: StepRow[], state: 'failed' | 'cancelled', error: string): Promise<void> {
-    if (state === 'cancelled') await this.withdraw(run, rows);
+  private async end(run: Run, found: StepRow[], state: 'failed' | 'cancelled', error: string): Promise<void> {
+    let rows = found;
+    if (state === 'cancelled') {
+      await this.withdraw(run, rows);
+      rows = await this.deps.store.steps(run.id);
+    }
     const ended = await this.deps.runStore.transition(
       run.id,
       state,
@@ -203,14 +207,22 @@ export class RunbookEngine {
     if (ended) await this.shown(ended, rows, true);
   }
 
-  /** A cancelled runbook's step run still waiting for Confirm or Approve is cancelled with it. */
+  /**
+   * The step a cancelled runbook was on ends with it (failed, so its card line and question are not left
+   * open), and its step run still waiting for Confirm or Approve is cancelled with it.
+   */
   private async withdraw(run: Run, rows: StepRow[]): Promise<void> {
+    const by = run.cancel_requested_by ?? SYSTEM_ACTOR;
     for (const row of rows) {
-      if (row.state !== 'running' || !row.child_run_id) continue;
+      if (row.state !== 'running') continue;
+      await this.deps.store.finish(run.id, row.position, 'failed', by, {
+        detail: `stopped: <@${by}> cancelled the runbook`,
+      });
+      if (!row.child_run_id) continue;
       const child = await this.deps.runStore.transition(
         row.child_run_id,
         'cancelled',
-        run.cancel_requested_by ?? SYSTEM_ACTOR,
+        by,
         {},
         { from: ['awaiting_confirmation', 'awaiting_approval'] },
       );

@@ -4,15 +4,17 @@ import type { StepRunner } from '../step-runner.js';
 /**
  * `wait: { for }`: done when the time has passed. `wait: { until, timeout, every }`: looks at the check every
  * `every` and is done when it is ok; failed when it is not ok by the timeout. The end time is kept in the
- * step's row, so a wait survives a restart and is not started over.
+ * step's row (deadline_at), so a wait survives a restart and is not started over.
  */
 export const waitStep: StepRunner<'wait'> = async ({ run, step, row, now }, deps) => {
   const { wait } = step;
   if ('for' in wait) {
-    const end = row.wake_at ?? new Date(now.getTime() + wait.for);
-    if (row.wake_at === null) await deps.store.progress(run.id, row.position, { wakeAt: end });
+    const end = row.deadline_at ?? new Date(now.getTime() + wait.for);
+    if (row.deadline_at === null) await deps.store.progress(run.id, row.position, { deadlineAt: end });
     if (now >= end) return { kind: 'done', line: `waited ${formatDuration(wait.for)}` };
-    return { kind: 'blocked', wakeAt: end, detail: `waiting until ${clock(end)}` };
+    // Looked at every poll rather than only at its end, so a Cancel is seen while it waits.
+    const next = new Date(Math.min(end.getTime(), now.getTime() + deps.pollMs));
+    return { kind: 'blocked', wakeAt: next, detail: `waiting until ${clock(end)}` };
   }
   const deadline = row.deadline_at ?? new Date(now.getTime() + wait.timeout);
   if (row.deadline_at === null) await deps.store.progress(run.id, row.position, { deadlineAt: deadline });
