@@ -25,6 +25,8 @@ export interface Harness {
   db: pg.Pool;
   bentham: pg.Pool;
   benthamUrl: string;
+  /** The environment opsbot was started with, for an opsbot process a test spawns beside it. */
+  vars: Record<string, string>;
   logs: string[];
   close(): Promise<void>;
 }
@@ -121,6 +123,9 @@ export async function startHarness(
     db,
     bentham,
     benthamUrl: target.url,
+    vars: Object.fromEntries(
+      Object.entries(vars).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
     logs,
     url: (bot = opsbot) => `http://127.0.0.1:${bot.port}`,
     async startAnother(more = {}) {
