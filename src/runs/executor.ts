@@ -15,6 +15,9 @@ import type { RunChanges, RunStore } from './store.js';
 /** At most one progress edit of a card per this many ms (Slack allows about one message edit a second). */
 const PROGRESS_EVERY_MS = 2_000;
 
+/** How the error of a run refused at its worker begins (the requester lost the role, the action is gone). */
+export const REFUSED_AT_EXECUTION = 'Stopped before running';
+
 const INTERRUPTED =
   'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
 
@@ -46,7 +49,7 @@ export class RunExecutor {
       // Checked before the run is marked running, so `running` in the audit log always means permitted.
       const refusal = await this.refusal(queued);
       if (refusal) {
-        await this.finish(runId, 'failed', { error: `Stopped before running: ${refusal}` }, 'queued');
+        await this.finish(runId, 'failed', { error: `${REFUSED_AT_EXECUTION}: ${refusal}` }, 'queued');
         return;
       }
     }
@@ -85,7 +88,7 @@ export class RunExecutor {
       await progress.settled();
       log.warn({ err: error }, 'run failed');
       const reason =
-        error instanceof ForbiddenError ? `Stopped before running: ${error.message}` : describeError(error);
+        error instanceof ForbiddenError ? `${REFUSED_AT_EXECUTION}: ${error.message}` : describeError(error);
       // A command's exit code is kept for a runbook's `when: { step, exit_code }`.
       const exitCode = error instanceof CommandExitError ? { exitCode: error.exitCode } : {};
       await this.finish(runId, 'failed', { error: reason, ...exitCode });

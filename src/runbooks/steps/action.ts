@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { requireAction } from '../../actions/catalog.js';
 import { checkParams } from '../../actions/params.js';
 import { UserError } from '../../errors.js';
+import { REFUSED_AT_EXECUTION } from '../../runs/executor.js';
 import type { Run } from '../../runs/run.js';
 import type { StepInput, StepOutcome, StepRunner } from '../step-runner.js';
 import type { StepResult } from '../store.js';
@@ -65,6 +66,8 @@ function outcomeOf(child: Run, now: Date, pollMs: number): StepOutcome {
       kind: 'failed',
       reason: `${child.action} (${child.id}) ${child.state.replace('_', ' ')}: ${child.error ?? 'no details'}`,
       result: resultOf(child),
+      // Refused at its worker (the role was lost after Confirm): a refusal stops the runbook, as at request.
+      stop: child.error?.startsWith(REFUSED_AT_EXECUTION) === true,
     };
   }
   return { kind: 'blocked', wakeAt: new Date(now.getTime() + pollMs), detail: waitingFor(child) };
