@@ -56,6 +56,13 @@ confirm-drill:
   steps:
     - { name: first, action: touch }
     - { name: last, message: "touched {study}" }
+ask-drill:
+  kind: runbook
+  summary: A question open across a kill
+  role: operator
+  steps:
+    - { name: q, ask: { text: "Carry on?" } }
+    - { name: last, message: "answered {q.choice}" }
 guarded-drill:
   kind: runbook
   summary: An operator's runbook with an admin's step
@@ -93,6 +100,9 @@ cancel-drill:
 function configText(): string {
   const config = parse(testConfigText());
   Object.assign(config.services.bentham.actions, parse(EXTRA));
+  // Two more channels, so that the killed worker's posts (one a second per channel, Slack's pace) to three
+  // runbooks' cards do not queue behind each other.
+  config.channels.allow.push('C0CONFIRM', 'C0ASK');
   return stringify(config);
 }
 
@@ -122,16 +132,20 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** `opsbot start --role worker` as a process of its own, on the harness's environment; resolves once started. */
+/**
+ * `opsbot start --role worker` as a process of its own, on the harness's environment; resolves once started.
+ * Node itself with tsx's loader, not node_modules/.bin/tsx: that is a parent process, and SIGKILL of it would
+ * leave the worker running.
+ */
 async function spawnWorker(): Promise<ChildProcess> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('SLACK_') && !name.startsWith('OPSBOT_')),
   );
   const child = spawn(
-    join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'src/cli.ts'), 'start', '--role', 'worker'],
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'start', '--role', 'worker'],
     {
-      cwd: dir,
+      cwd: ROOT,
       env: { ...inherited, ...h.vars, OPSBOT_CONFIG: join(dir, 'ops.yml'), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -151,11 +165,11 @@ async function spawnWorker(): Promise<ChildProcess> {
   return child;
 }
 
-/** `user` presses a button (run_confirm, run_cancel) on the card of run `runId` at `ts`. */
-async function press(actionId: string, runId: string, ts: string, user = 'U0ALICE'): Promise<void> {
+/** Alice presses a button (run_confirm, run_cancel) on the card of run `runId` at `ts` in `channel`. */
+async function press(actionId: string, runId: string, ts: string, channel = 'C0OPS'): Promise<void> {
   await postSigned(
     h.url(),
-    buttonBody(actionId, runId, user, { messageTs: ts, responseUrl: h.slack.responseUrl() }),
+    buttonBody(actionId, runId, 'U0ALICE', { channel, messageTs: ts, responseUrl: h.slack.responseUrl() }),
   );
 }
 
@@ -177,6 +191,11 @@ async function errorMessages(study: string): Promise<(string | null)[]> {
 
 const plusOne = (counts: number[]) => counts.map((count) => count + 1);
 
+/** The question messages posted for runbook `runId` (each with its Answer button). */
+function questions(runId: string): unknown[] {
+  return h.slack.of('chat.postMessage').filter((message) => JSON.stringify(message).includes(`"${runId}:q"`));
+}
+
 /** The runbook's step events in the audit log (after entry `after`), as `event step`. */
 async function stepEvents(runId: string, after = '0'): Promise<string[]> {
   const { rows } = await h.db.query(
@@ -187,6 +206,7 @@ async function stepEvents(runId: string, after = '0'): Promise<string[]> {
   return rows.map((row) => `${row.event} ${row.step}`);
 }
 
+/** The runs the runbook's action steps made, oldest first. */
 async function childRuns(runId: string): Promise<{ id: string; action: string; state: string }[]> {
   const { rows } = await h.db.query(
     'SELECT id, action, state FROM action_runs WHERE parent_run_id = $1 ORDER BY created_at',
@@ -195,6 +215,7 @@ async function childRuns(runId: string): Promise<{ id: string; action: string; s
   return rows;
 }
 
+/** How many audit entries of `event` run `runId` has. */
 async function auditCount(runId: string, event: string): Promise<number> {
   const { rows } = await h.db.query(
     'SELECT count(*)::int AS n FROM audit_log WHERE run_id = $1 AND event = $2',
@@ -204,7 +225,7 @@ async function auditCount(runId: string, event: string): Promise<number> {
 }
 
 describe('a runbook survives kill -9 of its worker', () => {
-  it('resumes at the step it was on, a wait keeps its end time, a step waiting for Confirm goes on; nothing runs twice', async () => {
+  it('resumes each runbook at its step: a wait keeps its end, a step run waiting for Confirm and an open question go on; nothing runs twice', async () => {
     const child = await spawnWorker();
     const abc = await attempts('study_abc123');
     const other = await attempts('study_other1');
@@ -215,9 +236,12 @@ describe('a runbook survives kill -9 of its worker', () => {
     expect(bFirst.state).toBe('awaiting_confirmation');
     await press('run_confirm', bFirst.id, bFirst.message_ts);
     // A: first waits for a Confirm nobody has given when the worker dies.
-    const a = await runs.request('confirm-drill bentham study_other1');
+    const a = await runs.request('confirm-drill bentham study_other1', 'U0ALICE', 'C0CONFIRM');
     const aFirst = await runs.stepRun(a.runId, 'first');
     expect(aFirst.state).toBe('awaiting_confirmation');
+    // C: a question posted in its thread, open when the worker dies.
+    const c = await runs.request('ask-drill bentham', 'U0ALICE', 'C0ASK');
+    await eventually(() => expect(questions(c.runId)).toHaveLength(1));
     await runs.step(b.runId, 'pause', ['running']);
 
     // Killed between looks: both runbooks' jobs wait in Redis (delayed), as they do nearly all the time.
@@ -229,6 +253,7 @@ describe('a runbook survives kill -9 of its worker', () => {
       await eventually(async () => {
         expect(await queue.getJobState(b.runId)).toBe('delayed');
         expect(await queue.getJobState(a.runId)).toBe('delayed');
+        expect(await queue.getJobState(c.runId)).toBe('delayed');
       });
     } finally {
       await queue.close();
@@ -237,6 +262,7 @@ describe('a runbook survives kill -9 of its worker', () => {
     child.kill('SIGKILL');
     await exited;
     expect(child.signalCode).toBe('SIGKILL');
+    expect(() => process.kill(child.pid as number, 0), 'the worker process is gone').toThrow();
 
     const { rows: marks } = await h.db.query('SELECT max(id) AS id FROM audit_log');
     const killedAt = String(marks[0].id);
@@ -254,7 +280,7 @@ describe('a runbook survives kill -9 of its worker', () => {
     ]);
 
     // Confirmed while no worker is alive; a new worker (another process) takes both runbooks on.
-    await press('run_confirm', aFirst.id, aFirst.message_ts);
+    await press('run_confirm', aFirst.id, aFirst.message_ts, 'C0CONFIRM');
     await inProcessWorker();
 
     const bEnd = await runs.ended(b.runId);
@@ -306,6 +332,28 @@ describe('a runbook survives kill -9 of its worker', () => {
     expect(await childRuns(a.runId)).toEqual([{ id: aFirst.id, action: 'touch', state: 'succeeded' }]);
     expect(await auditCount(aFirst.id, 'run.running')).toBe(1);
     expect(await attempts('study_other1')).toEqual(plusOne(other));
+
+    // C: the question asked before the kill is answered after it, through its one message.
+    await runs.answer(c.runId, 'q', 'yes', 'U0ALICE', 'C0ASK');
+    const cEnd = await runs.ended(c.runId);
+    expect(cEnd.state, cEnd.error ?? '').toBe('succeeded');
+    expect(await stepEvents(c.runId)).toEqual([
+      'runbook.step.running q',
+      'runbook.step.answered q',
+      'runbook.step.done q',
+      'runbook.step.running last',
+      'runbook.step.done last',
+    ]);
+    expect((await runs.steps(c.runId)).map((step) => step.detail)).toEqual([
+      '<@U0ALICE> answered yes',
+      'answered yes',
+    ]);
+    expect(questions(c.runId)).toHaveLength(1);
+    await eventually(() =>
+      expect(h.slack.of('chat.update').map((update) => String(update.text))).toContain(
+        ':question: Carry on?\nAnswered *yes* by <@U0ALICE>.',
+      ),
+    );
   });
 });
 
