@@ -141,4 +141,9 @@ const EMOJI: Record<string, string> = {
   dart: '🎯',
   busts_in_silhouette: '👥',
   alarm_clock: '⏰',
+  // A runbook's card and its questions.
+  question: '❓',
+  arrows_counterclockwise: '🔄',
+  white_circle: '⚪',
+  fast_forward: '⏩',
 };

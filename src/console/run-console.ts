@@ -13,6 +13,7 @@ import { ACTIONS_QUEUE, createQueue } from '../queue/queues.js';
 import { createRedis } from '../queue/redis.js';
 import { RunStore } from '../runs/store.js';
 import { OutboxStore } from '../slack/transport/outbox/store.js';
+import { runsAtWork } from './at-work.js';
 import { LocalSlack } from './local-slack.js';
 import { ConsoleSession } from './session.js';
 
@@ -63,8 +64,12 @@ export async function runConsole(
   const runs = new RunStore(pool);
   const busy = async () => {
     if (opsbot.inFlight() > 0) return true; // a handler still at work: its button or form may not exist yet
-    const [backlog, states] = await Promise.all([outbox.backlog(), runs.countByState()]);
-    return backlog.pending > 0 || (states.queued ?? 0) > 0 || (states.running ?? 0) > 0;
+    const [backlog, states, atWork] = await Promise.all([
+      outbox.backlog(),
+      runs.countByState(),
+      runsAtWork(pool),
+    ]);
+    return backlog.pending > 0 || (states.queued ?? 0) > 0 || atWork > 0;
   };
   const idleMs = options.idleMs ?? 300;
   const settle = async () => {

@@ -124,8 +124,12 @@ export class ConsoleSession {
     for (const line of more) this.deps.write(`  ${line}`);
     if (buttons.length > 0) {
       const ts = shown.kind === 'ephemeral' ? undefined : shown.ts;
-      this.pressable = buttons.map((button) => ({ button, channel: shown.channel, ...(ts ? { ts } : {}) }));
-      this.deps.write(`  ${buttonLine(buttons)}`);
+      // An edit of an older message (a runbook's card, edited while its question waits in the thread) does
+      // not take the numbers of a newer message's buttons: its own are numbered after them.
+      const kept = shown.kind === 'edit' ? this.pressable.filter((p) => p.ts && newer(p.ts, shown.ts)) : [];
+      const own = buttons.map((button) => ({ button, channel: shown.channel, ...(ts ? { ts } : {}) }));
+      this.pressable = [...kept, ...own];
+      this.deps.write(`  ${buttonLine(buttons, kept.length + 1)}`);
     }
   }
 
@@ -201,6 +205,13 @@ export class ConsoleSession {
     const title = (view.title as { text?: string } | undefined)?.text ?? 'Form';
     const how = fields.length === 0 ? '' : ' (answer each prompt; /cancel closes it)';
     this.deps.write(`opsbot opened a form: ${title}${how}`);
+    // What the form says besides its inputs: a runbook's question, an action's summary.
+    const blocks = Array.isArray(view.blocks) ? (view.blocks as { type?: string }[]) : [];
+    const said = renderMessage(
+      { blocks: blocks.filter((block) => block.type !== 'input') },
+      this.deps.nameOf,
+    );
+    for (const line of said.lines) this.deps.write(`  ${line}`);
     this.form = { view, fields, toAsk: [...fields], values: new Map() };
     if (fields.length === 0)
       this.submit().catch((error: unknown) => this.deps.write(`(submitting failed: ${String(error)})`));
@@ -263,6 +274,11 @@ export class ConsoleSession {
   private origin(): Origin {
     return { user: this.user, channel: this.channel, trigger: `trigger.console.${++this.nextTrigger}` };
   }
+}
+
+/** Whether Slack timestamp `a` is later than `b`. */
+function newer(a: string, b: string): boolean {
+  return Number(a) > Number(b);
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

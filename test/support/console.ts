@@ -18,6 +18,8 @@ export interface ConsoleSetup {
   benthamUrl: string;
   queuePrefix: string;
   log: Logger;
+  /** ops.yml to start with instead of testConfigText(). */
+  configText?: string;
 }
 
 /** A console test file's databases: opsbot's own and Bentham's, seeded. */
@@ -31,7 +33,7 @@ export interface ConsoleFixture {
 }
 
 /** Makes the databases and queue prefix before the file's tests and removes them after. */
-export function useConsoleFixture(name: string, log: Logger): ConsoleFixture {
+export function useConsoleFixture(name: string, log: Logger, configText?: string): ConsoleFixture {
   const prefix = queuePrefix(name);
   let own: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let target: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
@@ -57,7 +59,13 @@ export function useConsoleFixture(name: string, log: Logger): ConsoleFixture {
   return {
     run: (lines, user) =>
       consoleTranscript(
-        { databaseUrl: ready(own).url, benthamUrl: ready(target).url, queuePrefix: prefix, log },
+        {
+          databaseUrl: ready(own).url,
+          benthamUrl: ready(target).url,
+          queuePrefix: prefix,
+          log,
+          ...(configText ? { configText } : {}),
+        },
         lines,
         user,
       ),
@@ -91,7 +99,7 @@ export async function consoleTranscript(
       done();
     },
   });
-  await runConsole(readEnv(vars), parseOpsConfig(testConfigText(), vars), setup.log, {
+  await runConsole(readEnv(vars), parseOpsConfig(setup.configText ?? testConfigText(), vars), setup.log, {
     input: Readable.from(withNewlines(lines)),
     output,
     ...(user ? { user } : {}),
