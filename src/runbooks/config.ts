@@ -47,6 +47,17 @@ export type When = z.infer<typeof WhenSchema>;
 export const OnFailureSchema = z.union([z.enum(['stop', 'continue']), StepName]).default('stop');
 
 const Template = z.string().min(1).max(500);
+
+/** A regular expression's source, refused in ops.yml when it is none (not when someone answers). */
+const RegexSource = z.string().refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a valid regular expression');
+
 const With = z
   .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), z.union([Template, z.number()]))
   .default({});
@@ -83,7 +94,7 @@ const AskStep = z.strictObject({
       /** A choice among these; without choices or input, a yes/no confirmation (choice yes or no). */
       choices: z.array(z.string().min(1).max(75)).min(2).max(10).optional(),
       /** A value to type, checked against `pattern` when given. */
-      input: z.strictObject({ label: z.string().min(1).max(48), pattern: z.string().optional() }).optional(),
+      input: z.strictObject({ label: z.string().min(1).max(48), pattern: RegexSource.optional() }).optional(),
       timeout: Duration.prefault('30m'),
     })
     .refine((ask) => !(ask.choices && ask.input), 'has choices and input; give one of them'),

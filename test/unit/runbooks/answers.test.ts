@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Authorizer } from '../../../src/auth/authorizer.js';
-import { parseOpsConfig } from '../../../src/config/load.js';
+import { ConfigError, parseOpsConfig } from '../../../src/config/load.js';
 import { ConflictError, NotFoundError, UserError } from '../../../src/errors.js';
 import { checkAnswer, RunbookAnswers } from '../../../src/runbooks/answers.js';
 import type { Question } from '../../../src/runbooks/ports.js';
@@ -241,6 +241,31 @@ describe('checkAnswer', () => {
       ok: false,
       problem: 'Must be at most 200 characters.',
     });
+  });
+
+  it('refuses, in ops.yml, a pattern that is no regular expression', () => {
+    const text = [
+      'workspace: { ops_channel: C0OPS }',
+      'services:',
+      '  bentham:',
+      '    environment: staging',
+      '    actions:',
+      '      ask-only:',
+      '        kind: runbook',
+      '        summary: Ask',
+      '        steps:',
+      '          - { name: id, ask: { text: Which job?, input: { label: Job id, pattern: "([0-9" } } }',
+    ].join('\n');
+    let issues: string[] = [];
+    try {
+      parseOpsConfig(text, {});
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      issues = (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
+    }
+    expect(issues).toEqual([
+      'services.bentham.actions.ask-only.steps[0].ask.input.pattern: is not a valid regular expression',
+    ]);
   });
 
   it('says a pattern that is no regular expression is ops.yml’s fault', () => {
