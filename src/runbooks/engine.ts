@@ -5,10 +5,11 @@ import { ForbiddenError } from '../errors.js';
 import { authorizeRun } from '../runs/authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from '../runs/cards.js';
 import { type Run, SYSTEM_ACTOR } from '../runs/run.js';
-import type { Step, StepType } from './config.js';
+import type { Step, StepOf, StepType } from './config.js';
 import { describeStep } from './describe.js';
 import type { RunbookTimeline, StepView } from './ports.js';
 import type { StepDeps, StepInput, StepOutcome, StepRunner } from './step-runner.js';
+import { questionOf } from './steps/ask.js';
 import { STEP_RUNNERS } from './steps/index.js';
 import type { StepResult, StepRow } from './store.js';
 import { fill } from './template.js';
@@ -218,6 +219,9 @@ export class RunbookEngine {
       await this.deps.store.finish(run.id, row.position, 'failed', by, {
         detail: `stopped: <@${by}> cancelled the runbook`,
       });
+      const step = this.configOf(run)?.steps[row.position];
+      if (step?.type === 'ask')
+        await this.closeQuestion(run, step, rows, row, `<@${by}> cancelled the runbook.`);
       if (!row.child_run_id) continue;
       const child = await this.deps.runStore.transition(
         row.child_run_id,
@@ -227,6 +231,24 @@ export class RunbookEngine {
         { from: ['awaiting_confirmation', 'awaiting_approval'] },
       );
       if (child) await showCard(this.deps.cards, this.deps.log, child);
+    }
+  }
+
+  /** An open question's message edited to say how it ended, without its Answer button. */
+  private async closeQuestion(
+    run: Run,
+    step: StepOf<'ask'>,
+    rows: StepRow[],
+    row: StepRow,
+    outcome: string,
+  ): Promise<void> {
+    const results = new Map<string, StepResult | null>(rows.map((each) => [each.name, each.result]));
+    try {
+      const fillIn = (template: string) => fill(template, { params: run.params, results });
+      const question = questionOf({ step, fill: fillIn, run }, row.deadline_at ?? new Date());
+      await this.deps.posts.closeQuestion(run, question, outcome);
+    } catch (error) {
+      this.deps.log.warn({ err: error, runId: run.id, step: step.name }, 'could not close a question');
     }
   }
 
