@@ -14,8 +14,11 @@ import { HomeService } from './home/service.js';
 import { HomeStore } from './home/store.js';
 import { TimelineCapture } from './incidents/capture.js';
 import { CapturedEntryStore } from './incidents/capture-store.js';
+import { EscalationStore } from './incidents/escalation-store.js';
 import { incidentRunbookTimeline } from './incidents/runbook-timeline.js';
 import { IncidentService } from './incidents/service.js';
+import { enqueueSlot } from './incidents/slot-queue.js';
+import { IncidentSlots } from './incidents/slots.js';
 import { deploymentLogs } from './kubernetes/logs.js';
 import { PodsService } from './kubernetes/show-pods.js';
 import type { Logger } from './log.js';
@@ -27,7 +30,7 @@ import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { DeclarationStore } from './pagerduty/declaration-store.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
-import type { RUNBOOKS_QUEUE, TypedQueue } from './queue/queues.js';
+import type { INCIDENT_SLOTS_QUEUE, RUNBOOKS_QUEUE, TypedQueue } from './queue/queues.js';
 import { RunbookAnswers } from './runbooks/answers.js';
 import { RunbookEngine } from './runbooks/engine.js';
 import { RunbookStore } from './runbooks/store.js';
@@ -46,6 +49,8 @@ export interface CoreServices {
   readonly runs: RunService;
   readonly executor: RunExecutor;
   readonly incidents: IncidentService;
+  /** Gives incidents their delayed jobs for status updates and escalation steps (the worker works them). */
+  readonly incidentSlots: IncidentSlots;
   readonly digest: DigestService;
   readonly lookups: LookupService;
   readonly status: StatusService;
@@ -76,6 +81,7 @@ export interface ServiceParts {
   targets: CoreTargets;
   enqueue(runId: string): Promise<void>;
   runbooksQueue: TypedQueue<typeof RUNBOOKS_QUEUE>;
+  incidentSlotsQueue: TypedQueue<typeof INCIDENT_SLOTS_QUEUE>;
 }
 
 /** Builds every domain service once, each on the one authorizer and its own narrow ports. */
@@ -98,10 +104,17 @@ export function createServices(parts: ServiceParts): CoreServices {
     authorizer,
     log,
   };
+  const incidentSlots = new IncidentSlots({
+    steps: config.incidents.escalation,
+    store: stores.incidents,
+    escalations: new EscalationStore(pool),
+    add: (incidentId, at) => enqueueSlot(parts.incidentSlotsQueue, incidentId, at),
+  });
   const incidents = new IncidentService({
     config,
     store: stores.incidents,
     slack: slack.incidents,
+    slots: incidentSlots,
     ...authority,
     log,
   });
@@ -149,6 +162,7 @@ export function createServices(parts: ServiceParts): CoreServices {
       },
     }),
     incidents,
+    incidentSlots,
     digest: new SlackDigestService({
       config,
       pool,

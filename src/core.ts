@@ -24,6 +24,7 @@ import {
   ACTIONS_QUEUE,
   addJob,
   createQueue,
+  INCIDENT_SLOTS_QUEUE,
   PAGERDUTY_QUEUE,
   RUNBOOKS_QUEUE,
   type TypedQueue,
@@ -58,6 +59,7 @@ export interface Core {
     readonly actions: TypedQueue<typeof ACTIONS_QUEUE>;
     readonly pagerDuty: PagerDutyQueue;
     readonly runbooks: TypedQueue<typeof RUNBOOKS_QUEUE>;
+    readonly incidentSlots: TypedQueue<typeof INCIDENT_SLOTS_QUEUE>;
   };
   readonly access: AccessService;
   readonly stores: CoreStores;
@@ -94,6 +96,7 @@ export async function buildCore(
     actions: createQueue(ACTIONS_QUEUE, on),
     pagerDuty: createQueue(PAGERDUTY_QUEUE, on),
     runbooks: createQueue(RUNBOOKS_QUEUE, on),
+    incidentSlots: createQueue(INCIDENT_SLOTS_QUEUE, on),
   };
   await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queues.actions.waitUntilReady());
   const client = createWebClient(env, log);
@@ -149,6 +152,7 @@ export async function buildCore(
     targets,
     enqueue,
     runbooksQueue: queues.runbooks,
+    incidentSlotsQueue: queues.incidentSlots,
   });
   const pagerDutySweep = { ...SWEEP_DEFAULTS, ...options.pagerDutySweep };
   const metrics = new Metrics({
@@ -190,6 +194,7 @@ export async function buildCore(
       await queues.actions.close();
       await queues.pagerDuty.close();
       await queues.runbooks.close();
+      await queues.incidentSlots.close();
       redis.disconnect();
       await targets.databases.close();
       await pool.end();

@@ -11,7 +11,10 @@ export interface StartOptions {
   planTtlMs?: number;
   /** How often the run sweeper looks for stale runs, expired plans and state whose time is up (default 15 s). */
   sweepEveryMs?: number;
-  /** How often due status updates, nudges and escalations are looked for (default 15 s). */
+  /**
+   * How often the safety sweep does any status update, nudge or escalation that is due and gives each open
+   * incident its delayed jobs again (default 60 s); the jobs themselves fire on time.
+   */
   incidentTickMs?: number;
   /** Runs the background health probe at this interval, whatever ops.yml says. */
   probeEveryMs?: number;

@@ -7,6 +7,7 @@ import { probeOnce } from './health/probe.js';
 import { cadenceTick } from './incidents/cadence.js';
 import { escalationTick } from './incidents/escalation.js';
 import { EscalationStore } from './incidents/escalation-store.js';
+import { startSlotWorker } from './incidents/slot-queue.js';
 import { createEscalationPager } from './pagerduty/escalation-pager.js';
 import { startPagerDutyWorker } from './pagerduty/start.js';
 import { startPagerDutySweep } from './pagerduty/sweeper.js';
@@ -109,25 +110,42 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
     pager: createEscalationPager({ env, config, pool, email: slackUserEmail(slack.client), log }),
     log,
   };
+  const cadence = {
+    store: stores.incidents,
+    incidents: services.incidents,
+    slack: slack.incidents,
+    health: (service: string) =>
+      checkService(service, own(config.services, service)?.health ?? [], {
+        database: (name) => databases.pool(service, name),
+        windows,
+        levels,
+      }),
+    log,
+  };
+  const { incidentSlots } = services;
+  // Each incident's slots are delayed jobs, on time; the tick is the safety sweep behind them: it does what is
+  // due and gives every open incident its jobs again, in case Redis lost them.
+  const stopSlots = startSlotWorker({
+    consumer,
+    prefix,
+    log,
+    look: (incidentId, now) =>
+      cadenceTick(cadence, now, incidentId).finally(() => escalationTick(escalation, now, incidentId)),
+    slots: incidentSlots,
+  });
+  await incidentSlots
+    .scheduleOpen()
+    .catch((error) => log.warn({ err: error }, 'could not schedule the open incidents'));
   const stopCadence = await startSchedule(
     'ops-incident-cadence',
     {
       'incident-cadence': {
-        repeat: every(options.incidentTickMs ?? 15_000),
+        repeat: every(options.incidentTickMs ?? 60_000),
         data: {},
         run: () =>
-          cadenceTick({
-            store: stores.incidents,
-            incidents: services.incidents,
-            slack: slack.incidents,
-            health: (service) =>
-              checkService(service, own(config.services, service)?.health ?? [], {
-                database: (name) => databases.pool(service, name),
-                windows,
-                levels,
-              }),
-            log,
-          }).finally(() => escalationTick(escalation)),
+          cadenceTick(cadence)
+            .finally(() => escalationTick(escalation))
+            .finally(() => incidentSlots.scheduleOpen()),
       },
     },
     scheduleWiring,
@@ -144,6 +162,7 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
   return async () => {
     await stopDigests();
     await stopCadence();
+    await stopSlots();
     await stopProbe();
     await stopSweeper();
     await stopPagerDutySweep();

@@ -18,10 +18,11 @@ export interface CadenceDeps {
 /**
  * One tick of the incident cadence: every status update that is due (each slot claimed by compare-and-set,
  * so it is posted once however many processes tick) and the commander's nudge when no human update came since
- * the previous slot (escalation steps are escalation.ts's). Resolved incidents are left alone.
+ * the previous slot (escalation steps are escalation.ts's). Resolved incidents are left alone. With `only`,
+ * just that incident's (its slot's job, src/incidents/slot-queue.ts).
  */
-export async function cadenceTick(deps: CadenceDeps, now = new Date()): Promise<void> {
-  for (const due of await deps.store.due(now)) {
+export async function cadenceTick(deps: CadenceDeps, now = new Date(), only?: string): Promise<void> {
+  for (const due of only === undefined ? await deps.store.due(now) : await dueOne(deps, only, now)) {
     const claimed = await deps.store.claimSlot(
       due.id,
       due.next_status_at,
@@ -33,6 +34,12 @@ export async function cadenceTick(deps: CadenceDeps, now = new Date()): Promise<
       statusUpdate(deps, claimed.incident, claimed.previous, now),
     );
   }
+}
+
+/** The incident, when it is open and its status update is due. */
+async function dueOne(deps: CadenceDeps, id: string, now: Date): Promise<Incident[]> {
+  const incident = await deps.store.get(id);
+  return incident && !incident.resolved_at && incident.next_status_at <= now ? [incident] : [];
 }
 
 async function statusUpdate(deps: CadenceDeps, incident: Incident, previous: Date, now: Date): Promise<void> {

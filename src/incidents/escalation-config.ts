@@ -11,7 +11,7 @@ import { Duration } from '../config/duration.js';
  *       - { severities: [SEV1, SEV2], after: 0m, to: S0DBA }
  *
  * - `to`: the Slack user group (S…) or user (U…) mentioned in the ops channel.
- * - `severities`: the step applies only while the incident has one of them; it is judged at every tick, so an
+ * - `severities`: the step applies only while the incident has one of them; it is judged at each change, so an
  *   incident raised from SEV3 to SEV1 gets at once each SEV1 step whose time (counted as always) has come.
  * - `from: previous`: counted from when the nearest earlier step that applies to the incident fired (it waits
  *   while that one has not); with no earlier step that applies, from declaration.

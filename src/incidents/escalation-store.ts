@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * How long a process holds the page it is trying: longer than one page can take, so no other process pages
- * again meanwhile. A page makes up to six PagerDuty calls, and pdjs waits 20 s after each 429, up to 3 times a
+ * again meanwhile. A page makes up to six PagerDuty calls, each waiting out a 429 (at most 20 s) up to 3 times a
  * call, each try up to its 10 s timeout. A page whose process died is tried again after this.
  */
 const PAGE_CLAIM_MS = 10 * 60_000;
@@ -76,6 +76,19 @@ export class EscalationStore {
       [now, PAGE_CLAIM_MS],
     );
     return rows[0] ? PageRow.parse(rows[0]) : undefined;
+  }
+
+  /**
+   * When each page of the incident that PagerDuty has not taken yet is next to be tried: its next attempt, or
+   * when the claim of a process trying it runs out.
+   */
+  async pendingPages(incidentId: string): Promise<Date[]> {
+    const { rows } = await this.pool.query(
+      `SELECT greatest(page_next_at, page_claimed_until) AS at FROM incident_escalations
+        WHERE incident_id = $1 AND page_state = 'pending'`,
+      [incidentId],
+    );
+    return rows.map((row) => z.date().parse(row.at));
   }
 
   /** The PagerDuty incident an earlier step of this incident paged, the latest first; undefined when none. */

@@ -55,12 +55,13 @@ export interface EscalationDeps {
  * One tick of escalation: every step due for an open incident fires once (however many processes tick): its
  * group or user is mentioned in the ops channel and it goes on the timeline as `escalation:<i>`. Then every
  * page due is tried, each by one process: PagerDuty's answer is said in the incident channel, a failure is
- * said once and tried again later with backoff.
+ * said once and tried again later with backoff. With `only`, the steps of just that incident (its slot's job);
+ * the pages due are tried whichever incident they are of.
  */
-export async function escalationTick(deps: EscalationDeps, now = new Date()): Promise<void> {
+export async function escalationTick(deps: EscalationDeps, now = new Date(), only?: string): Promise<void> {
   const steps = deps.config.incidents.escalation;
   if (steps.length === 0) return;
-  const open = await deps.store.open();
+  const open = only === undefined ? await deps.store.open() : await openOne(deps, only);
   const fired = await deps.escalations.fired(open.map((incident) => incident.id));
   for (const incident of open) {
     for (const i of dueSteps(steps, incident, fired.get(incident.id) ?? new Map(), now)) {
@@ -89,6 +90,12 @@ export async function escalationTick(deps: EscalationDeps, now = new Date()): Pr
       claim = await deps.escalations.claimDuePage(now);
     }
   }
+}
+
+/** The incident, when it is open. */
+async function openOne(deps: EscalationDeps, id: string): Promise<Incident[]> {
+  const incident = await deps.store.get(id);
+  return incident && !incident.resolved_at ? [incident] : [];
 }
 
 /** One attempt at one claimed page. */

@@ -62,3 +62,9 @@ export interface ChannelMessage {
   user: string | undefined;
   permalink: string | undefined;
 }
+
+/** Schedules an incident's status updates and escalation steps on time (the implementation is slots.ts). */
+export interface IncidentSchedule {
+  /** Makes sure every time something of the incident comes due has its job; harmless to repeat. */
+  schedule(incidentId: string): Promise<void>;
+}

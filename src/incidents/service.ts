@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { channelNameFor } from './channel-name.js';
 import type { HumanUpdate, Incident, IncidentEvent, IncidentRole, IncidentStatus } from './incident.js';
 import { introMessage, noticeMessage, roleDutiesMessage } from './messages.js';
-import type { IncidentSlack } from './ports.js';
+import type { IncidentSchedule, IncidentSlack } from './ports.js';
 import type { IncidentStore, NewEvent } from './store.js';
 import { timelineMarkdown } from './timeline-markdown.js';
 
@@ -16,6 +16,8 @@ export interface IncidentServiceDeps extends Authority {
   config: Pick<OpsConfig, 'workspace' | 'incidents' | 'services'>;
   store: IncidentStore;
   slack: IncidentSlack;
+  /** Schedules status updates and escalation steps on time; without it the worker's safety sweep finds them. */
+  slots?: IncidentSchedule;
   log: Logger;
 }
 
@@ -56,6 +58,7 @@ export class IncidentService {
       nextStatusAt: new Date(now.getTime() + this.statusEvery(severity)),
     });
     await this.event(incident, { kind: 'declared', at: now, actor, text: `Declared ${severity}: ${title}` });
+    await this.schedule(incident);
     await this.tolerate('invite the declarer', () => this.deps.slack.invite(channel.id, [actor]));
     await this.tolerate('post the channel intro', () =>
       this.deps.slack.post(channel.id, introMessage(incident, this.severityText(severity))),
@@ -77,6 +80,8 @@ export class IncidentService {
     const severity = this.severity(wanted);
     if (severity === incident.severity) throw new UserError(`The incident is already ${severity}.`);
     const changed = await this.deps.store.update(incident.id, { severity });
+    // Steps of the new severity may be due now, or at other times.
+    await this.schedule(changed);
     const text = `<@${actor}> changed severity ${incident.severity} → ${severity} (${this.severityText(severity)}).`;
     await this.announce(changed, { kind: 'severity', at: new Date(), actor, text });
     return changed;
@@ -120,6 +125,8 @@ export class IncidentService {
       update,
       this.statusEvery(incident.severity),
     );
+    // The next status update is one interval from now, which a severity changed since may have made sooner.
+    await this.schedule(changed);
     if (fields.status !== incident.status) {
       await this.event(changed, {
         kind: 'status',
@@ -236,6 +243,12 @@ export class IncidentService {
       throw new UserError(`${wanted} is not a severity; use one of ${known.join(', ')}.`);
     }
     return severity;
+  }
+
+  /** Gives the incident its jobs; when Redis cannot take them, the worker's safety sweep adds them later. */
+  private async schedule(incident: Incident): Promise<void> {
+    const slots = this.deps.slots;
+    if (slots) await this.tolerate('schedule the status updates', () => slots.schedule(incident.id));
   }
 
   /** On the timeline, in the channel and on the card. */

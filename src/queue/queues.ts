@@ -11,6 +11,8 @@ export const PAGERDUTY_QUEUE = 'pagerduty-events';
 export const RUNBOOKS_QUEUE = 'ops-runbooks';
 /** The queue of digest jobs, one job scheduler per digest schedule. */
 export const DIGEST_QUEUE = 'ops-digest';
+/** The queue of incident slots: a delayed job per incident and time something of it is due (slot-queue.ts). */
+export const INCIDENT_SLOTS_QUEUE = 'ops-incident-slots';
 
 const RowId = z.string().regex(/^\d+$/);
 /** A tick carries nothing: it reads the config and the database. */
@@ -98,6 +100,28 @@ export const QUEUES = {
     label: 'digest',
     concurrency: 1,
     jobs: { 'digest-daily': Digest, 'digest-weekly': Digest },
+  },
+  [INCIDENT_SLOTS_QUEUE]: {
+    label: 'incident slot',
+    concurrency: 4,
+    jobs: {
+      slot: {
+        data: z.strictObject({
+          incidentId: z.string().regex(/^[\w-]{1,64}$/),
+          /** When it comes due, in epoch milliseconds. */
+          at: z.number().int().nonnegative(),
+        }),
+        // Removed when done or failed, so the safety sweep can add it again; the incident's row is the truth.
+        opts: {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1_000 },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      },
+    },
+    // A worker that dies holding a slot is noticed in seconds, and the slot looked at by another.
+    worker: { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100 },
   },
   'ops-health-probe': { label: 'health probe', concurrency: 1, jobs: { 'health-probe': Tick } },
   'ops-incident-cadence': { label: 'incident cadence', concurrency: 1, jobs: { 'incident-cadence': Tick } },
