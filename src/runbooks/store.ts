@@ -115,7 +115,8 @@ export class RunbookStore {
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
         `UPDATE runbook_steps SET result = $3, updated_at = now()
-         WHERE run_id = $1 AND name = $2 AND type = 'ask' AND state = 'running' AND result IS NULL RETURNING *`,
+         WHERE run_id = $1 AND name = $2 AND type = 'ask' AND state = 'running' AND result IS NULL
+           AND deadline_at > now() RETURNING *`,
         [runId, name, JSON.stringify({ ...answer, by: actor })],
       );
       if (!rows[0]) return undefined;

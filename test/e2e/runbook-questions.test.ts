@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { RunbookStore } from '../../src/runbooks/store.js';
 import { blockText, buttons } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
@@ -305,6 +306,35 @@ describe('a runbook question answered in its modal', () => {
     );
     expect(await answerOf(runId, 'how')).toBeNull();
   }, 25_000);
+});
+
+describe('a runbook question nobody answered in time', () => {
+  it('takes no answer once its deadline has passed, and stops the runbook saying so', async () => {
+    const { runId } = await rb.request('triage bentham study_late1');
+    await questionMessage(runId, 'how');
+    const opened = h.slack.modals().length;
+    await pressAnswer(runId, 'how', 'U0ALICE');
+    const modal = await answerModal(opened);
+    await h.db.query(
+      "UPDATE runbook_steps SET deadline_at = now() - interval '1 second' WHERE run_id = $1 AND name = 'how'",
+      [runId],
+    );
+    // The store itself refuses it, even past the service's own look at the deadline.
+    expect(await new RunbookStore(h.db).answer(runId, 'how', 'U0ALICE', { choice: 'leave' })).toBeUndefined();
+    expect(await submit(modal, 'U0ALICE', { selected: 'leave' })).toBeUndefined();
+    expect(await toldEphemerally('U0ALICE', /in time/)).toMatch(
+      /^Nobody answered in time; this question closed at/,
+    );
+    const end = await rb.ended(runId);
+    expect(end.state).toBe('failed');
+    expect(end.error).toMatch(
+      /^Stopped at step how: nobody answered “How should \*study_late1\* be handled\?” within 30m/,
+    );
+    expect(await closedQuestion(/How should \*study_late1\*[\s\S]*Nobody answered in time\./)).toMatch(
+      /0 buttons$/,
+    );
+    expect(await answerOf(runId, 'how')).toBeNull();
+  });
 });
 
 describe('where a runbook starts', () => {
