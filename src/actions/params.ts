@@ -5,7 +5,8 @@ export const ParamName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be lower_snake_case, at most 32 characters');
 
-const RegexSource = z.string().refine((source) => {
+/** A regular expression's source, refused in ops.yml when it is none. */
+export const RegexSource = z.string().refine((source) => {
   try {
     new RegExp(source);
     return true;

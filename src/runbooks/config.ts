@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ParamName, RegexSource } from '../actions/params.js';
 import { Duration } from '../config/duration.js';
 import { HEALTH_LEVELS } from '../health/levels.js';
 
@@ -48,19 +49,7 @@ export const OnFailureSchema = z.union([z.enum(['stop', 'continue']), StepName])
 
 const Template = z.string().min(1).max(500);
 
-/** A regular expression's source, refused in ops.yml when it is none (not when someone answers). */
-const RegexSource = z.string().refine((source) => {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid regular expression');
-
-const With = z
-  .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), z.union([Template, z.number()]))
-  .default({});
+const With = z.record(ParamName, z.union([Template, z.number()])).default({});
 
 const SlackTarget = z
   .string()
