@@ -15,6 +15,7 @@ import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
 import { every, startSchedule } from './queue/schedule.js';
 import { startRunbookWorker } from './runbooks/worker.js';
+import { redeliverRun } from './runs/redeliver.js';
 import { startSweeper } from './runs/sweeper.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
@@ -72,6 +73,7 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
       store: stores.runs,
       runs: services.runs,
       enqueue: core.enqueue,
+      redeliver: (runId) => redeliverRun(core.queues.actions, core.enqueue, runId),
       log,
       pool,
       config,

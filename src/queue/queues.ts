@@ -67,6 +67,9 @@ export const QUEUES = {
         opts: { attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
       },
     },
+    // A worker that dies mid-action loses its lock within 10 s and another worker's check (every 5 s) hands the
+    // job on; the executor then waits for the run's heartbeat to go stale before re-running or interrupting it.
+    worker: { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 },
   },
   [PAGERDUTY_QUEUE]: {
     label: 'PagerDuty',

@@ -18,6 +18,13 @@ const PROGRESS_EVERY_MS = 2_000;
 /** How the error of a run refused at its worker begins (the requester lost the role, the action is gone). */
 export const REFUSED_AT_EXECUTION = 'Stopped before running';
 
+/** How often the worker executing a run renews the run's heartbeat. */
+export const HEARTBEAT_EVERY_MS = 5_000;
+/** A running run whose heartbeat is older than this (three beats missed) has no live worker. */
+export const HEARTBEAT_STALE_MS = 15_000;
+/** How often a redelivered job looks again at a heartbeat still fresh. */
+const STALE_POLL_MS = 1_000;
+
 const INTERRUPTED =
   'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
 
@@ -42,6 +49,14 @@ export class RunExecutor {
     private readonly runbooks?: RunbookStarter,
   ) {}
 
+  /** The runs this process is executing now, for shutdown's log. */
+  private readonly executing = new Set<string>();
+
+  /** The ids of the runs this process is executing now. */
+  inFlight(): string[] {
+    return [...this.executing];
+  }
+
   /** Runs once, re-checking authorization first; a cut-off non-idempotent run becomes interrupted. */
   async execute(runId: string): Promise<void> {
     const queued = await this.deps.store.get(runId);
@@ -58,6 +73,9 @@ export class RunExecutor {
     if (!run) {
       const current = await this.deps.store.get(runId);
       if (current?.state !== 'running') return;
+      // BullMQ redelivers a job whose lock lapsed; only a heartbeat that stopped says its worker is gone (a
+      // runbook's run has none: its engine's own queue keeps it going).
+      if (current.kind !== 'runbook' && !(await this.abandoned(runId))) return;
       const config = findAction(this.deps.config, current.service, current.action);
       if (!config || !kindOf(config).idempotent(config)) {
         await this.finish(runId, 'interrupted', { error: INTERRUPTED });
@@ -71,6 +89,19 @@ export class RunExecutor {
       await this.runbooks.start(run);
       return;
     }
+    this.executing.add(runId);
+    const beats = this.keepAlive(runId);
+    try {
+      await this.perform(run, redelivered);
+    } finally {
+      clearInterval(beats);
+      this.executing.delete(runId);
+    }
+  }
+
+  /** Executes a running run's action and records how it ended. */
+  private async perform(run: Run, redelivered: boolean): Promise<void> {
+    const runId = run.id;
     const log = this.deps.log.child({ runId });
     await showCard(this.deps.cards, this.deps.log, run);
     const progress = this.progressReporter(run);
@@ -92,6 +123,35 @@ export class RunExecutor {
       // A command's exit code is kept for a runbook's `when: { step, exit_code }`.
       const exitCode = error instanceof CommandExitError ? { exitCode: error.exitCode } : {};
       await this.finish(runId, 'failed', { error: reason, ...exitCode });
+    }
+  }
+
+  /** Renews the run's heartbeat every few seconds; a failed renewal is logged once until one succeeds. */
+  private keepAlive(runId: string): NodeJS.Timeout {
+    let failing = false;
+    const beat = () =>
+      this.deps.store.heartbeat(runId).then(
+        () => {
+          failing = false;
+        },
+        (error: unknown) => {
+          if (!failing) this.deps.log.warn({ err: error, runId }, 'run heartbeat failed');
+          failing = true;
+        },
+      );
+    void beat();
+    return setInterval(beat, HEARTBEAT_EVERY_MS);
+  }
+
+  /**
+   * Waits while another worker still renews the run's heartbeat (its job was redelivered while it works on):
+   * true once the heartbeat has gone stale, false once the run has ended there.
+   */
+  private async abandoned(runId: string): Promise<boolean> {
+    for (;;) {
+      const stale = await this.deps.store.heartbeatStale(runId, HEARTBEAT_STALE_MS);
+      if (stale !== false) return stale === true;
+      await new Promise((resolve) => setTimeout(resolve, STALE_POLL_MS));
     }
   }
 

@@ -174,6 +174,36 @@ export class RunStore {
     return rows.map((row) => row.id);
   }
 
+  /** Renews a running run's heartbeat (DESIGN §4: a dead worker's run is told from a long one by it). */
+  async heartbeat(id: string): Promise<void> {
+    await this.pool.query("UPDATE action_runs SET heartbeat_at = now() WHERE id = $1 AND state = 'running'", [
+      id,
+    ]);
+  }
+
+  /**
+   * Whether a running run's worker has stopped renewing its heartbeat (its start stands in before the first
+   * beat) for longer than `staleAfterMs`; undefined when the run is not running.
+   */
+  async heartbeatStale(id: string, staleAfterMs: number): Promise<boolean | undefined> {
+    const { rows } = await this.pool.query<{ stale: boolean }>(
+      `SELECT coalesce(heartbeat_at, started_at, '-infinity') < now() - $2 * interval '1 millisecond' AS stale
+         FROM action_runs WHERE id = $1 AND state = 'running'`,
+      [id, staleAfterMs],
+    );
+    return rows[0]?.stale;
+  }
+
+  /** Running runs (runbooks aside: their own queue keeps them) whose heartbeat is older than `olderThanMs`. */
+  async staleRunning(olderThanMs: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM action_runs WHERE state = 'running' AND kind <> 'runbook'
+         AND coalesce(heartbeat_at, started_at, '-infinity') < now() - $1 * interval '1 millisecond' LIMIT 500`,
+      [olderThanMs],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Runs waiting for a human whose plan has expired. */
   async dueToExpire(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(

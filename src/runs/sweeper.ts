@@ -4,8 +4,14 @@ import { type StateExpiryDeps, sweepStateExpiry } from './state-expiry.js';
 import type { RunStore } from './store.js';
 
 /**
- * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis),
- * expires plans nobody confirmed, and reminds of and undoes service state whose time is up. Safe on any
+ * A running run whose heartbeat is this old, and whose job no worker will be handed, is given its job again. Well
+ * past the executor's own bound, since a dead worker's job is normally redelivered by BullMQ within seconds.
+ */
+const ABANDONED_AFTER_MS = 60_000;
+
+/**
+ * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis) and
+ * for runs left `running` by a worker that stopped beating and whose job is gone (Redis lost it), expires plans nobody confirmed, and reminds of and undoes service state whose time is up. Safe on any
  * number of replicas: every step is compare-and-set.
  */
 export function startSweeper(
@@ -13,6 +19,8 @@ export function startSweeper(
     store: RunStore;
     runs: RunService;
     enqueue(runId: string): Promise<void>;
+    /** Gives a running run whose worker is gone its job again, unless BullMQ still holds one for it. */
+    redeliver(runId: string): Promise<void>;
     log: Logger;
   },
   everyMs = 15_000,
@@ -20,6 +28,7 @@ export function startSweeper(
   let running: Promise<void> | undefined;
   const sweep = async () => {
     for (const runId of await deps.store.staleQueued(everyMs * 2)) await deps.enqueue(runId);
+    for (const runId of await deps.store.staleRunning(ABANDONED_AFTER_MS)) await deps.redeliver(runId);
     for (const runId of await deps.store.dueToExpire()) await deps.runs.expire(runId);
     await sweepStateExpiry(deps);
   };
