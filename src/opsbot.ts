@@ -21,7 +21,10 @@ export interface Opsbot {
   executor: RunExecutor;
   /** Slack handler executions under way (Bolt acks first, so an answered request may still be working). */
   inFlight(): number;
-  /** Graceful shutdown: stop taking work, let in-flight runs finish, close every pool. */
+  /**
+   * Graceful shutdown: stop taking work, let in-flight runs finish (for at most OPSBOT_SHUTDOWN_GRACE), close
+   * every pool; resolves when the process may exit.
+   */
   stop(): Promise<void>;
 }
 
@@ -45,14 +48,19 @@ export async function startOpsbot(
     const routesServer = server;
     stops.push(() => new Promise((resolve) => routesServer.close(resolve)));
   }
-  if (options.role !== 'web') stops.push(await startWorker(core));
+  const stopWorker = options.role !== 'web' ? await startWorker(core) : undefined;
 
   const port = (server?.address() as AddressInfo | null)?.port ?? env.PORT;
   log.info({ role: options.role, port, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'opsbot started');
   let stopping: Promise<void> | undefined;
   const stopAll = async () => {
     for (const stop of stops) await stop();
-    await core.close();
+    // false when the shutdown grace ran out with actions still executing: they are cut off as the process exits.
+    if ((await stopWorker?.()) ?? true) await core.close();
+    else {
+      // Their connections are still in use: closing waits for them, exiting does not.
+      void core.close().catch((error: unknown) => log.warn({ err: error }, 'closing after the grace failed'));
+    }
     log.info('opsbot stopped');
   };
   return {

@@ -12,6 +12,7 @@ import { createEscalationPager } from './pagerduty/escalation-pager.js';
 import { startPagerDutyWorker } from './pagerduty/start.js';
 import { startPagerDutySweep } from './pagerduty/sweeper.js';
 import { ACTIONS_QUEUE, createWorker } from './queue/queues.js';
+import { closeWithin } from './queue/close-within.js';
 import { createRedis } from './queue/redis.js';
 import { every, startSchedule } from './queue/schedule.js';
 import { startRunbookWorker } from './runbooks/worker.js';
@@ -25,9 +26,9 @@ import { slackUserEmail } from './slack/transport/user-email.js';
 /**
  * Starts the worker role (DESIGN §9) on the core: the actions worker, the Slack outbox dispatcher, the PagerDuty
  * worker and sweep, the run sweeper and the scheduled jobs (health probe, incident cadence, digests). Returns
- * its stop.
+ * its stop, which resolves false when OPSBOT_SHUTDOWN_GRACE ran out with actions still executing.
  */
-export async function startWorker(core: Core): Promise<() => Promise<void>> {
+export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
   const { env, config, log, options, pool, slack, stores, targets, services } = core;
   const consumer = createRedis(env.REDIS_URL, 'worker', log);
   const prefix = env.OPSBOT_QUEUE_PREFIX;
@@ -162,16 +163,25 @@ export async function startWorker(core: Core): Promise<() => Promise<void>> {
     post: (schedule, slotAt) => services.digest.postSlot(schedule, slotAt),
   });
   return async () => {
+    // No queue hands this process a job from now on; running actions get the grace while the rest stops.
+    const drained = closeWithin(worker, env.OPSBOT_SHUTDOWN_GRACE);
+    const othersClosed = Promise.all([stopRunbooks(), pagerDutyWorker.close()]);
     await stopDigests();
     await stopCadence();
     await stopSlots();
     await stopProbe();
     await stopSweeper();
     await stopPagerDutySweep();
-    await worker.close();
-    await stopRunbooks();
-    await pagerDutyWorker.close();
+    const finished = await drained;
+    if (!finished) {
+      log.warn(
+        { runs: services.executor.inFlight(), graceMs: env.OPSBOT_SHUTDOWN_GRACE },
+        'shutdown grace is over: these runs are cut off when opsbot exits; another worker re-runs the idempotent ones and marks the others interrupted',
+      );
+    }
+    await othersClosed;
     await dispatcher.stop();
     consumer.disconnect();
+    return finished;
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Duration } from './duration.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -13,6 +14,8 @@ const EnvSchema = z
     REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
     OPSBOT_CONFIG: z.string().min(1).default('./ops.yml'),
     OPSBOT_QUEUE_PREFIX: z.string().min(1).default('{opsbot}'),
+    /** How long a stopping worker lets its running actions finish (SIGTERM, SIGINT); in ms once parsed. */
+    OPSBOT_SHUTDOWN_GRACE: Duration.prefault('30s'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(LEVELS).default('info'),
     PAGERDUTY_TOKEN: z.string().min(1).optional(),
