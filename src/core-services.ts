@@ -30,6 +30,8 @@ import { PagerDutyAsUser } from './pagerduty/as-user.js';
 import { DeclarationStore } from './pagerduty/declaration-store.js';
 import { OnCallService } from './pagerduty/oncall.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
+import { StormActions } from './pagerduty/storm-actions.js';
+import { StormBulkStore } from './pagerduty/storm-bulk-store.js';
 import type { INCIDENT_SLOTS_QUEUE, RUNBOOKS_QUEUE, TypedQueue } from './queue/queues.js';
 import { RunbookAnswers } from './runbooks/answers.js';
 import { RunbookEngine } from './runbooks/engine.js';
@@ -59,6 +61,8 @@ export interface CoreServices {
   readonly history: HistoryService;
   readonly oncall: OnCallService;
   readonly alertActions: AlertActions;
+  /** Acknowledge all and Resolve all on alert storms' roll-up cards. */
+  readonly stormActions: StormActions;
   readonly capture: TimelineCapture;
   readonly home: HomeService;
   readonly runbooks: RunbookEngine;
@@ -121,6 +125,8 @@ export function createServices(parts: ServiceParts): CoreServices {
   const rest = env.PAGERDUTY_TOKEN
     ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
     : undefined;
+  const alertStore = new AlertStore(pool);
+  const asUser = new PagerDutyAsUser({ rest, email: slackUserEmail(slack.client), ...authority });
   const runs = new RunService({
     ...runDeps,
     enqueue: parts.enqueue,
@@ -209,12 +215,20 @@ export function createServices(parts: ServiceParts): CoreServices {
     history: new HistoryService({ config, pool, ...authority }),
     oncall: new OnCallService({ config, rest, ...authority }),
     alertActions: new AlertActions({
-      store: new AlertStore(pool),
+      store: alertStore,
       declarations: new DeclarationStore(pool),
-      asUser: new PagerDutyAsUser({ rest, email: slackUserEmail(slack.client), ...authority }),
+      asUser,
       incidents,
       cards: slack.alertCards,
       config,
+    }),
+    stormActions: new StormActions({
+      bulk: new StormBulkStore(pool),
+      store: alertStore,
+      asUser,
+      cards: slack.alertCards,
+      config,
+      log,
     }),
     capture: new TimelineCapture({
       store: stores.incidents,

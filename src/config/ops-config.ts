@@ -4,6 +4,7 @@ import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { EscalationSchema, escalationSeverityProblems } from '../incidents/escalation-config.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
+import { StormConfigSchema } from '../pagerduty/storm-config.js';
 import { ComposeSection } from './compose.js';
 import { Duration } from './duration.js';
 import type { ConfigProblem, ServiceShape } from './problems.js';
@@ -113,7 +114,12 @@ export const OpsConfigSchema = z.strictObject({
     })
     .optional(),
   pagerduty: z
-    .strictObject({ channel: ChannelId.optional(), services: z.record(z.string(), Name).default({}) })
+    .strictObject({
+      channel: ChannelId.optional(),
+      services: z.record(z.string(), Name).default({}),
+      /** When one PagerDuty service's triggers are rolled up into one card (src/pagerduty/storm-config.ts). */
+      storm: StormConfigSchema.optional(),
+    })
     .optional(),
   services: z.record(Name, Service).default({}),
 });

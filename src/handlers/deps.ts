@@ -12,6 +12,7 @@ import type { LogsService } from '../logs/service.js';
 import type { LookupService } from '../lookups/show.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
+import type { StormActions } from '../pagerduty/storm-actions.js';
 import type { RunbookAnswers } from '../runbooks/answers.js';
 import type { HistoryService } from '../runs/history.js';
 import type { RunService } from '../runs/service.js';
@@ -46,6 +47,8 @@ export interface HandlerDeps {
   digest: DigestService;
   /** The buttons of PagerDuty alert cards. */
   alertActions: AlertActions;
+  /** Acknowledge all and Resolve all on alert storms' roll-up cards. */
+  stormActions: StormActions;
   /** What one user's App Home shows. */
   home: HomeService;
   /** Answers to runbooks' questions: the Answer button's modal and its submission. */

@@ -10,6 +10,7 @@ import { registerParamsModal } from './params-modal.js';
 import { registerPickAction } from './pick-action.js';
 import { registerRunButtons } from './run-buttons.js';
 import { registerRunbookAnswer } from './runbook-answer.js';
+import { registerStormButtons } from './storm-buttons.js';
 
 export type { HandlerDeps } from './deps.js';
 
@@ -23,6 +24,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerIncidentModals(app, deps);
   registerIncidentButtons(app, deps);
   registerAlertButtons(app, deps);
+  registerStormButtons(app, deps);
   registerIncidentEvents(app, deps);
   registerAppHome(app, deps);
 }

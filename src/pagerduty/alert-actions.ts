@@ -95,7 +95,7 @@ export class AlertActions {
   }
 
   /**
-   * Queues an edit of the incident's own card (a storm's roll-up card has no buttons), as stored now: under
+   * Queues an edit of the incident's own card (a rolled-up incident has none to declare from), as stored now: under
    * the service's lock, like the event worker's edits, so the outbox gets them in the order of the state.
    */
   private async redrawCard(alert: Alert): Promise<void> {

@@ -28,7 +28,7 @@ export interface Snapshot {
 }
 
 const STORM_COLUMNS = `id::text AS id, service_id, channel, card_key, card_ts, started_at, last_trigger_at, rolled_up,
-  posted_before, rendered_at`;
+  posted_before, rendered_at, bulk_kind, bulk_by, bulk_since, bulk_result`;
 
 const Counted = z.object({ status: z.enum(ALERT_STATUSES), n: z.number().int() });
 const Newest = Alert.pick({ id: true, number: true, title: true, status: true, html_url: true });
@@ -201,6 +201,11 @@ export class AlertStore {
       [stormId, at],
     );
     await this.joinStorm(tx, alertId, stormId);
+  }
+
+  /** A storm's row, outside any transaction (for button handlers). */
+  findStorm(stormId: string): Promise<Storm | undefined> {
+    return this.getStorm(this.pool, stormId);
   }
 
   async getStorm(db: Pick<PoolClient, 'query'>, stormId: string): Promise<Storm | undefined> {

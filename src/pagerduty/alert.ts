@@ -48,6 +48,21 @@ export type Declared =
   | { kind: 'linked'; incidentId: string; channel: string }
   | { kind: 'declaring'; by: string };
 
+/** What Acknowledge all and Resolve all on a roll-up card do to each of its open incidents. */
+export const BULK_KINDS = ['acknowledge', 'resolve'] as const;
+export type BulkKind = (typeof BULK_KINDS)[number];
+
+/** How the last Acknowledge all or Resolve all went: who, when, how many were sent and done, which failed why. */
+export const BulkResult = z.object({
+  kind: z.enum(BULK_KINDS),
+  by: z.string(),
+  at: z.string(),
+  sent: z.number().int(),
+  done: z.number().int(),
+  failed: z.array(z.object({ name: z.string(), reason: z.string() })),
+});
+export type BulkResult = z.infer<typeof BulkResult>;
+
 /** A row of pagerduty_storms: one roll-up card for many triggers of one PagerDuty service. */
 export const Storm = z.object({
   id: z.string(),
@@ -60,6 +75,11 @@ export const Storm = z.object({
   rolled_up: z.number().int(),
   posted_before: z.number().int(),
   rendered_at: z.date(),
+  /** Acknowledge all or Resolve all under way (claimed by bulk_by at bulk_since), or the last one's outcome. */
+  bulk_kind: z.enum(BULK_KINDS).nullish(),
+  bulk_by: z.string().nullish(),
+  bulk_since: z.date().nullish(),
+  bulk_result: BulkResult.nullish(),
 });
 export type Storm = z.infer<typeof Storm>;
 

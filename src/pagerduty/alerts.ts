@@ -8,6 +8,8 @@ import type { AlertStore, Snapshot } from './alert-store.js';
 import { alertChannel, mappedService, suggestedActions } from './mapping.js';
 import type { AlertCard, AlertCards } from './ports.js';
 import { place, STORM } from './storm.js';
+import { redrawStorm } from './storm-card.js';
+import { stormRule } from './storm-config.js';
 import { eventFromPayload, incidentIdOf, type PagerDutyEvent } from './webhook-event.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -127,9 +129,10 @@ export class PagerDutyAlerts {
   private async placeCard(tx: PoolClient, alert: Alert): Promise<void> {
     const { store, config, log } = this.deps;
     const at = alert.first_seen_at;
-    const running = await store.activeStorm(tx, alert.service_id, at, STORM.windowMs);
-    const own = running ? 0 : await store.ownCardsInWindow(tx, alert.service_id, at, STORM.windowMs);
-    const placement = place(running?.id, own);
+    const rule = stormRule(config, alert.service_id);
+    const running = await store.activeStorm(tx, alert.service_id, at, rule.windowMs);
+    const own = running ? 0 : await store.ownCardsInWindow(tx, alert.service_id, at, rule.windowMs);
+    const placement = place(running?.id, own, rule.threshold);
     const channel = alertChannel(config, alert.service_id);
     if (placement.kind === 'own') {
       const placed = await store.ownCard(tx, alert.id, channel, `pagerduty:${alert.id}`);
@@ -149,7 +152,7 @@ export class PagerDutyAlerts {
         'PagerDuty alert storm: rolling up its cards',
       );
       const view = await store.stormView(tx, storm.id, STORM.listed);
-      await this.deps.cards.post(channel, storm.card_key, { kind: 'storm', view });
+      await this.deps.cards.post(channel, storm.card_key, { kind: 'storm', view, rule });
     }
   }
 
@@ -177,15 +180,7 @@ export class PagerDutyAlerts {
         return;
       }
     }
-    await store.markStormRendered(tx, stormId);
-    const view = await store.stormView(tx, stormId, STORM.listed);
-    const { storm } = view;
-    let ts = storm.card_ts;
-    if (!ts) {
-      ts = (await this.deps.cards.postedTs(storm.channel, storm.card_key)) ?? null;
-      if (ts) await store.setStormTs(tx, storm.id, ts);
-    }
-    await this.deps.cards.update(storm.channel, { key: storm.card_key, ts }, { kind: 'storm', view });
+    await redrawStorm(tx, this.deps, stormId);
   }
 
   /** The incident's own card: the alert, with the actions of its mapped opsbot service. */

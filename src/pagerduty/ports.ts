@@ -1,9 +1,13 @@
 import type { Alert, StormView } from './alert.js';
+import type { StormRule } from './storm-config.js';
 
-/** A card opsbot keeps up to date: one PagerDuty incident's (with the actions it suggests), or a storm's roll-up. */
+/**
+ * A card opsbot keeps up to date: one PagerDuty incident's (with the actions it suggests), or a storm's roll-up
+ * (with the rule that rolled it up, which it states).
+ */
 export type AlertCard =
   | { kind: 'alert'; alert: Alert; suggested: string[] }
-  | { kind: 'storm'; view: StormView };
+  | { kind: 'storm'; view: StormView; rule: StormRule };
 
 /** Where a card is: the key it was posted with, and its Slack ts once known. */
 export interface CardRef {

@@ -6,7 +6,7 @@ import { alertCard, stormCard } from '../views/alert-card.js';
 
 /** A card drawn as a Slack message. */
 const draw = (card: AlertCard) =>
-  card.kind === 'alert' ? alertCard(card.alert, card.suggested) : stormCard(card.view);
+  card.kind === 'alert' ? alertCard(card.alert, card.suggested) : stormCard(card.view, card.rule);
 
 /** The card by its ts once known, else by the key it was posted with (which works before Slack has answered). */
 const target = (ref: CardRef): MessageRef => (ref.ts ? { ts: ref.ts } : { key: ref.key });

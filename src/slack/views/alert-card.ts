@@ -1,8 +1,9 @@
 import type { Button, KnownBlock } from '@slack/types';
-import type { Alert, AlertStatus, StormView } from '../../pagerduty/alert.js';
-import { STORM } from '../../pagerduty/storm.js';
+import { formatDuration } from '../../config/duration.js';
+import type { Alert, AlertStatus, BulkResult, StormView } from '../../pagerduty/alert.js';
+import type { StormRule } from '../../pagerduty/storm-config.js';
 import type { MessageContent } from '../transport/outbox/message.js';
-import { ALERT_BLOCK, ALERT_BUTTONS, alertActionId } from './ids.js';
+import { ALERT_BLOCK, ALERT_BUTTONS, alertActionId, STORM_BLOCK, STORM_BUTTONS } from './ids.js';
 import { clip, LIMITS } from './limits.js';
 import { utc } from './status.js';
 
@@ -143,8 +144,8 @@ export function alertCard(alert: Alert, suggested: string[]): CardContent {
   };
 }
 
-/** The roll-up card of an alert storm: how many, by state now, and the newest few, linked. */
-export function stormCard(view: StormView): CardContent {
+/** The roll-up card of an alert storm: how many, by state now, the newest few, linked, and its buttons. */
+export function stormCard(view: StormView, rule: StormRule): CardContent {
   const { storm, byStatus, newest } = view;
   const total = storm.posted_before + storm.rolled_up;
   const service = escapeMrkdwn(view.serviceName ?? storm.service_id);
@@ -160,21 +161,65 @@ export function stormCard(view: StormView): CardContent {
     ...newest.map((alert) => `${STATUS_ICON[alert.status]} ${incidentLink(alert, 150)}`),
     ...(more > 0 ? [`_and ${more} more_`] : []),
   ];
-  const windowSeconds = STORM.windowMs / 1000;
+  const bulk = bulkLine(storm);
+  const open = byStatus.triggered + byStatus.acknowledged;
+  const stormButtons = [
+    ...(byStatus.triggered > 0
+      ? [button('Acknowledge all', STORM_BUTTONS.acknowledgeAll, storm.id, 'primary')]
+      : []),
+    ...(open > 0 ? [button('Resolve all', STORM_BUTTONS.resolveAll, storm.id)] : []),
+  ];
   return {
     text: `Alert storm on ${view.serviceName ?? storm.service_id}: ${total} PagerDuty incidents`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: clip(head, LIMITS.sectionText) } },
       { type: 'section', text: { type: 'mrkdwn', text: clip(list.join('\n'), LIMITS.sectionText) } },
+      ...(bulk
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: clip(bulk, LIMITS.sectionText) } } as const]
+        : []),
       {
         type: 'context',
         elements: [
           {
             type: 'mrkdwn',
-            text: `More than ${STORM.ownCards} triggers of one service within ${windowSeconds} s are rolled up into one card; open each in PagerDuty to act on it.`,
+            text: `More than ${rule.threshold} trigger${rule.threshold === 1 ? '' : 's'} of one service within ${formatDuration(rule.windowMs)} are rolled up into one card. Acknowledge all and Resolve all act on the incidents rolled up here, as you, one PagerDuty request each.`,
           },
         ],
       },
+      ...(stormButtons.length > 0
+        ? [{ type: 'actions', block_id: `${STORM_BLOCK}:${storm.id}`, elements: stormButtons } as const]
+        : []),
     ],
   };
+}
+
+/** What the card says about Acknowledge all or Resolve all: under way, or how the last one went. */
+function bulkLine(storm: StormView['storm']): string | undefined {
+  if (storm.bulk_since && storm.bulk_kind && storm.bulk_by) {
+    const doing = storm.bulk_kind === 'acknowledge' ? 'acknowledging' : 'resolving';
+    return `:hourglass_flowing_sand: <@${storm.bulk_by}> is ${doing} the open incidents rolled up here in PagerDuty (since ${utc(storm.bulk_since)})…`;
+  }
+  const result = storm.bulk_result;
+  if (!result) return undefined;
+  return bulkOutcome(result, BULK_FAILURES_LISTED);
+}
+
+/** How many failures the card names; the thread names them all. */
+const BULK_FAILURES_LISTED = 10;
+
+/**
+ * `:white_check_mark: Acknowledge all by <@U0ALICE> at …: 3 of 3 acknowledged in PagerDuty.`, and when some
+ * failed, which and why (the first `listed`, then how many more).
+ */
+export function bulkOutcome(result: BulkResult, listed: number): string {
+  const verb = result.kind === 'acknowledge' ? 'Acknowledge all' : 'Resolve all';
+  const done = result.kind === 'acknowledge' ? 'acknowledged' : 'resolved';
+  const failed = result.failed.length;
+  const icon = failed > 0 ? ':warning:' : ':white_check_mark:';
+  const head = `${icon} ${verb} by <@${result.by}> at ${utc(new Date(result.at))}: ${result.done} of ${result.sent} ${done} in PagerDuty${failed > 0 ? `; ${failed} failed:` : '.'}`;
+  const named = result.failed
+    .slice(0, listed)
+    .map((failure) => `• ${escapeMrkdwn(failure.name)}: ${escapeMrkdwn(failure.reason)}`);
+  const rest = failed - named.length;
+  return [head, ...named, ...(rest > 0 ? [`_and ${rest} more (named in the thread)_`] : [])].join('\n');
 }

@@ -34,6 +34,18 @@ export const ALERT_BUTTONS = {
 export const ALERT_BLOCK = 'pd_alert';
 
 /**
+ * Action ids of an alert storm's roll-up card: one PagerDuty request per open incident rolled up there, as the
+ * person who pressed. Each button's value is the storm's id; the actions block is `pd_storm:<storm id>`.
+ */
+export const STORM_BUTTONS = {
+  acknowledgeAll: 'pd_storm_acknowledge',
+  resolveAll: 'pd_storm_resolve',
+} as const;
+
+/** block_id prefix of the roll-up card's actions block. */
+export const STORM_BLOCK = 'pd_storm';
+
+/**
  * action_id prefix of a suggested opsbot action on an alert card: `pd_action:<service>:<action>` (neither
  * name can hold a ':'); match with /^pd_action:/ and read the pair with alertActionOf.
  */

@@ -168,7 +168,7 @@ describe('stormCard', () => {
   };
 
   it('counts the whole storm, by state, lists the newest and says how many more', () => {
-    const card = stormCard(view);
+    const card = stormCard(view, { threshold: 3, windowMs: 60_000 });
     const text = texts(card.blocks)
       .map((t) => t.text)
       .join('\n');
@@ -183,5 +183,45 @@ describe('stormCard', () => {
     expect(text).toContain('<https://acme.pagerduty.com/incidents/QS0|#500 Executor node');
     expect(text).toContain('_and 487 more_');
     for (const { text: t, limit } of texts(card.blocks)) expect(t.length).toBeLessThanOrEqual(limit);
+  });
+
+  it('offers Acknowledge all and Resolve all, then says how the last one went, naming failures', () => {
+    const rule = { threshold: 3, windowMs: 60_000 };
+    const labels = (card: ReturnType<typeof stormCard>) =>
+      JSON.stringify(card.blocks.filter((b) => b.type === 'actions'));
+    expect(labels(stormCard(view, rule))).toMatch(
+      /pd_storm_acknowledge.*Acknowledge all.*pd_storm_resolve.*Resolve all/,
+    );
+    const failed = Array.from({ length: 12 }, (_, i) => ({
+      name: `#${i} Node`,
+      reason: 'PagerDuty refused it (500).',
+    }));
+    const bulk_result = {
+      kind: 'acknowledge' as const,
+      by: 'U0ALICE',
+      at: at.toISOString(),
+      sent: 490,
+      done: 478,
+      failed,
+    };
+    const after = stormCard(
+      {
+        ...view,
+        byStatus: { triggered: 12, acknowledged: 483, resolved: 2 },
+        storm: { ...storm, bulk_result },
+      },
+      rule,
+    );
+    const text = texts(after.blocks)
+      .map((t) => t.text)
+      .join('\n');
+    expect(text).toContain(
+      ':warning: Acknowledge all by <@U0ALICE> at 2026-11-23 10:00 UTC: 478 of 490 acknowledged in PagerDuty; 12 failed:\n• #0 Node: PagerDuty refused it (500).',
+    );
+    expect(text).toContain('• #9 Node');
+    expect(text).not.toContain('• #10 Node');
+    expect(text).toContain('_and 2 more (named in the thread)_');
+    const none = stormCard({ ...view, byStatus: { triggered: 0, acknowledged: 0, resolved: 497 } }, rule);
+    expect(labels(none)).toBe('[]');
   });
 });
