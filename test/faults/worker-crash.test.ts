@@ -127,4 +127,19 @@ describe('kill -9 of a worker mid-action', () => {
       await queue.close();
     }
   }, 90_000);
+
+  it('is settled by the sweeper when Redis no longer has the job: a minute without a heartbeat gives the run its job again', async () => {
+    await h.startAnother({ role: 'worker' });
+    const runs = slackRuns(h);
+    const { runId, ts } = await runs.request('touch bentham study_abc123');
+    // What a worker that died while Redis lost its job (a restart without persistence) leaves behind.
+    await h.db.query(
+      "UPDATE action_runs SET state = 'running', started_at = now() - interval '2 minutes', heartbeat_at = now() - interval '2 minutes' WHERE id = $1",
+      [runId],
+    );
+    await eventually(async () => {
+      expect((await run(runId)).state).toBe('interrupted');
+      expect(card(ts)).toMatch(/Interrupted: verify by hand/);
+    });
+  });
 });
