@@ -123,7 +123,12 @@ export function createServices(parts: ServiceParts): CoreServices {
     log,
   });
   const rest = env.PAGERDUTY_TOKEN
-    ? new PagerDutyRest(env.PAGERDUTY_TOKEN, env.PAGERDUTY_API_URL)
+    ? new PagerDutyRest(
+        env.PAGERDUTY_TOKEN,
+        env.PAGERDUTY_API_URL,
+        undefined,
+        options.pagerDutyRateLimitWaitMs,
+      )
     : undefined;
   const alertStore = new AlertStore(pool);
   const asUser = new PagerDutyAsUser({ rest, email: slackUserEmail(slack.client), ...authority });

@@ -20,6 +20,8 @@ export interface StartOptions {
   probeEveryMs?: number;
   /** How long a runbook step waiting for a run, an answer or a check sleeps between looks (default 2 s). */
   runbookPollMs?: number;
+  /** How long a PagerDuty request answered 429 waits before it is sent again (default pdjs's 20 s). */
+  pagerDutyRateLimitWaitMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
   groupCacheTtlMs?: number;
   /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */

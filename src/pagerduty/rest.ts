@@ -1,3 +1,4 @@
+import { api } from '@pagerduty/pdjs';
 import { z } from 'zod';
 import { ConflictError, UnavailableError, UserError } from '../errors.js';
 import {
@@ -10,13 +11,6 @@ import {
 
 /** How long a user's PagerDuty id is remembered, by email. */
 const USER_CACHE_MS = 60 * 60_000;
-
-/**
- * A request PagerDuty answers 429 (rate limited) is sent again after what its Retry-After (or ratelimit-reset)
- * says, at most this long, up to RATE_LIMIT_RETRIES times; then its refusal is said like any other.
- */
-const RATE_LIMIT_WAIT_MAX_MS = 20_000;
-const RATE_LIMIT_RETRIES = 3;
 
 const PdError = z.object({
   error: z.object({ message: z.string().optional(), errors: z.array(z.string()).optional() }).optional(),
@@ -54,9 +48,9 @@ export interface OnCall {
 type Method = 'GET' | 'PUT' | 'POST';
 
 /**
- * The PagerDuty REST API v2 over fetch (pdjs waited a fixed 20 s after a 429, whatever PagerDuty said). Changes
- * are made as a person: their email goes in `From`, so PagerDuty records them, never the integration's token,
- * as who acknowledged or resolved.
+ * The PagerDuty REST API v2 through @pagerduty/pdjs. Changes are made as a person: their email goes in
+ * `From`, so PagerDuty records them, never the integration's token, as who acknowledged or resolved. A
+ * request answered 429 (rate limited) is sent again after `rateLimitWaitMs` (pdjs's own 20 s by default).
  */
 export class PagerDutyRest {
   private readonly users = new Map<string, { id: string; at: number }>();
@@ -65,6 +59,7 @@ export class PagerDutyRest {
     private readonly token: string,
     private readonly baseUrl: string,
     private readonly timeoutMs = 10_000,
+    private readonly rateLimitWaitMs = 20_000,
   ) {}
 
   acknowledge(incidentId: string, from: string): Promise<void> {
@@ -238,63 +233,35 @@ export class PagerDutyRest {
     resource: string,
     options: { from?: string; data?: object; query?: Record<string, string | string[]> } = {},
   ): Promise<unknown> {
-    const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}${resource}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      for (const one of [value].flat()) url.searchParams.append(key, one);
-    }
-    for (let attempt = 0; ; attempt++) {
-      const response = await this.send(method, url, options);
-      if (response.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-        await response.body?.cancel();
-        await new Promise((resolve) => setTimeout(resolve, rateLimitWaitMs(response.headers)));
-        continue;
-      }
-      const data: unknown =
-        response.status === 204 ? undefined : await response.json().catch(() => undefined);
-      if (!response.ok) {
-        const parsed = PdError.safeParse(data);
-        const said = parsed.success
-          ? [parsed.data.error?.message, ...(parsed.data.error?.errors ?? [])].filter(Boolean).join(': ')
-          : '';
-        throw new UnavailableError(`PagerDuty refused it (${response.status}${said ? `: ${said}` : ''}).`);
-      }
-      return data;
-    }
-  }
-
-  /** One HTTP request to the REST API v2 with the token, and `From` when made as a person. */
-  private async send(method: Method, url: URL, options: { from?: string; data?: object }): Promise<Response> {
+    // pdjs's full-call overload (a `url` given) resolves with the response and its parsed body.
+    let response: { ok: boolean; status: number; data: unknown };
     try {
-      return await fetch(url, {
+      response = await api({
+        token: this.token,
+        url: `${this.baseUrl.replace(/\/+$/, '')}${resource}`,
         method,
-        headers: {
-          Accept: 'application/vnd.pagerduty+json;version=2',
-          Authorization: `Token token=${this.token}`,
-          'Content-Type': 'application/json; charset=utf-8',
-          ...(options.from ? { From: options.from } : {}),
-        },
-        ...(options.data ? { body: JSON.stringify(options.data) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeout: this.timeoutMs,
+        // pdjs sends a request PagerDuty answered 429 again after this wait, up to three times.
+        retryTimeout: this.rateLimitWaitMs,
+        headers: options.from ? { From: options.from } : {},
+        ...(options.data ? { data: options.data } : {}),
+        ...(options.query ? { queryParameters: options.query } : {}),
       });
     } catch (error) {
       // Only the error's code: fetch errors can quote the request, headers and token included.
-      const { name, cause } = error as { name?: unknown; cause?: { code?: unknown } };
-      const code = cause?.code;
-      const reason = typeof code === 'string' ? code : name === 'TimeoutError' ? 'timed out' : 'no answer';
+      const { code, type } = error as { code?: unknown; type?: unknown };
+      const reason = typeof code === 'string' ? code : typeof type === 'string' ? type : 'no answer';
       throw new UnavailableError(`PagerDuty could not be reached (${reason}).`);
     }
+    if (!response.ok) {
+      const parsed = PdError.safeParse(response.data);
+      const said = parsed.success
+        ? [parsed.data.error?.message, ...(parsed.data.error?.errors ?? [])].filter(Boolean).join(': ')
+        : '';
+      throw new UnavailableError(`PagerDuty refused it (${response.status}${said ? `: ${said}` : ''}).`);
+    }
+    return response.data;
   }
-}
-
-/** How long PagerDuty asks opsbot to wait after a 429: Retry-After (seconds or a date), else ratelimit-reset. */
-export function rateLimitWaitMs(headers: Headers, now = Date.now()): number {
-  const retryAfter = headers.get('retry-after')?.trim();
-  const reset = headers.get('ratelimit-reset')?.trim();
-  let waitMs = 1_000;
-  if (retryAfter && /^\d+$/.test(retryAfter)) waitMs = Number(retryAfter) * 1000;
-  else if (retryAfter && !Number.isNaN(Date.parse(retryAfter))) waitMs = Date.parse(retryAfter) - now;
-  else if (reset && /^\d+$/.test(reset)) waitMs = Number(reset) * 1000;
-  return Math.min(Math.max(waitMs, 0), RATE_LIMIT_WAIT_MAX_MS);
 }
 
 /** An id as one path segment. */

@@ -23,7 +23,7 @@ beforeAll(async () => {
   // Not today's 3 within 60 s: one own card within 5 minutes, and two for PSVCR2.
   config.pagerduty.storm = { threshold: 1, window: '5m', services: { PSVCR2: { threshold: 2 } } };
   h = await startHarness(
-    {},
+    { pagerDutyRateLimitWaitMs: 1000 },
     {
       configText: stringify(config),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET, PAGERDUTY_TOKEN: 'pd-token', PAGERDUTY_API_URL: PD },
