@@ -30,13 +30,13 @@ export const runbookKind: ActionKind<RunbookAction> = {
   help: {
     line: 'Runs a procedure step by step: actions (each confirmed by its own risk), lookups, checks, waits, questions, messages, declare and escalate.',
     example: [
-      'sev1-response:  # /ops sev1-response <service>',
+      'first-look:  # /ops first-look <service>',
       '  kind: runbook',
-      '  summary: SEV1 first response',
+      '  summary: Check the API, say what to read, wait for it to recover',
       '  steps:',
       '    - { name: api, check: api }',
-      '    - { name: restart, action: restart, when: { step: api, level: [warning, critical] } }',
-      '    - { name: settle, wait: { until: api, timeout: 5m } }',
+      '    - { name: logs, message: "The API is {api.level}: read /ops logs <service> api-gateway level=error" }',
+      '    - { name: settle, wait: { until: api, timeout: 5m }, when: { step: api, level: [warning, critical] } }',
     ].join('\n'),
   },
   // Resuming is safe: every step is claimed once in PostgreSQL, so a redelivered runbook goes on where it was.

@@ -14,6 +14,16 @@ export async function createTestDatabase(prefix: string): Promise<{ url: string;
     async drop() {
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
+      // A pool's end() resolves before its sockets have closed: give them a moment, so that FORCE does not
+      // terminate a connection whose client has no error listener any more (an unhandled 57P01).
+      for (let i = 0; i < 40; i++) {
+        const { rows } = await client.query(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+          [name],
+        );
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },

@@ -15,7 +15,10 @@ const env = {
   BACKUP_KEY: randomBytes(32).toString('base64'),
 };
 
-/** An ops.yml whose one service has what the help examples refer to: database main, an admin host, deployments. */
+/**
+ * An ops.yml whose one service has what the help examples refer to: database main, an admin host, deployments,
+ * a compose project, and a health check `api` (the runbook's).
+ */
 function configWith(actions: string[]): string {
   const indented = actions.flatMap((entry) => entry.split('\n').map((line) => `      ${line}`));
   return [
@@ -27,6 +30,7 @@ function configWith(actions: string[]): string {
     '    allowed_hosts: [admin.example.com]',
     '    kubernetes: { context: staging, namespace: shop, deployments: [api-gateway, worker] }',
     '    compose: { project: shop }',
+    '    health: [{ name: api, url: "https://admin.example.com/health" }]',
     '    actions:',
     ...indented,
   ].join('\n');
