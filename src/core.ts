@@ -10,6 +10,7 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { dependency } from './dependency.js';
 import { knownSecrets, Redactor } from './exec/redactor.js';
+import { HealthStore } from './health/health-store.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
 import { PostgresSustainedLevels } from './health/sustained-postgres.js';
 import { Metrics } from './http/metrics.js';
@@ -29,6 +30,7 @@ import {
   RUNBOOKS_QUEUE,
   type TypedQueue,
 } from './queue/queues.js';
+import { queueStats } from './queue/queue-stats.js';
 import { createRedis } from './queue/redis.js';
 import { RunStore } from './runs/store.js';
 import { slackAlertCards } from './slack/adapters/alert-cards.js';
@@ -155,11 +157,14 @@ export async function buildCore(
     incidentSlotsQueue: queues.incidentSlots,
   });
   const pagerDutySweep = { ...SWEEP_DEFAULTS, ...options.pagerDutySweep };
+  const healthStore = new HealthStore(pool);
   const metrics = new Metrics({
-    runsByState: () => stores.runs.countByState(),
-    queueDepth: () => queues.actions.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    runs: () => stores.runs.countByStateAndKind(),
+    queues: () => queueStats(Object.values(queues)),
     slackOutbox: () => outboxStore.backlog(),
     pagerDutyOverdue: () => stores.webhookEvents.overdue(pagerDutySweep.staleAfterMs),
+    serviceHealth: async () =>
+      (await healthStore.levels()).filter(({ service }) => Object.hasOwn(config.services, service)),
   });
   const routes = operationalRoutes(metrics, {
     postgres: async () => {

@@ -17,7 +17,7 @@ export async function startWeb(
 ): Promise<{ server: Server | undefined; stop(): Promise<void> }> {
   const { env, config, log } = core;
   const pagerDuty = pagerDutyWebhook({ env, config, pool: core.pool, queue: core.queues.pagerDuty, log });
-  const app = createBoltApp(env, [...core.routes, pagerDuty.route], log);
+  const app = createBoltApp(env, [...core.routes, core.metrics.countPagerDutyWebhooks(pagerDuty.route)], log);
   await app.init().catch((error: unknown) => {
     throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
   });
@@ -33,6 +33,7 @@ export async function startWeb(
   const started = await app.start(env.PORT);
   // HTTP mode returns its server; Socket Mode returns the connection it opened (its routes listen on PORT).
   const server = started instanceof Server ? started : undefined;
+  if (server) core.metrics.observeSlackAcks(server);
   return {
     server,
     stop: async () => {

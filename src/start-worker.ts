@@ -52,6 +52,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     send: slackSender(createOutboxClient(env, log)),
     log,
     tuning: core.tuning.dispatch,
+    onSend: (result) => core.metrics.outboxSends.inc({ result }),
   });
   const pagerDutyWorker = startPagerDutyWorker({
     env,

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '../db/transaction.js';
 import type { ServiceHealth } from './check-service.js';
-import type { HealthResult } from './levels.js';
+import type { HealthLevel, HealthResult } from './levels.js';
 import { HEALTH_LEVELS } from './levels.js';
 import { firstObservation, type HealthTransition, observe, type RecordedHealth } from './transitions.js';
 
@@ -54,6 +54,14 @@ export interface HealthChange extends HealthTransition {
  */
 export class HealthStore {
   constructor(private readonly pool: Pool) {}
+
+  /** Each service's recorded level, for /metrics. */
+  async levels(): Promise<{ service: string; level: HealthLevel }[]> {
+    const { rows } = await this.pool.query<{ service: string; level: unknown }>(
+      'SELECT service, level FROM service_health ORDER BY service',
+    );
+    return rows.map((row) => ({ service: row.service, level: Level.parse(row.level) }));
+  }
 
   /** Applies one probe of `service` that started at `at`; returns the change of level it made, if any. */
   record(service: string, health: ServiceHealth, at: Date): Promise<HealthTransition | undefined> {

@@ -220,6 +220,14 @@ export class RunStore {
     return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }
 
+  /** Counts of runs by state and action kind, for /metrics. */
+  async countByStateAndKind(): Promise<{ state: string; kind: string; count: number }[]> {
+    const { rows } = await this.pool.query<{ state: string; kind: string; count: number }>(
+      'SELECT state, kind, count(*)::int AS count FROM action_runs GROUP BY state, kind',
+    );
+    return rows;
+  }
+
   /** Records a denial: of a request (no run exists), or of a press or execution of an existing run. */
   async auditDenial(entry: Omit<AuditEntry, 'event'>): Promise<void> {
     await withTransaction(this.pool, (client) => appendAudit(client, { ...entry, event: 'request.denied' }));

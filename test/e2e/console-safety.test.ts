@@ -149,12 +149,12 @@ describe('opsbot console beside a running opsbot', () => {
 
 describe('handle() and its in-flight count', () => {
   // Real metrics; their sources are never collected here.
-  const none = async () => ({});
   const metrics = new Metrics({
-    runsByState: none,
-    queueDepth: none,
+    runs: async () => [],
+    queues: async () => [],
     slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
     pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
+    serviceHealth: async () => [],
   });
 
   it('counts an execution up while it runs and down when it returns or throws', async () => {

@@ -62,12 +62,12 @@ async function submitOnce(
     clientOptions: { slackApiUrl: slack.apiUrl },
     tokenVerificationEnabled: false,
   });
-  const none = async () => ({});
   const metrics = new Metrics({
-    runsByState: none,
-    queueDepth: none,
+    runs: async () => [],
+    queues: async () => [],
     slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
     pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
+    serviceHealth: async () => [],
   });
   const deps = { log: createLogger('silent'), metrics, inFlight: new InFlight() };
   const user = `U0${Math.random().toString(36).slice(2, 10).toUpperCase()}`;

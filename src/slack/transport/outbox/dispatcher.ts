@@ -37,12 +37,17 @@ export const DEFAULT_DISPATCH_TUNING: DispatchTuning = {
 
 const PRUNE_EVERY_MS = 60 * 60_000;
 
+/** How one send ended: Slack took it, answered 429, failed in a way worth retrying, or failed for good. */
+export type SendResult = 'sent' | 'rate_limited' | 'error' | 'failed';
+
 export interface DispatcherDeps {
   store: OutboxStore;
   signals: Pick<OutboxSignals, 'onQueued'>;
   send: SendMessage;
   log: Logger;
   tuning?: Partial<DispatchTuning>;
+  /** Told how each send ended (for /metrics). */
+  onSend?: (result: SendResult) => void;
 }
 
 /** A running dispatcher; stop lets the messages being sent finish. */
@@ -87,12 +92,16 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     try {
       const parentTs = await resolveParent(deps.store, row);
       const ts = await deps.send(row, parentTs);
+      deps.onSend?.('sent');
       if (!(await deps.store.sent(row, ts))) {
         log.warn(context, 'sent a Slack message whose claim had run out; another process may send it again');
       }
       if (row.kind === 'post') nudgeAfter(tuning.postSpacingMs);
     } catch (error) {
       const verdict = classify(error);
+      deps.onSend?.(
+        verdict.kind === 'permanent' ? 'failed' : verdict.kind === 'rate_limited' ? 'rate_limited' : 'error',
+      );
       if (verdict.kind === 'permanent') {
         await deps.store.failed(row, verdict.reason);
         log.error({ ...context, reason: verdict.reason }, 'Slack refused a message; it will not be sent');
