@@ -1,0 +1,105 @@
+import { createHmac } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { FakeSlack } from '../../test/support/fake-slack.js';
+import { SIGNING_SECRET, slashBody } from '../../test/support/signed-requests.js';
+import { LOAD_CHANNELS, studyOf } from './cluster.js';
+
+/** Slack gives up on an ack after 3 s; the bench waits a little longer to tell late from never. */
+const ACK_TIMEOUT_MS = 10_000;
+
+/** One `/ops <action> bentham <study>` the bench sent: its study is its own, so counts are per request. */
+export interface SentRequest {
+  n: number;
+  action: string;
+  study: string;
+  channel: string;
+  /** The response_url name its ephemeral replies go to (`respond/<reply>` at the fake Slack). */
+  reply: string;
+  sentAt: number;
+  /** HTTP status of the ack; 0 when none came within ACK_TIMEOUT_MS. */
+  status?: number;
+  ackMs?: number;
+}
+
+let next = 0;
+
+/** Sends one signed `/ops <action> bentham <study>` as Alice (an operator), with a study of its own. */
+export function sendRequest(webUrl: string, slack: FakeSlack, action: string): SentRequest {
+  const n = next++;
+  const request: SentRequest = {
+    n,
+    action,
+    study: studyOf(n),
+    channel: LOAD_CHANNELS[n % LOAD_CHANNELS.length] as string,
+    reply: `load${n}`,
+    sentAt: Date.now(),
+  };
+  const body = slashBody(`${action} bentham ${request.study}`, 'U0ALICE', {
+    channel: request.channel,
+    responseUrl: slack.responseUrl(request.reply),
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const t0 = performance.now();
+  fetch(`${webUrl}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
+    body,
+    signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
+  })
+    .then(async (response) => {
+      await response.arrayBuffer();
+      request.status = response.status;
+      request.ackMs = performance.now() - t0;
+    })
+    .catch(() => {
+      request.status = 0;
+    });
+  return request;
+}
+
+/**
+ * A steady stream of `/ops bump bentham <study>` (low risk, so each runs on request; not idempotent; 0.3 s)
+ * at `perSecond`, open loop: each is sent at its slot whatever became of the ones before.
+ */
+export class SteadyLoad {
+  readonly sent: SentRequest[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly webUrl: string,
+    private readonly slack: FakeSlack,
+    private readonly perSecond: number,
+  ) {}
+
+  start(): void {
+    const t0 = performance.now();
+    let count = 0;
+    const tick = () => {
+      const due = Math.floor(((performance.now() - t0) / 1000) * this.perSecond) + 1;
+      for (; count < due; count++) this.sent.push(sendRequest(this.webUrl, this.slack, 'bump'));
+    };
+    tick();
+    this.timer = setInterval(tick, Math.max(10, Math.floor(250 / this.perSecond)));
+  }
+
+  /** Stops sending; resolves with everything sent since start() once each has its ack (or gave up on it). */
+  async stop(): Promise<SentRequest[]> {
+    clearInterval(this.timer);
+    await acked(this.sent);
+    return this.sent;
+  }
+}
+
+/** Waits until every request has its ack or gave up waiting for it. */
+export async function acked(requests: SentRequest[]): Promise<void> {
+  while (requests.some((request) => request.status === undefined)) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
