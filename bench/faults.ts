@@ -113,29 +113,64 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 }
 
 /**
- * kill -9 of worker A while it runs four hang actions (two not idempotent, two idempotent; A's four slots):
- * worker B is stopped (SIGSTOP) while they are requested so that A takes them, and resumed before the kill.
+ * Requests `actions` so that worker `on` takes them: every other worker is stopped (SIGSTOP) until their runs
+ * are all running, then resumed. With four, they fill the worker's four slots. Returns the requests, and a
+ * note when they were not all running within 20 s.
  */
-async function killMidAction(cluster: OpsbotCluster): Promise<Injected> {
-  const b = cluster.workers.get('B');
-  b?.child.kill('SIGSTOP');
-  const hangs = ['hang', 'hang', 'hang-idempotent', 'hang-idempotent'].map((action) =>
-    sendRequest(cluster.webUrl, cluster.slack, action),
-  );
+async function pinned(
+  cluster: OpsbotCluster,
+  on: string,
+  actions: string[],
+): Promise<{ requests: SentRequest[]; notes: string[] }> {
+  const others = [...cluster.workers].filter(([name]) => name !== on).map(([, worker]) => worker);
+  for (const worker of others) worker.child.kill('SIGSTOP');
+  const requests = actions.map((action) => sendRequest(cluster.webUrl, cluster.slack, action));
   const running = await waitFor(async () => {
     const { rows } = await cluster.db.query(
       "SELECT count(*)::int AS n FROM action_runs WHERE params->>'study' = ANY($1) AND state = 'running'",
-      [hangs.map((h) => h.study)],
+      [requests.map((r) => r.study)],
     );
-    return rows[0].n === hangs.length;
+    return rows[0].n === requests.length;
   }, 20_000);
-  b?.child.kill('SIGCONT');
-  const notes = running ? [] : ['the four hang runs were not all running on A before the kill'];
+  for (const worker of others) worker.child.kill('SIGCONT');
+  return { requests, notes: running ? [] : [`the ${actions.join(', ')} runs were not all running on ${on}`] };
+}
+
+/** kill -9 of worker A while it runs four hang actions (two not idempotent, two idempotent: its four slots). */
+async function killMidAction(cluster: OpsbotCluster): Promise<Injected> {
+  const { requests, notes } = await pinned(cluster, 'A', [
+    'hang',
+    'hang',
+    'hang-idempotent',
+    'hang-idempotent',
+  ]);
   await sleep(Math.min(1_000, (options.hangSeconds * 1000) / 3));
   const killedAt = Date.now();
   const exit = await cluster.endWorker('A', 'SIGKILL');
   log(`kill -9: worker A ended (${exit}) mid-action`);
-  return { endedAt: killedAt, extra: hangs, notes };
+  return { endedAt: killedAt, extra: requests, notes };
+}
+
+/**
+ * SIGTERM of worker B while it runs a hang action (not idempotent) besides the load: it should finish it
+ * within the shutdown grace and exit 0, leaving what is queued to worker A. A new B is started after.
+ */
+async function terminate(cluster: OpsbotCluster): Promise<Injected> {
+  const { requests, notes } = await pinned(cluster, 'B', ['hang']);
+  const t0 = Date.now();
+  const code = await cluster.endWorker('B', 'SIGTERM');
+  const endedAt = Date.now();
+  log(`SIGTERM: worker B exited ${code} after ${endedAt - t0} ms; starting another`);
+  await cluster.startWorker('B');
+  const took = ((endedAt - t0) / 1000).toFixed(1);
+  return {
+    endedAt,
+    extra: requests,
+    notes: [
+      ...notes,
+      `the worker, running a ${options.hangSeconds} s action, exited with ${code} ${took} s after SIGTERM`,
+    ],
+  };
 }
 
 /** The hang runs' own line: how each kind ended, and when the last was done with after the kill. */
@@ -174,19 +209,7 @@ async function main(): Promise<void> {
       await cluster.startWorker('A');
     }
     if (options.only.has('term')) {
-      rows.push(
-        await underLoad(cluster, 'SIGTERM of a worker', async () => {
-          const t0 = Date.now();
-          const code = await cluster.endWorker('B', 'SIGTERM');
-          const endedAt = Date.now();
-          log(`SIGTERM: worker B exited ${code} after ${endedAt - t0} ms; starting another`);
-          await cluster.startWorker('B');
-          return {
-            endedAt,
-            notes: [`the worker exited with ${code} ${((endedAt - t0) / 1000).toFixed(1)} s after SIGTERM`],
-          };
-        }),
-      );
+      rows.push(await underLoad(cluster, 'SIGTERM of a worker', () => terminate(cluster)));
     }
     if (options.only.has('redis')) {
       rows.push(
