@@ -220,6 +220,12 @@ export function faultRow(
       ...notes,
       ...(doubleRuns > 0 ? [`${doubleRuns} requests got two runs`] : []),
       ...tallied(
+        'ran, yet ended',
+        found
+          .filter((o) => o.executions > 0 && o.state !== 'succeeded')
+          .map((o) => `${o.state}: ${o.error ?? ''}`),
+      ),
+      ...tallied(
         'refused',
         zero.filter((o) => o.runs === 0).map((o) => o.reply ?? '(no reply)'),
       ),
