@@ -4,6 +4,14 @@ import { own } from '../config/own.js';
 import { createPool } from '../db/pool.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ACTIONS_QUEUE, QUEUES } from '../queue/queues.js';
+
+/**
+ * Connections per database and process: one for each action a worker runs at once (a pool that is merely busy
+ * fails a waiting query after the pool's 5 s connect timeout, as if PostgreSQL were down), and one more for the
+ * health checks, lookups and plans beside them.
+ */
+const TARGET_POOL_SIZE = QUEUES[ACTIONS_QUEUE].concurrency + 1;
 
 /** Pools for the services' own databases, opened on first use and kept small. */
 export class TargetDatabases {
@@ -22,7 +30,7 @@ export class TargetDatabases {
     const serviceConfig = own(this.services, service);
     const url = serviceConfig && own(serviceConfig.databases, name)?.url;
     if (!url) throw new NotFoundError(`${service} has no database called ${name}.`);
-    const pool = createPool(url, this.log.child({ target: key }), 3);
+    const pool = createPool(url, this.log.child({ target: key }), TARGET_POOL_SIZE);
     this.pools.set(key, pool);
     return pool;
   }
