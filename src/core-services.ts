@@ -8,6 +8,10 @@ import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
 import type { DigestService } from './digest/service.js';
 import { composeLogs } from './docker/logs.js';
 import { NotFoundError } from './errors.js';
+import { FollowupListStore } from './followups/list-store.js';
+import type { FollowupMirror } from './followups/ports.js';
+import { FollowupService } from './followups/service.js';
+import { FollowupStore } from './followups/store.js';
 import { checkService } from './health/check-service.js';
 import { StatusService } from './health/status.js';
 import { HomeService } from './home/service.js';
@@ -42,6 +46,8 @@ import { HistoryService } from './runs/history.js';
 import { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
 import { SlackDigestService } from './slack/adapters/digest-slack.js';
+import { SlackListMirror } from './slack/adapters/followup-list.js';
+import { slackFollowups } from './slack/adapters/followup-slack.js';
 import { slackRunbookPosts } from './slack/adapters/runbook-posts.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
 import type { StartOptions } from './start-options.js';
@@ -69,6 +75,10 @@ export interface CoreServices {
   readonly runbookStore: RunbookStore;
   /** People's answers to runbooks' questions (the Answer button and its modal). */
   readonly runbookAnswers: RunbookAnswers;
+  /** Incident follow-ups: added, listed, closed, their owners told and reminded. */
+  readonly followups: FollowupService;
+  /** Keeps the follow-ups' Slack List in step (the worker's follow-up check runs it). */
+  readonly followupMirror: FollowupMirror;
 }
 
 /** What the services are built from: the parts buildCore made before them. */
@@ -138,6 +148,7 @@ export function createServices(parts: ServiceParts): CoreServices {
     ...(options.planTtlMs ? { planTtlMs: options.planTtlMs } : {}),
   });
   const runbookStore = new RunbookStore(pool);
+  const followupStore = new FollowupStore(pool);
   const runbooks = new RunbookEngine({
     config,
     runs,
@@ -239,6 +250,22 @@ export function createServices(parts: ServiceParts): CoreServices {
       store: stores.incidents,
       entries: new CapturedEntryStore(pool),
       slack: slack.incidents,
+      log,
+    }),
+    followups: new FollowupService({
+      config,
+      store: followupStore,
+      incidents: stores.incidents,
+      slack: slackFollowups(slack.client, slack.outbox),
+      ...authority,
+      log,
+    }),
+    followupMirror: new SlackListMirror({
+      client: slack.client,
+      store: followupStore,
+      lists: new FollowupListStore(pool),
+      outbox: slack.outbox,
+      opsChannel: config.workspace.ops_channel,
       log,
     }),
     home: new HomeService({

@@ -18,6 +18,8 @@ export interface StartOptions {
   incidentTickMs?: number;
   /** Runs the background health probe at this interval, whatever ops.yml says. */
   probeEveryMs?: number;
+  /** How often a worker reminds owners of follow-ups now due and mirrors follow-ups to the Slack List (60 s). */
+  followupCheckMs?: number;
   /** How long a runbook step waiting for a run, an answer or a check sleeps between looks (default 2 s). */
   runbookPollMs?: number;
   /** How long a PagerDuty request answered 429 waits before it is sent again (default pdjs's 20 s). */

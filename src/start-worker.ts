@@ -154,6 +154,20 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     },
     scheduleWiring,
   );
+  // Owners of follow-ups now due are reminded (once each), and the Slack List is brought in step.
+  const stopFollowups = await startSchedule(
+    'ops-followups',
+    {
+      'followup-check': {
+        repeat: every(options.followupCheckMs ?? 60_000),
+        data: {},
+        run: async () => {
+          await services.followups.remindDue().finally(() => services.followupMirror.sync());
+        },
+      },
+    },
+    scheduleWiring,
+  );
   const stopDigests = await startDigestSchedule({
     ...scheduleWiring,
     patterns: {
@@ -168,6 +182,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     const drained = closeWithin(worker, env.OPSBOT_SHUTDOWN_GRACE);
     const othersClosed = Promise.all([stopRunbooks(), pagerDutyWorker.close()]);
     await stopDigests();
+    await stopFollowups();
     await stopCadence();
     await stopSlots();
     await stopProbe();

@@ -1,6 +1,7 @@
 import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { DigestService } from '../digest/service.js';
+import type { FollowupService } from '../followups/service.js';
 import type { StatusService } from '../health/status.js';
 import type { HomeService } from '../home/service.js';
 import type { Metrics } from '../http/metrics.js';
@@ -53,4 +54,6 @@ export interface HandlerDeps {
   home: HomeService;
   /** Answers to runbooks' questions: the Answer button's modal and its submission. */
   runbookAnswers: RunbookAnswers;
+  /** Incident follow-ups: `/ops followup(s)`, their Close button and the "Add as follow-up" shortcut. */
+  followups: FollowupService;
 }

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { registerAlertButtons } from './alert-buttons.js';
 import { registerAppHome } from './app-home.js';
 import type { HandlerDeps } from './deps.js';
+import { registerFollowupButtons } from './followup-buttons.js';
 import { registerIncidentButtons } from './incident-buttons.js';
 import { registerIncidentEvents } from './incident-events.js';
 import { registerIncidentModals } from './incident-modals.js';
@@ -27,4 +28,5 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerStormButtons(app, deps);
   registerIncidentEvents(app, deps);
   registerAppHome(app, deps);
+  registerFollowupButtons(app, deps);
 }

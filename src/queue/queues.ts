@@ -129,6 +129,7 @@ export const QUEUES = {
   'ops-health-probe': { label: 'health probe', concurrency: 1, jobs: { 'health-probe': Tick } },
   'ops-incident-cadence': { label: 'incident cadence', concurrency: 1, jobs: { 'incident-cadence': Tick } },
   'ops-pagerduty-sweep': { label: 'PagerDuty sweep', concurrency: 1, jobs: { 'pagerduty-sweep': Tick } },
+  'ops-followups': { label: 'follow-up check', concurrency: 1, jobs: { 'followup-check': Tick } },
 } as const satisfies Record<string, QueueSpec>;
 
 /** A queue of the map. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nativeBlockProblems } from './block-limits.js';
 
 /** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'respond/<name>'). */
 export interface SlackCall {
@@ -66,6 +67,13 @@ export class FakeSlack {
   answerDelayMs = 0;
   /** While set, every Web API call gets this answer: Slack is down. */
   down: ScriptedAnswer | undefined;
+  /**
+   * Block types refused with `invalid_blocks` (a workspace or Slack without them). Messages and response_url
+   * answers are refused so too when their data_visualization or table blocks break Slack's limits.
+   */
+  readonly rejectedBlocks = new Set<string>();
+  /** Slack Lists by id, as slackLists.create made them, with their items' fields by item id. */
+  readonly lists = new Map<string, { name: string; items: Map<string, Record<string, unknown>[]> }>();
   private readonly scripts: Script[] = [];
   /** Each modal opened, by view id: what it shows now, and its hash (views.update checks it like Slack). */
   private readonly views = new Map<string, { view: Record<string, unknown>; hash: string }>();
@@ -112,7 +120,8 @@ export class FakeSlack {
         const slow = typeof found === 'object' && 'delayMs' in found ? found : undefined;
         const scripted: Failure | undefined = slow ? undefined : (found as Failure | undefined);
         const delayMs = slow?.delayMs ?? this.answerDelayMs;
-        const status = statusOf(scripted);
+        const status =
+          method.startsWith('respond/') && this.refusedBlocks(method, args) ? 400 : statusOf(scripted);
         const call: SlackCall = {
           method,
           args,
@@ -198,15 +207,59 @@ export class FakeSlack {
       .sort((a, b) => (order(a.ts) < order(b.ts) ? -1 : 1));
   }
 
+  /**
+   * Why Slack would answer `invalid_blocks` to a message or a response_url answer (`respond/…`, which only these
+   * answer with an HTTP 400); undefined when it would not.
+   */
+  private refusedBlocks(method: string, args: Record<string, unknown>): string[] | undefined {
+    const carriesBlocks = ['chat.postMessage', 'chat.update', 'chat.postEphemeral'].includes(method);
+    if (!carriesBlocks && !method.startsWith('respond/')) return undefined;
+    const blocks = Array.isArray(args.blocks) ? (args.blocks as { type?: unknown }[]) : [];
+    const problems = [
+      ...blocks
+        .filter((block) => this.rejectedBlocks.has(String(block.type)))
+        .map((b) => `${b.type} refused`),
+      ...nativeBlockProblems(blocks),
+    ];
+    return problems.length > 0 ? problems : undefined;
+  }
+
   private scripted(method: string, args: Record<string, unknown>): ScriptedAnswer | undefined {
     const script = this.scripts.find((s) => s.method === method && s.answers.length > 0 && s.when(args));
     return script?.answers.shift();
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const refused = this.refusedBlocks(method, args);
+    if (refused) return { ok: false, error: 'invalid_blocks', errors: refused };
     const error = this.failing.get(method);
     if (error) return { ok: false, error };
     switch (method) {
+      case 'slackLists.create': {
+        const id = `F0LIST${this.lists.size + 1}`;
+        this.lists.set(id, { name: String(args.name), items: new Map() });
+        const schema = (Array.isArray(args.schema) ? args.schema : []) as { key: string }[];
+        const columns = schema.map((column) => ({ ...column, id: `Col0${column.key.toUpperCase()}` }));
+        return { ok: true, list_id: id, list_metadata: { schema: columns } };
+      }
+      case 'slackLists.items.create': {
+        const list = this.lists.get(String(args.list_id));
+        if (!list) return { ok: false, error: 'list_not_found' };
+        const id = `Rec0ITEM${list.items.size + 1}`;
+        list.items.set(id, (args.initial_fields ?? []) as Record<string, unknown>[]);
+        return { ok: true, item: { id, list_id: args.list_id } };
+      }
+      case 'slackLists.items.update': {
+        const list = this.lists.get(String(args.list_id));
+        if (!list) return { ok: false, error: 'list_not_found' };
+        for (const cell of (args.cells ?? []) as { row_id: string; column_id: string }[]) {
+          const { row_id, ...field } = cell;
+          const fields = list.items.get(row_id);
+          if (!fields) return { ok: false, error: 'invalid_row_id' };
+          list.items.set(row_id, [...fields.filter((f) => f.column_id !== field.column_id), field]);
+        }
+        return { ok: true };
+      }
       case 'auth.test':
         return { ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0TEAM' };
       case 'chat.postMessage':

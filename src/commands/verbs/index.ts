@@ -2,6 +2,8 @@ import type { OpsConfig } from '../../config/ops-config.js';
 import type { ParsedCommand } from '../parse.js';
 import { auditVerb } from './audit.js';
 import { digestVerb } from './digest.js';
+import { followupVerb } from './followup.js';
+import { followupsVerb } from './followups.js';
 import { helpVerb } from './help.js';
 import { historyVerb } from './history.js';
 import { incidentVerb } from './incident.js';
@@ -35,6 +37,8 @@ const VERBS = {
   incident: incidentVerb,
   note: noteVerb,
   timeline: timelineVerb,
+  followup: followupVerb,
+  followups: followupsVerb,
   audit: auditVerb,
   role: roleVerb,
 };

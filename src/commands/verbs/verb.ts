@@ -4,6 +4,7 @@ import type { AccessService } from '../../auth/access.js';
 import type { OpsConfig } from '../../config/ops-config.js';
 import type { DigestService } from '../../digest/service.js';
 import { UserError } from '../../errors.js';
+import type { FollowupService } from '../../followups/service.js';
 import type { StatusService } from '../../health/status.js';
 import type { IncidentService } from '../../incidents/service.js';
 import type { PodsService } from '../../kubernetes/show-pods.js';
@@ -28,6 +29,8 @@ export interface VerbServices {
   incidents: IncidentService;
   oncall: OnCallService;
   digest: DigestService;
+  /** `/ops followup` and `/ops followups`. */
+  followups: FollowupService;
 }
 
 /** Who typed the command, where, the trigger_id a modal may open on (3 s), and the core. */

@@ -68,3 +68,9 @@ export const RUNBOOK_ANSWER = 'runbook_answer';
 
 /** callback_id of the modal that answers a runbook's question. */
 export const RUNBOOK_ANSWER_MODAL = 'runbook_answer';
+
+/** action_id of a follow-up's Close button (on its post, its owner's DMs and `/ops followups`); value: its id. */
+export const FOLLOWUP_CLOSE = 'followup_close';
+
+/** callback_id of the "Add as follow-up" message shortcut (manifest.yml) and of the modal it opens. */
+export const FOLLOWUP_SHORTCUT = 'followup_add';
