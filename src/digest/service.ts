@@ -76,8 +76,8 @@ export class DigestService {
   }
 
   /**
-   * Posts the digest (waiting for its ts, once per `key`), then uploads the chart into its thread; `only`
-   * limits it to those services.
+   * Posts the digest (waiting for its ts, once per `key`) with its chart in the message, or, where Slack refused
+   * that, the chart as a PNG in its thread; `only` limits it to those services.
    */
   private async post(
     period: DigestPeriod,
@@ -101,13 +101,19 @@ export class DigestService {
         ),
       );
     }
-    const ts = await slack.post(channel, { figures, title }, key);
-    await slack.chart(channel, ts, {
-      filename: `digest-${period.to.toISOString().slice(0, 10)}.png`,
-      title: `Incidents and action runs per day, ${figures.daily[0]?.day} to ${figures.daily.at(-1)?.day}`,
-      png: dailyChartPng(figures.daily),
-    });
-    log.info({ channel, ts, from: period.from, to: period.to, services: only ?? 'all' }, 'digest posted');
+    const { ts, chartInMessage } = await slack.post(channel, { figures, title }, key);
+    if (!chartInMessage) {
+      await slack.chart(channel, ts, {
+        filename: `digest-${period.to.toISOString().slice(0, 10)}.png`,
+        title: `Incidents and action runs per day, ${figures.daily[0]?.day} to ${figures.daily.at(-1)?.day}`,
+        png: dailyChartPng(figures.daily),
+      });
+    }
+    const chart = chartInMessage ? 'message' : 'thread';
+    log.info(
+      { channel, ts, chart, from: period.from, to: period.to, services: only ?? 'all' },
+      'digest posted',
+    );
   }
 }
 

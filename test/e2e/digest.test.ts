@@ -3,6 +3,7 @@ import { parse, stringify } from 'yaml';
 import { digestFigures } from '../../src/digest/figures.js';
 import { RunStore } from '../../src/runs/store.js';
 import { SlackDigestService as DigestService } from '../../src/slack/adapters/digest-slack.js';
+import { blockProblems } from '../support/block-limits.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
@@ -167,7 +168,7 @@ const topPostsIn = (channel: string) =>
   h.slack.of('chat.postMessage').filter((m) => m.channel === channel && m.thread_ts === undefined);
 
 describe('/ops digest now', () => {
-  it('posts the digest of the last 24 hours in the channel, with its chart in the thread', async () => {
+  it('posts the digest of the last 24 hours in the channel, its chart a data_visualization block in it', async () => {
     expect(await ops('digest now')).toContain('The digest is posted here');
     const [digest] = topPostsIn('C0OPS');
     expect(digest).toBeDefined();
@@ -183,6 +184,46 @@ describe('/ops digest now', () => {
     expect(text).toContain('• bentham since 2026-01-02 03:04 UTC (by <@U0ALICE>)');
     expect(text).toContain(':warning: bentham: warning since 2026-01-02 05:06 UTC');
 
+    // The chart is in the message: 14 days of incidents and action runs, as the PNG drew them; nothing uploaded.
+    const chart = (digest?.blocks as { type: string }[]).find(
+      (block) => block.type === 'data_visualization',
+    ) as
+      | {
+          title: string;
+          chart: {
+            type: string;
+            series: { name: string; data: { value: number }[] }[];
+            axis_config: { categories: string[] };
+          };
+        }
+      | undefined;
+    expect(chart?.title).toBe('Incidents and action runs per day (14 days)');
+    expect(chart?.chart.type).toBe('bar');
+    expect(chart?.chart.axis_config.categories).toHaveLength(14);
+    const total = (name: string) =>
+      chart?.chart.series
+        .find((series) => series.name === name)
+        ?.data.reduce((sum, point) => sum + point.value, 0);
+    expect([total('Incidents'), total('Action runs')]).toEqual([4, 5]);
+    expect(blockProblems(digest?.blocks)).toEqual([]);
+    expect(text).not.toContain('in the thread');
+    expect(h.slack.of('files.getUploadURLExternal')).toHaveLength(0);
+  });
+
+  it('posts the chart as a PNG in its thread where Slack refuses the block (invalid_blocks)', async () => {
+    h.slack.rejectedBlocks.add('data_visualization');
+    expect(await ops('digest now')).toContain('The digest is posted here');
+    const refused = h.slack.calls.filter(
+      (call) =>
+        call.method === 'chat.postMessage' && JSON.stringify(call.args.blocks).includes('data_visualization'),
+    );
+    expect(refused).toHaveLength(1);
+    const [digest] = topPostsIn('C0OPS').filter(
+      (post) => !JSON.stringify(post.blocks).includes('data_visualization'),
+    );
+    expect(digest).toBeDefined();
+    expect(blockText(digest ?? {})).toContain('3 opened · 2 resolved · 2 open');
+    expect(blockText(digest ?? {})).toContain('The chart of the last 14 days is in the thread.');
     const complete = await eventually(() => {
       const call = h.slack.of('files.completeUploadExternal').find((c) => c.channel_id === 'C0OPS');
       expect(call).toBeDefined();
@@ -275,9 +316,10 @@ describe('the scheduled digest', () => {
     );
     for (const { slot_at } of rows) expect(slot_at.getTime() % 2000).toBe(0);
     expect(topPostsIn('C0DIGEST')).toHaveLength(rows.length);
-    const uploads = h.slack.of('files.completeUploadExternal').filter((c) => c.channel_id === 'C0DIGEST');
-    expect(uploads).toHaveLength(rows.length);
-    expect(new Set(uploads.map((c) => c.thread_ts)).size).toBe(rows.length);
+    // Each with its chart in the message: nothing is uploaded.
+    for (const post of topPostsIn('C0DIGEST'))
+      expect(JSON.stringify(post.blocks)).toContain('data_visualization');
+    expect(h.slack.of('files.completeUploadExternal')).toHaveLength(0);
   });
 });
 

@@ -1,26 +1,45 @@
 import type { WebClient } from '@slack/web-api';
 import type { DigestSlack } from '../../digest/ports.js';
 import { DigestService, type DigestServiceDeps } from '../../digest/service.js';
-import type { SlackOutbox } from '../transport/outbox/outbox.js';
-import { digestMessage } from '../views/digest.js';
+import type { Logger } from '../../log.js';
+import { MessageNotSent, type SlackOutbox } from '../transport/outbox/outbox.js';
+import { type ChartPlace, digestMessage } from '../views/digest.js';
 import { deliverInChannel } from './deliver-in-channel.js';
 
+/** Slack's answer to blocks it will not show (here: a workspace or Slack without data_visualization blocks). */
+const INVALID_BLOCKS = 'invalid_blocks';
+
 /**
- * Digests as Slack messages: drawn by the digest view and posted through the outbox (waiting for the ts, which
- * the chart's thread needs), the chart uploaded with files.uploadV2 (getUploadURLExternal + completeUploadExternal).
+ * Digests as Slack messages: drawn by the digest view and posted through the outbox (waiting for the ts), the
+ * chart a data_visualization block in the message. Where Slack answers invalid_blocks, the digest is posted
+ * again without it (same key: the refused post was never shown) and the chart goes into its thread as a PNG
+ * with files.uploadV2 (getUploadURLExternal + completeUploadExternal).
  */
 export function slackDigests(
   outbox: Pick<SlackOutbox, 'deliver'>,
   client: Pick<WebClient, 'filesUploadV2'>,
+  log?: Logger,
 ): DigestSlack {
   return {
-    post: (channel, { figures, title }, key) =>
-      deliverInChannel(outbox, {
-        kind: 'post',
-        channel,
-        content: digestMessage(figures, title),
-        ...(key ? { key } : {}),
-      }),
+    async post(channel, { figures, title }, key) {
+      const post = (chart: ChartPlace) =>
+        deliverInChannel(outbox, {
+          kind: 'post',
+          channel,
+          content: digestMessage(figures, title, chart),
+          ...(key ? { key } : {}),
+        });
+      try {
+        return { ts: await post('message'), chartInMessage: true };
+      } catch (error) {
+        if (!(error instanceof MessageNotSent && error.reason === INVALID_BLOCKS)) throw error;
+        log?.info(
+          { channel },
+          'Slack refused the digest chart block (invalid_blocks); its PNG goes in the thread',
+        );
+        return { ts: await post('thread'), chartInMessage: false };
+      }
+    },
     async chart(channel, ts, chart) {
       await client.filesUploadV2({
         channel_id: channel,
@@ -42,6 +61,6 @@ export type SlackDigestServiceDeps = Omit<DigestServiceDeps, 'slack'> & {
 /** The digest service posting in Slack: what start-up builds, from the outbox and the Web API client. */
 export class SlackDigestService extends DigestService {
   constructor({ outbox, slack, ...deps }: SlackDigestServiceDeps) {
-    super({ ...deps, slack: slackDigests(outbox, slack) });
+    super({ ...deps, slack: slackDigests(outbox, slack, deps.log) });
   }
 }

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { DigestFigures, DurationStats } from '../../digest/figures.js';
 import type { MessageContent } from '../transport/outbox/message.js';
+import { asMessageBlock, dailyChartBlock } from './chart-block.js';
 import { clip, LIMITS } from './limits.js';
 
 const LEVEL_ICON: Record<string, string> = {
@@ -12,8 +13,18 @@ const LEVEL_ICON: Record<string, string> = {
 /** Lines listed per section before "and N more". */
 const MAX_LINES = 15;
 
-/** The digest as a Slack message: one section per topic, each within Block Kit's limits. */
-export function digestMessage(figures: DigestFigures, title = 'Ops digest'): MessageContent {
+/** Where the digest's chart is: a data_visualization block in the message, or a PNG in its thread (the fallback). */
+export type ChartPlace = 'message' | 'thread';
+
+/**
+ * The digest as a Slack message: one section per topic, each within Block Kit's limits, and the chart of the
+ * last days as a data_visualization block, or a line saying it is in the thread.
+ */
+export function digestMessage(
+  figures: DigestFigures,
+  title = 'Ops digest',
+  chart: ChartPlace = 'message',
+): MessageContent {
   const { period } = figures;
   const heading = `${title}: ${stamp(period.from)} → ${stamp(period.to)} UTC`;
   const runs = figures.runs.reduce((sum, row) => sum + row.count, 0);
@@ -57,13 +68,24 @@ export function digestMessage(figures: DigestFigures, title = 'Ops digest'): Mes
         '_no services_',
       )}`,
     ),
-    {
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: 'The chart of the last 14 days is in the thread.' }],
-    },
+    ...chartBlocks(figures, chart),
   ];
   const text = `${heading}: ${figures.incidentsOpened} incidents opened, ${figures.incidentsResolved} resolved, ${runs} action runs, ${figures.denials} denials.`;
   return { text, blocks: blocks.slice(0, LIMITS.messageBlocks) };
+}
+
+/** The chart as a block (and a note when it could not show every day), or the line that points to the PNG. */
+function chartBlocks(figures: DigestFigures, place: ChartPlace): KnownBlock[] {
+  const days = figures.daily.length;
+  const note = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+  if (place === 'thread' || days === 0) {
+    return days === 0 ? [] : [note(`The chart of the last ${days} days is in the thread.`)];
+  }
+  const { block, cut } = dailyChartBlock(figures.daily);
+  return [
+    asMessageBlock(block),
+    ...(cut > 0 ? [note(`The chart shows the last ${days - cut} of ${days} days.`)] : []),
+  ];
 }
 
 function section(text: string): KnownBlock {

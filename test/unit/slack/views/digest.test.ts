@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DigestFigures } from '../../../../src/digest/figures.js';
 import { digestMessage, duration } from '../../../../src/slack/views/digest.js';
 import { LIMITS } from '../../../../src/slack/views/limits.js';
+import { blockProblems } from '../../../support/block-limits.js';
 
 const to = new Date('2026-11-23T08:00:00Z');
 const figures = (many: number): DigestFigures => ({
@@ -50,6 +51,34 @@ describe('digestMessage', () => {
       if (block.type === 'section') expect(block.text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
     }
     expect(JSON.stringify(blocks)).toContain('more_');
+  });
+
+  it('draws the chart as a data_visualization block within Slack’s limits, cutting days it cannot hold, and says so', () => {
+    const days = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        day: `2026-10-${String(i + 1).padStart(2, '0')}`,
+        incidents: i % 3,
+        runs: i,
+      }));
+    const fortnight = digestMessage({ ...figures(2), daily: days(14) });
+    expect(blockProblems(fortnight.blocks)).toEqual([]);
+    const chart = fortnight.blocks?.find((block) => (block.type as string) === 'data_visualization');
+    expect(chart).toMatchObject({
+      title: 'Incidents and action runs per day (14 days)',
+      chart: { type: 'bar', axis_config: { categories: expect.arrayContaining(['10-01', '10-14']) } },
+    });
+    expect(JSON.stringify(fortnight.blocks)).not.toContain('in the thread');
+
+    const month = digestMessage({ ...figures(500), daily: days(30) });
+    expect(blockProblems(month.blocks)).toEqual([]);
+    expect(JSON.stringify(month.blocks)).toContain('The chart shows the last 20 of 30 days.');
+    expect(JSON.stringify(month.blocks)).toContain('"10-30"');
+    expect(JSON.stringify(month.blocks)).not.toContain('"10-10"');
+
+    const thread = digestMessage({ ...figures(2), daily: days(14) }, 'Ops digest', 'thread');
+    expect(JSON.stringify(thread.blocks)).not.toContain('data_visualization');
+    expect(JSON.stringify(thread.blocks)).toContain('The chart of the last 14 days is in the thread.');
+    expect(JSON.stringify(digestMessage(figures(2)).blocks)).not.toContain('data_visualization');
   });
 
   it('writes durations in their two largest units', () => {
