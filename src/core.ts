@@ -9,6 +9,7 @@ import { type CoreServices, createServices } from './core-services.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { dependency } from './dependency.js';
+import { UnavailableError } from './errors.js';
 import { knownSecrets, Redactor } from './exec/redactor.js';
 import { HealthStore } from './health/health-store.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
@@ -18,9 +19,11 @@ import { operationalRoutes, type Route } from './http/routes.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
 import { IncidentStore } from './incidents/store.js';
 import { type Logger, redactUrl } from './log.js';
+import { createOutages, isRedisUnreachable, type Outages } from './outages.js';
 import type { PagerDutyQueue } from './pagerduty/events-queue.js';
 import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
 import { WebhookStore } from './pagerduty/webhook-store.js';
+import { queueStats } from './queue/queue-stats.js';
 import {
   ACTIONS_QUEUE,
   addJob,
@@ -30,7 +33,6 @@ import {
   RUNBOOKS_QUEUE,
   type TypedQueue,
 } from './queue/queues.js';
-import { queueStats } from './queue/queue-stats.js';
 import { createRedis } from './queue/redis.js';
 import { RunStore } from './runs/store.js';
 import { slackAlertCards } from './slack/adapters/alert-cards.js';
@@ -57,6 +59,8 @@ export interface Core {
   readonly pool: Pool;
   /** The producer connection: queues, rate limits, the readiness probe. */
   readonly redis: Redis;
+  /** PostgreSQL's and Redis's outages as this process meets them, each logged once. */
+  readonly outages: Outages;
   readonly queues: {
     readonly actions: TypedQueue<typeof ACTIONS_QUEUE>;
     readonly pagerDuty: PagerDutyQueue;
@@ -88,11 +92,13 @@ export async function buildCore(
   log: Logger,
   options: StartOptions,
 ): Promise<Core> {
-  const pool = createPool(env.DATABASE_URL, log);
+  // The probes run only after a failure, when pool and redis exist.
+  const outages = createOutages(log, { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() });
+  const pool = createPool(env.DATABASE_URL, log, 10, outages.postgres);
   const applied = await dependency(`PostgreSQL at ${redactUrl(env.DATABASE_URL)}`, migrate(pool));
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
-  const redis = createRedis(env.REDIS_URL, 'producer', log);
+  const redis = createRedis(env.REDIS_URL, 'producer', log, outages);
   const on = { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log };
   const queues = {
     actions: createQueue(ACTIONS_QUEUE, on),
@@ -120,7 +126,14 @@ export async function buildCore(
     docker: new DockerTargets(config.services),
     redactor: new Redactor(knownSecrets(process.env, { env, config })),
   };
-  const enqueue = (runId: string) => addJob(queues.actions, 'run', { runId }, { jobId: runId });
+  const enqueue = (runId: string) =>
+    addJob(queues.actions, 'run', { runId }, { jobId: runId }).catch((error: unknown) => {
+      if (!isRedisUnreachable(error)) throw error;
+      // The run is queued in PostgreSQL: the run sweeper adds its job once Redis answers again.
+      outages.redis.failed(error);
+      // The cause says it is Redis's outage, so a sweep meeting it does not log it again.
+      throw Object.assign(new UnavailableError(NOT_QUEUED), { cause: error });
+    });
   const { authorizer, access } = createAccess({
     config,
     pool,
@@ -184,6 +197,7 @@ export async function buildCore(
     options,
     pool,
     redis,
+    outages,
     queues,
     access,
     stores,
@@ -206,6 +220,11 @@ export async function buildCore(
     },
   };
 }
+
+/** What someone whose run could not be queued is told: it is not lost. */
+export const NOT_QUEUED =
+  'opsbot cannot reach its queue (Redis) right now, so this run has not started yet; it is saved and starts by ' +
+  'itself as soon as Redis is back.';
 
 /** Remembers a passing check for `ttlMs`, so probes do not call Slack on every scrape. */
 function cachedCheck(check: () => Promise<void>, ttlMs: number): () => Promise<void> {

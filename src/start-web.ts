@@ -16,7 +16,14 @@ export async function startWeb(
   inFlight: InFlight,
 ): Promise<{ server: Server | undefined; stop(): Promise<void> }> {
   const { env, config, log } = core;
-  const pagerDuty = pagerDutyWebhook({ env, config, pool: core.pool, queue: core.queues.pagerDuty, log });
+  const pagerDuty = pagerDutyWebhook({
+    env,
+    config,
+    pool: core.pool,
+    queue: core.queues.pagerDuty,
+    outages: core.outages,
+    log,
+  });
   const app = createBoltApp(env, [...core.routes, core.metrics.countPagerDutyWebhooks(pagerDuty.route)], log);
   await app.init().catch((error: unknown) => {
     throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
@@ -28,6 +35,7 @@ export async function startWeb(
     log,
     metrics: core.metrics,
     inFlight,
+    outages: core.outages,
   });
   app.error(async (error) => log.error({ err: error }, 'unhandled Slack error'));
   const started = await app.start(env.PORT);

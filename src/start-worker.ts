@@ -30,7 +30,7 @@ import { slackUserEmail } from './slack/transport/user-email.js';
  */
 export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
   const { env, config, log, options, pool, slack, stores, targets, services } = core;
-  const consumer = createRedis(env.REDIS_URL, 'worker', log);
+  const consumer = createRedis(env.REDIS_URL, 'worker', log, core.outages);
   const prefix = env.OPSBOT_QUEUE_PREFIX;
   const worker = createWorker(
     ACTIONS_QUEUE,
@@ -38,6 +38,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     { connection: consumer, prefix, log },
   );
   const stopRunbooks = startRunbookWorker({
+    outages: core.outages,
     engine: services.runbooks,
     store: services.runbookStore,
     queue: core.queues.runbooks,
@@ -47,6 +48,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     sweepEveryMs: options.sweepEveryMs,
   });
   const dispatcher = startDispatcher({
+    outages: core.outages,
     store: slack.outboxStore,
     signals: slack.outboxSignals,
     send: slackSender(createOutboxClient(env, log)),
@@ -72,6 +74,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
   });
   const stopSweeper = startSweeper(
     {
+      outages: core.outages,
       store: stores.runs,
       runs: services.runs,
       enqueue: core.enqueue,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ConflictError } from '../errors.js';
+import { isRedisUnreachable } from '../outages.js';
 
 const MINUTE_MS = 60_000;
 
@@ -18,11 +19,21 @@ export class RequestLimiter {
     return (await this.wait(userId, now)) === 0;
   }
 
-  /** Counts one request; 0 when it is within the limit, else the milliseconds until the window ends. */
+  /**
+   * Counts one request; 0 when it is within the limit, else the milliseconds until the window ends. While
+   * Redis is away nobody is limited: the limit guards against floods, and an outage is no time to refuse
+   * the people fixing it (the outage is logged by the connection).
+   */
   async wait(userId: string, now = Date.now()): Promise<number> {
     const window = Math.floor(now / MINUTE_MS);
     const key = `${this.prefix}:${this.budget}:${userId}:${window}`;
-    const results = await this.redis.multi().incr(key).expire(key, 120).exec();
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await this.redis.multi().incr(key).expire(key, 120).exec();
+    } catch (error) {
+      if (isRedisUnreachable(error)) return 0;
+      throw error;
+    }
     const count = Number(results?.[0]?.[1] ?? 0);
     return count <= this.perMinute ? 0 : (window + 1) * MINUTE_MS - now;
   }

@@ -11,6 +11,7 @@ import type { PodsService } from '../kubernetes/show-pods.js';
 import type { Logger } from '../log.js';
 import type { LogsService } from '../logs/service.js';
 import type { LookupService } from '../lookups/show.js';
+import type { Outages } from '../outages.js';
 import type { AlertActions } from '../pagerduty/alert-actions.js';
 import type { OnCallService } from '../pagerduty/oncall.js';
 import type { StormActions } from '../pagerduty/storm-actions.js';
@@ -28,6 +29,8 @@ export interface HandlerDeps {
   metrics: Metrics;
   /** Handler executions under way (handle() counts them). */
   inFlight: InFlight;
+  /** PostgreSQL's and Redis's outages, for handle()'s sentence and its one log line per outage. */
+  outages?: Outages;
   /** Read-only lookups for `/ops show`. */
   lookups: LookupService;
   /** Health checks and recorded state for `/ops status`. */

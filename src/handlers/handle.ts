@@ -2,12 +2,15 @@ import { OpsError } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
+import { isPostgresUnreachable, isRedisUnreachable, type Outage, type Outages } from '../outages.js';
 
 export interface HandleDeps {
   log: Logger;
   metrics: Metrics;
   /** Counts the executions under way, for those who must wait until opsbot is quiet (the console). */
   inFlight: InFlight;
+  /** PostgreSQL's and Redis's outages: a request that fails on one is told so, and it is logged once. */
+  outages?: Outages;
 }
 
 /**
@@ -36,6 +39,8 @@ export class InFlight {
 /**
  * The one error handler of every Slack listener: a child logger per request, metrics by verb and outcome,
  * and on failure one sentence to the user with an error id that is also logged (with the stack if unexpected).
+ * A failure because PostgreSQL or Redis is away gets that outage's sentence, and is logged with the outage
+ * (once), not per request.
  */
 export async function handle(
   deps: HandleDeps,
@@ -61,14 +66,19 @@ async function handleOnce(
     await work(log);
   } catch (error) {
     const errorId = newId('err');
+    const outage = error instanceof OpsError ? undefined : await outageOf(deps.outages, error);
     if (error instanceof OpsError) {
       outcome = error.code;
       log.info({ errorId, code: error.code, reason: error.message }, 'request refused');
+    } else if (outage) {
+      outcome = 'unavailable';
+      log.debug({ errorId, dependency: outage.name }, 'request failed: a dependency is away');
     } else {
       outcome = 'error';
       log.error({ err: error, errorId }, 'request failed');
     }
-    const sentence = error instanceof OpsError ? error.message : 'Something went wrong inside opsbot.';
+    const sentence =
+      error instanceof OpsError ? error.message : (outage?.sentence ?? 'Something went wrong inside opsbot.');
     await reply(`${sentence} (error id ${errorId})`).catch((replyError: unknown) =>
       log.warn({ err: replyError, errorId }, 'could not tell the user about an error'),
     );
@@ -76,4 +86,15 @@ async function handleOnce(
     stopTimer();
     deps.metrics.requests.inc({ verb, outcome });
   }
+}
+
+/** The outage an unexpected error is part of, if any (counted there); a target's connection error is none. */
+async function outageOf(outages: Outages | undefined, error: unknown): Promise<Outage | undefined> {
+  if (!outages) return undefined;
+  if (isRedisUnreachable(error)) {
+    outages.redis.failed(error);
+    return outages.redis;
+  }
+  if (isPostgresUnreachable(error) && (await outages.postgres.confirms(error))) return outages.postgres;
+  return undefined;
 }

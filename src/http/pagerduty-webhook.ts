@@ -24,6 +24,8 @@ export function pagerDutyWebhookRoute(webhooks: PagerDutyWebhooks, log: Logger):
             webhookId: req.headers['x-webhook-id'],
           });
           reply(res, answer.status, answer.body);
+          // Queueing the stored event waits until PagerDuty has its answer.
+          await answer.afterAnswer();
         },
         (error: unknown) => {
           log.warn({ err: error }, 'could not read a PagerDuty webhook body');

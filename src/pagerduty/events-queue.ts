@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import {
   addJob,
+  addJobs,
   createWorker,
   PAGERDUTY_QUEUE,
   type QueueConnection,
@@ -13,6 +14,18 @@ export type PagerDutyQueue = TypedQueue<typeof PAGERDUTY_QUEUE>;
 /** The job id of a stored event: derived from its row id, never all digits, never a ':'. */
 export function eventJobId(eventRowId: string): string {
   return `pd-event-${eventRowId}`;
+}
+
+/**
+ * Adds the jobs of newly stored events, in one round trip; BullMQ ignores an add while a job of that id
+ * exists, failed or not.
+ */
+export async function enqueuePagerDutyEvents(queue: PagerDutyQueue, eventRowIds: string[]): Promise<void> {
+  await addJobs(
+    queue,
+    'event',
+    eventRowIds.map((eventRowId) => ({ data: { eventRowId }, opts: { jobId: eventJobId(eventRowId) } })),
+  );
 }
 
 /** Adds the event's job; BullMQ ignores the add while a job of that id exists, failed or not. */

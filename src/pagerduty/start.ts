@@ -6,10 +6,13 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
+import { isPostgresUnreachable, isRedisUnreachable, type Outages } from '../outages.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
+import { JobsAfterAnswers } from './event-jobs.js';
 import {
   createPagerDutyWorker,
+  enqueuePagerDutyEvents,
   type PagerDutyQueue,
   requeuePagerDutyEvent,
   scheduleStormEdit,
@@ -24,12 +27,14 @@ interface WebhookWiring {
   config: Pick<OpsConfig, 'pagerduty'>;
   pool: Pool;
   queue: PagerDutyQueue;
+  /** Where a delivery that meets PostgreSQL or Redis away reports it, so an outage is logged once. */
+  outages: Outages;
   log: Logger;
 }
 
 /** The web side (web and all roles): `POST /webhooks/pagerduty` and the queue it feeds. */
 export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
-  const { env, config, pool, queue } = wiring;
+  const { env, config, pool, queue, outages } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-webhook' });
   const secrets = webhookSecrets(env.PAGERDUTY_WEBHOOK_SECRET);
   if (config.pagerduty && secrets.length === 0) {
@@ -38,9 +43,19 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
   const webhooks = new PagerDutyWebhooks({
     secrets,
     store: new WebhookStore(pool),
+    jobs: new JobsAfterAnswers((rowIds) => enqueuePagerDutyEvents(queue, rowIds)),
     // A redelivered event whose job failed all its attempts gets them again; a waiting one is left alone.
-    enqueue: async (eventRowId) => {
+    requeue: async (eventRowId) => {
       await requeuePagerDutyEvent(queue, eventRowId);
+    },
+    storeFailed: (error) => {
+      if (isPostgresUnreachable(error)) outages.postgres.failed(error);
+      else log.error({ err: error }, 'could not store a PagerDuty event; answered 503 so PagerDuty retries');
+    },
+    // Stored already: the PagerDuty sweep queues it once Redis answers again.
+    queueFailed: (error) => {
+      if (isRedisUnreachable(error)) outages.redis.failed(error);
+      else log.warn({ err: error }, 'could not queue a stored PagerDuty event; the PagerDuty sweep will');
     },
     log,
   });

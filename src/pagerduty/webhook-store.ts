@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { Batcher } from '../batcher.js';
 import { ms } from '../db/interval.js';
+import { isPostgresUnreachable } from '../outages.js';
 import { incidentIdOf, type PagerDutyEvent } from './webhook-event.js';
 
 /** A delivery to record: the event as PagerDuty sent it, checked, and its X-Webhook-Id when there was one. */
@@ -11,12 +13,12 @@ export interface Delivery {
   raw: unknown;
 }
 
-/** What recording a delivery found: a new event, or one already stored (and whether it was handled). */
-export interface Recorded {
-  rowId: string;
-  fresh: boolean;
-  processed: boolean;
-}
+/** What inserting one delivery came to: its new row's id (undefined for a redelivery), or its error. */
+type Inserted = { rowId: string | undefined } | { error: unknown };
+
+/** Deliveries stored by one statement at most; a burst of more takes several. */
+const BATCH_ROWS = 500;
+const COLUMNS = 6;
 
 /** An event the sweeper gave up on: ids only, never the payload. */
 export interface GivenUp {
@@ -32,7 +34,7 @@ export interface Overdue {
   givenUp: number;
 }
 
-const Existing = z.object({ id: z.string(), processed: z.boolean() });
+const Existing = z.object({ id: z.string() });
 const Claimed = z.object({ payload: z.unknown(), processed: z.boolean() });
 const GivenUpRow = z.object({
   id: z.string(),
@@ -44,26 +46,80 @@ const OverdueRow = z.object({ retrying: z.number(), given_up: z.number() });
 
 /** pagerduty_webhook_events: each PagerDuty event once, whatever how often it is delivered. */
 export class WebhookStore {
+  /** Deliveries arriving together are stored together: one insert and one commit for a whole burst. */
+  private readonly inserts = new Batcher<Delivery, Inserted>((deliveries) => this.insertAll(deliveries), {
+    maxItems: BATCH_ROWS,
+    concurrency: 2,
+  });
+
   constructor(private readonly pool: Pool) {}
 
-  /** Inserts the event unless its event id or X-Webhook-Id is already stored. */
-  async record(delivery: Delivery): Promise<Recorded> {
-    const { event, webhookId } = delivery;
-    const inserted = await this.pool.query<{ id: string }>(
+  /**
+   * Stores the event unless its event id or X-Webhook-Id is already stored, with one insert (shared with the
+   * deliveries arriving at the same time). Returns the new row's id, or undefined for a redelivery.
+   */
+  async record(delivery: Delivery): Promise<string | undefined> {
+    const inserted = await this.inserts.add(delivery);
+    if ('error' in inserted) throw inserted.error;
+    return inserted.rowId;
+  }
+
+  /**
+   * One INSERT … ON CONFLICT DO NOTHING for the batch; a delivery repeated within it is a redelivery. When
+   * PostgreSQL refuses the statement for another reason than being away, each delivery is tried alone, so
+   * one it cannot take does not fail the others.
+   */
+  private async insertAll(deliveries: Delivery[]): Promise<Inserted[]> {
+    const seen = new Set<string>();
+    const first = deliveries.map((delivery) => {
+      const keys = [
+        `event:${delivery.event.id}`,
+        ...(delivery.webhookId ? [`webhook:${delivery.webhookId}`] : []),
+      ];
+      if (keys.some((key) => seen.has(key))) return false;
+      for (const key of keys) seen.add(key);
+      return true;
+    });
+    const rows = deliveries.filter((_, i) => first[i]);
+    try {
+      const ids = await this.insertRows(rows);
+      return deliveries.map((delivery, i) => ({ rowId: first[i] ? ids.get(delivery.event.id) : undefined }));
+    } catch (error) {
+      if (rows.length === 1 || isPostgresUnreachable(error)) return deliveries.map(() => ({ error }));
+      return Promise.all(
+        deliveries.map((delivery, i) =>
+          first[i] ? this.insertAll([delivery]).then((alone) => alone[0] as Inserted) : { rowId: undefined },
+        ),
+      );
+    }
+  }
+
+  /** Inserts the rows that are not stored yet; returns the new rows' ids by event id. */
+  private async insertRows(rows: Delivery[]): Promise<Map<string, string>> {
+    const params: unknown[] = [];
+    const values = rows.map(({ event, webhookId, raw }, row) => {
+      params.push(event.id, webhookId ?? null, event.type, incidentIdOf(event), event.occurredAt, raw);
+      const at = row * COLUMNS;
+      return `(${Array.from({ length: COLUMNS }, (_, column) => `$${at + column + 1}`).join(', ')})`;
+    });
+    const inserted = await this.pool.query<{ id: string; event_id: string }>(
       `INSERT INTO pagerduty_webhook_events (event_id, webhook_id, event_type, incident_id, occurred_at, payload)
-       VALUES ($1, $2, $3, $4, $5, $6)
+       VALUES ${values.join(', ')}
        ON CONFLICT DO NOTHING
-       RETURNING id::text`,
-      [event.id, webhookId ?? null, event.type, incidentIdOf(event), event.occurredAt, delivery.raw],
+       RETURNING id::text, event_id`,
+      params,
     );
-    if (inserted.rows[0]) return { rowId: inserted.rows[0].id, fresh: true, processed: false };
+    return new Map(inserted.rows.map((row) => [row.event_id, row.id]));
+  }
+
+  /** The row of a stored event (by event id or X-Webhook-Id) while no worker has handled it. */
+  async unhandledRow(eventId: string, webhookId: string | undefined): Promise<string | undefined> {
     const { rows } = await this.pool.query(
-      `SELECT id::text, processed_at IS NOT NULL AS processed FROM pagerduty_webhook_events
-       WHERE event_id = $1 OR webhook_id = $2 ORDER BY id LIMIT 1`,
-      [event.id, webhookId ?? null],
+      `SELECT id::text FROM pagerduty_webhook_events
+       WHERE (event_id = $1 OR webhook_id = $2) AND processed_at IS NULL ORDER BY id LIMIT 1`,
+      [eventId, webhookId ?? null],
     );
-    const existing = Existing.parse(rows[0]);
-    return { rowId: existing.id, fresh: false, processed: existing.processed };
+    return rows[0] ? Existing.parse(rows[0]).id : undefined;
   }
 
   /** Locks a stored event for handling; undefined when it is already handled (a redelivered job). */

@@ -1,5 +1,5 @@
-import { describeError } from '../describe-error.js';
 import type { Logger } from '../log.js';
+import type { JobsAfterAnswers } from './event-jobs.js';
 import { signatureMatches } from './signature.js';
 import { parseWebhook } from './webhook-event.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -17,27 +17,62 @@ export interface WebhookRequest {
 export interface WebhookAnswer {
   status: 200 | 202 | 400 | 401 | 503;
   body: Record<string, unknown>;
+  /** The rest of taking the delivery (queueing its event), for once the answer is sent; it never throws. */
+  afterAnswer: () => Promise<void>;
 }
 
 export interface WebhookDeps {
   /** PAGERDUTY_WEBHOOK_SECRET's secrets; none means webhooks are not set up here. */
   secrets: string[];
-  store: Pick<WebhookStore, 'record'>;
-  /** Queues a stored event for a worker. */
-  enqueue(eventRowId: string): Promise<void>;
+  store: Pick<WebhookStore, 'record' | 'unhandledRow'>;
+  /**
+   * Told of each delivery's arrival and of its answer, and adds the jobs of newly stored events once the
+   * deliveries waiting for an answer have theirs (the PagerDuty sweep is the safety net).
+   */
+  jobs: Pick<JobsAfterAnswers, 'arrived' | 'answered' | 'add'>;
+  /** Makes sure a redelivered event still unhandled has a live job (a failed one is retried). */
+  requeue(eventRowId: string): Promise<void>;
+  /** Told when storing fails (PostgreSQL away): logs an outage once, not every delivery. */
+  storeFailed(error: unknown): void;
+  /** Told when queueing fails (Redis away): logs an outage once, not every delivery. */
+  queueFailed(error: unknown): void;
   log: Logger;
 }
+
+/** An answer, and what is left to do once it is sent. */
+type Taken = Omit<WebhookAnswer, 'afterAnswer'> & { later?: () => Promise<void> };
 
 const WEBHOOK_ID = /^[A-Za-z0-9_.-]{1,255}$/;
 
 /**
- * `POST /webhooks/pagerduty`: checks the signature, then the body, stores the event once and queues it;
- * answers at once. Nothing slow happens here: cards are a worker's job.
+ * `POST /webhooks/pagerduty`: store and acknowledge. Checks the signature, then the body, stores the event
+ * with one insert and answers; queueing it for a worker comes after the answer, so neither Redis nor a second
+ * query delays PagerDuty (an event stored but not queued is queued by the PagerDuty sweep). Cards are a
+ * worker's job.
  */
 export class PagerDutyWebhooks {
   constructor(private readonly deps: WebhookDeps) {}
 
+  /** The answer to a delivery; the caller sends it, then calls its afterAnswer. */
   async receive(request: WebhookRequest): Promise<WebhookAnswer> {
+    const { jobs } = this.deps;
+    jobs.arrived();
+    try {
+      const { later, ...answer } = await this.take(request);
+      return {
+        ...answer,
+        afterAnswer: async () => {
+          jobs.answered();
+          await later?.();
+        },
+      };
+    } catch (error) {
+      jobs.answered();
+      throw error;
+    }
+  }
+
+  private async take(request: WebhookRequest): Promise<Taken> {
     const { secrets, store, log } = this.deps;
     if (secrets.length === 0) {
       // 503, not 404: PagerDuty retries for 48 h, so no page is lost while the secret is being set.
@@ -71,22 +106,45 @@ export class PagerDutyWebhooks {
       return { status: 200, body: { ok: true, ignored: parsed.eventType } };
     }
     const { event } = parsed;
-    const context = log.child({ webhookId, eventId: event.id, eventType: event.type });
+    // No child logger per delivery: under a burst its bindings cost more than the insert.
+    const ids = { webhookId, eventId: event.id, eventType: event.type };
+    let rowId: string | undefined;
     try {
       const raw = (json as { event: unknown }).event;
-      const recorded = await store.record({ webhookId, event, raw });
-      // A redelivery of an event stored but never queued (Redis was away) is queued now.
-      if (!recorded.processed) await this.deps.enqueue(recorded.rowId);
-      if (!recorded.fresh) {
-        context.info('PagerDuty redelivered an event; it is handled once');
-        return { status: 200, body: { ok: true, duplicate: true } };
-      }
-      context.debug('stored a PagerDuty event');
-      return { status: 202, body: { ok: true } };
+      rowId = await store.record({ webhookId, event, raw });
     } catch (error) {
-      // PagerDuty retries a 5xx; the retry finds the stored event and queues it.
-      context.error({ err: error }, `could not take a PagerDuty event: ${describeError(error)}`);
+      // PagerDuty retries a 5xx for 48 h; nothing was stored.
+      this.deps.storeFailed(error);
       return { status: 503, body: { error: 'try again later' } };
+    }
+    if (rowId === undefined) {
+      log.info(ids, 'PagerDuty redelivered an event; it is handled once');
+      // A redelivery of an event stored but never queued (Redis was away), or whose job gave up, is queued now.
+      return {
+        status: 200,
+        body: { ok: true, duplicate: true },
+        later: () =>
+          this.queue(async () => {
+            const unhandled = await store.unhandledRow(event.id, webhookId);
+            if (unhandled !== undefined) await this.deps.requeue(unhandled);
+          }),
+      };
+    }
+    log.debug(ids, 'stored a PagerDuty event');
+    const stored = rowId;
+    return {
+      status: 202,
+      body: { ok: true },
+      later: () => this.queue(() => this.deps.jobs.add(stored)),
+    };
+  }
+
+  /** Queues a stored event; a failure is left to the PagerDuty sweep. */
+  private async queue(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.queueFailed(error);
     }
   }
 }

@@ -2,6 +2,8 @@ import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker, type Wor
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { isNetworkError, isRedisUnreachable, unlessOutage } from '../outages.js';
+import { outagesOf } from './redis.js';
 
 /** The queue that carries action runs from the web role to workers. */
 export const ACTIONS_QUEUE = 'ops-actions';
@@ -171,7 +173,7 @@ export function jobSpec(queue: QueueName, name: string): JobSpec {
 export function createQueue<Q extends QueueName>(name: Q, on: QueueConnection): TypedQueue<Q> {
   const queue = new Queue(name, { connection: on.connection, prefix: on.prefix });
   const { label } = QUEUES[name];
-  queue.on('error', (error) => on.log.warn({ err: { message: error.message } }, `${label} queue error`));
+  queue.on('error', (error) => connectionError(on, error, `${label} queue error`));
   return queue as Queue & { readonly name: Q };
 }
 
@@ -185,6 +187,18 @@ export async function addJob<Q extends QueueName, N extends JobName<Q>>(
   const spec = jobSpec(queue.name, name);
   // The handle hides add from everyone else, so that every job goes in through here.
   await (queue as unknown as Queue).add(name, spec.data.parse(data), { ...spec.opts, ...opts });
+}
+
+/** Adds several jobs of one name in one round trip to Redis, each as addJob would. */
+export async function addJobs<Q extends QueueName, N extends JobName<Q>>(
+  queue: TypedQueue<Q>,
+  name: N,
+  jobs: { data: JobData<Q, N>; opts?: JobsOptions }[],
+): Promise<void> {
+  const spec = jobSpec(queue.name, name);
+  await (queue as unknown as Queue).addBulk(
+    jobs.map((job) => ({ name, data: spec.data.parse(job.data), opts: { ...spec.opts, ...job.opts } })),
+  );
 }
 
 /** Starts a queue's worker: each job's data is checked against the map, then handed to its job's handler. */
@@ -207,12 +221,22 @@ export function createWorker<Q extends QueueName>(
     },
     { connection: on.connection, prefix: on.prefix, concurrency, ...spec.worker },
   );
+  // A job failing because PostgreSQL or Redis is away is part of that outage, logged once there.
   worker.on('failed', (job, error) =>
-    on.log.error(
-      { err: error, queue: name, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
-      `${label} job failed`,
+    unlessOutage(outagesOf(on.connection), error, () =>
+      on.log.error(
+        { err: error, queue: name, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
+        `${label} job failed`,
+      ),
     ),
   );
-  worker.on('error', (error) => on.log.warn({ err: { message: error.message } }, `${label} worker error`));
+  worker.on('error', (error) => connectionError(on, error, `${label} worker error`));
   return worker;
+}
+
+/** A queue's or worker's error: Redis away is its connection's outage (logged once), anything else a warning. */
+function connectionError(on: QueueConnection, error: Error, what: string): void {
+  const outage = outagesOf(on.connection)?.redis;
+  if (outage && (isRedisUnreachable(error) || isNetworkError(error))) outage.failed(error);
+  else on.log.warn({ err: { message: error.message } }, what);
 }

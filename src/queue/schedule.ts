@@ -31,8 +31,9 @@ export interface ScheduleWiring {
 
 /**
  * Upserts one BullMQ job scheduler per job of the queue, shared by every process: upserting it again is harmless
- * and makes one job per slot, so each slot runs in one process only. Runs the queue's worker when any job is
- * on. Returns stop, which lets a running job finish.
+ * and makes one job per slot, so each slot runs in one process only. Upserts them again whenever the producer
+ * reconnects, so a Redis that restarted empty gets its schedules back without restarting opsbot. Runs the
+ * queue's worker when any job is on. Returns stop, which lets a running job finish.
  */
 export async function startSchedule<Q extends QueueName>(
   name: Q,
@@ -41,33 +42,43 @@ export async function startSchedule<Q extends QueueName>(
 ): Promise<() => Promise<void>> {
   const { producer, consumer, prefix, log } = wiring;
   const scheduled: [string, ScheduledJob<Q, JobName<Q>>][] = Object.entries(jobs);
-  const queue = createQueue(name, { connection: producer, prefix, log });
-  try {
-    for (const [job, { repeat, data, refused }] of scheduled) {
-      if (repeat === null) {
-        await queue.removeJobScheduler(job);
-        continue;
+  const upsert = async () => {
+    const queue = createQueue(name, { connection: producer, prefix, log });
+    try {
+      for (const [job, { repeat, data, refused }] of scheduled) {
+        if (repeat === null) {
+          await queue.removeJobScheduler(job);
+          continue;
+        }
+        const spec = jobSpec(name, job);
+        await queue
+          .upsertJobScheduler(
+            job,
+            'every' in repeat ? { every: repeat.every, startDate: Date.now() + repeat.every } : repeat,
+            { name: job, data: spec.data.parse(data), opts: spec.opts },
+          )
+          .catch((error: unknown) => {
+            throw refused ? refused(error) : error;
+          });
       }
-      const spec = jobSpec(name, job);
-      await queue
-        .upsertJobScheduler(
-          job,
-          'every' in repeat ? { every: repeat.every, startDate: Date.now() + repeat.every } : repeat,
-          { name: job, data: spec.data.parse(data), opts: spec.opts },
-        )
-        .catch((error: unknown) => {
-          throw refused ? refused(error) : error;
-        });
+    } finally {
+      await queue.close();
     }
-  } finally {
-    await queue.close();
-  }
+  };
+  await upsert();
   if (scheduled.every(([, { repeat }]) => repeat === null)) return async () => undefined;
+  const reconnected = () => {
+    upsert().catch((error: unknown) => log.warn({ err: error }, `could not restore the ${name} schedule`));
+  };
+  producer.on('ready', reconnected);
   const handlers = Object.fromEntries(scheduled.map(([job, { run }]) => [job, run]));
   const worker = createWorker(name, handlers as { [N in JobName<Q>]: ScheduledJob<Q, N>['run'] }, {
     connection: consumer,
     prefix,
     log,
   });
-  return () => worker.close();
+  return async () => {
+    producer.off('ready', reconnected);
+    await worker.close();
+  };
 }

@@ -1,6 +1,7 @@
 import { DelayedError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { type Outages, warnUnlessOutage } from '../outages.js';
 import { addJob, createWorker, RUNBOOKS_QUEUE, type TypedQueue } from '../queue/queues.js';
 import type { RunbookEngine } from './engine.js';
 import type { RunbookStore } from './store.js';
@@ -19,6 +20,8 @@ export interface RunbookWorkerDeps {
   log: Logger;
   /** How often running runbooks are given their job again in case Redis lost it (default 15 s). */
   sweepEveryMs?: number;
+  /** PostgreSQL's and Redis's outages: a sweep failing on one is counted there, not logged each time. */
+  outages?: Outages;
 }
 
 /**
@@ -44,7 +47,7 @@ export function startRunbookWorker(deps: RunbookWorkerDeps): () => Promise<void>
     sweeping ??= (async () => {
       for (const runId of await deps.store.running()) await enqueueRunbook(deps.queue, runId);
     })()
-      .catch((error) => deps.log.warn({ err: error }, 'runbook sweep failed'))
+      .catch((error) => warnUnlessOutage(deps.outages, deps.log, error, 'runbook sweep failed'))
       .finally(() => {
         sweeping = undefined;
       });

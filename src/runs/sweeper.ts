@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { type Outages, warnUnlessOutage } from '../outages.js';
 import type { RunService } from './service.js';
 import { type StateExpiryDeps, sweepStateExpiry } from './state-expiry.js';
 import type { RunStore } from './store.js';
@@ -22,6 +23,8 @@ export function startSweeper(
     /** Gives a running run whose worker is gone its job again, unless BullMQ still holds one for it. */
     redeliver(runId: string): Promise<void>;
     log: Logger;
+    /** PostgreSQL's and Redis's outages: a sweep failing on one is counted there, not logged each time. */
+    outages?: Outages;
   },
   everyMs = 15_000,
 ): () => Promise<void> {
@@ -34,7 +37,7 @@ export function startSweeper(
   };
   const timer = setInterval(() => {
     running ??= sweep()
-      .catch((error) => deps.log.warn({ err: error }, 'sweep failed'))
+      .catch((error) => warnUnlessOutage(deps.outages, deps.log, error, 'sweep failed'))
       .finally(() => {
         running = undefined;
       });

@@ -2,17 +2,23 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { TEST_DATABASE_URL, testDatabaseUrl } from './test-env.js';
 
-/** A fresh database for one test file, dropped afterwards; parallel runs never share one. */
-export async function createTestDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database for one test file, dropped afterwards; parallel runs never share one. `server` is the
+ * database to connect to for creating it (a private server a test stops and starts), by default the tests'.
+ */
+export async function createTestDatabase(
+  prefix: string,
+  server = TEST_DATABASE_URL,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   return {
-    url: testDatabaseUrl(name),
+    url: testDatabaseUrl(name, server),
     async drop() {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      const client = new pg.Client({ connectionString: server });
       await client.connect();
       // A pool's end() resolves before its sockets have closed: give them a moment, so that FORCE does not
       // terminate a connection whose client has no error listener any more (an unhandled 57P01).

@@ -62,6 +62,8 @@ export interface HarnessSetup {
   socketUrl?: string;
   /** ops.yml to start with instead of testConfigText(). */
   configText?: string;
+  /** The PostgreSQL server opsbot's own database is created on (a private one a test stops), by its admin URL. */
+  databaseServer?: string;
 }
 
 export async function startHarness(
@@ -70,7 +72,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const slack = await new FakeSlack().start();
   slack.socketUrl = setup.socketUrl ?? '';
-  const own = await createTestDatabase('opsbot_test');
+  const own = await createTestDatabase('opsbot_test', setup.databaseServer);
   const target = await createTestDatabase('bentham_test');
   const bentham = await createBenthamJobs(target.url);
   const logs: string[] = [];

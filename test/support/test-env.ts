@@ -27,9 +27,9 @@ export const TEST_DATABASE_URL = testEnv.OPSBOT_TEST_DATABASE_URL;
 /** The Redis every test, and every opsbot a test starts, uses (by default 127.0.0.1:6379). */
 export const TEST_REDIS_URL = testEnv.OPSBOT_TEST_REDIS_URL;
 
-/** The URL of the database `name` on the tests' PostgreSQL server, with the same role. */
-export function testDatabaseUrl(name: string): string {
-  const url = new URL(TEST_DATABASE_URL);
+/** The URL of the database `name` on the tests' PostgreSQL server (or `server`'s), with the same role. */
+export function testDatabaseUrl(name: string, server = TEST_DATABASE_URL): string {
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
 }

@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { signBody } from '../../../src/pagerduty/signature.js';
-import type { Delivery, Recorded } from '../../../src/pagerduty/webhook-store.js';
-import { PagerDutyWebhooks } from '../../../src/pagerduty/webhooks.js';
+import type { Delivery } from '../../../src/pagerduty/webhook-store.js';
+import { PagerDutyWebhooks, type WebhookAnswer } from '../../../src/pagerduty/webhooks.js';
 import { incidentEvent } from '../../support/pagerduty-webhooks.js';
 
 const SECRET = 'unit-secret';
@@ -22,30 +22,57 @@ function setUp(options: { secrets?: string[]; failStore?: boolean; failQueue?: b
   );
   const rows = new Map<string, { rowId: string; processed: boolean }>();
   const queued: string[] = [];
+  const failures: { store: unknown[]; queue: unknown[] } = { store: [], queue: [] };
   const webhooks = new PagerDutyWebhooks({
     secrets: options.secrets ?? [SECRET],
     store: {
-      async record(delivery: Delivery): Promise<Recorded> {
+      async record(delivery: Delivery): Promise<string | undefined> {
         if (options.failStore) throw new Error('connection refused');
-        const existing = rows.get(delivery.event.id);
-        if (existing) return { ...existing, fresh: false };
+        if (rows.has(delivery.event.id)) return undefined;
         const row = { rowId: String(rows.size + 1), processed: false };
         rows.set(delivery.event.id, row);
-        return { ...row, fresh: true };
+        return row.rowId;
+      },
+      async unhandledRow(eventId: string): Promise<string | undefined> {
+        const row = rows.get(eventId);
+        return row && !row.processed ? row.rowId : undefined;
       },
     },
-    async enqueue(rowId) {
-      if (options.failQueue) throw new Error('Redis is away');
-      queued.push(rowId);
+    jobs: {
+      arrived: () => undefined,
+      answered: () => undefined,
+      async add(rowId) {
+        if (options.failQueue) throw new Error('Redis is away');
+        queued.push(rowId);
+      },
     },
+    async requeue(rowId) {
+      queued.push(`again ${rowId}`);
+    },
+    storeFailed: (error) => failures.store.push(error),
+    queueFailed: (error) => failures.queue.push(error),
     log,
   });
-  const receive = (
+  /** The answer as PagerDuty gets it; what comes after it is recorded in `after`. */
+  const after: (() => Promise<void>)[] = [];
+  const receive = async (
     body: string,
     signature: string | undefined = signBody(body, SECRET),
     webhookId?: string,
-  ) => webhooks.receive({ rawBody: Buffer.from(body), signature, webhookId });
-  return { receive, rows, queued, lines };
+  ): Promise<Omit<WebhookAnswer, 'afterAnswer'>> => {
+    const { afterAnswer, ...answer } = await webhooks.receive({
+      rawBody: Buffer.from(body),
+      signature,
+      webhookId,
+    });
+    after.push(afterAnswer);
+    return answer;
+  };
+  /** Runs what the answers left for later, as the route does once each answer is sent. */
+  const settle = async () => {
+    for (const work of after.splice(0)) await work();
+  };
+  return { receive, settle, rows, queued, failures, lines };
 }
 
 const triggered = JSON.stringify(incidentEvent('incident.triggered', { id: 'QUNIT1' }));
@@ -58,21 +85,30 @@ describe('PagerDutyWebhooks.receive', () => {
     expect(lines.join('')).toContain('PAGERDUTY_WEBHOOK_SECRET is not set');
   });
 
-  it('stores and queues a signed event, and queues a redelivery again only while it is unhandled', async () => {
-    const { receive, rows, queued } = setUp();
+  it('stores a signed event and answers before queueing it; queues a redelivery again only while it is unhandled', async () => {
+    const { receive, settle, rows, queued } = setUp();
     expect(await receive(triggered)).toEqual({ status: 202, body: { ok: true } });
+    expect(queued).toEqual([]);
+    await settle();
+    expect(queued).toEqual(['1']);
     expect(await receive(triggered)).toEqual({ status: 200, body: { ok: true, duplicate: true } });
-    expect(queued).toEqual(['1', '1']);
+    await settle();
+    expect(queued).toEqual(['1', 'again 1']);
     (rows.get(JSON.parse(triggered).event.id) as { processed: boolean }).processed = true;
     expect((await receive(triggered)).status).toBe(200);
-    expect(queued).toEqual(['1', '1']);
+    await settle();
+    expect(queued).toEqual(['1', 'again 1']);
   });
 
-  it('answers 503 when the event cannot be stored or queued, so PagerDuty retries', async () => {
-    expect((await setUp({ failStore: true }).receive(triggered)).status).toBe(503);
+  it('answers 503 when the event cannot be stored, so PagerDuty retries; 202 when it is stored but cannot be queued', async () => {
+    const down = setUp({ failStore: true });
+    expect((await down.receive(triggered)).status).toBe(503);
+    expect(down.failures.store).toHaveLength(1);
     const away = setUp({ failQueue: true });
-    expect((await away.receive(triggered)).status).toBe(503);
+    expect((await away.receive(triggered)).status).toBe(202);
+    await away.settle();
     expect(away.rows.size).toBe(1);
+    expect(away.failures.queue).toHaveLength(1);
   });
 
   it('checks the signature before anything else, then the webhook id, then the body', async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../log.js';
+import { type Outages, warnUnlessOutage } from '../../../outages.js';
 import type { OutboxRow } from './message.js';
 import { backoffMs, classify, ParentNotPosted, SLACK_CHANNEL_POST_INTERVAL_MS } from './retry-policy.js';
 import type { SendMessage } from './send.js';
@@ -45,6 +46,8 @@ export interface DispatcherDeps {
   signals: Pick<OutboxSignals, 'onQueued'>;
   send: SendMessage;
   log: Logger;
+  /** PostgreSQL's and Redis's outages: a poll failing on one is counted there, not logged each time. */
+  outages?: Outages;
   tuning?: Partial<DispatchTuning>;
   /** Told how each send ended (for /metrics). */
   onSend?: (result: SendResult) => void;
@@ -153,7 +156,12 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
         await deps.store.prune(tuning.keepDoneMs);
       }
     } catch (error) {
-      log.warn({ err: error }, 'could not look for Slack messages to send; trying again shortly');
+      warnUnlessOutage(
+        deps.outages,
+        log,
+        error,
+        'could not look for Slack messages to send; trying again shortly',
+      );
     }
   };
 

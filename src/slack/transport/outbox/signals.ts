@@ -15,6 +15,8 @@ export class OutboxSignals {
   private client: pg.Client | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Whether the connection is lost and not back yet: the loss is logged once, not on every retry. */
+  private lostConnection = false;
 
   constructor(
     private readonly connectionString: string,
@@ -67,6 +69,11 @@ export class OutboxSignals {
       await client.query('LISTEN slack_outbox_queued; LISTEN slack_outbox_done');
     } catch (error) {
       this.lost(client, error);
+      return;
+    }
+    if (this.lostConnection && this.client === client) {
+      this.lostConnection = false;
+      this.log.info('hearing about queued Slack messages from PostgreSQL again');
     }
   }
 
@@ -75,10 +82,13 @@ export class OutboxSignals {
     this.client = undefined;
     client.end().catch(() => undefined);
     if (this.stopped) return;
-    this.log.warn(
-      { err: error },
-      'not hearing about queued Slack messages from PostgreSQL; polling until listening again',
-    );
+    if (!this.lostConnection) {
+      this.lostConnection = true;
+      this.log.warn(
+        { err: error },
+        'not hearing about queued Slack messages from PostgreSQL; polling until listening again',
+      );
+    }
     this.reconnect = setTimeout(() => void this.connect(), RECONNECT_MS);
   }
 }

@@ -1,0 +1,116 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/databases.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
+import { type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
+import { postSigned, slashBody } from '../support/signed-requests.js';
+
+// opsbot (web and worker in one process) with its database on a PostgreSQL cluster of this file's own, which
+// the test stops and starts; Redis and Bentham's database are the shared ones.
+let server: PrivateServer;
+let h: Harness;
+/** The test's own view of opsbot's database (not the harness's pool, whose idle clients would log the outage). */
+let db: pg.Pool;
+
+beforeAll(async () => {
+  server = await startPrivatePostgres();
+  h = await startHarness(
+    // Every loop of the worker runs every 200 ms (the harness's run sweeps, this PagerDuty sweep), so an
+    // outage of a few seconds meets each many times.
+    { pagerDutySweep: { everyMs: 200 } },
+    {
+      configText: pagerDutyConfigText(),
+      env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET },
+      databaseServer: server.url,
+    },
+  );
+  db = new pg.Pool({ connectionString: h.vars.DATABASE_URL, max: 1, idleTimeoutMillis: 100 });
+  db.on('error', () => undefined);
+});
+afterAll(async () => {
+  await server?.start().catch(() => undefined);
+  await db?.end();
+  await h?.close();
+  await server?.close();
+});
+
+const OUTAGE =
+  'opsbot cannot reach its database (PostgreSQL) right now, so nothing was done; try again in a minute.';
+
+interface LogLine {
+  level: number;
+  msg: string;
+}
+const linesSince = (from: number): LogLine[] => h.logs.slice(from).map((line) => JSON.parse(line) as LogLine);
+
+/** `/ops <text>` as Alice; resolves with what she is told (ephemerally, through the response_url). */
+let asked = 0;
+async function ask(text: string): Promise<string> {
+  const name = `pg${++asked}`;
+  const acked = await postSigned(
+    h.url(),
+    slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(name) }),
+  );
+  expect(acked.status).toBe(200);
+  return eventually(() => {
+    const answer = h.slack.of(`respond/${name}`)[0];
+    expect(answer).toBeDefined();
+    return String(answer?.text);
+  });
+}
+
+const cardsOf = (incidentId: string) =>
+  h.slack
+    .of('chat.postMessage')
+    .filter((m) => m.channel === 'C0ALERTS' && JSON.stringify(m.blocks).includes(`pd_alert:${incidentId}`));
+
+describe('PostgreSQL goes away and comes back', () => {
+  it('fails /readyz, tells Slack users in one sentence, answers webhooks 503, logs the outage once, and recovers by itself', async () => {
+    const from = h.logs.length;
+    await server.stop();
+
+    const ready = await fetch(`${h.url()}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.postgres).toMatch(/failing/);
+    for (let i = 0; i < 3; i += 1) {
+      expect(await ask('touch bentham study_abc123')).toContain(OUTAGE);
+    }
+    const event = incidentEvent('incident.triggered', { id: 'QPG1' });
+    for (let i = 0; i < 3; i += 1) expect((await deliver(h.url(), event)).status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    await server.start();
+    await eventually(async () => expect((await fetch(`${h.url()}/readyz`)).status).toBe(200), 15_000);
+    // PagerDuty delivers the event again: it is taken and shown once.
+    expect((await deliver(h.url(), event)).status).toBe(202);
+    await eventually(() => expect(cardsOf('QPG1')).toHaveLength(1));
+    // A request now goes through: its run is made and its card posted.
+    const acked = await postSigned(
+      h.url(),
+      slashBody('touch bentham study_abc123', 'U0ALICE', { responseUrl: h.slack.responseUrl('pg-after') }),
+    );
+    expect(acked.status).toBe(200);
+    await eventually(async () => {
+      const { rows } = await db.query(
+        "SELECT count(*)::int AS n FROM action_runs WHERE action = 'touch' AND message_ts IS NOT NULL",
+      );
+      expect(rows[0].n).toBe(1);
+    });
+    // Outbox notifications are heard again (the LISTEN connection came back by itself).
+    await eventually(() =>
+      expect(linesSince(from).some((l) => /hearing about queued Slack messages .* again/.test(l.msg))).toBe(
+        true,
+      ),
+    );
+
+    const lines = linesSince(from);
+    expect(lines.filter((l) => /PostgreSQL is unreachable/.test(l.msg))).toHaveLength(1);
+    expect(lines.filter((l) => /PostgreSQL is reachable again/.test(l.msg))).toHaveLength(1);
+    // Nothing else at warn or above but the outbox's one line about its lost LISTEN connection.
+    const warnings = lines.filter((l) => l.level >= 40 && !/PostgreSQL is unreachable/.test(l.msg));
+    expect(warnings.map((l) => l.msg)).toEqual([
+      'not hearing about queued Slack messages from PostgreSQL; polling until listening again',
+    ]);
+  });
+});
