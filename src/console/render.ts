@@ -1,3 +1,5 @@
+import { chartLines, tableLines } from './render-native.js';
+
 /** A button as the console lists it: pressing it sends these ids back. */
 export interface ConsoleButton {
   label: string;
@@ -73,6 +75,12 @@ export function renderMessage(
         break;
       case 'actions':
         for (const element of block.elements ?? []) collect(element, blockId);
+        break;
+      case 'table':
+        lines.push(...tableLines(block));
+        break;
+      case 'data_visualization':
+        lines.push(...chartLines(block));
         break;
       default:
         if (block.text?.text) lines.push(...textLines(block.text.text));

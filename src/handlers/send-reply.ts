@@ -15,7 +15,10 @@ export interface ReplyTo {
   log: Logger;
 }
 
-/** Sends what a verb answered: ephemeral text, a table (every row in a CSV file when long), or a modal. */
+/**
+ * Sends what a verb answered: ephemeral text, a table (a table block where it fits, with its monospaced text as
+ * the fallback; every row in a CSV file when long), or a modal.
+ */
 export async function sendReply(answer: VerbReply, to: ReplyTo): Promise<void> {
   switch (answer.kind) {
     case 'text':
@@ -24,7 +27,16 @@ export async function sendReply(answer: VerbReply, to: ReplyTo): Promise<void> {
     case 'table': {
       const { kind: _kind, ...shown } = answer;
       const { actor, channel } = to;
-      await to.reply(await lookupReply({ actor, channel, ...shown }, to.calls.upload, to.log));
+      const { text, blocks } = await lookupReply({ actor, channel, ...shown }, to.calls.upload, to.log);
+      if (!blocks) {
+        await to.reply(text);
+        return;
+      }
+      // A Slack that refuses the table block (invalid_blocks) gets the same rows as monospaced text.
+      await to.reply(text, blocks).catch(async (error: unknown) => {
+        to.log.info({ err: error }, 'the reply with a table block was refused; sending it as text');
+        await to.reply(text);
+      });
       return;
     }
     case 'file': {

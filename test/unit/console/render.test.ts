@@ -37,6 +37,58 @@ describe('console rendering', () => {
     expect(buttonLine(buttons)).toBe('[1] Confirm  [2] Cancel');
   });
 
+  it('shows a table block as aligned rows and a chart as a small table of its values', () => {
+    const { lines } = renderMessage({
+      text: 'fallback',
+      blocks: [
+        {
+          type: 'table',
+          rows: [
+            [
+              { type: 'raw_text', text: 'id' },
+              { type: 'raw_text', text: 'status' },
+            ],
+            [
+              { type: 'raw_text', text: '1' },
+              {
+                type: 'rich_text',
+                elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'failed' }] }],
+              },
+            ],
+          ],
+        },
+        {
+          type: 'data_visualization',
+          title: 'Runs per day',
+          chart: {
+            type: 'bar',
+            series: [
+              { name: 'Incidents', data: [{ label: '11-01', value: 2 }] },
+              {
+                name: 'Action runs',
+                data: [
+                  { label: '11-01', value: 14 },
+                  { label: '11-02', value: 3 },
+                ],
+              },
+            ],
+            axis_config: { categories: ['11-01', '11-02'] },
+          },
+        },
+      ],
+    });
+    expect(lines).toEqual([
+      '  id  status',
+      '  --  ------',
+      '  1   failed',
+      'Runs per day (bar chart)',
+      '         Incidents  Action runs',
+      '  -----  ---------  -----------',
+      '  11-01  2          14',
+      '  11-02             3',
+    ]);
+  });
+
   it('falls back to text and unescapes links', () => {
     expect(renderMessage({ text: 'see <https://x.example|the runbook> &amp; more' }).lines).toEqual([
       'see the runbook (https://x.example) & more',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultTable } from '../../../../src/result-table.js';
 import { LIMITS } from '../../../../src/slack/views/limits.js';
-import { tableText } from '../../../../src/slack/views/table.js';
+import { tableBlocks, tableText } from '../../../../src/slack/views/table.js';
+import { blockProblems } from '../../../support/block-limits.js';
 
 /** The lines inside the ``` code block of a table text. */
 function codeLines(text: string): string[] {
@@ -73,5 +74,54 @@ describe('tableText', () => {
     const text = tableText({ columns, rows: [columns.map(() => 'v')], total: 1 });
     expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
     expect(text).toContain('_Showing 0 of 1 rows._');
+  });
+});
+
+describe('tableBlocks', () => {
+  const rowsOf = (blocks: unknown[] | undefined) =>
+    ((blocks?.[0] ?? { rows: [] }) as { rows: { type: string; text: string }[][] }).rows.map((row) =>
+      row.map((cell) => cell.text),
+    );
+
+  it('shows a small table as one table block, header row first, within Slack’s limits', () => {
+    const blocks = tableBlocks({
+      columns: ['id', 'status'],
+      rows: [
+        ['1', 'failed'],
+        ['22', ''],
+      ],
+      total: 2,
+    });
+    expect(blocks).toHaveLength(1);
+    expect(rowsOf(blocks)).toEqual([
+      ['id', 'status'],
+      ['1', 'failed'],
+      ['22', '—'],
+    ]);
+    expect(blockProblems(blocks)).toEqual([]);
+  });
+
+  it('says how many rows it shows when fewer than match', () => {
+    const blocks = tableBlocks({ columns: ['id'], rows: [['1'], ['2']], total: 250 });
+    expect(blockProblems(blocks)).toEqual([]);
+    expect(JSON.stringify(blocks?.[1])).toContain('_Showing 2 of 250 rows._');
+  });
+
+  it('cuts long cells with a visible mark, and rows past its budget with a note', () => {
+    const blocks = tableBlocks(bigTable(99, (i) => `error ${i}: ${'z'.repeat(500)}`));
+    expect(blockProblems(blocks)).toEqual([]);
+    const rows = rowsOf(blocks);
+    expect(rows[1]?.[1]).toHaveLength(200);
+    expect(rows[1]?.[1]?.endsWith('…')).toBe(true);
+    expect(rows.length).toBeLessThan(100);
+    expect(JSON.stringify(blocks?.[1])).toContain(`_Showing ${rows.length - 1} of 99 rows._`);
+  });
+
+  it('leaves tables a table block cannot hold to the monospaced text', () => {
+    expect(tableBlocks(bigTable(99, () => 'x'))).toHaveLength(1);
+    expect(tableBlocks(bigTable(100, () => 'x'))).toBeUndefined();
+    const wide = Array.from({ length: 21 }, (_, i) => `c${i}`);
+    expect(tableBlocks({ columns: wide, rows: [wide], total: 1 })).toBeUndefined();
+    expect(tableBlocks({ columns: ['id'], rows: [], total: 0 })).toBeUndefined();
   });
 });
