@@ -194,6 +194,8 @@ function explainKill(found: RequestOutcome[], injected: Injected): string[] {
 async function main(): Promise<void> {
   const started = Date.now();
   const cpus = os.cpus();
+  // Other processes share the cores: the load average says how busy the machine was around the bench.
+  const loadBefore = os.loadavg();
   log('starting PostgreSQL, Redis, the fake Slack, opsbot web and two workers');
   const cluster = await OpsbotCluster.start({ services: options.services, hangSeconds: options.hangSeconds });
   const rows: FaultRow[] = [];
@@ -269,6 +271,10 @@ async function main(): Promise<void> {
   console.log(`- os.cpus().length: ${cpus.length}, cpu model: ${cpus[0]?.model.trim() ?? 'unknown'}`);
   console.log(`- options: ${JSON.stringify({ ...options, only: [...options.only] })}`);
   console.log(`- whole bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const loads = (l: number[]) => l.map((n) => n.toFixed(1)).join(' ');
+  console.log(
+    `- load average (1, 5, 15 min) at the start: ${loads(loadBefore)}; at the end: ${loads(os.loadavg())}`,
+  );
   printFaults(rows);
   if (burst) printWebhooks(burst);
   if (failed) process.exitCode = 1;
