@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { AccessRequests } from './access/service.js';
+import { AccessGrantStore } from './access/store.js';
 import type { AccessService } from './auth/access.js';
 import type { Authorizer } from './auth/authorizer.js';
 import type { Env } from './config/env.js';
@@ -45,6 +47,7 @@ import { RunExecutor } from './runs/executor.js';
 import { HistoryService } from './runs/history.js';
 import { RunService } from './runs/service.js';
 import type { RunStore } from './runs/store.js';
+import { slackAccess } from './slack/adapters/access-slack.js';
 import { SlackDigestService } from './slack/adapters/digest-slack.js';
 import { SlackListMirror } from './slack/adapters/followup-list.js';
 import { slackFollowups } from './slack/adapters/followup-slack.js';
@@ -71,6 +74,8 @@ export interface CoreServices {
   readonly stormActions: StormActions;
   readonly capture: TimelineCapture;
   readonly home: HomeService;
+  /** Just-in-time access: `/ops elevate`, `/ops access`, and the Approve, Deny and Revoke buttons. */
+  readonly accessRequests: AccessRequests;
   readonly runbooks: RunbookEngine;
   readonly runbookStore: RunbookStore;
   /** People's answers to runbooks' questions (the Answer button and its modal). */
@@ -274,6 +279,14 @@ export function createServices(parts: ServiceParts): CoreServices {
       openIncidents: () => stores.incidents.open(),
       rolesOf: (user) => access.rolesOf(user),
       authorizer,
+    }),
+    accessRequests: new AccessRequests({
+      config,
+      store: new AccessGrantStore(pool),
+      slack: slackAccess(slack.outbox, slack.client, config.workspace.timezone),
+      rolesOf: (user) => access.rolesOf(user),
+      inGroup: (group, user) => access.inGroup(group, user),
+      auditDenial: authority.auditDenial,
     }),
   };
 }

@@ -21,6 +21,7 @@ import { IncidentStore } from './incidents/store.js';
 import { type Logger, redactUrl } from './log.js';
 import { createOutages, isRedisUnreachable, type Outages } from './outages.js';
 import type { PagerDutyQueue } from './pagerduty/events-queue.js';
+import { onCallDirectory } from './pagerduty/oncall-directory.js';
 import { SWEEP_DEFAULTS, type SweepTuning } from './pagerduty/sweeper.js';
 import { WebhookStore } from './pagerduty/webhook-store.js';
 import { queueStats } from './queue/queue-stats.js';
@@ -43,6 +44,7 @@ import { SlackOutbox } from './slack/transport/outbox/outbox.js';
 import { OutboxSignals } from './slack/transport/outbox/signals.js';
 import { OutboxStore } from './slack/transport/outbox/store.js';
 import { slackFileStreamer } from './slack/transport/upload-file.js';
+import { slackUserEmail } from './slack/transport/user-email.js';
 import { slackGroupMembers } from './slack/transport/user-groups.js';
 import { createWebClient } from './slack/transport/web-client.js';
 import type { StartOptions } from './start-options.js';
@@ -144,6 +146,7 @@ export async function buildCore(
     log,
     groupCacheTtlMs: options.groupCacheTtlMs,
     isIncidentChannel: (channel) => stores.incidents.isOpenChannel(channel),
+    onCall: onCallDirectory(env, slackUserEmail(client), options.pagerDutyRateLimitWaitMs),
   });
   const slack: CoreSlack = {
     client,

@@ -24,6 +24,10 @@ export interface StartOptions {
   runbookPollMs?: number;
   /** How long a PagerDuty request answered 429 waits before it is sent again (default pdjs's 20 s). */
   pagerDutyRateLimitWaitMs?: number;
+  /** How often a worker tells holders their access grant ends soon and marks ended grants (default 15 s). */
+  accessSweepEveryMs?: number;
+  /** How long before its end the holder of an access grant is told (default 10 minutes). */
+  accessWarnBeforeMs?: number;
   /** How long Slack user-group membership is cached (default 5 minutes). */
   groupCacheTtlMs?: number;
   /** The Slack outbox's pacing, leases and backoff, and how long a caller waits for its message (15 s). */

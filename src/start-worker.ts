@@ -1,3 +1,6 @@
+import { PENDING_TTL_MS } from './access/service.js';
+import { AccessGrantStore } from './access/store.js';
+import { startAccessSweep, WARN_BEFORE_MS } from './access/sweep.js';
 import { own } from './config/own.js';
 import type { Core } from './core.js';
 import { startDigestSchedule } from './digest/schedule.js';
@@ -18,6 +21,7 @@ import { every, startSchedule } from './queue/schedule.js';
 import { startRunbookWorker } from './runbooks/worker.js';
 import { redeliverRun } from './runs/redeliver.js';
 import { startSweeper } from './runs/sweeper.js';
+import { slackAccess } from './slack/adapters/access-slack.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
 import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
@@ -85,6 +89,18 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
       cards: slack.runCards,
     },
     options.sweepEveryMs,
+  );
+  // Just-in-time grants: "ends soon" once, then expired (they count for nothing from expires_at regardless).
+  const stopAccessSweep = startAccessSweep(
+    {
+      store: new AccessGrantStore(pool),
+      slack: slackAccess(slack.outbox, slack.client, config.workspace.timezone),
+      timeZone: config.workspace.timezone,
+      log,
+      warnBeforeMs: options.accessWarnBeforeMs ?? WARN_BEFORE_MS,
+      pendingTtlMs: PENDING_TTL_MS,
+    },
+    options.accessSweepEveryMs ?? 15_000,
   );
   const healthStore = new HealthStore(pool);
   const postHealthChange = slackHealthPosts(slack.outbox, config.workspace.ops_channel);
@@ -190,6 +206,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     await stopSlots();
     await stopProbe();
     await stopSweeper();
+    await stopAccessSweep();
     await stopPagerDutySweep();
     const finished = await drained;
     if (!finished) {

@@ -38,7 +38,9 @@ function auditLine(entry: AuditListEntry): string {
   const time = `${entry.at.toISOString().slice(0, 19).replace('T', ' ')}Z`;
   const actor = /^[UW][A-Z0-9]{2,20}$/.test(entry.actor) ? `<@${entry.actor}>` : text(entry.actor);
   const target = [entry.service, entry.action].filter((part) => part !== null).join('/');
-  const parts = [`\`${time}\``, actor, `*${text(entry.event)}*`];
+  // Break-glass is said loudly wherever the log is read.
+  const loud = entry.event === 'access.break_glass' ? ':rotating_light: BREAK-GLASS ' : '';
+  const parts = [`\`${time}\``, actor, `${loud}*${text(entry.event)}*`];
   if (target !== '') parts.push(text(target));
   if (entry.run_id !== null) parts.push(`\`${text(entry.run_id).replace(/`/g, "'")}\``);
   return `#${entry.id} ${parts.join(' ')}`;

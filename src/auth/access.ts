@@ -18,6 +18,8 @@ export interface AccessDeps {
   authorizer: Pick<Authorizer, 'decide' | 'require'>;
   grants: GrantStore;
   rolesOf(userId: string): Promise<ActorRoles>;
+  /** Whether a user is in a Slack user group now (the cached membership roles are read from); none when absent. */
+  inGroup?(groupId: string, userId: string): Promise<boolean>;
   /** The newest `count` audit entries, rendered for Slack. */
   auditTail(count: number): Promise<string>;
   /** Counts a read command against the user's per-minute read budget; throws one over it. */
@@ -30,6 +32,11 @@ export class AccessService {
 
   rolesOf(userId: string): Promise<ActorRoles> {
     return this.deps.rolesOf(userId);
+  }
+
+  /** Whether a user is in a Slack user group now: access approvers named by group. */
+  async inGroup(groupId: string, userId: string): Promise<boolean> {
+    return (await this.deps.inGroup?.(groupId, userId)) ?? false;
   }
 
   /** Counts a read command (status, show, pods, logs, history, oncall, digest now); refuses one over the read budget. */

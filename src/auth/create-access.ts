@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import { grantRoles } from '../access/grant-roles.js';
+import { AccessGrantStore } from '../access/store.js';
 import { recentAudit } from '../audit/recent.js';
 import { auditText } from '../audit/render.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { Logger } from '../log.js';
+import { ONCALL_CACHE_MS, type OnCallDirectory, OnCallRoles } from '../pagerduty/oncall-roles.js';
 import type { RunStore } from '../runs/store.js';
 import { AccessService } from './access.js';
 import { Authorizer } from './authorizer.js';
@@ -17,7 +20,7 @@ export interface AccessParts {
   access: AccessService;
 }
 
-/** Wires roles (ops.yml, Slack user groups, grants), the policy, audit reads and the request and read limits. */
+/** Wires roles (ops.yml, Slack user groups, grants, just-in-time grants, on-call shifts), the policy, audit reads and the request and read limits. */
 export function createAccess(deps: {
   config: OpsConfig;
   pool: Pool;
@@ -28,10 +31,21 @@ export function createAccess(deps: {
   log: Logger;
   groupCacheTtlMs?: number | undefined;
   isIncidentChannel?(channel: string): Promise<boolean>;
+  /** Who is on call in PagerDuty, for pagerduty.oncall_roles; absent when PagerDuty is not set up. */
+  onCall?: OnCallDirectory | undefined;
 }): AccessParts {
   const grants = new GrantStore(deps.pool);
   const groups = new GroupMembers(deps.listGroupMembers, deps.log, deps.groupCacheTtlMs);
-  const resolver = new RoleResolver(deps.config.roles, groups, grants);
+  // Roles held for a time: just-in-time grants, and on-call shifts when PagerDuty is set up.
+  const { config } = deps;
+  const sources = [grantRoles(new AccessGrantStore(deps.pool), config.workspace.timezone)];
+  if (deps.onCall && config.pagerduty) {
+    const ttlMs = config.pagerduty.oncall_cache ?? ONCALL_CACHE_MS;
+    sources.push(new OnCallRoles(config, deps.onCall, deps.log, ttlMs));
+  } else if (Object.keys(config.pagerduty?.oncall_roles ?? {}).length > 0) {
+    deps.log.warn('pagerduty.oncall_roles gives nobody a role: PAGERDUTY_TOKEN is not set');
+  }
+  const resolver = new RoleResolver(config.roles, groups, grants, sources);
   const rolesOf = (userId: string) => resolver.rolesOf(userId);
   const auditDenial = (entry: Parameters<RunStore['auditDenial']>[0]) => deps.store.auditDenial(entry);
   const limiter = new RequestLimiter(deps.redis, deps.queuePrefix, deps.config.workspace.requests_per_minute);
@@ -53,6 +67,7 @@ export function createAccess(deps: {
     authorizer,
     grants,
     rolesOf,
+    inGroup: async (groupId, userId) => (await groups.members(groupId)).has(userId),
     auditTail: async (count) => auditText(await recentAudit(deps.pool, count)),
     requireRead: (userId) => reads.require(userId),
   });

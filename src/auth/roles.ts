@@ -19,12 +19,33 @@ export type RoleGrants = Partial<Record<Role, RoleGrant>>;
 export interface HeldRole {
   role: Role;
   source: string;
+  /**
+   * For a role held for a time (on call, an access grant), how long, as whoami says it after the role:
+   * `while on call (PagerDuty, level 1, until 09:00)`, `until 14:30 (access grant acc_…, approved by …)`.
+   */
+  temporary?: string;
+}
+
+/** A role held on one service, or everywhere when `service` is absent. */
+export interface ScopedRole {
+  service?: string;
+  held: HeldRole;
 }
 
 /** Everything a user holds: a role everywhere, and roles on particular services. */
 export interface ActorRoles {
   global?: HeldRole;
   services: Record<string, HeldRole>;
+  /** Every role held for a time, including those a higher role outranks (whoami lists them all). */
+  temporary?: ScopedRole[];
+}
+
+/**
+ * Roles that come from somewhere other than ops.yml and `/ops role grant`, as they stand at `at`: on-call
+ * shifts, access grants. Asked at every decision, so one that has ended counts for nothing from then on.
+ */
+export interface RoleSource {
+  rolesOf(userId: string, at: Date): Promise<ScopedRole[]>;
 }
 
 /** Ranks roles so that a higher role includes the lower ones. */

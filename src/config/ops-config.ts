@@ -1,18 +1,18 @@
 import { z } from 'zod';
+import { AccessConfigSchema } from '../access/config.js';
 import { ActionConfigSchema, kindOf } from '../actions/registry.js';
 import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { EscalationSchema, escalationSeverityProblems } from '../incidents/escalation-config.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
+import { OnCallCacheSchema, OnCallRolesSchema, onCallRoleProblems } from '../pagerduty/oncall-roles.js';
 import { StormConfigSchema } from '../pagerduty/storm-config.js';
 import { ComposeSection } from './compose.js';
 import { Duration } from './duration.js';
 import type { ConfigProblem, ServiceShape } from './problems.js';
 import { CronPattern, TimeZone } from './schedule-fields.js';
+import { ChannelId, GroupId, UserId } from './slack-ids.js';
 
-const UserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U0ALICE');
-const GroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group ID such as S0SRE');
-const ChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID such as C0OPS');
 /** What users type after `/ops` (an action) or after `/ops show <service>` (a lookup): `retry`, `revoke-key`. */
 const VerbName = z
   .string()
@@ -119,8 +119,14 @@ export const OpsConfigSchema = z.strictObject({
       services: z.record(z.string(), Name).default({}),
       /** When one PagerDuty service's triggers are rolled up into one card (src/pagerduty/storm-config.ts). */
       storm: StormConfigSchema.optional(),
+      /** Who holds which role while on call for a service (src/pagerduty/oncall-roles.ts). */
+      oncall_roles: OnCallRolesSchema.optional(),
+      /** How long the on-call list behind oncall_roles is kept before PagerDuty is asked again (60s). */
+      oncall_cache: OnCallCacheSchema.optional(),
     })
     .optional(),
+  /** Just-in-time access: `/ops elevate`, its approvers and break-glass (src/access/config.ts). */
+  access: AccessConfigSchema.optional(),
   services: z.record(Name, Service).default({}),
 });
 
@@ -181,6 +187,7 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
     }
   }
   problems.push(...pagerDutyProblems(raw));
+  problems.push(...onCallRoleProblems(raw));
   return problems;
 }
 

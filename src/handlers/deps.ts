@@ -1,3 +1,4 @@
+import type { AccessRequests } from '../access/service.js';
 import type { AccessService } from '../auth/access.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { DigestService } from '../digest/service.js';
@@ -55,6 +56,8 @@ export interface HandlerDeps {
   stormActions: StormActions;
   /** What one user's App Home shows. */
   home: HomeService;
+  /** Just-in-time access: `/ops elevate`, `/ops access`, and the access cards' buttons. */
+  accessRequests: AccessRequests;
   /** Answers to runbooks' questions: the Answer button's modal and its submission. */
   runbookAnswers: RunbookAnswers;
   /** Incident follow-ups: `/ops followup(s)`, their Close button and the "Add as follow-up" shortcut. */

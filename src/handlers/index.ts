@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { registerAccessButtons } from './access-buttons.js';
 import { registerAlertButtons } from './alert-buttons.js';
 import { registerAppHome } from './app-home.js';
 import type { HandlerDeps } from './deps.js';
@@ -26,6 +27,7 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerIncidentButtons(app, deps);
   registerAlertButtons(app, deps);
   registerStormButtons(app, deps);
+  registerAccessButtons(app, deps);
   registerIncidentEvents(app, deps);
   registerAppHome(app, deps);
   registerFollowupButtons(app, deps);

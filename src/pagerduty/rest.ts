@@ -28,6 +28,7 @@ const Oncalls = z.object({
       escalation_level: z.number().int(),
       user: z.object({ id: z.string(), summary: z.string().optional() }),
       schedule: z.object({ summary: z.string().optional() }).nullable().optional(),
+      start: z.string().nullable().optional(),
       end: z.string().nullable().optional(),
     }),
   ),
@@ -43,6 +44,15 @@ export interface OnCall {
   name: string;
   schedule?: string | undefined;
   until?: string | undefined;
+}
+
+/** One shift on call on an escalation policy, as on-call roles read it. */
+export interface OnCallShift {
+  /** The PagerDuty user id. */
+  user: string;
+  level: number;
+  start: Date | null;
+  end: Date | null;
 }
 
 type Method = 'GET' | 'PUT' | 'POST';
@@ -201,6 +211,28 @@ export class PagerDutyRest {
         until: entry.end ?? undefined,
       }))
       .sort((a, b) => a.level - b.level);
+  }
+
+  /**
+   * The shifts on call now for an escalation policy: who (PagerDuty user id), at which level, and when the shift
+   * started and ends (null: always on call at that level, not through a schedule). A shift with a time that
+   * cannot be read is left out, so it never lasts for ever by mistake.
+   */
+  async onCallShifts(escalationPolicyId: string): Promise<OnCallShift[]> {
+    const body = Oncalls.parse(
+      await this.call('GET', '/oncalls', {
+        query: { 'escalation_policy_ids[]': [escalationPolicyId], earliest: 'true', limit: '100' },
+      }),
+    );
+    const time = (text: string | null | undefined) => (text ? new Date(text) : null);
+    return body.oncalls
+      .map((entry) => ({
+        user: entry.user.id,
+        level: entry.escalation_level,
+        start: time(entry.start),
+        end: time(entry.end),
+      }))
+      .filter(({ start, end }) => !Number.isNaN(start?.getTime() ?? 0) && !Number.isNaN(end?.getTime() ?? 0));
   }
 
   /** The PagerDuty user with this email; a clear sentence when there is none. */

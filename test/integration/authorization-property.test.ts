@@ -2,16 +2,21 @@
  * Property: no execution without a permitting policy decision at each checkpoint.
  *
  * Each generated scenario configures roles (ops.yml users, groups, everyone, and grants stored in
- * PostgreSQL), one action per service with a random role and risk, a channel allow-list, and who requests,
- * confirms and approves; optionally a grant is revoked or changed part-way. The real RunService then runs
- * request → confirm → approve → execute against a real opsbot database and a real target database. An
- * independent model, written here from the scenario alone, says what each checkpoint must decide; the
- * test checks every step's outcome, the run's state, the target table and the audit log against it.
+ * PostgreSQL), roles held for a time (just-in-time grants approved for a while, and PagerDuty on-call shifts
+ * with pagerduty.oncall_roles), one action per service with a random role and risk, a channel allow-list, and
+ * who requests, confirms and approves; optionally a grant is revoked or changed part-way. The checkpoints
+ * happen ten minutes apart on the resolver's clock, and a role held for a time ends between two of them (or
+ * outlasts the run). The real RunService then runs request → confirm → approve → execute against a real
+ * opsbot database and a real target database. An independent model, written here from the scenario alone,
+ * says what each checkpoint must decide; the test checks every step's outcome, the run's state, the target
+ * table and the audit log against it.
  */
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { grantRoles } from '../../src/access/grant-roles.js';
+import { AccessGrantStore } from '../../src/access/store.js';
 import type { Risk } from '../../src/actions/types.js';
 import { Authorizer } from '../../src/auth/authorizer.js';
 import { GrantStore } from '../../src/auth/grants.js';
@@ -24,6 +29,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../src/errors.js';
 import { Redactor } from '../../src/exec/redactor.js';
 import { createLogger } from '../../src/log.js';
+import { type OnCallDirectory, OnCallRoles } from '../../src/pagerduty/oncall-roles.js';
 import type { RunCards } from '../../src/runs/cards.js';
 import { RunExecutor } from '../../src/runs/executor.js';
 import type { Run } from '../../src/runs/run.js';
@@ -69,6 +75,32 @@ interface GrantRow {
   role: Role;
 }
 
+/**
+ * When a role held for a time ends: just before that checkpoint (so it counts at the ones before it only), or
+ * `never` within the run.
+ */
+type End = 'confirm' | 'approve' | 'execute' | 'never';
+const ENDS: readonly End[] = ['confirm', 'approve', 'execute', 'never'];
+
+/** A just-in-time grant, approved when the scenario starts, ending at `ends`. */
+interface TimedGrant {
+  user: User;
+  scope: Scope;
+  role: Role;
+  ends: End;
+}
+
+/** An on-call shift on a service's PagerDuty service, at an escalation level, ending at `ends`. */
+interface Shift {
+  user: User;
+  service: Service;
+  level: number;
+  ends: End;
+}
+
+/** pagerduty.oncall_roles: per service, or `*` for both. */
+type OnCallRules = Partial<Record<Service | '*', { level: number; role: Role }>>;
+
 /** A grant revoked (to: null) or replaced by another role (a downgrade, or not), just before `before`. */
 interface Change {
   before: 'confirm' | 'approve' | 'execute';
@@ -81,6 +113,8 @@ interface Scenario {
   config: Partial<Record<Role, ConfigGrant>>;
   members: Record<Group, User[]>;
   grants: GrantRow[];
+  timed: TimedGrant[];
+  oncall: { rules: OnCallRules; shifts: Shift[] };
   actions: Record<Service, { role: Role; risk: Risk }>;
   allow: string[];
   channel: string;
@@ -94,6 +128,8 @@ interface Scenario {
 const user = fc.constantFrom(...USERS);
 const role = fc.constantFrom(...ORDER);
 const scope = fc.constantFrom<Scope>('', ...SERVICES);
+const end = fc.constantFrom(...ENDS);
+const level = fc.integer({ min: 1, max: 3 });
 const configGrant = fc.record({
   users: fc.subarray([...USERS], { maxLength: 2 }),
   groups: fc.subarray([...GROUPS]),
@@ -127,6 +163,18 @@ const scenarios: fc.Arbitrary<Scenario> = fc
       S0ONCALL: fc.subarray([...USERS], { maxLength: 2 }),
     }),
     grants: fc.array(fc.record({ who: party, scope, role }), { maxLength: 4 }),
+    timed: fc.array(fc.record({ who: party, scope, role, ends: end }), { maxLength: 2 }),
+    rules: fc.record(
+      {
+        bentham: fc.record({ level: fc.integer({ min: 1, max: 2 }), role }),
+        ledger: fc.record({ level: fc.integer({ min: 1, max: 2 }), role }),
+        '*': fc.record({ level: fc.integer({ min: 1, max: 2 }), role }),
+      },
+      { requiredKeys: [] },
+    ),
+    shifts: fc.array(fc.record({ who: party, service: fc.constantFrom(...SERVICES), level, ends: end }), {
+      maxLength: 2,
+    }),
     actions: fc.record({
       bentham: fc.record({ role, risk: fc.constantFrom(...RISK_LEVELS) }),
       ledger: fc.record({ role, risk: fc.constantFrom(...RISK_LEVELS) }),
@@ -143,13 +191,21 @@ const scenarios: fc.Arbitrary<Scenario> = fc
     approver: user,
     // Often the requester and the approver also get a grant that suffices for the action, which the change
     // below then tends to revoke or lower: that is how permissions are lost between checkpoints.
+    // ...held for good, or for a time (a grant or an on-call shift that may end before a later checkpoint).
     boost: fc.option(
       fc.record({
         requester: fc.record({
           scope: fc.constantFrom('global' as const, 'service' as const),
           up: fc.nat(3),
+          lasting: fc.constantFrom('grant' as const, 'timed' as const, 'oncall' as const),
+          ends: end,
         }),
-        approver: fc.record({ scope: fc.constantFrom('global' as const, 'service' as const), up: fc.nat(3) }),
+        approver: fc.record({
+          scope: fc.constantFrom('global' as const, 'service' as const),
+          up: fc.nat(3),
+          lasting: fc.constantFrom('grant' as const, 'timed' as const, 'oncall' as const),
+          ends: end,
+        }),
       }),
       { nil: undefined, freq: 4 },
     ),
@@ -173,22 +229,34 @@ const scenarios: fc.Arbitrary<Scenario> = fc
       { nil: undefined, freq: 3 },
     ),
   })
-  .map(({ confirmer, change, grants, boost, ...rest }): Scenario => {
+  .map(({ confirmer, change, grants, timed, rules, shifts, boost, ...rest }): Scenario => {
     const resolve = (who: Party): User =>
       who === 'requester' ? rest.requester : who === 'approver' ? rest.approver : who;
     const rows: GrantRow[] = grants.map(({ who, scope, role }) => ({ user: resolve(who), scope, role }));
+    const timedRows: TimedGrant[] = timed.map(({ who, ...grant }) => ({ user: resolve(who), ...grant }));
+    const onCall = {
+      rules: rules as OnCallRules,
+      shifts: shifts.map(({ who, ...shift }): Shift => ({ user: resolve(who), ...shift })),
+    };
     const boosted: Partial<Record<'requester' | 'approver', GrantRow>> = {};
     if (boost) {
       const needed = ORDER.indexOf(rest.actions[rest.service].role);
       for (const who of ['requester', 'approver'] as const) {
-        const { scope, up } = boost[who];
+        const { scope, up, lasting, ends } = boost[who];
         const row: GrantRow = {
           user: resolve(who),
           scope: scope === 'global' ? '' : rest.service,
           role: ORDER[Math.min(needed + up, ORDER.length - 1)] as Role,
         };
-        boosted[who] = row;
-        rows.push(row);
+        if (lasting === 'timed') timedRows.push({ ...row, ends });
+        else if (lasting === 'oncall') {
+          // On call for the run's service, with a rule that gives enough there at the shift's level.
+          onCall.rules[rest.service] = { level: 2, role: row.role };
+          onCall.shifts.push({ user: row.user, service: rest.service, level: 1 + (up % 2), ends });
+        } else {
+          boosted[who] = row;
+          rows.push(row);
+        }
       }
     }
     let changed: Change | undefined;
@@ -200,7 +268,14 @@ const scenarios: fc.Arbitrary<Scenario> = fc
         rows[0] ?? { user: rest.requester, scope: '' as Scope };
       changed = { before: change.before, user: aim.user, scope: aim.scope, to: change.to };
     }
-    return { ...rest, grants: rows, confirmer: confirmer ?? rest.requester, change: changed };
+    return {
+      ...rest,
+      grants: rows,
+      timed: timedRows,
+      oncall: onCall,
+      confirmer: confirmer ?? rest.requester,
+      change: changed,
+    };
   });
 
 // ---------------------------------------------------------------------------------------------------
@@ -232,12 +307,37 @@ function configRank(s: Scenario, u: User): number {
   return best;
 }
 
-function permitted(s: Scenario, grants: Map<string, Role>, u: User): boolean {
+/** The checkpoints in the order they happen, ten minutes apart on the clock. */
+const CHECKPOINTS: readonly Step[] = ['request', 'confirm', 'approve', 'execute'];
+
+/** Whether a role ending at `ends` still counts at checkpoint `at`: it ends just before `ends`. */
+function lasts(ends: End, at: Step): boolean {
+  return ends === 'never' || CHECKPOINTS.indexOf(at) < CHECKPOINTS.indexOf(ends);
+}
+
+/** The highest rank the user holds for a time on the run's service at `at`: grants, then on-call shifts. */
+function timedRank(s: Scenario, u: User, at: Step): number {
+  let best = -1;
+  for (const g of s.timed) {
+    if (g.user === u && (g.scope === '' || g.scope === s.service) && lasts(g.ends, at)) {
+      best = Math.max(best, rankOf(g.role));
+    }
+  }
+  const rule = s.oncall.rules[s.service] ?? s.oncall.rules['*'];
+  for (const shift of s.oncall.shifts) {
+    const counts = shift.user === u && shift.service === s.service && lasts(shift.ends, at);
+    if (rule && counts && shift.level <= rule.level) best = Math.max(best, rankOf(rule.role));
+  }
+  return best;
+}
+
+function permitted(s: Scenario, grants: Map<string, Role>, u: User, at: Step): boolean {
   const channelOk = s.allow.length === 0 || s.allow.includes(s.channel);
   const effective = Math.max(
     configRank(s, u),
     rankOf(grants.get(grantKey(u, ''))),
     rankOf(grants.get(grantKey(u, s.service))),
+    timedRank(s, u, at),
   );
   return channelOk && effective >= rankOf(s.actions[s.service].role);
 }
@@ -249,13 +349,13 @@ function permitted(s: Scenario, grants: Map<string, Role>, u: User): boolean {
 function checkpointsPermit(s: Scenario): boolean {
   const grants = applyGrants(s.grants);
   const risk = s.actions[s.service].risk;
-  const atRequest = permitted(s, grants, s.requester);
+  const atRequest = permitted(s, grants, s.requester, 'request');
   if (s.change?.before === 'confirm') applyChange(grants, s.change);
-  const atConfirm = s.confirmer === s.requester && permitted(s, grants, s.confirmer);
+  const atConfirm = s.confirmer === s.requester && permitted(s, grants, s.confirmer, 'confirm');
   if (s.change?.before === 'approve') applyChange(grants, s.change);
-  const atApprove = s.approver !== s.requester && permitted(s, grants, s.approver);
+  const atApprove = s.approver !== s.requester && permitted(s, grants, s.approver, 'approve');
   if (s.change?.before === 'execute') applyChange(grants, s.change);
-  const atExecute = permitted(s, grants, s.requester);
+  const atExecute = permitted(s, grants, s.requester, 'execute');
   return atRequest && (risk === 'low' || atConfirm) && (risk !== 'high' || atApprove) && atExecute;
 }
 
@@ -293,7 +393,7 @@ function model(s: Scenario): Expected {
     if (s.change?.before === step) applyChange(grants, s.change);
   };
   const ask = (checkpoint: Step, actor: User) => {
-    const allowed = permitted(s, grants, actor);
+    const allowed = permitted(s, grants, actor, checkpoint);
     out.policy[checkpoint] = allowed;
     if (!allowed) out.denials.push({ checkpoint, actor });
     return allowed;
@@ -370,6 +470,37 @@ class MemoryCards implements RunCards {
 
 const TARGET_ENV = 'AUTHZ_TARGET_DATABASE_URL';
 
+/** Each service's PagerDuty service (pagerduty.services). */
+const PAGERDUTY_SERVICES: Record<string, Service> = { PSVCBENTHAM: 'bentham', PSVCLEDGER: 'ledger' };
+
+/** When each checkpoint happens, from the scenario's start; a role ends five minutes before its `ends`. */
+const AT_MS: Record<Step, number> = { request: 0, confirm: 600_000, approve: 1_200_000, execute: 1_800_000 };
+const ENDS_MS: Record<End, number> = {
+  confirm: AT_MS.confirm - 300_000,
+  approve: AT_MS.approve - 300_000,
+  execute: AT_MS.execute - 300_000,
+  never: 86_400_000,
+};
+
+/** Who is on call in the scenario, as PagerDuty would say (a PagerDuty user per Slack user: `P<user>`). */
+function onCallDirectory(s: Scenario, start: number): OnCallDirectory {
+  return {
+    async shifts(pagerDutyService) {
+      return s.oncall.shifts
+        .filter((shift) => PAGERDUTY_SERVICES[pagerDutyService] === shift.service)
+        .map((shift) => ({
+          user: `P${shift.user}`,
+          level: shift.level,
+          start: new Date(start - 3_600_000),
+          end: new Date(start + ENDS_MS[shift.ends]),
+        }));
+    },
+    async userOf(slackUser) {
+      return `P${slackUser}`;
+    },
+  };
+}
+
 /** ops.yml for a scenario, as YAML text, parsed the way opsbot parses its config file. */
 function configFor(s: Scenario, targetUrl: string): OpsConfig {
   const action = (service: Service) => ({
@@ -387,10 +518,12 @@ function configFor(s: Scenario, targetUrl: string): OpsConfig {
     databases: { main: { url: `\${${TARGET_ENV}}` } },
     actions: { [ACTION[name].name]: action(name) },
   });
+  const oncallRoles = Object.keys(s.oncall.rules).length > 0 ? { oncall_roles: s.oncall.rules } : {};
   const text = stringify({
     workspace: { ops_channel: 'C0OPS' },
     roles: s.config,
     channels: { allow: s.allow },
+    pagerduty: { services: PAGERDUTY_SERVICES, ...oncallRoles },
     services: { bentham: service('bentham'), ledger: service('ledger') },
   });
   return parseOpsConfig(text, { [TARGET_ENV]: targetUrl });
@@ -406,6 +539,7 @@ let jobs: pg.Pool;
 let targets: TargetDatabases;
 let store: RunStore;
 let grantStore: GrantStore;
+let accessStore: AccessGrantStore;
 let iteration = 0;
 
 beforeAll(async () => {
@@ -416,12 +550,15 @@ beforeAll(async () => {
   jobs = await createBenthamJobs(target.url);
   store = new RunStore(pool);
   grantStore = new GrantStore(pool);
+  accessStore = new AccessGrantStore(pool);
   // The targets' pools depend only on the services' database URLs, which every scenario shares.
   const baseline = configFor(
     {
       config: {},
       members: { S0SRE: [], S0ONCALL: [] },
       grants: [],
+      timed: [],
+      oncall: { rules: {}, shifts: [] },
       actions: { bentham: { role: 'admin', risk: 'high' }, ledger: { role: 'admin', risk: 'high' } },
       allow: [],
       channel: 'C0OPS',
@@ -469,12 +606,31 @@ async function attempt(work: () => Promise<unknown>): Promise<Outcome> {
 async function play(s: Scenario) {
   iteration++;
   const study = `study_p${iteration}`;
-  await pool.query('TRUNCATE role_grants');
+  await pool.query('TRUNCATE role_grants, access_grants');
   await jobs.query(
     "INSERT INTO jobs (study_id, status, attempt_count, error_message) VALUES ($1, 'failed', 0, 'boom')",
     [study],
   );
   for (const g of s.grants) await grantStore.grant(ADMIN, g.user, g.role, g.scope || undefined);
+  // The clock the resolver reads: each checkpoint ten minutes after the one before.
+  const start = Date.now();
+  let clock = new Date(start);
+  const at = (step: Step) => {
+    clock = new Date(start + AT_MS[step]);
+  };
+  // Just-in-time grants asked for and approved now, each for as long as takes it to just before its end.
+  for (const g of s.timed) {
+    const asked = await accessStore.request({
+      user: g.user,
+      role: g.role,
+      service: g.scope || undefined,
+      reason: 'property',
+      durationMs: ENDS_MS[g.ends],
+      requestedIn: 'C0OPS',
+      cardChannel: 'C0OPS',
+    });
+    await accessStore.approve(asked.id, ADMIN, 60_000);
+  }
 
   const config = configFor(s, target?.url ?? '');
   const groups = new GroupMembers(
@@ -483,7 +639,13 @@ async function play(s: Scenario) {
     60_000,
     () => 0,
   );
-  const resolver = new RoleResolver(config.roles, groups, grantStore);
+  const resolver = new RoleResolver(
+    config.roles,
+    groups,
+    grantStore,
+    [grantRoles(accessStore, 'UTC'), new OnCallRoles(config, onCallDirectory(s, start), log, 60_000)],
+    () => clock,
+  );
   const authorizer = new Authorizer({
     config,
     rolesOf: (userId) => resolver.rolesOf(userId),
@@ -532,6 +694,7 @@ async function play(s: Scenario) {
   const head = await auditHead();
   const outcomes: Expected['outcomes'] = {};
   let runId: string | undefined;
+  at('request');
   outcomes.request = await attempt(async () => {
     runId = (
       await runs.request({
@@ -544,10 +707,13 @@ async function play(s: Scenario) {
     ).id;
   });
   await change('confirm');
+  at('confirm');
   if (runId) outcomes.confirm = await attempt(() => runs.confirm(s.confirmer, runId as string));
   await change('approve');
+  at('approve');
   if (runId) outcomes.approve = await attempt(() => runs.approve(s.approver, runId as string));
   await change('execute');
+  at('execute');
   const stateBeforeExecute = runId ? (await store.get(runId))?.state : undefined;
   // As the worker would, for any run it is handed, whether or not it was queued.
   if (runId) await executor.execute(runId);
@@ -592,6 +758,8 @@ function scenario(overrides: Partial<Scenario>): Scenario {
     config: { operator: { users: ['U0A'], groups: ['S0SRE'], everyone: false } },
     members: { S0SRE: ['U0B'], S0ONCALL: [] },
     grants: [],
+    timed: [],
+    oncall: { rules: {}, shifts: [] },
     actions: { bentham: { role: 'operator', risk: 'high' }, ledger: { role: 'admin', risk: 'medium' } },
     allow: ['C0OPS'],
     channel: 'C0OPS',
@@ -659,10 +827,65 @@ const EXAMPLES: Scenario[] = [
     requester: 'U0E',
     confirmer: 'U0E',
   }),
+  // Roles held for a time. The requester's only role is an approved grant that ends between approval and
+  // execution: confirmed and approved while it counted, stopped at execution.
+  scenario({
+    config: {},
+    grants: [{ user: 'U0B', scope: '', role: 'admin' }],
+    timed: [{ user: 'U0C', scope: 'bentham', role: 'operator', ends: 'execute' }],
+    requester: 'U0C',
+    confirmer: 'U0C',
+  }),
+  // The requester is operator on bentham while on call; the shift ends before execution (medium risk).
+  scenario({
+    config: {},
+    oncall: {
+      rules: { bentham: { level: 1, role: 'operator' } },
+      shifts: [{ user: 'U0C', service: 'bentham', level: 1, ends: 'execute' }],
+    },
+    actions: { bentham: { role: 'operator', risk: 'medium' }, ledger: { role: 'admin', risk: 'medium' } },
+    requester: 'U0C',
+    confirmer: 'U0C',
+  }),
+  // The approver's shift ends before they press Approve.
+  scenario({
+    oncall: {
+      rules: { '*': { level: 2, role: 'operator' } },
+      shifts: [{ user: 'U0E', service: 'bentham', level: 2, ends: 'approve' }],
+    },
+    approver: 'U0E',
+  }),
+  // A shift on ledger and a grant on ledger count for nothing on bentham; level 2 is not level 1 or better.
+  scenario({
+    config: {},
+    timed: [{ user: 'U0D', scope: 'ledger', role: 'admin', ends: 'never' }],
+    oncall: {
+      rules: { '*': { level: 1, role: 'admin' } },
+      shifts: [
+        { user: 'U0D', service: 'ledger', level: 1, ends: 'never' },
+        { user: 'U0D', service: 'bentham', level: 2, ends: 'never' },
+      ],
+    },
+    actions: { bentham: { role: 'responder', risk: 'low' }, ledger: { role: 'admin', risk: 'low' } },
+    requester: 'U0D',
+  }),
+  // A grant on every service and a shift that outlast the run: it succeeds on their strength alone.
+  scenario({
+    config: {},
+    timed: [{ user: 'U0C', scope: '', role: 'operator', ends: 'never' }],
+    oncall: {
+      rules: { bentham: { level: 1, role: 'operator' } },
+      shifts: [{ user: 'U0B', service: 'bentham', level: 1, ends: 'never' }],
+    },
+    requester: 'U0C',
+    confirmer: 'U0C',
+    approver: 'U0B',
+    members: { S0SRE: [], S0ONCALL: [] },
+  }),
 ];
 
 describe('authorization, as a property of the whole run lifecycle', () => {
-  const seen = { succeeded: 0, deniedAtRequest: 0, deniedLater: 0, stoppedAtExecute: 0 };
+  const seen = { succeeded: 0, deniedAtRequest: 0, deniedLater: 0, stoppedAtExecute: 0, stoppedByTime: 0 };
 
   it('finds no execution without a permitting policy decision at each checkpoint', async () => {
     await fc.assert(
@@ -722,6 +945,8 @@ describe('authorization, as a property of the whole run lifecycle', () => {
         if (expected.final === 'succeeded') seen.succeeded++;
         else if (expected.outcomes.request === 'forbidden') seen.deniedAtRequest++;
         else if (expected.final === 'failed') seen.stoppedAtExecute++;
+        // Stopped at execution with no grant changed: a role held for a time had ended.
+        if (expected.final === 'failed' && s.change === undefined) seen.stoppedByTime++;
         else seen.deniedLater++;
       }),
       { numRuns: 60, examples: EXAMPLES.map((s) => [s]) },
@@ -731,5 +956,6 @@ describe('authorization, as a property of the whole run lifecycle', () => {
     expect(seen.deniedAtRequest).toBeGreaterThan(0);
     expect(seen.deniedLater).toBeGreaterThan(0);
     expect(seen.stoppedAtExecute).toBeGreaterThan(0);
+    expect(seen.stoppedByTime).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -1,7 +1,9 @@
 import type { OpsConfig } from '../../config/ops-config.js';
 import type { ParsedCommand } from '../parse.js';
+import { accessVerb } from './access.js';
 import { auditVerb } from './audit.js';
 import { digestVerb } from './digest.js';
+import { elevateVerb } from './elevate.js';
 import { followupVerb } from './followup.js';
 import { followupsVerb } from './followups.js';
 import { helpVerb } from './help.js';
@@ -41,6 +43,8 @@ const VERBS = {
   followups: followupsVerb,
   audit: auditVerb,
   role: roleVerb,
+  elevate: elevateVerb,
+  access: accessVerb,
 };
 
 /** One `/ops` verb's name. */

@@ -1,5 +1,6 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { z } from 'zod';
+import type { AccessRequests } from '../../access/service.js';
 import type { AccessService } from '../../auth/access.js';
 import type { OpsConfig } from '../../config/ops-config.js';
 import type { DigestService } from '../../digest/service.js';
@@ -29,6 +30,8 @@ export interface VerbServices {
   incidents: IncidentService;
   oncall: OnCallService;
   digest: DigestService;
+  /** `/ops elevate` and `/ops access`: just-in-time grants. */
+  accessRequests: AccessRequests;
   /** `/ops followup` and `/ops followups`. */
   followups: FollowupService;
 }
