@@ -287,6 +287,7 @@ export function createServices(parts: ServiceParts): CoreServices {
       rolesOf: (user) => access.rolesOf(user),
       inGroup: (group, user) => access.inGroup(group, user),
       auditDenial: authority.auditDenial,
+      log,
     }),
   };
 }

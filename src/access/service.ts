@@ -5,6 +5,7 @@ import { formatDuration } from '../config/duration.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { type AccessGrant, scopeText } from './grant.js';
 import type { AccessSlack } from './ports.js';
 import type { AccessGrantStore } from './store.js';
@@ -34,6 +35,7 @@ export interface AccessRequestsDeps {
   inGroup(groupId: string, userId: string): Promise<boolean>;
   /** Audits a refusal, as every refusal is audited. */
   auditDenial(entry: Denial): Promise<void>;
+  log: Logger;
   pendingTtlMs?: number;
   now?: () => Date;
 }
@@ -80,7 +82,7 @@ export class AccessRequests {
     if (!approved) throw new ConflictError(await this.stateSentence(grant.id));
     await this.deps.slack.card(approved);
     const what = `*${approved.role}* ${scopeText(approved)} until ${this.until(approved)}`;
-    await this.deps.slack.tell(
+    await this.tell(
       approved.user_id,
       `access:${id}:approved`,
       `<@${actor}> approved your request: you are ${what} (${id}).`,
@@ -94,7 +96,7 @@ export class AccessRequests {
     const denied = await this.deps.store.deny(id, actor);
     if (!denied) throw new ConflictError(await this.stateSentence(grant.id));
     await this.deps.slack.card(denied);
-    await this.deps.slack.tell(
+    await this.tell(
       denied.user_id,
       `access:${id}:denied`,
       `<@${actor}> denied your request for ${denied.role} ${scopeText(denied)} (${id}).`,
@@ -114,7 +116,7 @@ export class AccessRequests {
     if (!revoked) throw new ConflictError(await this.stateSentence(id));
     await this.deps.slack.card(revoked);
     if (actor !== revoked.user_id) {
-      await this.deps.slack.tell(
+      await this.tell(
         revoked.user_id,
         `access:${id}:revoked`,
         `<@${actor}> revoked your ${revoked.role} ${scopeText(revoked)} (${id}).`,
@@ -243,6 +245,16 @@ export class AccessRequests {
       case 'lapsed':
         return `${id} lapsed: nobody decided in time.`;
     }
+  }
+
+  /**
+   * Tells the grant's holder by DM. What was decided stands whether or not Slack takes the message, so a
+   * failure is logged, not answered to the person who pressed.
+   */
+  private async tell(user: string, key: string, text: string): Promise<void> {
+    await this.deps.slack.tell(user, key, text).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, user, key }, 'could not tell the holder of an access grant');
+    });
   }
 
   private until(grant: AccessGrant): string {

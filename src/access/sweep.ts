@@ -1,7 +1,7 @@
 import { untilText } from '../auth/until-text.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { scopeText } from './grant.js';
+import { type AccessGrant, scopeText } from './grant.js';
 import type { AccessSlack } from './ports.js';
 import type { AccessGrantStore } from './store.js';
 
@@ -25,31 +25,42 @@ export interface AccessSweepDeps {
  */
 export async function sweepAccess(deps: AccessSweepDeps): Promise<void> {
   const { store, slack } = deps;
+  // Each grant's message on its own: one Slack cannot take does not keep the others from being said.
+  const say = async (grant: AccessGrant, work: () => Promise<void>) =>
+    work().catch((error: unknown) =>
+      deps.log.warn({ err: error, grant: grant.id }, 'could not tell the holder of an access grant'),
+    );
   for (const grant of await store.claimWarnings(deps.warnBeforeMs)) {
     const end = grant.expires_at ?? new Date();
     const minutes = Math.round((end.getTime() - Date.now()) / 60_000);
     const left = minutes >= 1 ? `${minutes} min` : 'under a minute';
-    await slack.tell(
-      grant.user_id,
-      `access:${grant.id}:ending`,
-      `Your *${grant.role}* ${scopeText(grant)} ends in ${left} (${untilText(end, new Date(), deps.timeZone)}, ${grant.id}). ` +
-        'If you still need it, ask again with `/ops elevate`.',
+    await say(grant, () =>
+      slack.tell(
+        grant.user_id,
+        `access:${grant.id}:ending`,
+        `Your *${grant.role}* ${scopeText(grant)} ends in ${left} (${untilText(end, new Date(), deps.timeZone)}, ${grant.id}). ` +
+          'If you still need it, ask again with `/ops elevate`.',
+      ),
     );
   }
   for (const grant of await store.expireDue()) {
-    await slack.card(grant);
-    await slack.tell(
-      grant.user_id,
-      `access:${grant.id}:expired`,
-      `Your *${grant.role}* ${scopeText(grant)} has ended (${grant.id}).`,
+    await say(grant, () => slack.card(grant));
+    await say(grant, () =>
+      slack.tell(
+        grant.user_id,
+        `access:${grant.id}:expired`,
+        `Your *${grant.role}* ${scopeText(grant)} has ended (${grant.id}).`,
+      ),
     );
   }
   for (const grant of await store.lapseDue(deps.pendingTtlMs)) {
-    await slack.card(grant);
-    await slack.tell(
-      grant.user_id,
-      `access:${grant.id}:lapsed`,
-      `Nobody decided your request for ${grant.role} ${scopeText(grant)} within ${formatDuration(deps.pendingTtlMs)}, so it has lapsed (${grant.id}).`,
+    await say(grant, () => slack.card(grant));
+    await say(grant, () =>
+      slack.tell(
+        grant.user_id,
+        `access:${grant.id}:lapsed`,
+        `Nobody decided your request for ${grant.role} ${scopeText(grant)} within ${formatDuration(deps.pendingTtlMs)}, so it has lapsed (${grant.id}).`,
+      ),
     );
   }
 }
