@@ -18,6 +18,7 @@ import { checkService } from './health/check-service.js';
 import { StatusService } from './health/status.js';
 import { HomeService } from './home/service.js';
 import { HomeStore } from './home/store.js';
+import { refreshingCanvas } from './incidents/canvas-followups.js';
 import { TimelineCapture } from './incidents/capture.js';
 import { CapturedEntryStore } from './incidents/capture-store.js';
 import { EscalationStore } from './incidents/escalation-store.js';
@@ -134,6 +135,7 @@ export function createServices(parts: ServiceParts): CoreServices {
     store: stores.incidents,
     slack: slack.incidents,
     slots: incidentSlots,
+    openFollowUps: (incidentId) => followupStore.openFor(incidentId),
     ...authority,
     log,
   });
@@ -261,7 +263,12 @@ export function createServices(parts: ServiceParts): CoreServices {
       config,
       store: followupStore,
       incidents: stores.incidents,
-      slack: slackFollowups(slack.client, slack.outbox),
+      // Adding or closing one also refreshes the incident's canvas, whose Follow-ups section lists them.
+      slack: refreshingCanvas(
+        slackFollowups(slack.client, slack.outbox),
+        (incidentId) => slack.outboxStore.refreshCanvas(incidentId),
+        log,
+      ),
       ...authority,
       log,
     }),

@@ -8,6 +8,8 @@ import { checkService } from './health/check-service.js';
 import { HealthStore } from './health/health-store.js';
 import { probeOnce } from './health/probe.js';
 import { cadenceTick } from './incidents/cadence.js';
+import { canvasFactsReader } from './incidents/canvas-facts.js';
+import { CanvasStore } from './incidents/canvas-store.js';
 import { escalationTick } from './incidents/escalation.js';
 import { EscalationStore } from './incidents/escalation-store.js';
 import { startSlotWorker } from './incidents/slot-queue.js';
@@ -23,6 +25,7 @@ import { redeliverRun } from './runs/redeliver.js';
 import { startSweeper } from './runs/sweeper.js';
 import { slackAccess } from './slack/adapters/access-slack.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
+import { incidentCanvasRefresher } from './slack/adapters/incident-canvas.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
 import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
@@ -51,11 +54,19 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     log,
     sweepEveryMs: options.sweepEveryMs,
   });
+  const outboxClient = createOutboxClient(env, log);
+  // Incident canvases are refreshed through the outbox, with its pacing and retries (migration 0020).
+  const refreshCanvas = incidentCanvasRefresher({
+    client: outboxClient,
+    store: new CanvasStore(pool),
+    facts: canvasFactsReader(pool, config),
+    log,
+  });
   const dispatcher = startDispatcher({
     outages: core.outages,
     store: slack.outboxStore,
     signals: slack.outboxSignals,
-    send: slackSender(createOutboxClient(env, log)),
+    send: slackSender(outboxClient, refreshCanvas),
     log,
     tuning: core.tuning.dispatch,
     onSend: (result) => core.metrics.outboxSends.inc({ result }),

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHECKING_MODAL } from '../slack/views/interim-modals.js';
+import type { CanvasPart } from './canvas-document.js';
+import { LocalCanvases } from './local-canvases.js';
 
 /** What the bot showed: a channel message, an edit of one, a response_url answer, or a modal. */
 export type Shown =
@@ -8,7 +10,9 @@ export type Shown =
   | { kind: 'edit'; channel: string; ts: string; args: Record<string, unknown> }
   | { kind: 'ephemeral'; channel: string; args: Record<string, unknown> }
   | { kind: 'view'; view: Record<string, unknown> }
-  | { kind: 'home'; user: string; view: Record<string, unknown> & { id: string } };
+  | { kind: 'home'; user: string; view: Record<string, unknown> & { id: string } }
+  /** A channel's canvas: all of it when created, the sections an edit wrote afterwards. */
+  | { kind: 'canvas'; channel: string; title: string; parts: CanvasPart[]; edited: boolean };
 
 /** A channel message as conversations.history answers it: a user's (`/say`) or opsbot's. */
 export interface LocalMessage {
@@ -36,12 +40,16 @@ export class LocalSlack {
   lastCallAt = Date.now();
   private readonly messages: LocalMessage[] = [];
   private readonly responses = new Map<string, ResponseTarget>();
+  /** Channel canvases and their methods. */
+  private readonly canvases: LocalCanvases;
   private server: Server | undefined;
   private nextTs = Math.floor(Date.now() / 1000);
   private nextId = 0;
   private readonly firstChannel = Date.now();
 
-  constructor(private readonly show: (shown: Shown) => void) {}
+  constructor(private readonly show: (shown: Shown) => void) {
+    this.canvases = new LocalCanvases(show);
+  }
 
   get apiUrl(): string {
     return `${this.baseUrl}/api/`;
@@ -228,6 +236,11 @@ export class LocalSlack {
         return { ok: true, user: { id: args.user, profile: {} } };
       case 'usergroups.users.list':
         return { ok: true, users: [] };
+      case 'conversations.canvases.create':
+      case 'conversations.info':
+      case 'canvases.sections.lookup':
+      case 'canvases.edit':
+        return this.canvases.answer(method, args);
       case 'files.getUploadURLExternal': {
         const fileId = `F0FILE${++this.nextId}`;
         return { ok: true, upload_url: `${this.baseUrl}/upload/${fileId}`, file_id: fileId };

@@ -53,12 +53,16 @@ export async function runConsole(
     SLACK_API_URL: slack.apiUrl,
     PORT: 0,
   };
-  const opsbot = await startOpsbot(env, config, log, { role: 'all', ...options.startOptions }).catch(
-    async (error: unknown) => {
-      await slack.stop();
-      throw error;
-    },
-  );
+  // The local Slack has no rate limits: canvas edits are not paced, so the console need not wait for them.
+  const slackOutbox = { canvasSpacingMs: 0, ...options.startOptions?.slackOutbox };
+  const opsbot = await startOpsbot(env, config, log, {
+    role: 'all',
+    ...options.startOptions,
+    slackOutbox,
+  }).catch(async (error: unknown) => {
+    await slack.stop();
+    throw error;
+  });
   const pool = createPool(env.DATABASE_URL, log, 1);
   const outbox = new OutboxStore(pool);
   const runs = new RunStore(pool);

@@ -9,6 +9,7 @@ import {
   viewSubmissionBody,
 } from './payloads.js';
 import { buttonLine, type ConsoleButton, renderMessage } from './render.js';
+import { canvasLines } from './render-canvas.js';
 
 /** What a session needs: where it writes, how it reaches opsbot, and the local Slack's response URLs. */
 export interface SessionDeps {
@@ -112,6 +113,12 @@ export class ConsoleSession {
     }
     if (shown.kind === 'home') {
       this.showHome(shown.user, shown.view);
+      return;
+    }
+    if (shown.kind === 'canvas') {
+      const edited = shown.edited ? ', edited' : `: ${shown.title}`;
+      this.deps.write(`opsbot [${this.deps.nameOf(shown.channel)} canvas${edited}]:`);
+      for (const line of canvasLines(shown.parts, this.deps.nameOf)) this.deps.write(`  ${line}`);
       return;
     }
     const { lines, buttons } = renderMessage(shown.args, this.deps.nameOf);

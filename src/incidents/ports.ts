@@ -50,6 +50,11 @@ export interface IncidentSlack {
   }): Promise<void>;
   /** A message as it is now (top level or in a thread) with its permalink; undefined when it is gone. */
   message(channel: string, ts: string): Promise<ChannelMessage | undefined>;
+  /**
+   * When `user` last posted in `channel` (top-level messages, since `since`, the newest few hundred read);
+   * undefined when they did not.
+   */
+  lastPostBy(channel: string, user: string, since: Date): Promise<Date | undefined>;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Role } from '../auth/roles.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 import { ConflictError, NotFoundError, UserError } from '../errors.js';
+import type { Followup } from '../followups/followup.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { channelNameFor } from './channel-name.js';
@@ -18,7 +19,23 @@ export interface IncidentServiceDeps extends Authority {
   slack: IncidentSlack;
   /** Schedules status updates and escalation steps on time; without it the worker's safety sweep finds them. */
   slots?: IncidentSchedule;
+  /** The incident's open follow-ups, for the catch-up (FollowupStore.openFor). */
+  openFollowUps?: (incidentId: string) => Promise<Followup[]>;
   log: Logger;
+}
+
+/**
+ * What someone missed in an incident: what happened after `since`, their last message in its channel or
+ * their last entry on its timeline (`basis`), or its declaration when they have neither.
+ */
+export interface CatchUp {
+  incident: Incident;
+  severityText: string;
+  since: Date;
+  basis: 'message' | 'timeline' | 'declaration';
+  events: IncidentEvent[];
+  /** Its open follow-ups; undefined when they could not be read. */
+  followUps: Followup[] | undefined;
 }
 
 export interface Declaration {
@@ -191,6 +208,43 @@ export class IncidentService {
     return { incident, events: await this.deps.store.events(incident.id) };
   }
 
+  /**
+   * `/ops incident catchup`: what happened since `actor` last posted in the channel (a message, or an entry
+   * of theirs on the timeline: a note, an update, a pinned message of theirs), from the timeline.
+   */
+  async catchUp(actor: string, channel: string): Promise<CatchUp> {
+    const incident = await this.incidentIn(channel);
+    await this.permit(actor, 'viewer', 'incident catchup');
+    const events = await this.deps.store.events(incident.id);
+    const posted = await this.tolerate('read the incident channel’s history', () =>
+      this.deps.slack.lastPostBy(incident.channel_id, actor, incident.declared_at),
+    );
+    const entry = events.filter((event) => event.actor === actor).at(-1)?.at;
+    const [since, basis] = latest<CatchUp['basis']>([
+      [incident.declared_at, 'declaration'],
+      [entry, 'timeline'],
+      [posted, 'message'],
+    ]);
+    const read = this.deps.openFollowUps;
+    const followUps = read ? await this.tolerate('read the follow-ups', () => read(incident.id)) : undefined;
+    return {
+      incident,
+      severityText: this.severityText(incident.severity),
+      since,
+      basis,
+      events: events.filter((event) => event.at > since),
+      followUps,
+    };
+  }
+
+  /** `/ops incident export`: the incident's facts and timeline with a review skeleton, as Markdown. */
+  async export(actor: string, channel: string): Promise<{ incident: Incident; markdown: string }> {
+    const incident = await this.incidentIn(channel);
+    await this.permit(actor, 'viewer', 'incident export');
+    const events = await this.deps.store.events(incident.id);
+    return { incident, markdown: timelineMarkdown(incident, events, this.severityText(incident.severity)) };
+  }
+
   /** The commander's Snooze: no nudges until then (status updates still post). */
   async snooze(actor: string, incidentId: string, minutes: number): Promise<Date> {
     const incident = await this.deps.store.get(incidentId);
@@ -279,4 +333,11 @@ export class IncidentService {
       return undefined;
     }
   }
+}
+
+/** The latest of some times (the first given wins a tie), with what it is; the first must be set. */
+function latest<B>(times: [Date | undefined, B][]): [Date, B] {
+  let best = times[0] as [Date, B];
+  for (const [at, what] of times) if (at && at > best[0]) best = [at, what];
+  return best;
 }

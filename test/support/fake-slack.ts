@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CanvasChange, type CanvasCriteria, CanvasDocument } from '../../src/console/canvas-document.js';
 import { nativeBlockProblems } from './block-limits.js';
 
 /** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'respond/<name>'). */
@@ -63,6 +64,13 @@ export class FakeSlack {
   readonly failing = new Map<string, string>();
   /** Messages by `<channel>:<ts>`, read by conversations.history / .replies and chat.getPermalink. */
   readonly messages = new Map<string, FakeMessage>();
+  /**
+   * Canvases by id, each a document of sections (conversations.canvases.create, canvases.sections.lookup,
+   * canvases.edit); a test edits one as a person would with `apply`.
+   */
+  readonly canvases = new Map<string, CanvasDocument>();
+  /** Each channel's canvas id. */
+  private readonly channelCanvases = new Map<string, string>();
   /** How long Web API answers take, to widen races between processes. */
   answerDelayMs = 0;
   /** While set, every Web API call gets this answer: Slack is down. */
@@ -167,6 +175,12 @@ export class FakeSlack {
   /** Every modal opened, in order, as its person sees it now: the last views.update of it applied. */
   modals(): Record<string, unknown>[] {
     return [...this.views.values()].map(({ view }) => view);
+  }
+
+  /** The canvas of a channel, as it reads now. */
+  canvasOf(channel: string): CanvasDocument | undefined {
+    const id = this.channelCanvases.get(channel);
+    return id === undefined ? undefined : this.canvases.get(id);
   }
 
   /** Everything the bot sent to Slack except credentials: what users could see. */
@@ -310,6 +324,36 @@ export class FakeSlack {
         const view = { ...(args.view as object), id, hash: `${id}.${Number(shown.hash.split('.')[1]) + 1}` };
         this.views.set(id, { view, hash: view.hash });
         return { ok: true, view };
+      }
+      case 'conversations.canvases.create': {
+        const channel = String(args.channel_id ?? '');
+        if (!channel) return { ok: false, error: 'invalid_arguments' };
+        if (this.channelCanvases.has(channel)) return { ok: false, error: 'channel_canvas_already_exists' };
+        const content = args.document_content as { markdown?: string } | undefined;
+        const id = `F0CANVAS${this.canvases.size + 1}`;
+        this.canvases.set(id, new CanvasDocument(id, String(args.title ?? ''), content?.markdown ?? ''));
+        this.channelCanvases.set(channel, id);
+        return { ok: true, canvas_id: id };
+      }
+      case 'conversations.info': {
+        const id = String(args.channel);
+        const canvas = this.channelCanvases.get(id);
+        return { ok: true, channel: { id, properties: canvas ? { canvas: { file_id: canvas } } : {} } };
+      }
+      case 'canvases.sections.lookup': {
+        const canvas = this.canvases.get(String(args.canvas_id));
+        if (!canvas) return { ok: false, error: 'canvas_not_found' };
+        const ids = canvas.lookup((args.criteria ?? {}) as CanvasCriteria);
+        return { ok: true, sections: ids.map((id) => ({ id })) };
+      }
+      case 'canvases.edit': {
+        const canvas = this.canvases.get(String(args.canvas_id));
+        if (!canvas) return { ok: false, error: 'canvas_not_found' };
+        const changes = args.changes as CanvasChange[] | undefined;
+        // Slack applies one operation per call.
+        if (!Array.isArray(changes) || changes.length !== 1) return { ok: false, error: 'invalid_arguments' };
+        const error = canvas.apply(changes[0] as CanvasChange);
+        return error ? { ok: false, error } : { ok: true };
       }
       case 'files.getUploadURLExternal': {
         const fileId = `F0FILE${++this.nextFile}`;

@@ -1,5 +1,6 @@
 import { UserError } from '../../errors.js';
 import { INCIDENT_ROLES, type IncidentRole } from '../../incidents/incident.js';
+import { catchUpMessage } from '../../slack/views/catch-up.js';
 import { declareModal, updateModal } from '../../slack/views/incident-modals.js';
 import { userIdOf } from '../mention.js';
 import type { ParsedCommand } from '../parse.js';
@@ -7,7 +8,7 @@ import { textAfter } from '../parse.js';
 import { text, type Verb } from './verb.js';
 
 const USAGE =
-  'Usage: `/ops incident declare <SEV> <title>` · `incident sev <SEV>` · `incident role <commander|scribe|comms> @user` · `incident update` · `incident resolve <summary>`.';
+  'Usage: `/ops incident declare <SEV> <title>` · `incident sev <SEV>` · `incident role <commander|scribe|comms> @user` · `incident update` · `incident resolve <summary>` · `incident catchup` · `incident export`.';
 
 /** One step of an incident's lifecycle (DESIGN §5), as typed after `/ops incident`. */
 type IncidentStep =
@@ -16,12 +17,14 @@ type IncidentStep =
   | { step: 'sev'; severity: string }
   | { step: 'role'; role: IncidentRole; user: string }
   | { step: 'update-form' }
-  | { step: 'resolve'; summary: string };
+  | { step: 'resolve'; summary: string }
+  | { step: 'catchup' }
+  | { step: 'export' };
 
-/** `/ops incident declare|sev|role|update|resolve …`: the incident lifecycle; all but declare in its channel. */
+/** `/ops incident declare|sev|role|update|resolve|catchup|export …`: the incident lifecycle; all but declare in its channel. */
 export const incidentVerb: Verb<IncidentStep, 'incident'> = {
   name: 'incident',
-  usage: 'incident declare <SEV> <title> · in its channel: incident sev|role|update|resolve …',
+  usage: 'incident declare <SEV> <title> · in its channel: incident sev|role|update|resolve|catchup|export …',
   help: 'start an incident (a form without arguments), then run it from its channel',
   args: readStep,
   async run({ actor, channel, config, incidents }, args) {
@@ -48,6 +51,23 @@ export const incidentVerb: Verb<IncidentStep, 'incident'> = {
       case 'resolve':
         await incidents.resolve(actor, channel, args.summary);
         return { kind: 'none' };
+      case 'catchup': {
+        const shown = catchUpMessage(await incidents.catchUp(actor, channel));
+        return text(shown.text, shown.blocks);
+      }
+      case 'export': {
+        const { incident, markdown } = await incidents.export(actor, channel);
+        return {
+          kind: 'file',
+          text: `The timeline of ${incident.id} with a post-incident review skeleton, as Markdown.`,
+          file: {
+            filename: `${incident.channel_name}-timeline.md`,
+            title: `Timeline and review: ${incident.title}`,
+            comment: `<@${actor}> exported the timeline (\`/ops incident export\`).`,
+            content: markdown,
+          },
+        };
+      }
     }
   },
 };
@@ -81,6 +101,11 @@ function readStep({ args, named, raw }: ParsedCommand): IncidentStep {
       if (!summary) throw new UserError('Say how it ended: `/ops incident resolve <summary>`.');
       return { step, summary };
     }
+    case 'catchup':
+    case 'export':
+      if (first !== undefined)
+        throw new UserError(`Usage: \`/ops incident ${step}\` in the incident channel.`);
+      return { step };
     default:
       throw new UserError(USAGE);
   }

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { UnavailableError } from '../../errors.js';
+import { messageTime } from '../../incidents/capture.js';
 import type { IncidentSlack } from '../../incidents/ports.js';
 import type { SlackOutbox } from '../transport/outbox/outbox.js';
 import { slackFileUploader } from '../transport/upload-file.js';
@@ -68,8 +69,34 @@ export function slackIncidents(client: WebClient, outbox: SlackOutbox): Incident
         .catch(() => undefined);
       return { ts, text: found.text ?? '', user: found.user ?? found.bot_id, permalink };
     },
+    async lastPostBy(channel, user, since) {
+      let cursor: string | undefined;
+      for (let page = 0; page < HISTORY_PAGES; page++) {
+        const answer = await client.conversations.history({
+          channel,
+          oldest: slackTs(since),
+          limit: HISTORY_PAGE_SIZE,
+          ...(cursor ? { cursor } : {}),
+        });
+        // Newest first: the first of theirs is their last (joining the channel is not posting in it).
+        const theirs = answer.messages?.find(
+          (m) => m.user === user && m.ts && (!m.subtype || m.subtype === 'thread_broadcast'),
+        );
+        if (theirs?.ts) return messageTime(theirs.ts);
+        cursor = answer.response_metadata?.next_cursor;
+        if (!answer.has_more || !cursor) return undefined;
+      }
+      return undefined;
+    },
   };
 }
+
+/** How much of a channel's history a catch-up reads, at most, looking for someone's last message. */
+const HISTORY_PAGES = 3;
+const HISTORY_PAGE_SIZE = 200;
+
+/** A time as a Slack ts (`<seconds>.<micros>`), for history's `oldest`. */
+const slackTs = (date: Date) => (date.getTime() / 1000).toFixed(6);
 
 /** The top-level message at `ts`: history up to it, inclusive. A thread reply is not there (an older message is). */
 async function topLevelMessage(client: WebClient, channel: string, ts: string) {

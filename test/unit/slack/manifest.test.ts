@@ -5,6 +5,10 @@ import { parse } from 'yaml';
 /** The bot scopes each Web API method opsbot calls needs (none: the method needs no scope). */
 const METHOD_SCOPES: Record<string, string[]> = {
   'auth.test': [],
+  'canvases.edit': ['canvases:write'],
+  'canvases.sections.lookup': ['canvases:read'],
+  'conversations.canvases.create': ['canvases:write'],
+  'conversations.info': ['channels:read'],
   'chat.getPermalink': [],
   'chat.postEphemeral': ['chat:write'],
   'chat.postMessage': ['chat:write'],
@@ -62,7 +66,7 @@ describe('manifest.yml', () => {
 
   it('grants the scope of every Web API method opsbot calls', () => {
     const methods = found(
-      /\b(?:client|slack)\.((?:auth|chat|conversations|files|pins|reactions|usergroups|users|views)(?:\.[a-zA-Z]+)+)\(/g,
+      /\b(?:client|slack)\.((?:auth|canvases|chat|conversations|files|pins|reactions|usergroups|users|views)(?:\.[a-zA-Z]+)+)\(/g,
     );
     if (sources().some((text) => text.includes('.filesUploadV2('))) methods.push('filesUploadV2');
     expect(methods.length).toBeGreaterThan(5);

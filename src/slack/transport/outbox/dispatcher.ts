@@ -10,6 +10,8 @@ import type { OutboxStore, RetryOutcome } from './store.js';
 export interface DispatchTuning {
   /** Least time between two posts to one channel (Slack allows one message per second per channel). */
   postSpacingMs: number;
+  /** Least time between two edits of one incident's canvas: changes in between are one edit. */
+  canvasSpacingMs: number;
   /** How long a claim lasts: longer than one Slack call may take (the client times out after 10 s). */
   leaseMs: number;
   /** First backoff after a 5xx, network error or timeout; it doubles up to `retryCapMs`. */
@@ -27,6 +29,7 @@ export interface DispatchTuning {
 
 export const DEFAULT_DISPATCH_TUNING: DispatchTuning = {
   postSpacingMs: SLACK_CHANNEL_POST_INTERVAL_MS,
+  canvasSpacingMs: 3_000,
   leaseMs: 30_000,
   retryBaseMs: 1_000,
   retryCapMs: 60_000,
@@ -100,6 +103,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
         log.warn(context, 'sent a Slack message whose claim had run out; another process may send it again');
       }
       if (row.kind === 'post') nudgeAfter(tuning.postSpacingMs);
+      if (row.kind === 'canvas') nudgeAfter(tuning.canvasSpacingMs);
     } catch (error) {
       const verdict = classify(error);
       deps.onSend?.(
@@ -150,7 +154,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     const free = tuning.concurrency - inFlight.size;
     if (free <= 0) return;
     try {
-      for (const row of await deps.store.claim(free, tuning.leaseMs, tuning.postSpacingMs)) track(row);
+      const claimed = await deps.store.claim(
+        free,
+        tuning.leaseMs,
+        tuning.postSpacingMs,
+        tuning.canvasSpacingMs,
+      );
+      for (const row of claimed) track(row);
       if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
         prunedAt = Date.now();
         await deps.store.prune(tuning.keepDoneMs);

@@ -31,24 +31,37 @@ export interface NewUpdate {
 /** Anything opsbot sends to a channel. */
 export type OutboxMessage = NewPost | NewUpdate;
 
+/**
+ * The outbox channel of an incident's canvas refreshes (kind `canvas`, queued by the triggers of migration
+ * 0020 whenever the incident's timeline changes): apart from its channel's posts, paced on their own. A
+ * refresh writes opsbot's sections from the incident as it is when sent, so refreshes waiting together are one.
+ */
+export const canvasLane = (incident: string): string => `canvas:${incident}`;
+
 /** Content as stored: blocks are checked for shape, not against Block Kit again (opsbot built them). */
 const StoredContent = z.object({
   text: z.string(),
   blocks: z.array(z.looseObject({ type: z.string(), block_id: z.string().optional() })).optional(),
 });
 
-/** A claimed row of slack_outbox. */
-export const OutboxRow = z.object({
+/** A canvas refresh as stored: which incident's canvas. */
+const StoredCanvasRefresh = z.strictObject({ incident: z.string().min(1) });
+
+const ClaimedColumns = {
   id: z.string(),
   channel: z.string(),
-  kind: z.enum(['post', 'update']),
   key: z.string().nullable(),
   parent_key: z.string().nullable(),
   parent_ts: z.string().nullable(),
-  message: StoredContent,
   attempts: z.number().int(),
   lease_token: z.string(),
-});
+};
+
+/** A claimed row of slack_outbox: a message to post or edit, or a canvas to refresh. */
+export const OutboxRow = z.discriminatedUnion('kind', [
+  z.object({ ...ClaimedColumns, kind: z.enum(['post', 'update']), message: StoredContent }),
+  z.object({ ...ClaimedColumns, kind: z.literal('canvas'), message: StoredCanvasRefresh }),
+]);
 export type OutboxRow = z.infer<typeof OutboxRow>;
 
 /** Where a message ended up. */

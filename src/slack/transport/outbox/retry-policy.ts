@@ -28,6 +28,9 @@ const TRANSIENT_ERRORS = new Set([
 /** A message that refers to one that was never posted (its post failed or was withdrawn). */
 export class ParentNotPosted extends Error {}
 
+/** A canvas refresh claimed by a sender that was given no way to write canvases: it cannot succeed there. */
+export class CanvasesNotKept extends Error {}
+
 /** Sorts a failed Slack call into retry-after-wait, retry-with-backoff or give-up. */
 export function classify(error: unknown): Verdict {
   if (error instanceof WebAPIRateLimitedError) {
@@ -49,7 +52,9 @@ export function classify(error: unknown): Verdict {
       ? { kind: 'transient', reason }
       : { kind: 'permanent', reason };
   }
-  if (error instanceof ParentNotPosted) return { kind: 'permanent', reason: error.message };
+  if (error instanceof ParentNotPosted || error instanceof CanvasesNotKept) {
+    return { kind: 'permanent', reason: error.message };
+  }
   if (error instanceof WebAPIRequestError)
     return { kind: 'transient', reason: describeError(error.original) };
   // A timeout, or a 429 without a usable Retry-After: back off.
@@ -68,11 +73,13 @@ export const SLACK_CHANNEL_POST_INTERVAL_MS = 1_000;
 /**
  * Which limit a 429 is about. Slack's answer does not say, so it is inferred: chat.update has only a
  * workspace-wide limit, and a post to a channel that had no post in the last second cannot have broken
- * the per-channel one, so it broke the workspace's.
+ * the per-channel one, so it broke the workspace's. A canvas edit's limits (canvases.*) are not the
+ * messages' own: it holds only its canvas's lane, and posts go on.
  */
 export function rateLimitScope(
-  kind: 'post' | 'update',
+  kind: 'post' | 'update' | 'canvas',
   channelPostedLastSecond: boolean,
 ): 'channel' | 'workspace' {
+  if (kind === 'canvas') return 'channel';
   return kind === 'post' && channelPostedLastSecond ? 'channel' : 'workspace';
 }

@@ -3,7 +3,7 @@ import type { Env } from '../../../config/env.js';
 import type { Logger } from '../../../log.js';
 import { slackLogger } from '../bolt-logger.js';
 import type { OutboxRow } from './message.js';
-import { ParentNotPosted } from './retry-policy.js';
+import { CanvasesNotKept, ParentNotPosted } from './retry-policy.js';
 
 /** Sends one claimed message: the post's ts, or the edited message's. `parentTs` is its thread or target. */
 export type SendMessage = (row: OutboxRow, parentTs: string | undefined) => Promise<string>;
@@ -25,9 +25,19 @@ export function createOutboxClient(
   });
 }
 
-/** chat.postMessage (in a thread when `parentTs`) or chat.update of `parentTs`. */
-export function slackSender(client: WebClient): SendMessage {
+/** Brings an incident's canvas up to date; returns the canvas id (empty when the incident keeps none). */
+export type RefreshCanvas = (incident: string) => Promise<string>;
+
+/**
+ * chat.postMessage (in a thread when `parentTs`) or chat.update of `parentTs`; a canvas refresh goes to
+ * `refreshCanvas` (src/slack/adapters/incident-canvas.ts), whose Slack calls fail like a message's.
+ */
+export function slackSender(client: WebClient, refreshCanvas?: RefreshCanvas): SendMessage {
   return async (row, parentTs) => {
+    if (row.kind === 'canvas') {
+      if (!refreshCanvas) throw new CanvasesNotKept('this process keeps no canvases');
+      return refreshCanvas(row.message.incident);
+    }
     const content = { text: row.message.text, ...(row.message.blocks ? { blocks: row.message.blocks } : {}) };
     if (row.kind === 'update') {
       if (!parentTs) throw new ParentNotPosted('the message to edit was never posted');

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { ms } from '../../../db/interval.js';
 import { withTransaction } from '../../../db/transaction.js';
-import { type OutboxMessage, OutboxOutcome, OutboxRow, refColumns } from './message.js';
+import { canvasLane, type OutboxMessage, OutboxOutcome, OutboxRow, refColumns } from './message.js';
 import { rateLimitScope, SLACK_CHANNEL_POST_INTERVAL_MS } from './retry-policy.js';
 
 /** What became of a claimed message after a failure; `lost` when another process had taken over its claim. */
@@ -27,7 +27,8 @@ const CLAIM = `
       )
       AND h.next_attempt_at <= now()
       AND (c.not_before IS NULL OR c.not_before <= now())
-      AND (h.kind = 'update' OR c.last_post_at IS NULL OR c.last_post_at <= now() - ${ms('$3')})
+      AND (h.kind = 'update' OR c.last_post_at IS NULL
+        OR c.last_post_at <= now() - CASE WHEN h.kind = 'canvas' THEN ${ms('$5')} ELSE ${ms('$3')} END)
       AND NOT EXISTS (SELECT 1 FROM slack_outbox_holds w WHERE w.scope = '*' AND w.not_before > now())
     ORDER BY h.id LIMIT $1
   )
@@ -113,9 +114,39 @@ export class OutboxStore {
     throw new Error(`No message with key ${parentKey} was queued in ${message.channel} to refer to.`);
   }
 
-  /** Claims up to `limit` channel heads that may be sent now, for `leaseMs`. */
-  async claim(limit: number, leaseMs: number, postSpacingMs: number): Promise<OutboxRow[]> {
-    const { rows } = await this.pool.query(CLAIM, [limit, leaseMs, postSpacingMs, randomUUID()]);
+  /**
+   * Queues a refresh of an incident's canvas, as the triggers of migration 0020 do on every change of its
+   * timeline: a refresh already waiting unclaimed covers it (it reads the incident when sent). Returns the
+   * waiting refresh's id.
+   */
+  async refreshCanvas(incident: string): Promise<string> {
+    const lane = canvasLane(incident);
+    await this.pool.query('SELECT incident_canvas_refresh($1)', [incident]);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT max(id)::text AS id FROM slack_outbox WHERE channel = $1 AND state = 'pending'`,
+      [lane],
+    );
+    if (!rows[0]?.id) throw new Error(`No canvas refresh was queued for ${incident}.`);
+    return rows[0].id;
+  }
+
+  /**
+   * Claims up to `limit` channel heads that may be sent now, for `leaseMs`: posts `postSpacingMs` after their
+   * channel's last post, canvas refreshes `canvasSpacingMs` after their canvas's last edit.
+   */
+  async claim(
+    limit: number,
+    leaseMs: number,
+    postSpacingMs: number,
+    canvasSpacingMs = postSpacingMs,
+  ): Promise<OutboxRow[]> {
+    const { rows } = await this.pool.query(CLAIM, [
+      limit,
+      leaseMs,
+      postSpacingMs,
+      randomUUID(),
+      canvasSpacingMs,
+    ]);
     return rows.map((row) => OutboxRow.parse(row));
   }
 
@@ -129,7 +160,10 @@ export class OutboxStore {
     return parent?.state === 'sent' && parent.ts ? parent.ts : undefined;
   }
 
-  /** Records delivery; a post also starts its channel's pacing interval. False when the claim was lost. */
+  /**
+   * Records delivery; a post (or a canvas edit) also starts its channel's (canvas's) pacing interval. False
+   * when the claim was lost.
+   */
   sent(row: OutboxRow, ts: string): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
       const done = await client.query(
@@ -139,7 +173,7 @@ export class OutboxStore {
         [row.id, row.lease_token, ts],
       );
       if (done.rowCount !== 1) return false;
-      if (row.kind === 'post') {
+      if (row.kind !== 'update') {
         await client.query(
           `INSERT INTO slack_outbox_holds (scope, last_post_at) VALUES ($1, now())
            ON CONFLICT (scope) DO UPDATE SET last_post_at = EXCLUDED.last_post_at`,
