@@ -17,6 +17,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { ACTIONS_QUEUE, QUEUES } from '../src/queue/queues.js';
 import { OpsbotCluster } from './faults/cluster.js';
 import { type SentRequest, SteadyLoad, sendRequest, sleep } from './faults/load.js';
 import { printFaults, printWebhooks } from './faults/report.js';
@@ -112,18 +113,18 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return false;
 }
 
+/** Each worker runs this many actions at once (QUEUES['ops-actions'].concurrency). */
+const SLOTS = QUEUES[ACTIONS_QUEUE].concurrency;
+
 /**
- * Requests `actions` so that worker `on` takes them: every other worker is stopped (SIGSTOP) until their runs
- * are all running, then resumed. With four, they fill the worker's four slots. Returns the requests, and a
- * note when they were not all running within 20 s.
+ * Requests `actions` (hangs, as many as the workers have slots) and waits until they are all running: then
+ * every worker is mid-action on its share of them, whichever it is. Returns the requests, and a note when
+ * they were not all running within 20 s.
  */
-async function pinned(
+async function fillSlots(
   cluster: OpsbotCluster,
-  on: string,
   actions: string[],
 ): Promise<{ requests: SentRequest[]; notes: string[] }> {
-  const others = [...cluster.workers].filter(([name]) => name !== on).map(([, worker]) => worker);
-  for (const worker of others) worker.child.kill('SIGSTOP');
   const requests = actions.map((action) => sendRequest(cluster.webUrl, cluster.slack, action));
   const running = await waitFor(async () => {
     const { rows } = await cluster.db.query(
@@ -132,18 +133,17 @@ async function pinned(
     );
     return rows[0].n === requests.length;
   }, 20_000);
-  for (const worker of others) worker.child.kill('SIGCONT');
-  return { requests, notes: running ? [] : [`the ${actions.join(', ')} runs were not all running on ${on}`] };
+  return { requests, notes: running ? [] : ['the hang runs were not all running at once before the fault'] };
 }
 
-/** kill -9 of worker A while it runs four hang actions (two not idempotent, two idempotent: its four slots). */
+/**
+ * kill -9 of worker A while every slot of both workers runs a hang action (half of them idempotent), so A
+ * dies mid-action on its four; B settles them, and the steady load waits for B's slots meanwhile.
+ */
 async function killMidAction(cluster: OpsbotCluster): Promise<Injected> {
-  const { requests, notes } = await pinned(cluster, 'A', [
-    'hang',
-    'hang',
-    'hang-idempotent',
-    'hang-idempotent',
-  ]);
+  const half = (cluster.workers.size * SLOTS) / 2;
+  const actions = [...Array(half).fill('hang'), ...Array(half).fill('hang-idempotent')] as string[];
+  const { requests, notes } = await fillSlots(cluster, actions);
   await sleep(Math.min(1_000, (options.hangSeconds * 1000) / 3));
   const killedAt = Date.now();
   const exit = await cluster.endWorker('A', 'SIGKILL');
@@ -152,11 +152,12 @@ async function killMidAction(cluster: OpsbotCluster): Promise<Injected> {
 }
 
 /**
- * SIGTERM of worker B while it runs a hang action (not idempotent) besides the load: it should finish it
- * within the shutdown grace and exit 0, leaving what is queued to worker A. A new B is started after.
+ * SIGTERM of worker B while every slot of both workers runs a hang action (not idempotent): B should finish
+ * its four within the shutdown grace and exit 0, leaving what is queued to A. A new B is started after.
  */
 async function terminate(cluster: OpsbotCluster): Promise<Injected> {
-  const { requests, notes } = await pinned(cluster, 'B', ['hang']);
+  const { requests, notes } = await fillSlots(cluster, Array(cluster.workers.size * SLOTS).fill('hang'));
+  await sleep(Math.min(1_000, (options.hangSeconds * 1000) / 3));
   const t0 = Date.now();
   const code = await cluster.endWorker('B', 'SIGTERM');
   const endedAt = Date.now();
@@ -168,7 +169,7 @@ async function terminate(cluster: OpsbotCluster): Promise<Injected> {
     extra: requests,
     notes: [
       ...notes,
-      `the worker, running a ${options.hangSeconds} s action, exited with ${code} ${took} s after SIGTERM`,
+      `the worker, mid-way through ${SLOTS} ${options.hangSeconds} s actions, exited with ${code} ${took} s after SIGTERM`,
     ],
   };
 }
@@ -176,18 +177,21 @@ async function terminate(cluster: OpsbotCluster): Promise<Injected> {
 /** The hang runs' own line: how each kind ended, and when the last was done with after the kill. */
 function explainKill(found: RequestOutcome[], injected: Injected): string[] {
   const hangs = found.filter((o) => o.request.action.startsWith('hang'));
-  const describe = (action: string) =>
-    hangs
-      .filter((o) => o.request.action === action)
-      .map((o) => `${o.state ?? 'no run'} (${o.executions} executions)`)
-      .join(', ');
+  const describe = (action: string) => {
+    const counts = new Map<string, number>();
+    for (const o of hangs.filter((h) => h.request.action === action)) {
+      const key = `${o.state ?? 'no run'} with ${o.executions} execution${o.executions === 1 ? '' : 's'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, n]) => `${n} ${key}`).join(', ');
+  };
   const settled = hangs.every((o) => o.settledAt !== undefined);
   const last = Math.max(...hangs.map((o) => o.settledAt ?? Number.NaN)) - injected.endedAt;
   return [
-    `runs killed mid-action: hang (not idempotent) → ${describe('hang')}; hang-idempotent → ${describe('hang-idempotent')}`,
+    `hang runs (those on A killed mid-action): hang (not idempotent) → ${describe('hang')}; hang-idempotent → ${describe('hang-idempotent')}`,
     settled
-      ? `the killed runs were settled (outcome posted) ${(last / 1000).toFixed(1)} s after the kill (bound: 30 s)`
-      : 'the killed runs were not all settled within the wait',
+      ? `the hang runs were all settled (outcome posted) ${(last / 1000).toFixed(1)} s after the kill (bound: 30 s)`
+      : 'the hang runs were not all settled within the wait',
   ];
 }
 
