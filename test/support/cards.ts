@@ -7,15 +7,18 @@ type Blocks = {
   type: string;
   text?: { text?: string };
   elements?: { text?: string | { text: string }; value?: string; action_id?: string }[];
+  /** A table block's rows of raw_text cells. */
+  rows?: { text?: string }[][];
 }[];
 
-/** All visible text of a message's blocks, for assertions on what a person would read. */
+/** All visible text of a message's blocks, for assertions on what a person would read (a table's rows as lines). */
 export function blockText(message: Record<string, unknown>): string {
   const blocks = (message.blocks ?? []) as Blocks;
   return blocks
     .flatMap((block) => [
       block.text?.text ?? '',
       ...(block.elements ?? []).map((el) => (typeof el.text === 'string' ? el.text : (el.text?.text ?? ''))),
+      ...(block.rows ?? []).map((row) => row.map((cell) => cell.text ?? '').join('  ')),
     ])
     .join('\n');
 }

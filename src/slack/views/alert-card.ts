@@ -8,7 +8,7 @@ import { clip, LIMITS } from './limits.js';
 import { utc } from './status.js';
 
 /** A card's content: fallback text and its blocks, of which it always has some. */
-type CardContent = Required<MessageContent>;
+type CardContent = Required<Pick<MessageContent, 'text' | 'blocks'>>;
 
 /** Slack has no colour for Block Kit messages, so the state is the emoji every line about it starts with. */
 export const STATUS_ICON: Record<AlertStatus, string> = {

@@ -1,10 +1,12 @@
 import type { KnownBlock } from '@slack/types';
+import type { ResultTable } from '../../result-table.js';
 import type { StepView } from '../../runbooks/ports.js';
 import { type Run, SYSTEM_ACTOR } from '../../runs/run.js';
 import type { RunState } from '../../runs/states.js';
+import type { MessageContent } from '../transport/outbox/message.js';
 import { RUN_BUTTONS } from './ids.js';
 import { clip, LIMITS } from './limits.js';
-import { tableText } from './table.js';
+import { tableBlocks, tableText } from './table.js';
 
 const STATE_LABEL: Record<RunState, string> = {
   planned: ':hourglass_flowing_sand: Planning',
@@ -25,12 +27,14 @@ export function stateLabel(state: RunState): string {
   return STATE_LABEL[state];
 }
 
-/** The run card: what was asked, by whom, its plan, its state, and the buttons its state allows. */
-export function runCard(
-  run: Run,
-  progress?: string,
-  steps?: StepView[],
-): { text: string; blocks: KnownBlock[] } {
+/** A card's content: it always has blocks (and, with a table block, the blocks to show without it). */
+type CardContent = MessageContent & { blocks: KnownBlock[] };
+
+/**
+ * The run card: what was asked, by whom, its plan, its state, and the buttons its state allows. A plan's table is
+ * a table block where it fits one, and the same card with the monospaced table is its fallback.
+ */
+export function runCard(run: Run, progress?: string, steps?: StepView[]): CardContent {
   const params = Object.entries(run.params)
     .map(([name, value]) => `${name}=\`${String(value)}\``)
     .join(' ');
@@ -39,7 +43,7 @@ export function runCard(
     run.confirmed_by ? `confirmed by <@${run.confirmed_by}>` : undefined,
     run.approved_by ? `approved by <@${run.approved_by}>` : undefined,
   ].filter(Boolean);
-  const blocks: KnownBlock[] = [
+  const before: KnownBlock[] = [
     {
       type: 'section',
       text: {
@@ -61,37 +65,52 @@ export function runCard(
     },
   ];
   if (run.plan) {
-    blocks.push({
+    before.push({
       type: 'section',
       text: { type: 'mrkdwn', text: clip(`*Plan:* ${run.plan.summary}`, LIMITS.sectionText) },
     });
-    // A runbook's plan lists its steps; once they are shown with their states, the list would say it twice.
-    if (run.plan.table && !steps?.length)
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.plan.table) } });
   }
-  if (steps && steps.length > 0) blocks.push(...stepsSections(steps));
+  const after: KnownBlock[] = [];
+  if (steps && steps.length > 0) after.push(...stepsSections(steps));
   if (progress && run.state === 'running') {
-    blocks.push({
+    after.push({
       type: 'context',
       elements: [{ type: 'mrkdwn', text: clip(`:hourglass: ${progress}`, LIMITS.fieldText) }],
     });
   }
-  if (run.result) blocks.push(resultSection(`*Result:* ${run.result.summary}`));
-  if (run.error) blocks.push(resultSection(`*Error:* ${run.error}`));
+  if (run.result) after.push(resultSection(`*Result:* ${run.result.summary}`));
+  if (run.error) after.push(resultSection(`*Error:* ${run.error}`));
   const buttons = buttonsFor(run);
-  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `run:${run.id}`, elements: buttons });
-  return { text: `${run.action} on ${run.service}: ${run.state.replace('_', ' ')}`, blocks };
+  if (buttons.length > 0) after.push({ type: 'actions', block_id: `run:${run.id}`, elements: buttons });
+  const text = `${run.action} on ${run.service}: ${run.state.replace('_', ' ')}`;
+  // A runbook's plan lists its steps; once they are shown with their states, the list would say it twice.
+  const table = run.plan?.table && !steps?.length ? run.plan.table : undefined;
+  return withTable(text, before, table, after);
 }
 
 /** The thread reply that reports a finished run. */
-export function runOutcome(run: Run): { text: string; blocks: KnownBlock[] } {
+export function runOutcome(run: Run): CardContent {
   const body = run.result
     ? `${stateLabel(run.state)}: ${run.result.summary}`
     : `${stateLabel(run.state)}: ${run.error ?? 'no details'}`;
-  const blocks: KnownBlock[] = [resultSection(body)];
-  if (run.result?.table)
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: tableText(run.result.table) } });
-  return { text: clip(body, LIMITS.sectionText), blocks };
+  return withTable(clip(body, LIMITS.sectionText), [resultSection(body)], run.result?.table, []);
+}
+
+/**
+ * A message with a table between `before` and `after`: a table block where the table fits one, with the
+ * monospaced table as the fallback Slack's refusal falls back to, or the monospaced table alone.
+ */
+function withTable(
+  text: string,
+  before: KnownBlock[],
+  table: ResultTable | undefined,
+  after: KnownBlock[],
+): CardContent {
+  if (!table) return { text, blocks: [...before, ...after] };
+  const monospace: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: tableText(table) } };
+  const native = tableBlocks(table);
+  if (!native) return { text, blocks: [...before, monospace, ...after] };
+  return { text, blocks: [...before, ...native, ...after], fallbackBlocks: [...before, monospace, ...after] };
 }
 
 const STEP_ICON: Record<StepView['state'], string> = {

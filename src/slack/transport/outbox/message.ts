@@ -5,6 +5,8 @@ import { z } from 'zod';
 export interface MessageContent {
   text: string;
   blocks?: KnownBlock[];
+  /** What to show instead where Slack refuses `blocks` (invalid_blocks): a table block's monospaced text, say. */
+  fallbackBlocks?: KnownBlock[];
 }
 
 /** Another message: by the key it was posted with (in the same channel), or by its Slack ts. */
@@ -42,6 +44,7 @@ export const canvasLane = (incident: string): string => `canvas:${incident}`;
 const StoredContent = z.object({
   text: z.string(),
   blocks: z.array(z.looseObject({ type: z.string(), block_id: z.string().optional() })).optional(),
+  fallbackBlocks: z.array(z.looseObject({ type: z.string(), block_id: z.string().optional() })).optional(),
 });
 
 /** A canvas refresh as stored: which incident's canvas. */

@@ -2,6 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { Env } from '../../../config/env.js';
 import type { Logger } from '../../../log.js';
 import { slackLogger } from '../bolt-logger.js';
+import { withBlockFallback } from './block-fallback.js';
 import type { OutboxRow } from './message.js';
 import { CanvasesNotKept, ParentNotPosted } from './retry-policy.js';
 
@@ -41,14 +42,18 @@ export function slackSender(client: WebClient, refreshCanvas?: RefreshCanvas): S
     const content = { text: row.message.text, ...(row.message.blocks ? { blocks: row.message.blocks } : {}) };
     if (row.kind === 'update') {
       if (!parentTs) throw new ParentNotPosted('the message to edit was never posted');
-      await client.chat.update({ channel: row.channel, ts: parentTs, ...content });
+      await withBlockFallback(row.message, content, (shown) =>
+        client.chat.update({ channel: row.channel, ts: parentTs, ...shown }),
+      );
       return parentTs;
     }
-    const posted = await client.chat.postMessage({
-      channel: row.channel,
-      ...content,
-      ...(parentTs ? { thread_ts: parentTs } : {}),
-    });
+    const posted = await withBlockFallback(row.message, content, (shown) =>
+      client.chat.postMessage({
+        channel: row.channel,
+        ...shown,
+        ...(parentTs ? { thread_ts: parentTs } : {}),
+      }),
+    );
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     return posted.ts;
   };

@@ -5,6 +5,7 @@ import { RUN_STATES, type RunState } from '../../../../src/runs/states.js';
 import { RUN_BUTTONS } from '../../../../src/slack/views/ids.js';
 import { LIMITS } from '../../../../src/slack/views/limits.js';
 import { runCard, runOutcome, stateLabel } from '../../../../src/slack/views/run-card.js';
+import { blockProblems } from '../../../support/block-limits.js';
 
 const created = new Date('2025-01-02T03:04:05Z');
 
@@ -182,5 +183,33 @@ describe('runOutcome', () => {
     for (const { text: section, limit } of texts(blocks)) expect(section.length).toBeLessThanOrEqual(limit);
     expect(allText(blocks)).toMatch(/_Showing \d+ of 12345 rows\._/);
     expect(buttonsOf(blocks)).toEqual([]);
+  });
+});
+
+describe('a plan or result table on a card', () => {
+  it('is a table block where it fits, the card with the monospaced table its fallback, both within limits', () => {
+    const card = runCard(makeRun());
+    const table = card.blocks.find((block) => block.type === 'table');
+    expect(JSON.stringify(table)).toContain('"text":"3"');
+    expect(blockProblems(card.blocks)).toEqual([]);
+    expect(blockProblems(card.fallbackBlocks)).toEqual([]);
+    expect(card.fallbackBlocks?.some((block) => block.type === 'table')).toBe(false);
+    expect(allText(card.fallbackBlocks ?? [])).toContain('```id\n--\n1\n2\n3\n```');
+    // Everything else is the same on both, buttons included.
+    expect(card.fallbackBlocks?.filter((block) => block.type !== 'section')).toEqual(
+      card.blocks.filter((block) => block.type !== 'table' && block.type !== 'section'),
+    );
+    const outcome = runOutcome(
+      makeRun({ state: 'succeeded', result: { summary: 'done', table: hugeTable } }),
+    );
+    expect(blockProblems(outcome.blocks)).toEqual([]);
+  });
+
+  it('stays monospaced text when it does not fit a table block, with no fallback to keep', () => {
+    const many = { columns: ['id'], rows: Array.from({ length: 150 }, (_, i) => [String(i)]), total: 150 };
+    const card = runCard(makeRun({ plan: { summary: '150 rows', table: many } }));
+    expect(card.blocks.some((block) => block.type === 'table')).toBe(false);
+    expect(card.fallbackBlocks).toBeUndefined();
+    expect(blockProblems(card.blocks)).toEqual([]);
   });
 });
