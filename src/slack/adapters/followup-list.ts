@@ -120,11 +120,12 @@ export class SlackListMirror implements FollowupMirror {
     }
     // Without the List's id or its columns' there is nothing to fill: as good as a refusal.
     if (!listId || !columns.followup) return { refused: 'no_list_in_answer' };
-    await this.deps.client.slackLists.access
-      .set({ list_id: listId, access_level: 'write', channel_ids: [this.deps.opsChannel] })
-      .catch((error: unknown) =>
-        this.deps.log.warn({ err: error, listId }, 'could not share the follow-up List with the ops channel'),
-      );
+    const share = { list_id: listId, access_level: 'write', channel_ids: [this.deps.opsChannel] };
+    try {
+      await this.deps.client.slackLists.access.set(share);
+    } catch (error) {
+      this.deps.log.warn({ err: error, listId }, 'could not share the follow-up List with the ops channel');
+    }
     this.deps.log.info({ listId }, 'follow-up List made');
     return { listId, columns };
   }

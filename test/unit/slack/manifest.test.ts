@@ -9,6 +9,10 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'canvases.sections.lookup': ['canvases:read'],
   'conversations.canvases.create': ['canvases:write'],
   'conversations.info': ['channels:read'],
+  'slackLists.access.set': ['lists:write'],
+  'slackLists.create': ['lists:write'],
+  'slackLists.items.create': ['lists:write'],
+  'slackLists.items.update': ['lists:write'],
   'chat.getPermalink': [],
   'chat.postEphemeral': ['chat:write'],
   'chat.postMessage': ['chat:write'],
@@ -66,7 +70,7 @@ describe('manifest.yml', () => {
 
   it('grants the scope of every Web API method opsbot calls', () => {
     const methods = found(
-      /\b(?:client|slack)\.((?:auth|canvases|chat|conversations|files|pins|reactions|usergroups|users|views)(?:\.[a-zA-Z]+)+)\(/g,
+      /\b(?:client|slack)\.((?:auth|canvases|chat|conversations|files|pins|reactions|slackLists|usergroups|users|views)(?:\.[a-zA-Z]+)+)\(/g,
     );
     if (sources().some((text) => text.includes('.filesUploadV2('))) methods.push('filesUploadV2');
     expect(methods.length).toBeGreaterThan(5);
@@ -75,6 +79,19 @@ describe('manifest.yml', () => {
         method,
       ]);
       for (const scope of METHOD_SCOPES[method] ?? []) expect(scopes, method).toContain(scope);
+    }
+  });
+
+  it('declares every shortcut opsbot listens for, with its type', () => {
+    const listened = [...new Set(sources().flatMap((text) => [...text.matchAll(/\bapp\.shortcut</g)]))];
+    const declared: { callback_id: string; type: string; name: string; description: string }[] =
+      manifest.features.shortcuts;
+    expect(declared.map((shortcut) => shortcut.callback_id)).toEqual(['followup_add']);
+    expect(listened.length).toBe(declared.length);
+    for (const shortcut of declared) {
+      expect(shortcut.type).toBe('message');
+      expect(shortcut.name.length).toBeLessThanOrEqual(24);
+      expect(shortcut.description.length).toBeGreaterThan(0);
     }
   });
 
