@@ -18,6 +18,8 @@ export interface SlackCall {
    * one's answer was sent when `i < answeredAfter`. Orders events without comparing clocks.
    */
   answeredAfter?: number;
+  /** What it was answered (a post's `ts` is in it); unset until then. */
+  answer?: Record<string, unknown>;
 }
 
 /**
@@ -138,9 +140,11 @@ export class FakeSlack {
           status,
         };
         this.calls.push(call);
-        const answer = JSON.stringify(scripted ? failure(scripted) : this.answer(method, args));
+        const answered = scripted ? failure(scripted) : this.answer(method, args);
+        const answer = JSON.stringify(answered);
         const send = () => {
           call.answeredAfter = this.calls.length;
+          call.answer = answered;
           if (scripted === 'drop') {
             res.socket?.destroy();
             return;

@@ -28,12 +28,16 @@ export function inheritedEnv(): Record<string, string> {
   );
 }
 
-/** Spawns `command args` in `cwd` with `vars` over inheritedEnv(); resolves once it has logged "opsbot started". */
+/**
+ * Spawns `command args` in `cwd` with `vars` over inheritedEnv(); resolves once it has logged "opsbot started",
+ * within `startMs`.
+ */
 export async function spawnOpsbot(
   command: string,
   args: string[],
   cwd: string,
   vars: Record<string, string>,
+  startMs = 20_000,
 ): Promise<OpsbotProcess> {
   const child = spawn(command, args, {
     cwd,
@@ -50,19 +54,47 @@ export async function spawnOpsbot(
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal)),
   );
-  await eventually(() => {
-    expect(child.exitCode, out).toBeNull();
-    expect(out).toContain('"opsbot started"');
-  }, 20_000);
+  try {
+    await eventually(() => {
+      expect(child.exitCode, out).toBeNull();
+      expect(out).toContain('"opsbot started"');
+    }, startMs);
+  } catch (error) {
+    // One that did not start in time is not left running behind the failed test.
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return { child, output: () => out, exited };
 }
 
 /** `opsbot start --role worker`, one node process (signals reach opsbot itself), with ops.yml from `dir`. */
 export function spawnWorker(dir: string, vars: Record<string, string>): Promise<OpsbotProcess> {
+  return spawnRole('worker', dir, vars);
+}
+
+/** `opsbot start --role <role>` as spawnWorker starts a worker: one node process, ops.yml from `dir`. */
+export function spawnRole(
+  role: 'all' | 'web' | 'worker',
+  dir: string,
+  vars: Record<string, string>,
+  startMs?: number,
+): Promise<OpsbotProcess> {
   return spawnOpsbot(
     process.execPath,
-    ['--import', TSX_LOADER, join(ROOT, 'src/cli.ts'), 'start', '--role', 'worker'],
+    ['--import', TSX_LOADER, join(ROOT, 'src/cli.ts'), 'start', '--role', role],
     dir,
     { ...vars, OPSBOT_CONFIG: join(dir, 'ops.yml') },
+    startMs,
   );
+}
+
+/** The port a started opsbot process listens on, as its "opsbot started" log line says (PORT=0 picks one). */
+export function portOf(started: OpsbotProcess): number {
+  for (const line of started.output().split('\n')) {
+    if (!line.includes('"opsbot started"')) continue;
+    const { port } = JSON.parse(line) as { port?: unknown };
+    if (typeof port === 'number') return port;
+  }
+  throw new Error(`no port in the output of opsbot:\n${started.output()}`);
 }
