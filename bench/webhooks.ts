@@ -98,9 +98,33 @@ function send(port: number, delivery: Delivery): Promise<Sample> {
         res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0 }));
       },
     );
+    // PagerDuty waits 5 s for an answer.
+    req.setTimeout(5_000, () => req.destroy());
     req.on('error', () => resolve({ ms: performance.now() - t0, status: 0 }));
     req.end(delivery.body);
   });
+}
+
+/** Deliveries not answered 2xx, and PagerDuty's redeliveries of them (1 s apart here, up to 10). */
+const refused = { first: new Map<number, number>(), redeliveries: 0, pending: [] as Promise<void>[] };
+
+/** Sends one delivery and, when it is not answered 2xx, delivers it again until it is, as PagerDuty does. */
+async function deliver(port: number, delivery: Delivery): Promise<Sample> {
+  const sample = await send(port, delivery);
+  if (sample.status < 200 || sample.status >= 300) {
+    refused.first.set(sample.status, (refused.first.get(sample.status) ?? 0) + 1);
+    refused.pending.push(
+      (async () => {
+        for (let attempt = 0; attempt < 10; attempt += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          refused.redeliveries += 1;
+          const again = await send(port, delivery);
+          if (again.status >= 200 && again.status < 300) return;
+        }
+      })(),
+    );
+  }
+  return sample;
 }
 
 /** Everything sent, for the counts at the end. */
@@ -121,7 +145,7 @@ async function burst(port: number, source: Generator<Delivery>, count: number): 
     if (batch.length % REDELIVER_EVERY === 0 && batch.length < count) batch.push(next);
   }
   for (const delivery of batch) track(delivery);
-  return Promise.all(batch.map((delivery) => send(port, delivery)));
+  return Promise.all(batch.map((delivery) => deliver(port, delivery)));
 }
 
 /** `perMinute` deliveries a minute, each at its slot whatever the answers before it (open loop). */
@@ -145,7 +169,7 @@ async function sustained(
     const delivery = previous && i % REDELIVER_EVERY === 0 ? previous : (source.next().value as Delivery);
     previous = delivery;
     track(delivery);
-    pending.push(send(port, delivery));
+    pending.push(deliver(port, delivery));
   }
   return { samples: await Promise.all(pending), lateMs };
 }
@@ -333,6 +357,9 @@ async function main(): Promise<void> {
       lateMs = result.lateMs;
       return result.samples;
     });
+    // PagerDuty's redeliveries of what was refused, then whatever they stored handled.
+    await Promise.all(refused.pending);
+    await drain(db);
 
     const { rows } = await db.query(
       `SELECT count(*)::int AS stored, count(DISTINCT event_id)::int AS distinct_events,
@@ -385,6 +412,12 @@ async function main(): Promise<void> {
       requeued,
     ];
     console.log(`| ${cells.join(' | ')} |`);
+    const statuses = [...refused.first.entries()].map(
+      ([status, n]) => `${n} × ${status || 'no answer in 5 s'}`,
+    );
+    console.log(
+      `\nAnswered other than 2xx at first: ${statuses.join(', ') || 'none'}; redeliveries of them: ${refused.redeliveries}.`,
+    );
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     agent.destroy();

@@ -24,7 +24,8 @@ export async function startWeb(
     outages: core.outages,
     log,
   });
-  const app = createBoltApp(env, [...core.routes, core.metrics.countPagerDutyWebhooks(pagerDuty.route)], log);
+  // The webhook first: Bolt compiles each route's pattern on every request until one matches.
+  const app = createBoltApp(env, [core.metrics.countPagerDutyWebhooks(pagerDuty.route), ...core.routes], log);
   await app.init().catch((error: unknown) => {
     throw new UnavailableError(`Slack could not verify SLACK_BOT_TOKEN (${describeError(error)}).`);
   });
