@@ -56,7 +56,7 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/opsbot_slack_requests_total\{verb="unknown",outcome="user"\} 1/);
     expect(text).toMatch(/opsbot_slack_request_duration_seconds_count\{verb="help"\} 1/);
     expect(text).toContain('# TYPE opsbot_runs gauge');
-    expect(text).toMatch(/opsbot_queue_jobs\{state="waiting"\} \d+/);
+    expect(text).toMatch(/opsbot_queue_jobs\{queue="ops-actions",state="waiting"\} \d+/);
   });
 });
 

@@ -280,9 +280,11 @@ describe('a runbook question answered in its modal', () => {
         .filter((m) => m.ts === ts)
         .at(-1);
       expect(last && buttons(last).map((b) => b.label)).toEqual(['Cancel']);
+      // The step's detail comes with a later edit than the step's running state.
+      expect(blockText(last as Record<string, unknown>)).toContain('waiting for an answer in the thread');
       return last as Record<string, unknown>;
     });
-    expect(blockText(card)).toContain('waiting for an answer in the thread');
+    expect(blockText(card)).toContain('Cancel');
     await pressCard('run_cancel', runId, ts, 'U0BOB');
     expect((await rb.step(runId, 'how', ['running'])).state).toBe('running');
     await pressCard('run_cancel', runId, ts, 'U0ALICE');
