@@ -20,6 +20,8 @@ export interface Fleet {
   slack: FakeSlack;
   /** The `--role web` processes' base URLs, in the order they were started. */
   webs: string[];
+  /** The `--role web` processes themselves, in the same order as `webs`. */
+  webProcesses: OpsbotProcess[];
   workers: OpsbotProcess[];
   /** opsbot's database, and Bentham's (where the test actions count what they did). */
   db: pg.Pool;
@@ -90,6 +92,7 @@ export async function startFleet(configText: string, webs: number, workers: numb
     return {
       slack,
       webs: processes.slice(0, webs).map((p) => `http://127.0.0.1:${portOf(p)}`),
+      webProcesses: processes.slice(0, webs),
       workers: processes.slice(webs),
       db,
       bentham,
