@@ -5,7 +5,11 @@ import { ROLES } from '../auth/roles.js';
 import { HealthCheckSchema, healthCheckProblems } from '../health/checks/registry.js';
 import { EscalationSchema, escalationSeverityProblems } from '../incidents/escalation-config.js';
 import { checkLookup, LookupSchema } from '../lookups/lookup.js';
-import { OnCallCacheSchema, OnCallRolesSchema, onCallRoleProblems } from '../pagerduty/oncall-roles.js';
+import {
+  OnCallCacheSchema,
+  OnCallRolesSchema,
+  onCallRoleProblems,
+} from '../pagerduty/oncall-roles-config.js';
 import { StormConfigSchema } from '../pagerduty/storm-config.js';
 import { ComposeSection } from './compose.js';
 import { Duration } from './duration.js';

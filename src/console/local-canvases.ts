@@ -1,5 +1,5 @@
 import { type CanvasChange, type CanvasCriteria, CanvasDocument } from './canvas-document.js';
-import type { Shown } from './local-slack.js';
+import type { Shown } from './shown.js';
 
 /**
  * Channel canvases for the console's local Slack: conversations.canvases.create, conversations.info (a

@@ -1,4 +1,3 @@
-import type { Shown } from './local-slack.js';
 import { type FormField, fieldPrompt, fieldValue, formFields, stateValues } from './modal-form.js';
 import {
   eventCallbackBody,
@@ -10,6 +9,7 @@ import {
 } from './payloads.js';
 import { buttonLine, type ConsoleButton, renderMessage } from './render.js';
 import { canvasLines } from './render-canvas.js';
+import type { Shown } from './shown.js';
 
 /** What a session needs: where it writes, how it reaches opsbot, and the local Slack's response URLs. */
 export interface SessionDeps {

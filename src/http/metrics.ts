@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { HEALTH_LEVELS, type HealthLevel } from '../health/levels.js';
-import type { Route } from './routes.js';
+import type { Route } from './route.js';
 
 /** How many runs are in one state, for one action kind. */
 export interface RunCount {

@@ -1,12 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Metrics } from './metrics.js';
+import type { Route } from './route.js';
 
-/** A route served beside Slack's endpoint (Bolt's CustomRoute shape). */
-export interface Route {
-  path: string;
-  method: string;
-  handler: (req: IncomingMessage, res: ServerResponse) => void;
-}
+export type { Route } from './route.js';
 
 /** Named readiness checks; each resolves when its dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Duration } from '../config/duration.js';
-import type { OpsConfig } from '../config/ops-config.js';
 import { own } from '../config/own.js';
 
 /*
@@ -51,7 +50,10 @@ export interface StormRule {
 }
 
 /** The rule for a PagerDuty service: its own entry's fields, else pagerduty.storm's, else today's values. */
-export function stormRule(config: Pick<OpsConfig, 'pagerduty'>, serviceId: string): StormRule {
+export function stormRule(
+  config: { pagerduty?: { storm?: z.infer<typeof StormConfigSchema> | undefined } | undefined },
+  serviceId: string,
+): StormRule {
   const storm = config.pagerduty?.storm;
   const service = storm ? own(storm.services, serviceId) : undefined;
   return {
