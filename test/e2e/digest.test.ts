@@ -185,7 +185,7 @@ describe('/ops digest now', () => {
     expect(text).toContain(':warning: bentham: warning since 2026-01-02 05:06 UTC');
 
     // The chart is in the message: 14 days of incidents and action runs, as the PNG drew them; nothing uploaded.
-    const chart = (digest?.blocks as { type: string }[]).find(
+    const chart = ((digest?.blocks ?? []) as { type: string }[]).find(
       (block) => block.type === 'data_visualization',
     ) as
       | {
