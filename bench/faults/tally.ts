@@ -158,14 +158,14 @@ function counted(values: number[]): Counted {
   };
 }
 
-/** "<what> ×n: <text>" for each distinct text, most frequent first, clipped. */
+/** "<what> ×n: <text>" for each distinct text (error ids left out), most frequent first, clipped. */
 function tallied(what: string, texts: string[]): string[] {
   const counts = new Map<string, number>();
   for (const text of texts) {
     const key = text
       .replace(/\s+/g, ' ')
       .replace(/ ?\(error id err_[a-f0-9]+\)/, '')
-      .slice(0, 160);
+      .slice(0, 400);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([text, n]) => `${what} ×${n}: ${text}`);
