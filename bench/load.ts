@@ -320,6 +320,8 @@ interface PipelineResult {
   failed: number;
   /** Runs the `jobs` requests made (each request refused in a reply makes none). */
   created: number;
+  /** The ephemeral replies the noop requests got, counted by their first words. */
+  replies: string;
   /** CPU seconds each opsbot process and the bench itself used during the opsbot half, and its wall seconds. */
   cpu: string;
 }
@@ -411,6 +413,16 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
     result = await finished();
   }
   const opsbotPerSecond = result.done / ((Number(result.last) - t0) / 1000);
+  // What opsbot answered the requests that made no run (or the runs that failed), by its first words.
+  const replies = new Map<string, number>();
+  for (const call of fleet.slack.calls) {
+    if (call.method !== 'respond/pipeline') continue;
+    const words = String(call.args.text ?? '')
+      .replace(/err_[a-f0-9]+/g, 'err_…')
+      .slice(0, 70);
+    replies.set(words, (replies.get(words) ?? 0) + 1);
+  }
+  const answered = [...replies.entries()].map(([text, count]) => `${count}× "${text}"`).join('; ');
   const cpuAfter = await Promise.all(processes.map(([, p]) => cpuSeconds(p.child.pid)));
   const benchCpu = process.cpuUsage(benchBefore);
   const cpu = [
@@ -467,6 +479,7 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
     runP50: Number(result.run),
     failed: result.failed,
     created: result.created,
+    replies: answered || 'none',
     cpu,
   };
 }
@@ -637,6 +650,7 @@ function report(results: LoadResult[], loadStart: number[], loadEnd: number[]): 
         `${f(r.pipeline.ackP50, 1)} / ${f(r.pipeline.queuedP50, 1)} / ${f(r.pipeline.runP50, 1)}; ${r.pipeline.created} runs, ${r.pipeline.failed} failed`,
     ],
     ['pipeline: CPU seconds during the opsbot half', (r) => r.pipeline.cpu],
+    ['pipeline: replies to the noop requests', (r) => r.pipeline.replies],
   );
   console.log(`\n| figure | ${col((r) => r.size)} |`);
   console.log(`|---|${results.map(() => '---:').join('|')}|`);
