@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { AccessService } from './auth/access.js';
 import { createAccess } from './auth/create-access.js';
@@ -34,7 +33,8 @@ import {
   RUNBOOKS_QUEUE,
   type TypedQueue,
 } from './queue/queues.js';
-import { createRedis } from './queue/redis.js';
+import { createRedis, type RedisConnection } from './queue/redis.js';
+import { describeRedis, redisTarget } from './queue/redis-target.js';
 import { RunStore } from './runs/store.js';
 import { slackAlertCards } from './slack/adapters/alert-cards.js';
 import { slackIncidents } from './slack/adapters/incident-slack.js';
@@ -60,7 +60,7 @@ export interface Core {
   readonly options: StartOptions;
   readonly pool: Pool;
   /** The producer connection: queues, rate limits, the readiness probe. */
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   /** PostgreSQL's and Redis's outages as this process meets them, each logged once. */
   readonly outages: Outages;
   readonly queues: {
@@ -100,7 +100,7 @@ export async function buildCore(
   const applied = await dependency(`PostgreSQL at ${redactUrl(env.DATABASE_URL)}`, migrate(pool));
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
-  const redis = createRedis(env.REDIS_URL, 'producer', log, outages);
+  const redis = createRedis(env, 'producer', log, outages);
   const on = { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log };
   const queues = {
     actions: createQueue(ACTIONS_QUEUE, on),
@@ -108,7 +108,10 @@ export async function buildCore(
     runbooks: createQueue(RUNBOOKS_QUEUE, on),
     incidentSlots: createQueue(INCIDENT_SLOTS_QUEUE, on),
   };
-  await dependency(`Redis at ${redactUrl(env.REDIS_URL)}`, queues.actions.waitUntilReady());
+  await dependency(
+    describeRedis(redisTarget(env.REDIS_URL, env.REDIS_CLUSTER)),
+    queues.actions.waitUntilReady(),
+  );
   const client = createWebClient(env, log);
   const outboxStore = new OutboxStore(pool);
   const outboxSignals = new OutboxSignals(env.DATABASE_URL, log);

@@ -123,8 +123,9 @@ export function isPostgresUnreachable(error: unknown): boolean {
   return POSTGRES_MESSAGE.test(error.message);
 }
 
+/** ioredis's words for a server it cannot reach, and for a Redis Cluster whose slot has no master (failing over). */
 const REDIS_MESSAGE =
-  /Stream isn't writeable|enableOfflineQueue|Connection is closed|max retries per request/i;
+  /Stream isn't writeable|enableOfflineQueue|Connection is closed|max retries per request|CLUSTERDOWN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /**
  * Whether `error` is ioredis refusing a command because Redis is not connected (it fails fast then), or an

@@ -37,7 +37,7 @@ import { slackUserEmail } from './slack/transport/user-email.js';
  */
 export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
   const { env, config, log, options, pool, slack, stores, targets, services } = core;
-  const consumer = createRedis(env.REDIS_URL, 'worker', log, core.outages);
+  const consumer = createRedis(env, 'worker', log, core.outages);
   const prefix = env.OPSBOT_QUEUE_PREFIX;
   const worker = createWorker(
     ACTIONS_QUEUE,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { grantRoles } from '../access/grant-roles.js';
 import { AccessGrantStore } from '../access/store.js';
@@ -8,6 +7,7 @@ import type { OpsConfig } from '../config/ops-config.js';
 import type { Logger } from '../log.js';
 import { type OnCallDirectory, OnCallRoles } from '../pagerduty/oncall-roles.js';
 import { ONCALL_CACHE_MS } from '../pagerduty/oncall-roles-config.js';
+import type { RedisConnection } from '../queue/redis.js';
 import type { RunStore } from '../runs/store.js';
 import { AccessService } from './access.js';
 import { Authorizer } from './authorizer.js';
@@ -26,7 +26,7 @@ export function createAccess(deps: {
   config: OpsConfig;
   pool: Pool;
   store: RunStore;
-  redis: Redis;
+  redis: RedisConnection;
   queuePrefix: string;
   listGroupMembers: ListGroupMembers;
   log: Logger;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { ConflictError } from '../errors.js';
 import { isRedisUnreachable } from '../outages.js';
+import type { RedisConnection } from '../queue/redis.js';
 
 const MINUTE_MS = 60_000;
 
@@ -8,7 +8,7 @@ const MINUTE_MS = 60_000;
 export class RequestLimiter {
   /** `budget` names the counter: limiters with different budgets never use up each other's. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly perMinute: number,
     private readonly budget = 'rate',

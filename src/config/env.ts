@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hashTag, RedisUrlError, redisTarget } from '../queue/redis-target.js';
 import { Duration } from './duration.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -11,7 +12,13 @@ const EnvSchema = z
     SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must start with xapp-').optional(),
     SLACK_API_URL: z.url().default('https://slack.com/api/'),
     DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/opsbot'),
+    /** One server's URL, or a Redis Cluster's nodes: `redis://h1:7000,h2:7001,h3:7002` (src/queue/redis-target.ts). */
     REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+    /** `1` makes REDIS_URL's one node a Redis Cluster's; unset, REDIS_URL listing several nodes says so. */
+    REDIS_CLUSTER: z
+      .enum(['1', 'true', '0', 'false'], 'must be 1 or 0')
+      .transform((flag) => flag === '1' || flag === 'true')
+      .optional(),
     OPSBOT_CONFIG: z.string().min(1).default('./ops.yml'),
     OPSBOT_QUEUE_PREFIX: z.string().min(1).default('{opsbot}'),
     /** How long a stopping worker lets its running actions finish (SIGTERM, SIGINT); in ms once parsed. */
@@ -24,6 +31,23 @@ const EnvSchema = z
     KUBECONFIG: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    try {
+      // On a cluster every key of opsbot must be in one hash slot: BullMQ's scripts touch several keys at once.
+      if (
+        redisTarget(env.REDIS_URL, env.REDIS_CLUSTER).cluster &&
+        hashTag(env.OPSBOT_QUEUE_PREFIX) === undefined
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OPSBOT_QUEUE_PREFIX'],
+          message:
+            "needs a hash tag such as {opsbot} on a Redis Cluster, so all of opsbot's keys share one hash slot",
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof RedisUrlError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: error.message });
+    }
     if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
         code: 'custom',

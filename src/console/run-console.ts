@@ -7,10 +7,11 @@ import { createPool } from '../db/pool.js';
 import { dependency } from '../dependency.js';
 import { ConflictError } from '../errors.js';
 import { IncidentStore } from '../incidents/store.js';
-import { type Logger, redactUrl } from '../log.js';
+import type { Logger } from '../log.js';
 import { type StartOptions, startOpsbot } from '../opsbot.js';
 import { ACTIONS_QUEUE, createQueue } from '../queue/queues.js';
 import { createRedis } from '../queue/redis.js';
+import { describeRedis, redisAddress, redisTarget } from '../queue/redis-target.js';
 import { RunStore } from '../runs/store.js';
 import { OutboxStore } from '../slack/transport/outbox/store.js';
 import { runsAtWork } from './at-work.js';
@@ -131,15 +132,16 @@ export async function runConsole(
  * and print their Slack messages here instead of sending them.
  */
 async function refuseBesideRunningOpsbot(env: Env, log: Logger): Promise<void> {
-  const redis = createRedis(env.REDIS_URL, 'producer', log);
+  const redis = createRedis(env, 'producer', log);
   const queue = createQueue(ACTIONS_QUEUE, { connection: redis, prefix: env.OPSBOT_QUEUE_PREFIX, log });
   try {
-    const where = `Redis at ${redactUrl(env.REDIS_URL)}`;
+    const target = redisTarget(env.REDIS_URL, env.REDIS_CLUSTER);
+    const where = describeRedis(target);
     await dependency(where, queue.waitUntilReady());
     const workers = await dependency(where, queue.getWorkersCount());
     if (workers > 0) {
       throw new ConflictError(
-        `Another opsbot is running on ${redactUrl(env.REDIS_URL)} with queue prefix ${env.OPSBOT_QUEUE_PREFIX}, ` +
+        `Another opsbot is running on ${redisAddress(target)} with queue prefix ${env.OPSBOT_QUEUE_PREFIX}, ` +
           'and the console would take its jobs and print its Slack messages here instead of sending them: ' +
           'give the console its own OPSBOT_QUEUE_PREFIX and DATABASE_URL.',
       );

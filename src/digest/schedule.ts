@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DIGEST_QUEUE } from '../queue/queues.js';
+import type { RedisConnection } from '../queue/redis.js';
 import { type ScheduledJob, startSchedule } from '../queue/schedule.js';
 import type { DigestSchedule } from './service.js';
 
@@ -10,8 +10,8 @@ import type { DigestSchedule } from './service.js';
 const SlotOptions = z.object({ prevMillis: z.number() });
 
 export interface DigestScheduleDeps {
-  producer: Redis;
-  consumer: Redis;
+  producer: RedisConnection;
+  consumer: RedisConnection;
   prefix: string;
   /** Cron patterns (6 fields for seconds) by schedule; a missing one has its scheduler removed. */
   patterns: Partial<Record<DigestSchedule, string>>;

@@ -1,7 +1,7 @@
 import { DelayedError } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { addJob, createWorker, INCIDENT_SLOTS_QUEUE, type TypedQueue } from '../queue/queues.js';
+import type { RedisConnection } from '../queue/redis.js';
 import type { IncidentSchedule } from './ports.js';
 
 /**
@@ -19,7 +19,7 @@ export function enqueueSlot(
 }
 
 export interface SlotWorkerDeps {
-  consumer: Redis;
+  consumer: RedisConnection;
   prefix: string;
   log: Logger;
   /** Does what of the incident is due at `now`: its status update and nudge, escalation steps, pages. */

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Env } from '../config/env.js';
 import type { OpsConfig } from '../config/ops-config.js';
@@ -7,6 +6,7 @@ import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
 import { isPostgresUnreachable, isRedisUnreachable, type Outages } from '../outages.js';
+import type { RedisConnection } from '../queue/redis.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
 import { JobsAfterAnswers } from './event-jobs.js';
@@ -67,7 +67,7 @@ interface WorkerWiring {
   config: Pick<OpsConfig, 'workspace' | 'pagerduty' | 'services'>;
   pool: Pool;
   queue: PagerDutyQueue;
-  consumer: Redis;
+  consumer: RedisConnection;
   /** The cards in Slack (the Slack adapter alert-cards.ts). */
   cards: AlertCards;
   log: Logger;

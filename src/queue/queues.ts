@@ -1,9 +1,8 @@
 import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { isNetworkError, isRedisUnreachable, unlessOutage } from '../outages.js';
-import { outagesOf } from './redis.js';
+import { outagesOf, type RedisConnection } from './redis.js';
 
 /** The queue that carries action runs from the web role to workers. */
 export const ACTIONS_QUEUE = 'ops-actions';
@@ -156,7 +155,7 @@ export type JobHandlers<Q extends QueueName> = {
 
 /** The Redis connection a queue or worker uses, the key prefix (OPSBOT_QUEUE_PREFIX), and where it logs. */
 export interface QueueConnection {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   log: Logger;
 }

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { createQueue, createWorker, type JobData, type JobName, jobSpec, type QueueName } from './queues.js';
+import type { RedisConnection } from './redis.js';
 
 /** When a scheduled job runs: every `every` ms, the first one interval from now; or on a cron pattern in a time zone. */
 export type Repeat = { every: number } | { pattern: string; tz: string };
@@ -23,8 +23,8 @@ export interface ScheduledJob<Q extends QueueName, N extends JobName<Q>> {
 
 /** The Redis connections for upserting the schedulers and for the worker, and the key prefix. */
 export interface ScheduleWiring {
-  producer: Redis;
-  consumer: Redis;
+  producer: RedisConnection;
+  consumer: RedisConnection;
   prefix: string;
   log: Logger;
 }

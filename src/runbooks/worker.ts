@@ -1,8 +1,8 @@
 import { DelayedError } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { type Outages, warnUnlessOutage } from '../outages.js';
 import { addJob, createWorker, RUNBOOKS_QUEUE, type TypedQueue } from '../queue/queues.js';
+import type { RedisConnection } from '../queue/redis.js';
 import type { RunbookEngine } from './engine.js';
 import type { RunbookStore } from './store.js';
 
@@ -15,7 +15,7 @@ export interface RunbookWorkerDeps {
   engine: RunbookEngine;
   store: RunbookStore;
   queue: TypedQueue<typeof RUNBOOKS_QUEUE>;
-  consumer: Redis;
+  consumer: RedisConnection;
   prefix: string;
   log: Logger;
   /** How often running runbooks are given their job again in case Redis lost it (default 15 s). */
