@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CanvasChange, type CanvasCriteria, CanvasDocument } from '../../src/console/canvas-document.js';
-import { nativeBlockProblems } from './block-limits.js';
+import { blockProblems } from './block-limits.js';
 
 /** One call to the fake Slack: a Web API method, or a POST to a response_url (`method` = 'respond/<name>'). */
 export interface SlackCall {
@@ -237,7 +237,7 @@ export class FakeSlack {
       ...blocks
         .filter((block) => this.rejectedBlocks.has(String(block.type)))
         .map((b) => `${b.type} refused`),
-      ...nativeBlockProblems(blocks),
+      ...(Array.isArray(args.blocks) ? blockProblems(blocks) : []),
     ];
     return problems.length > 0 ? problems : undefined;
   }
