@@ -78,6 +78,8 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     queue: core.queues.pagerDuty,
     consumer,
     cards: slack.alertCards,
+    onStored: (listener) => slack.outboxSignals.onPagerDutyStored(listener),
+    outages: core.outages,
     log,
   });
   const scheduleWiring = { producer: core.redis, consumer, prefix, log };

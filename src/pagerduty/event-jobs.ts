@@ -5,10 +5,10 @@ interface Waiting {
 }
 
 /**
- * The jobs of newly stored events, added once PagerDuty has its answers. While deliveries are still waiting
- * for their answer, stored events wait too (at most `maxWaitMs`), then go to Redis together in one round trip:
- * a burst is answered before workers start on it and compete for the CPU, and a quiet endpoint queues each
- * event as soon as it is answered.
+ * Newly stored events, handed on (announced to the workers) once PagerDuty has its answers. While deliveries
+ * are still waiting for their answer, stored events wait too (at most `maxWaitMs`), then go together, in one
+ * call: a burst is answered before workers start on it and compete for the CPU, and a quiet endpoint hands
+ * each event on as soon as it is answered.
  */
 export class JobsAfterAnswers {
   private answering = 0;
@@ -31,7 +31,7 @@ export class JobsAfterAnswers {
     if (this.answering === 0) this.flush();
   }
 
-  /** Queues the event's job once no answer is pending, or `maxWaitMs` from now at the latest. */
+  /** Hands the event on once no answer is pending, or `maxWaitMs` from now at the latest. */
   add(eventRowId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ rowId: eventRowId, resolve, reject });

@@ -5,10 +5,12 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { isPostgresUnreachable, isRedisUnreachable, type Outages } from '../outages.js';
+import { isPostgresUnreachable, type Outages, unlessOutage } from '../outages.js';
 import type { RedisConnection } from '../queue/redis.js';
+import { PAGERDUTY_STORED } from '../slack/transport/outbox/signals.js';
 import { AlertStore } from './alert-store.js';
 import { PagerDutyAlerts } from './alerts.js';
+import { PagerDutyFeed } from './event-feed.js';
 import { JobsAfterAnswers } from './event-jobs.js';
 import {
   createPagerDutyWorker,
@@ -26,13 +28,17 @@ interface WebhookWiring {
   env: Pick<Env, 'PAGERDUTY_WEBHOOK_SECRET'>;
   config: Pick<OpsConfig, 'pagerduty'>;
   pool: Pool;
+  /** For a redelivered event whose job gave up: it is retried at once. */
   queue: PagerDutyQueue;
   /** Where a delivery that meets PostgreSQL or Redis away reports it, so an outage is logged once. */
   outages: Outages;
   log: Logger;
 }
 
-/** The web side (web and all roles): `POST /webhooks/pagerduty` and the queue it feeds. */
+/**
+ * The web side (web and all roles): `POST /webhooks/pagerduty`. Taking an event needs PostgreSQL only: the
+ * events it stores are announced to the workers (PAGERDUTY_STORED), whose feed queues them.
+ */
 export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
   const { env, config, pool, queue, outages } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-webhook' });
@@ -40,11 +46,11 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
   if (config.pagerduty && secrets.length === 0) {
     log.warn('ops.yml has a pagerduty section but PAGERDUTY_WEBHOOK_SECRET is not set: webhooks get 503');
   }
+  const store = new WebhookStore(pool);
   const webhooks = new PagerDutyWebhooks({
     secrets,
-    store: new WebhookStore(pool),
-    jobs: new JobsAfterAnswers((rowIds) => enqueuePagerDutyEvents(queue, rowIds)),
-    // A redelivered event whose job failed all its attempts gets them again; a waiting one is left alone.
+    store,
+    jobs: new JobsAfterAnswers(() => store.announceStored(PAGERDUTY_STORED)),
     requeue: async (eventRowId) => {
       await requeuePagerDutyEvent(queue, eventRowId);
     },
@@ -52,11 +58,11 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
       if (isPostgresUnreachable(error)) outages.postgres.failed(error);
       else log.error({ err: error }, 'could not store a PagerDuty event; answered 503 so PagerDuty retries');
     },
-    // Stored already: the PagerDuty sweep queues it once Redis answers again.
-    queueFailed: (error) => {
-      if (isRedisUnreachable(error)) outages.redis.failed(error);
-      else log.warn({ err: error }, 'could not queue a stored PagerDuty event; the PagerDuty sweep will');
-    },
+    // Stored already: the workers' feed finds it within seconds, the PagerDuty sweep a job that gave up.
+    queueFailed: (error) =>
+      unlessOutage(outages, error, () =>
+        log.warn({ err: error }, 'could not announce a stored PagerDuty event; the workers will find it'),
+      ),
     log,
   });
   return { route: pagerDutyWebhookRoute(webhooks, log) };
@@ -70,10 +76,13 @@ interface WorkerWiring {
   consumer: RedisConnection;
   /** The cards in Slack (the Slack adapter alert-cards.ts). */
   cards: AlertCards;
+  /** Calls `listener` on every PAGERDUTY_STORED notification; returns the unsubscribe. */
+  onStored(listener: () => void): () => void;
+  outages?: Outages;
   log: Logger;
 }
 
-/** The worker side (worker and all roles): turns stored events into cards. */
+/** The worker side (worker and all roles): queues the stored events (the feed) and turns them into cards. */
 export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<void> } {
   const { env, config, pool, queue, consumer } = wiring;
   const log = wiring.log.child({ component: 'pagerduty-alerts' });
@@ -93,5 +102,20 @@ export function startPagerDutyWorker(wiring: WorkerWiring): { close(): Promise<v
     { event: (eventRowId) => alerts.handle(eventRowId), stormEdit: (stormId) => alerts.editStorm(stormId) },
     { connection: consumer, prefix: env.OPSBOT_QUEUE_PREFIX, log },
   );
-  return { close: () => worker.close() };
+  const feed = new PagerDutyFeed({
+    store: new WebhookStore(pool),
+    enqueue: (rowIds) => enqueuePagerDutyEvents(queue, rowIds),
+    log: wiring.log.child({ component: 'pagerduty-feed' }),
+    ...(wiring.outages ? { outages: wiring.outages } : {}),
+  });
+  const unsubscribe = wiring.onStored(() => feed.wake());
+  // Whatever was stored while no worker listened.
+  feed.wake();
+  return {
+    close: async () => {
+      unsubscribe();
+      await feed.stop();
+      await worker.close();
+    },
+  };
 }

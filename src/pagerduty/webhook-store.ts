@@ -122,6 +122,21 @@ export class WebhookStore {
     return rows[0] ? Existing.parse(rows[0]).id : undefined;
   }
 
+  /** Tells the worker processes (LISTEN `channel`) that events were stored: one notification, no payload. */
+  async announceStored(channel: string): Promise<void> {
+    await this.pool.query('SELECT pg_notify($1, NULL)', [channel]);
+  }
+
+  /** Events no worker has handled nor given up on, after row `afterId`, oldest first. */
+  async unhandledAfter(afterId: string, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT id::text FROM pagerduty_webhook_events
+       WHERE processed_at IS NULL AND given_up_at IS NULL AND id > $1 ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((row) => Existing.parse(row).id);
+  }
+
   /** Locks a stored event for handling; undefined when it is already handled (a redelivered job). */
   async claim(client: PoolClient, rowId: string): Promise<{ payload: unknown } | undefined> {
     const { rows } = await client.query(

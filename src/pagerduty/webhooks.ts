@@ -26,15 +26,15 @@ export interface WebhookDeps {
   secrets: string[];
   store: Pick<WebhookStore, 'record' | 'unhandledRow'>;
   /**
-   * Told of each delivery's arrival and of its answer, and adds the jobs of newly stored events once the
-   * deliveries waiting for an answer have theirs (the PagerDuty sweep is the safety net).
+   * Told of each delivery's arrival and of its answer, and announces newly stored events to the workers once
+   * the deliveries waiting for an answer have theirs.
    */
   jobs: Pick<JobsAfterAnswers, 'arrived' | 'answered' | 'add'>;
-  /** Makes sure a redelivered event still unhandled has a live job (a failed one is retried). */
+  /** Makes sure a redelivered event still unhandled has a live job (one that failed all its tries is retried). */
   requeue(eventRowId: string): Promise<void>;
   /** Told when storing fails (PostgreSQL away): logs an outage once, not every delivery. */
   storeFailed(error: unknown): void;
-  /** Told when queueing fails (Redis away): logs an outage once, not every delivery. */
+  /** Told when announcing or requeueing a stored event fails: the workers' feed and sweep find it anyway. */
   queueFailed(error: unknown): void;
   log: Logger;
 }
@@ -46,9 +46,10 @@ const WEBHOOK_ID = /^[A-Za-z0-9_.-]{1,255}$/;
 
 /**
  * `POST /webhooks/pagerduty`: store and acknowledge. Checks the signature, then the body, stores the event
- * with one insert and answers; queueing it for a worker comes after the answer, so neither Redis nor a second
- * query delays PagerDuty (an event stored but not queued is queued by the PagerDuty sweep). Cards are a
- * worker's job.
+ * with one insert and answers. Everything else is the workers': after the answer the event is announced
+ * (one notification for a whole burst), and the workers' feed queues it and makes its card. So Redis never
+ * delays or refuses PagerDuty. A redelivery is answered 200, and then its event, if still unhandled (its job
+ * gave up), gets its job again.
  */
 export class PagerDutyWebhooks {
   constructor(private readonly deps: WebhookDeps) {}
@@ -119,7 +120,6 @@ export class PagerDutyWebhooks {
     }
     if (rowId === undefined) {
       log.info(ids, 'PagerDuty redelivered an event; it is handled once');
-      // A redelivery of an event stored but never queued (Redis was away), or whose job gave up, is queued now.
       return {
         status: 200,
         body: { ok: true, duplicate: true },
@@ -139,7 +139,7 @@ export class PagerDutyWebhooks {
     };
   }
 
-  /** Queues a stored event; a failure is left to the PagerDuty sweep. */
+  /** Announces a stored event; a failure is left to the feed's own looks. */
   private async queue(work: () => Promise<void>): Promise<void> {
     try {
       await work();

@@ -151,6 +151,8 @@ describe('the PagerDuty sweeper', () => {
         .status,
     ).toBe(202);
     const row = await eventRow('QSWEEP2');
+    // The workers' feed adds the job once the web process has announced the event.
+    await eventually(async () => expect(await queue.getJob(eventJobId(row.id))).toBeDefined());
     expect(await queue.remove(eventJobId(row.id))).toBe(1);
     expect(await queue.getJob(eventJobId(row.id))).toBeUndefined();
     await queue.resume();

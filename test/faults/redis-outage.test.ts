@@ -15,7 +15,8 @@ let h: Harness;
 beforeAll(async () => {
   redis = await startPrivateRedis();
   h = await startHarness(
-    // The PagerDuty sweep revives an event unhandled for a second (production: a minute).
+    // The PagerDuty sweep revives an event unhandled for a second (production: a minute); the workers' feed
+    // looks every 5 s.
     { pagerDutySweep: { everyMs: 200, staleAfterMs: 1_000 } },
     { configText: pagerDutyConfigText(), env: { REDIS_URL: redis.url, PAGERDUTY_WEBHOOK_SECRET: PD_SECRET } },
   );
@@ -89,18 +90,18 @@ describe('Redis goes away and comes back empty', () => {
     const during = h.logs.slice(logLines).map((line) => JSON.parse(line) as LogLine);
     expect(during.filter((l) => /Redis is unreachable/.test(l.msg))).toHaveLength(1);
     expect(during.filter((l) => /Redis is reachable again/.test(l.msg))).toHaveLength(1);
-    // Nothing else about it at warn or above, not per request, not per reconnect attempt: only the PagerDuty
-    // sweep's line for the event it revived, and BullMQ's for a scheduled job that was running when Redis
-    // lost it (it cannot be finished).
+    // Nothing else about it at warn or above, not per request, not per reconnect attempt: at most the PagerDuty
+    // sweep's line for the event, when it revives it before the workers' feed queues it, and BullMQ's for a
+    // scheduled job that was running when Redis lost it (it cannot be finished).
+    const revived = 'a PagerDuty event was not handled in time: its job is live again';
     const warnings = during.filter(
       (l) =>
         l.level >= 40 &&
         !/Redis is unreachable/.test(l.msg) &&
         !(/worker error$/.test(l.msg) && /^Missing (key|lock) for job/.test(l.err?.message ?? '')),
     );
-    expect(warnings.map((l) => l.msg)).toEqual([
-      'a PagerDuty event was not handled in time: its job is live again',
-    ]);
+    expect(warnings.filter((l) => l.msg !== revived).map((l) => l.msg)).toEqual([]);
+    expect(warnings.filter((l) => l.msg === revived).length).toBeLessThanOrEqual(1);
   });
 
   it('needs no restart: requests and webhooks after the outage go straight through', async () => {

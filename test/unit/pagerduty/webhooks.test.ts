@@ -42,7 +42,7 @@ function setUp(options: { secrets?: string[]; failStore?: boolean; failQueue?: b
       arrived: () => undefined,
       answered: () => undefined,
       async add(rowId) {
-        if (options.failQueue) throw new Error('Redis is away');
+        if (options.failQueue) throw new Error('PostgreSQL is away');
         queued.push(rowId);
       },
     },
@@ -85,7 +85,7 @@ describe('PagerDutyWebhooks.receive', () => {
     expect(lines.join('')).toContain('PAGERDUTY_WEBHOOK_SECRET is not set');
   });
 
-  it('stores a signed event and answers before queueing it; queues a redelivery again only while it is unhandled', async () => {
+  it('stores a signed event and answers before handing it on; a redelivery is queued again only while it is unhandled', async () => {
     const { receive, settle, rows, queued } = setUp();
     expect(await receive(triggered)).toEqual({ status: 202, body: { ok: true } });
     expect(queued).toEqual([]);
@@ -100,7 +100,7 @@ describe('PagerDutyWebhooks.receive', () => {
     expect(queued).toEqual(['1', 'again 1']);
   });
 
-  it('answers 503 when the event cannot be stored, so PagerDuty retries; 202 when it is stored but cannot be queued', async () => {
+  it('answers 503 when the event cannot be stored, so PagerDuty retries; 202 when it is stored but cannot be handed on', async () => {
     const down = setUp({ failStore: true });
     expect((await down.receive(triggered)).status).toBe(503);
     expect(down.failures.store).toHaveLength(1);

@@ -2,13 +2,17 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from '../../../log.js';
 
+/** The channel a web process notifies once it has stored PagerDuty events and answered their deliveries. */
+export const PAGERDUTY_STORED = 'pagerduty_events_stored';
+
 /** How long to wait before listening again after the connection was lost. */
 const RECONNECT_MS = 1_000;
 
 /**
- * The outbox's PostgreSQL notifications (a message queued, a message done), heard on a connection of
- * their own. They only shorten waits: dispatchers and waiters also poll, so a lost connection costs
- * latency, never a message, while it reconnects.
+ * The outbox's PostgreSQL notifications (a message queued, a message done), and PagerDuty events stored by
+ * a web process (PAGERDUTY_STORED), heard on a connection of their own. They only shorten waits: dispatchers,
+ * waiters and the PagerDuty feed also poll, so a lost connection costs latency, never a message, while it
+ * reconnects.
  */
 export class OutboxSignals {
   private readonly events = new EventEmitter().setMaxListeners(0);
@@ -26,6 +30,12 @@ export class OutboxSignals {
   /** Starts listening; a failure is logged and retried in the background. */
   start(): Promise<void> {
     return this.connect();
+  }
+
+  /** Calls `listener` whenever a web process has stored PagerDuty events; returns the unsubscribe. */
+  onPagerDutyStored(listener: () => void): () => void {
+    this.events.on('pagerduty', listener);
+    return () => this.events.off('pagerduty', listener);
   }
 
   /** Calls `listener` whenever any process queues a message; returns the unsubscribe. */
@@ -61,12 +71,13 @@ export class OutboxSignals {
     client.on('notification', (note) => {
       if (note.channel === 'slack_outbox_queued') this.events.emit('queued');
       else if (note.channel === 'slack_outbox_done') this.events.emit(`done:${note.payload}`);
+      else if (note.channel === PAGERDUTY_STORED) this.events.emit('pagerduty');
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query('LISTEN slack_outbox_queued; LISTEN slack_outbox_done');
+      await client.query(`LISTEN slack_outbox_queued; LISTEN slack_outbox_done; LISTEN ${PAGERDUTY_STORED}`);
     } catch (error) {
       this.lost(client, error);
       return;
