@@ -105,10 +105,10 @@ const OtherBlocks: Record<string, z.ZodType> = {
 type Block = { type?: unknown };
 
 /** Why Slack would refuse these blocks (invalid_blocks): its limits for data_visualization and table blocks. */
-export function nativeBlockProblems(blocks: unknown): string[] {
+export function nativeBlockProblems(blocks: unknown, maxBlocks = 50): string[] {
   if (!Array.isArray(blocks)) return [];
   const problems: string[] = [];
-  if (blocks.length > 50) problems.push(`${blocks.length} blocks (at most 50)`);
+  if (blocks.length > maxBlocks) problems.push(`${blocks.length} blocks (at most ${maxBlocks})`);
   const charts = blocks.filter((block: Block) => block?.type === 'data_visualization');
   const tables = blocks.filter((block: Block) => block?.type === 'table');
   if (charts.length > 2) problems.push(`${charts.length} data_visualization blocks (at most 2)`);
@@ -118,9 +118,12 @@ export function nativeBlockProblems(blocks: unknown): string[] {
   return problems;
 }
 
-/** nativeBlockProblems and the limits of the other blocks opsbot sends, for unit tests of the views. */
-export function blockProblems(blocks: unknown): string[] {
-  const problems = nativeBlockProblems(blocks);
+/**
+ * nativeBlockProblems and the limits of the other blocks opsbot sends; `maxBlocks` is 50 for a message, 100 for
+ * a modal or the App Home.
+ */
+export function blockProblems(blocks: unknown, maxBlocks = 50): string[] {
+  const problems = nativeBlockProblems(blocks, maxBlocks);
   if (!Array.isArray(blocks)) return ['blocks is not an array'];
   for (const block of blocks as Block[]) {
     const schema = typeof block?.type === 'string' ? OtherBlocks[block.type] : undefined;

@@ -315,6 +315,9 @@ export class FakeSlack {
         return { channel, permalink: `${permalinkOf(channel, ts)}${thread}`, ok: true };
       }
       case 'views.open': {
+        const refused = viewProblems(args.view);
+        if (refused.length > 0)
+          return { ok: false, error: 'invalid_arguments', response_metadata: { messages: refused } };
         const id = `V0VIEW${this.views.size + 1}`;
         const view = { ...(args.view as object), id, hash: `${id}.1` };
         this.views.set(id, { view, hash: view.hash });
@@ -325,6 +328,9 @@ export class FakeSlack {
         const shown = this.views.get(id);
         if (!shown) return { ok: false, error: 'not_found' };
         if (args.hash !== undefined && args.hash !== shown.hash) return { ok: false, error: 'hash_conflict' };
+        const refused = viewProblems(args.view);
+        if (refused.length > 0)
+          return { ok: false, error: 'invalid_arguments', response_metadata: { messages: refused } };
         const view = { ...(args.view as object), id, hash: `${id}.${Number(shown.hash.split('.')[1]) + 1}` };
         this.views.set(id, { view, hash: view.hash });
         return { ok: true, view };
@@ -404,4 +410,10 @@ function parseBody(body: string, contentType: string): Record<string, unknown> {
     args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
   }
   return args;
+}
+
+/** Why Slack would refuse a modal's blocks: the same block limits as messages, up to 100 blocks. */
+function viewProblems(view: unknown): string[] {
+  const blocks = (view as { blocks?: unknown } | undefined)?.blocks;
+  return Array.isArray(blocks) ? blockProblems(blocks, 100) : [];
 }
