@@ -97,7 +97,12 @@ export class WebhookStore {
   /** Inserts the rows that are not stored yet; returns the new rows' ids by event id. */
   private async insertRows(rows: Delivery[]): Promise<Map<string, string>> {
     const params: unknown[] = [];
-    const values = rows.map(({ event, webhookId, raw }, row) => {
+    // In event id order: two batches holding the same events (a redelivery racing the delivery) take their
+    // keys in the same order, so one waits for the other instead of deadlocking.
+    const ordered = [...rows].sort((a, b) =>
+      a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0,
+    );
+    const values = ordered.map(({ event, webhookId, raw }, row) => {
       params.push(event.id, webhookId ?? null, event.type, incidentIdOf(event), event.occurredAt, raw);
       const at = row * COLUMNS;
       return `(${Array.from({ length: COLUMNS }, (_, column) => `$${at + column + 1}`).join(', ')})`;
