@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
-import { type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
+import { closeAll, type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
 
 // opsbot (web and worker in one process) with its database on a PostgreSQL cluster of this file's own, which
@@ -29,10 +29,12 @@ beforeAll(async () => {
   db.on('error', () => undefined);
 });
 afterAll(async () => {
-  await server?.start().catch(() => undefined);
-  await db?.end();
-  await h?.close();
-  await server?.close();
+  if (!server) return;
+  await server.start().catch(() => undefined);
+  await closeAll(async () => {
+    await db?.end();
+    await h?.close();
+  }, [server]);
 });
 
 const OUTAGE =

@@ -3,7 +3,7 @@ import { NOT_QUEUED } from '../../src/core.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
-import { type PrivateServer, startPrivateRedis } from '../support/private-servers.js';
+import { closeAll, type PrivateServer, startPrivateRedis } from '../support/private-servers.js';
 import { slackRuns } from '../support/seed-runs.js';
 import { buttonBody, postSigned } from '../support/signed-requests.js';
 
@@ -22,9 +22,9 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await redis?.start().catch(() => undefined);
-  await h?.close();
-  await redis?.close();
+  if (!redis) return;
+  await redis.start().catch(() => undefined);
+  await closeAll(async () => h?.close(), [redis]);
 });
 
 interface LogLine {

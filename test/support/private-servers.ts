@@ -102,6 +102,20 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
   };
 }
 
+/**
+ * For afterAll: runs `close` (the harness's), waiting at most `ms`, then closes the private servers whatever
+ * happened, so none outlives a test file whose opsbot could not stop (the hook's own timeout is 30 s).
+ */
+export async function closeAll(close: () => Promise<unknown>, servers: PrivateServer[], ms = 20_000) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([close(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+    for (const server of servers) await server.close();
+  }
+}
+
 function isGone(pid: number): void {
   try {
     process.kill(pid, 0);
