@@ -6,12 +6,15 @@ import { ConflictError, NotFoundError, UserError } from '../errors.js';
 import type { Followup } from '../followups/followup.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
+import { type CatchUp, missedSince } from './catch-up.js';
 import { channelNameFor } from './channel-name.js';
+import { checkedDeclaration, type Declaration } from './declaration.js';
 import type { HumanUpdate, Incident, IncidentEvent, IncidentRole, IncidentStatus } from './incident.js';
 import { introMessage, noticeMessage, roleDutiesMessage } from './messages.js';
 import type { IncidentSchedule, IncidentSlack } from './ports.js';
 import type { IncidentStore, NewEvent } from './store.js';
 import { timelineMarkdown } from './timeline-markdown.js';
+import { tolerate } from './tolerate.js';
 
 export interface IncidentServiceDeps extends Authority {
   config: Pick<OpsConfig, 'workspace' | 'incidents' | 'services'>;
@@ -24,27 +27,6 @@ export interface IncidentServiceDeps extends Authority {
   log: Logger;
 }
 
-/**
- * What someone missed in an incident: what happened after `since`, their last message in its channel or
- * their last entry on its timeline (`basis`), or its declaration when they have neither.
- */
-export interface CatchUp {
-  incident: Incident;
-  severityText: string;
-  since: Date;
-  basis: 'message' | 'timeline' | 'declaration';
-  events: IncidentEvent[];
-  /** Its open follow-ups; undefined when they could not be read. */
-  followUps: Followup[] | undefined;
-}
-
-export interface Declaration {
-  actor: string;
-  severity: string;
-  title: string;
-  services?: string[];
-}
-
 /** The incident lifecycle of DESIGN §5: declare, severity, roles, updates, notes, resolve. */
 export class IncidentService {
   constructor(private readonly deps: IncidentServiceDeps) {}
@@ -54,13 +36,7 @@ export class IncidentService {
     const { actor } = declaration;
     await this.permit(actor, 'responder', 'incident declare');
     const severity = this.severity(declaration.severity);
-    const title = declaration.title.trim().replace(/\s+/g, ' ');
-    if (title === '') throw new UserError('Give the incident a title: `/ops incident declare SEV2 <title>`.');
-    if (title.length > 150) throw new UserError('The title is longer than 150 characters; shorten it.');
-    const services = declaration.services ?? [];
-    const unknown = services.find((name) => !own(this.deps.config.services, name));
-    if (unknown) throw new UserError(`There is no service called ${unknown}.`);
-
+    const { title, services } = checkedDeclaration(declaration, this.deps.config.services);
     const now = new Date();
     const wanted = channelNameFor(this.deps.config.incidents.channel_prefix, now, title);
     const channel = await this.deps.slack.createChannel(wanted);
@@ -76,11 +52,11 @@ export class IncidentService {
     });
     await this.event(incident, { kind: 'declared', at: now, actor, text: `Declared ${severity}: ${title}` });
     await this.schedule(incident);
-    await this.tolerate('invite the declarer', () => this.deps.slack.invite(channel.id, [actor]));
-    await this.tolerate('post the channel intro', () =>
+    await tolerate(this.deps.log, 'invite the declarer', () => this.deps.slack.invite(channel.id, [actor]));
+    await tolerate(this.deps.log, 'post the channel intro', () =>
       this.deps.slack.post(channel.id, introMessage(incident, this.severityText(severity))),
     );
-    const cardTs = await this.tolerate('post the incident card', () =>
+    const cardTs = await tolerate(this.deps.log, 'post the incident card', () =>
       this.deps.slack.postCard(this.deps.config.workspace.ops_channel, {
         incident,
         severityText: this.severityText(severity),
@@ -114,10 +90,10 @@ export class IncidentService {
       actor,
       text: `<@${actor}> made <@${user}> ${role}.`,
     });
-    await this.tolerate('invite the new role holder', () =>
+    await tolerate(this.deps.log, 'invite the new role holder', () =>
       this.deps.slack.invite(incident.channel_id, [user]),
     );
-    await this.tolerate('tell the new role holder', () =>
+    await tolerate(this.deps.log, 'tell the new role holder', () =>
       this.deps.slack.dm(user, roleDutiesMessage(changed, role, actor)),
     );
     return changed;
@@ -177,7 +153,7 @@ export class IncidentService {
       text: `<@${actor}> resolved the incident: ${text}`,
     });
     const events = await this.deps.store.events(resolved.id);
-    await this.tolerate('upload the timeline', () =>
+    await tolerate(this.deps.log, 'upload the timeline', () =>
       this.deps.slack.upload({
         channel: resolved.channel_id,
         filename: `${resolved.channel_name}-timeline.md`,
@@ -216,17 +192,14 @@ export class IncidentService {
     const incident = await this.incidentIn(channel);
     await this.permit(actor, 'viewer', 'incident catchup');
     const events = await this.deps.store.events(incident.id);
-    const posted = await this.tolerate('read the incident channel’s history', () =>
+    const posted = await tolerate(this.deps.log, 'read the incident channel’s history', () =>
       this.deps.slack.lastPostBy(incident.channel_id, actor, incident.declared_at),
     );
-    const entry = events.filter((event) => event.actor === actor).at(-1)?.at;
-    const [since, basis] = latest<CatchUp['basis']>([
-      [incident.declared_at, 'declaration'],
-      [entry, 'timeline'],
-      [posted, 'message'],
-    ]);
+    const { since, basis } = missedSince(incident, events, actor, posted);
     const read = this.deps.openFollowUps;
-    const followUps = read ? await this.tolerate('read the follow-ups', () => read(incident.id)) : undefined;
+    const followUps = read
+      ? await tolerate(this.deps.log, 'read the follow-ups', () => read(incident.id))
+      : undefined;
     return {
       incident,
       severityText: this.severityText(incident.severity),
@@ -276,7 +249,7 @@ export class IncidentService {
   async refreshCard(incident: Incident): Promise<void> {
     const ts = incident.card_ts;
     if (!ts) return;
-    await this.tolerate('update the incident card', () =>
+    await tolerate(this.deps.log, 'update the incident card', () =>
       this.deps.slack.updateCard(this.deps.config.workspace.ops_channel, ts, {
         incident,
         severityText: this.severityText(incident.severity),
@@ -302,13 +275,14 @@ export class IncidentService {
   /** Gives the incident its jobs; when Redis cannot take them, the worker's safety sweep adds them later. */
   private async schedule(incident: Incident): Promise<void> {
     const slots = this.deps.slots;
-    if (slots) await this.tolerate('schedule the status updates', () => slots.schedule(incident.id));
+    if (slots)
+      await tolerate(this.deps.log, 'schedule the status updates', () => slots.schedule(incident.id));
   }
 
   /** On the timeline, in the channel and on the card. */
   private async announce(incident: Incident, event: NewEvent): Promise<void> {
     await this.event(incident, event);
-    await this.tolerate('post in the incident channel', () =>
+    await tolerate(this.deps.log, 'post in the incident channel', () =>
       this.deps.slack.post(incident.channel_id, noticeMessage(event.text)),
     );
     await this.refreshCard(incident);
@@ -323,21 +297,4 @@ export class IncidentService {
     const services = Object.keys(this.deps.config.services);
     return authorize(this.deps, { kind: 'incident', actor, action, requiredRole, services });
   }
-
-  /** Runs a Slack step whose failure must not undo the incident; logs it and returns undefined. */
-  private async tolerate<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await step();
-    } catch (error) {
-      this.deps.log.error({ err: error }, `could not ${what}`);
-      return undefined;
-    }
-  }
-}
-
-/** The latest of some times (the first given wins a tie), with what it is; the first must be set. */
-function latest<B>(times: [Date | undefined, B][]): [Date, B] {
-  let best = times[0] as [Date, B];
-  for (const [at, what] of times) if (at && at > best[0]) best = [at, what];
-  return best;
 }

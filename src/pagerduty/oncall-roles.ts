@@ -5,7 +5,7 @@ import { own } from '../config/own.js';
 import type { Logger } from '../log.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { EVERY_SERVICE } from './oncall-roles-config.js';
-import type { OnCallShift } from './rest.js';
+import type { OnCallShift } from './rest-oncall.js';
 
 /** Who is on call, as on-call roles need it; PagerDuty behind it (pagerDutyDirectory). */
 export interface OnCallDirectory {

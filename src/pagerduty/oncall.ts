@@ -1,7 +1,8 @@
 import { type Authority, servicesToRead } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
-import type { OnCall, PagerDutyRest } from './rest.js';
+import type { PagerDutyRest } from './rest.js';
+import type { OnCall } from './rest-oncall.js';
 
 /** Who is on call for each PagerDuty service mapped to an opsbot service. */
 export interface OnCallEntry {

@@ -8,6 +8,7 @@ import {
   type NewPagerDutyIncident,
   type PagerDutyIncident,
 } from './rest-incidents.js';
+import { type OnCall, type OnCallShift, Oncalls, PolicyBody, ServiceBody } from './rest-oncall.js';
 
 /** How long a user's PagerDuty id is remembered, by email. */
 const USER_CACHE_MS = 60 * 60_000;
@@ -16,45 +17,6 @@ const PdError = z.object({
   error: z.object({ message: z.string().optional(), errors: z.array(z.string()).optional() }).optional(),
 });
 const Users = z.object({ users: z.array(z.object({ id: z.string(), email: z.string() })) });
-const PolicyBody = z.object({
-  escalation_policy: z.object({
-    escalation_rules: z.array(z.unknown()),
-    num_loops: z.number().int().nullish(),
-  }),
-});
-const Oncalls = z.object({
-  oncalls: z.array(
-    z.object({
-      escalation_level: z.number().int(),
-      user: z.object({ id: z.string(), summary: z.string().optional() }),
-      schedule: z.object({ summary: z.string().optional() }).nullable().optional(),
-      start: z.string().nullable().optional(),
-      end: z.string().nullable().optional(),
-    }),
-  ),
-});
-
-const ServiceBody = z.object({
-  service: z.object({ id: z.string(), name: z.string(), escalation_policy: z.object({ id: z.string() }) }),
-});
-
-/** One person on call, as `/ops oncall` shows them. */
-export interface OnCall {
-  level: number;
-  name: string;
-  schedule?: string | undefined;
-  until?: string | undefined;
-}
-
-/** One shift on call on an escalation policy, as on-call roles read it. */
-export interface OnCallShift {
-  /** The PagerDuty user id. */
-  user: string;
-  level: number;
-  start: Date | null;
-  end: Date | null;
-}
-
 type Method = 'GET' | 'PUT' | 'POST';
 
 /**

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
+import type { CatchUp } from '../../incidents/catch-up.js';
 import type { EventKind, IncidentEvent } from '../../incidents/incident.js';
-import type { CatchUp } from '../../incidents/service.js';
 import type { MessageContent } from '../transport/outbox/message.js';
 import { clip, LIMITS } from './limits.js';
 import { utc } from './status.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOpsConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { type OnCallDirectory, OnCallRoles } from '../../../src/pagerduty/oncall-roles.js';
-import type { OnCallShift } from '../../../src/pagerduty/rest.js';
+import type { OnCallShift } from '../../../src/pagerduty/rest-oncall.js';
 
 const config = parseOpsConfig(
   `

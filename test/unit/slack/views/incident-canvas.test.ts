@@ -3,7 +3,7 @@ import { CanvasDocument, headingOf } from '../../../../src/console/canvas-docume
 import type { Followup } from '../../../../src/followups/followup.js';
 import type { CanvasFacts } from '../../../../src/incidents/canvas-facts.js';
 import type { Incident, IncidentEvent } from '../../../../src/incidents/incident.js';
-import type { CatchUp } from '../../../../src/incidents/service.js';
+import type { CatchUp } from '../../../../src/incidents/catch-up.js';
 import { catchUpMessage } from '../../../../src/slack/views/catch-up.js';
 import {
   CANVAS_LIMITS,
