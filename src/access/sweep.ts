@@ -1,6 +1,7 @@
 import { untilText } from '../auth/until-text.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
+import { repeatEvery } from '../repeat.js';
 import { type AccessGrant, scopeText } from './grant.js';
 import type { AccessSlack } from './ports.js';
 import type { AccessGrantStore } from './store.js';
@@ -67,17 +68,9 @@ export async function sweepAccess(deps: AccessSweepDeps): Promise<void> {
 
 /** Runs sweepAccess every `everyMs` in this process until stopped; a failed pass is logged and tried again. */
 export function startAccessSweep(deps: AccessSweepDeps, everyMs: number): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    running ??= sweepAccess(deps)
-      .catch((error: unknown) => deps.log.warn({ err: error }, 'access sweep failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, everyMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return repeatEvery(
+    everyMs,
+    () => sweepAccess(deps),
+    (error) => deps.log.warn({ err: error }, 'access sweep failed'),
+  );
 }

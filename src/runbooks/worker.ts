@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { type Outages, warnUnlessOutage } from '../outages.js';
 import { addJob, createWorker, RUNBOOKS_QUEUE, type TypedQueue } from '../queue/queues.js';
 import type { RedisConnection } from '../queue/redis.js';
+import { repeatEvery } from '../repeat.js';
 import type { RunbookEngine } from './engine.js';
 import type { RunbookStore } from './store.js';
 
@@ -42,20 +43,15 @@ export function startRunbookWorker(deps: RunbookWorkerDeps): () => Promise<void>
     },
     { connection: deps.consumer, prefix: deps.prefix, log: deps.log },
   );
-  let sweeping: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    sweeping ??= (async () => {
+  const stopSweep = repeatEvery(
+    deps.sweepEveryMs ?? 15_000,
+    async () => {
       for (const runId of await deps.store.running()) await enqueueRunbook(deps.queue, runId);
-    })()
-      .catch((error) => warnUnlessOutage(deps.outages, deps.log, error, 'runbook sweep failed'))
-      .finally(() => {
-        sweeping = undefined;
-      });
-  }, deps.sweepEveryMs ?? 15_000);
-  timer.unref();
+    },
+    (error) => warnUnlessOutage(deps.outages, deps.log, error, 'runbook sweep failed'),
+  );
   return async () => {
-    clearInterval(timer);
-    await sweeping;
+    await stopSweep();
     await worker.close();
   };
 }

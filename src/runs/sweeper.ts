@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { type Outages, warnUnlessOutage } from '../outages.js';
+import { repeatEvery } from '../repeat.js';
 import type { RunService } from './service.js';
 import { type StateExpiryDeps, sweepStateExpiry } from './state-expiry.js';
 import type { RunStore } from './store.js';
@@ -28,23 +29,13 @@ export function startSweeper(
   },
   everyMs = 15_000,
 ): () => Promise<void> {
-  let running: Promise<void> | undefined;
   const sweep = async () => {
     for (const runId of await deps.store.staleQueued(everyMs * 2)) await deps.enqueue(runId);
     for (const runId of await deps.store.staleRunning(ABANDONED_AFTER_MS)) await deps.redeliver(runId);
     for (const runId of await deps.store.dueToExpire()) await deps.runs.expire(runId);
     await sweepStateExpiry(deps);
   };
-  const timer = setInterval(() => {
-    running ??= sweep()
-      .catch((error) => warnUnlessOutage(deps.outages, deps.log, error, 'sweep failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, everyMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return repeatEvery(everyMs, sweep, (error) =>
+    warnUnlessOutage(deps.outages, deps.log, error, 'sweep failed'),
+  );
 }
