@@ -84,7 +84,7 @@ export function runbookRuns(h: Harness) {
       const view = h.slack.modals()[opened] as Record<string, unknown> | undefined;
       expect(view?.callback_id).toBe('runbook_answer');
       return view as Record<string, unknown>;
-    });
+    }, 20_000);
     const choices = JSON.stringify(modal).includes('static_select');
     return postSigned(
       h.url(),
