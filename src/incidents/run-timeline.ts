@@ -25,9 +25,9 @@ export function withIncidentTimeline(cards: RunCards, store: IncidentStore, log:
   };
   return {
     async post(run) {
-      const ts = await cards.post(run);
+      const card = await cards.post(run);
       await record(run);
-      return ts;
+      return card;
     },
     async update(run, progress, steps) {
       await cards.update(run, progress, steps);

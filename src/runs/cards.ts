@@ -4,8 +4,12 @@ import type { Run } from './run.js';
 
 /** Where runs are shown: the card in the channel, edited in place, and its thread. */
 export interface RunCards {
-  /** Posts the card; returns its message ts. */
-  post(run: Run): Promise<string>;
+  /**
+   * Queues the card ahead of its channel's backlog. `shown` then waits for Slack to take it: its ts, or
+   * undefined when Slack has not within the wait (the card stays queued and is posted once Slack answers);
+   * it throws when Slack refused the card for good (opsbot is not in the channel).
+   */
+  post(run: Run): Promise<PostedCard>;
   /**
    * Edits the card in place; `progress` is a line about a long execution under way, `steps` a runbook's
    * steps with their states.
@@ -22,6 +26,11 @@ export interface RunCards {
   output(run: Run, output: { key: string; text: string; edit: boolean }): Promise<void>;
   /** Shares a file from disk in the card's thread (a command's whole output), read as a stream. */
   attach(run: Run, file: FileAttachment): Promise<void>;
+}
+
+/** A card on its way to Slack. */
+export interface PostedCard {
+  shown(): Promise<string | undefined>;
 }
 
 /** A file on disk to share in a run's thread. */

@@ -160,11 +160,6 @@ export class RunStore {
     return rowCount === 1;
   }
 
-  /** Remembers where the run's card is. */
-  async setMessage(id: string, ts: string): Promise<void> {
-    await this.pool.query('UPDATE action_runs SET message_ts = $2 WHERE id = $1', [id, ts]);
-  }
-
   /** Runs left `queued` for longer than `olderThanMs`: their job may never have reached Redis. */
   async staleQueued(olderThanMs: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(

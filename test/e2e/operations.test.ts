@@ -118,28 +118,49 @@ describe('run lifecycle edges', () => {
     expect((await jobRows(h.bentham)).find((r) => r.study_id === 'study_other1')?.status).toBe('pending');
   });
 
-  it('ends a run whose card cannot be posted, so a low-risk action never runs unseen', async () => {
+  it('tells the requester when opsbot is not in the channel: a plan ends unseen, a low-risk run never goes unsaid', async () => {
     const before = await jobRows(h.bentham);
     h.slack.failing.set('chat.postMessage', 'not_in_channel');
-    await postSigned(
-      h.url(),
-      slashBody('annotate bentham study_abc123 unseen', 'U0ALICE', {
-        responseUrl: h.slack.responseUrl('unseen'),
-      }),
+    const replyTo = async (command: string, reply: string) => {
+      await postSigned(h.url(), slashBody(command, 'U0ALICE', { responseUrl: h.slack.responseUrl(reply) }));
+      return eventually(() => {
+        const text = h.slack.of(`respond/${reply}`)[0]?.text;
+        expect(text).toBeDefined();
+        return String(text);
+      });
+    };
+    const lastRun = async (action: string) =>
+      (
+        await h.db.query(
+          'SELECT state, error FROM action_runs WHERE action = $1 ORDER BY created_at DESC LIMIT 1',
+          [action],
+        )
+      ).rows[0];
+    // A plan waiting for Confirm nobody can see ends at once.
+    expect(await replyTo('touch bentham study_abc123', 'plan')).toMatch(
+      /^opsbot is not in this channel; invite it with `\/invite @opsbot` and try again\./,
     );
-    const reply = await eventually(() => {
-      const text = h.slack.of('respond/unseen')[0]?.text;
-      expect(text).toBeDefined();
-      return String(text);
-    });
+    expect(await lastRun('touch')).toMatchObject({ state: 'cancelled' });
+    expect((await lastRun('touch')).error).toContain('The run card could not be posted');
+    // A low-risk run is queued with its card: ended if Slack refused the card before a worker took the run,
+    // else it goes on, and the requester is told which, so that they do not ask twice.
+    const reply = await replyTo('annotate bentham study_abc123 unseen', 'unseen');
     h.slack.failing.clear();
     expect(reply).toContain('opsbot is not in this channel; invite it');
-    const { rows } = await h.db.query(
-      "SELECT state, error FROM action_runs WHERE action = 'annotate' ORDER BY created_at DESC LIMIT 1",
-    );
-    expect(rows[0].state).toBe('failed');
-    expect(rows[0].error).toContain('The run card could not be posted');
-    expect(await jobRows(h.bentham)).toEqual(before);
+    const annotate = await eventually(async () => {
+      const run = await lastRun('annotate');
+      expect(['failed', 'succeeded']).toContain(run.state);
+      return run;
+    });
+    if (annotate.state === 'failed') {
+      expect(annotate.error).toContain('The run card could not be posted');
+      expect(reply).not.toContain('had already started');
+      expect(await jobRows(h.bentham)).toEqual(before);
+    } else {
+      expect(reply).toMatch(
+        /^run_\w+ had already started when Slack refused its card, so it goes on without one/,
+      );
+    }
   });
 
   it('lets an in-flight run finish on graceful shutdown', async () => {

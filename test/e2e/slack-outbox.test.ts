@@ -70,12 +70,14 @@ describe('messages to Slack go through the outbox', () => {
     expect(await (await fetch(`${h.url()}/metrics`)).text()).toContain('opsbot_slack_outbox_pending 0');
   });
 
-  it('tells the requester in one sentence when the card could not be posted in time, and never posts it late', async () => {
-    h = await startHarness({ slackOutbox: { postSpacingMs: 20, deliverTimeoutMs: 500 } });
+  it('runs a low-risk action while Slack is down, says the card comes late, and posts card and outcome once after', async () => {
+    h = await startHarness({ slackOutbox: { postSpacingMs: 20, deliverTimeoutMs: 500, retryCapMs: 400 } });
     h.slack.down = { status: 503 };
     await postSigned(
       h.url(),
-      slashBody('retry bentham study_abc123', 'U0ALICE', { responseUrl: h.slack.responseUrl('late') }),
+      slashBody('annotate bentham study_abc123 late', 'U0ALICE', {
+        responseUrl: h.slack.responseUrl('late'),
+      }),
     );
     const reply = await eventually(() => {
       const text = (h as Harness).slack.of('respond/late')[0]?.text;
@@ -83,11 +85,25 @@ describe('messages to Slack go through the outbox', () => {
       return String(text);
     });
     expect(reply).toMatch(
-      /^Slack did not take the message within 1 s, so it was not posted \(Slack may be down, or no opsbot worker is running\)\./,
+      /^Slack has not taken opsbot's messages yet, so the card of run_\w+ will appear here late; the run is queued meanwhile\.$/,
     );
-    const { rows } = await h.db.query('SELECT state FROM slack_outbox');
-    expect(rows).toEqual([{ state: 'withdrawn' }]);
-    const run = await h.db.query('SELECT state FROM action_runs');
-    expect(run.rows).toEqual([{ state: 'cancelled' }]);
+    // The run does not wait for Slack.
+    await eventually(async () => {
+      const { rows } = await (h as Harness).db.query('SELECT state, message_ts FROM action_runs');
+      expect(rows).toEqual([{ state: 'succeeded', message_ts: null }]);
+    });
+    expect(postAttempts(h).every((call) => call.status === 503)).toBe(true);
+
+    h.slack.down = undefined;
+    const card = await storedCard(h);
+    expect(card.outbox).toMatchObject({ state: 'sent', ts: card.ts });
+    // The card, then its outcome in its thread: each once, in that order.
+    const posts = await eventually(() => {
+      const landed = postAttempts(h as Harness).filter((call) => call.status === 200);
+      expect(landed).toHaveLength(2);
+      return landed;
+    });
+    expect(posts[0]?.args.thread_ts).toBeUndefined();
+    expect(posts[1]?.args.thread_ts).toBe(card.ts);
   });
 });

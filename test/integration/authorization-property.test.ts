@@ -30,7 +30,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../src/errors.j
 import { Redactor } from '../../src/exec/redactor.js';
 import { createLogger } from '../../src/log.js';
 import { type OnCallDirectory, OnCallRoles } from '../../src/pagerduty/oncall-roles.js';
-import type { RunCards } from '../../src/runs/cards.js';
+import type { PostedCard, RunCards } from '../../src/runs/cards.js';
 import { RunExecutor } from '../../src/runs/executor.js';
 import type { Run } from '../../src/runs/run.js';
 import { RunService } from '../../src/runs/service.js';
@@ -450,10 +450,11 @@ class MemoryCards implements RunCards {
   readonly notes: { run: Run; text: string }[] = [];
   private next = 0;
 
-  async post(run: Run): Promise<string> {
+  async post(run: Run): Promise<PostedCard> {
     this.posted.push(run);
     this.next++;
-    return `1700000000.${String(this.next).padStart(6, '0')}`;
+    const ts = `1700000000.${String(this.next).padStart(6, '0')}`;
+    return { shown: async () => ts };
   }
   async update(run: Run): Promise<void> {
     this.updated.push(run);

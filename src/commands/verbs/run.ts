@@ -1,5 +1,6 @@
 import type { ParamValues } from '../../actions/params.js';
 import { UserError } from '../../errors.js';
+import type { Run } from '../../runs/run.js';
 import { PICK_MODAL_TITLE, pickActionModal } from '../../slack/views/pick-action-modal.js';
 import type { NoArgs, Verb } from './verb.js';
 
@@ -22,8 +23,8 @@ export const runVerb: Verb<NoArgs | ActionRequest, 'run'> = {
   async run({ actor, channel, access, runs }, args) {
     if ('action' in args) {
       const { service, action, values: params } = args;
-      await runs.request({ actor, channel, service, action, params });
-      return { kind: 'none' };
+      const run = await runs.request({ actor, channel, service, action, params });
+      return run.message_ts ? { kind: 'none' } : { kind: 'text', text: cardLate(run) };
     }
     // Roles may need Slack's user groups (cold cache): open the modal first, the trigger_id lasts 3 s.
     return {
@@ -37,3 +38,14 @@ export const runVerb: Verb<NoArgs | ActionRequest, 'run'> = {
     };
   },
 };
+
+/** What the requester is told when Slack has not taken the card yet: it comes late, and nothing is lost. */
+function cardLate(run: Run): string {
+  const meanwhile =
+    run.state === 'queued'
+      ? 'the run is queued meanwhile'
+      : run.state === 'awaiting_confirmation'
+        ? 'confirm it there once it appears'
+        : `the run is ${run.state.replace('_', ' ')}`;
+  return `Slack has not taken opsbot's messages yet, so the card of ${run.id} will appear here late; ${meanwhile}.`;
+}

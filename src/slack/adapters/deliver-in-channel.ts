@@ -9,9 +9,14 @@ const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
  * Posts through the outbox and waits for the message's ts. A channel opsbot is not in becomes a sentence the
  * person can act on, instead of Slack's error code.
  */
-export async function deliverInChannel(outbox: Pick<SlackOutbox, 'deliver'>, post: NewPost): Promise<string> {
+export function deliverInChannel(outbox: Pick<SlackOutbox, 'deliver'>, post: NewPost): Promise<string> {
+  return inChannel(() => outbox.deliver(post));
+}
+
+/** Runs a post's wait, turning Slack's "not in this channel" refusal into a sentence the person can act on. */
+export async function inChannel<T>(wait: () => Promise<T>): Promise<T> {
   try {
-    return await outbox.deliver(post);
+    return await wait();
   } catch (error) {
     if (error instanceof MessageNotSent && NOT_IN_CHANNEL.has(error.reason)) {
       throw new UnavailableError(

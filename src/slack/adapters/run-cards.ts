@@ -4,31 +4,32 @@ import type { MessageContent } from '../transport/outbox/message.js';
 import type { SlackOutbox } from '../transport/outbox/outbox.js';
 import type { StreamFile } from '../transport/upload-file.js';
 import { runCard, runOutcome } from '../views/run-card.js';
-import { deliverInChannel } from './deliver-in-channel.js';
+import { inChannel } from './deliver-in-channel.js';
+import { cardRef, runCardKey } from './run-card-ref.js';
 
 /**
- * Run cards as Slack messages through the outbox: posted in the run's channel (waiting for Slack, since
- * the run stores the card's ts), edited in place, outcome and notes in the card's thread.
+ * Run cards as Slack messages through the outbox: posted in the run's channel under the run's key (its ts
+ * reaches the run's row once Slack took it), edited in place, outcome and notes in the card's thread. Edits
+ * and replies refer to the card by key until its ts is known, so they follow it however late Slack takes it.
  */
 export function slackRunCards(outbox: SlackOutbox, streamFile: StreamFile): RunCards {
   const inThread = (run: Run, content: MessageContent) =>
-    run.message_ts
-      ? outbox.enqueue({ kind: 'post', channel: run.channel_id, thread: { ts: run.message_ts }, content })
-      : undefined;
+    outbox.enqueue({ kind: 'post', channel: run.channel_id, thread: cardRef(run), content });
   return {
-    post: (run) =>
-      deliverInChannel(outbox, {
+    async post(run) {
+      const id = await outbox.queueAhead({
         kind: 'post',
         channel: run.channel_id,
-        key: `run:${run.id}`,
+        key: runCardKey(run.id),
         content: runCard(run),
-      }),
+      });
+      return { shown: () => inChannel(() => outbox.posted(id)) };
+    },
     async update(run, progress, steps) {
-      if (!run.message_ts) return;
       await outbox.enqueue({
         kind: 'update',
         channel: run.channel_id,
-        target: { ts: run.message_ts },
+        target: cardRef(run),
         content: runCard(run, progress, steps),
       });
     },
@@ -39,21 +40,22 @@ export function slackRunCards(outbox: SlackOutbox, streamFile: StreamFile): RunC
       await inThread(run, runOutcome(run));
     },
     async output(run, { key, text, edit }) {
-      if (!run.message_ts) return;
       const content = { text };
       await (edit
         ? outbox.enqueue({ kind: 'update', channel: run.channel_id, target: { key }, content })
         : outbox.enqueue({
             kind: 'post',
             channel: run.channel_id,
-            thread: { ts: run.message_ts },
+            thread: cardRef(run),
             key,
             content,
           }));
     },
     async attach(run, file) {
-      if (!run.message_ts) return;
-      await streamFile({ channel: run.channel_id, threadTs: run.message_ts, ...file });
+      // Files go to Slack directly, not through the outbox: only once the card is there to hold them.
+      const threadTs = run.message_ts ?? (await outbox.postedTs(run.channel_id, runCardKey(run.id)));
+      if (!threadTs) return;
+      await streamFile({ channel: run.channel_id, threadTs, ...file });
     },
   };
 }

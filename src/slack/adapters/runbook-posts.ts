@@ -1,17 +1,17 @@
 import type { RunbookPosts } from '../../runbooks/ports.js';
 import type { SlackOutbox } from '../transport/outbox/outbox.js';
 import { closedQuestion, questionMessage } from '../views/runbook-question.js';
+import { cardRef } from './run-card-ref.js';
 
 /** A runbook's thread as Slack messages through the outbox, each posted once by its key. */
 export function slackRunbookPosts(outbox: SlackOutbox): RunbookPosts {
   const questionKey = (runId: string, step: string) => `runbook:${runId}:ask:${step}`;
   return {
     async note(run, key, text) {
-      if (!run.message_ts) return;
       await outbox.enqueue({
         kind: 'post',
         channel: run.channel_id,
-        thread: { ts: run.message_ts },
+        thread: cardRef(run),
         key,
         content: { text },
       });
@@ -20,11 +20,10 @@ export function slackRunbookPosts(outbox: SlackOutbox): RunbookPosts {
       await outbox.enqueue({ kind: 'post', channel, key, content: { text } });
     },
     async ask(run, question) {
-      if (!run.message_ts) return;
       await outbox.enqueue({
         kind: 'post',
         channel: run.channel_id,
-        thread: { ts: run.message_ts },
+        thread: cardRef(run),
         key: questionKey(run.id, question.step),
         content: questionMessage(question),
       });

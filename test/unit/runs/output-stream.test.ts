@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Redactor } from '../../../src/exec/redactor.js';
 import { createLogger } from '../../../src/log.js';
-import type { FileAttachment, RunCards } from '../../../src/runs/cards.js';
+import type { FileAttachment, PostedCard, RunCards } from '../../../src/runs/cards.js';
 import { runOutputStream } from '../../../src/runs/output-stream.js';
 import type { Run } from '../../../src/runs/run.js';
 import { eventually } from '../../support/databases.js';
@@ -14,8 +14,8 @@ class MemoryCards implements RunCards {
   readonly outputs: { key: string; text: string; edit: boolean }[] = [];
   readonly attached: { file: FileAttachment; content: string }[] = [];
 
-  async post(): Promise<string> {
-    return '1700000000.000100';
+  async post(): Promise<PostedCard> {
+    return { shown: async () => '1700000000.000100' };
   }
   async update(): Promise<void> {}
   async reply(): Promise<void> {}

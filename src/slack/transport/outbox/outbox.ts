@@ -1,5 +1,5 @@
 import { UnavailableError } from '../../../errors.js';
-import type { OutboxMessage, OutboxOutcome } from './message.js';
+import type { NewPost, OutboxMessage, OutboxOutcome } from './message.js';
 import type { OutboxSignals } from './signals.js';
 import type { OutboxStore } from './store.js';
 
@@ -17,7 +17,7 @@ export class MessageNotSent extends Error {
 }
 
 export interface SlackOutboxDeps {
-  store: Pick<OutboxStore, 'enqueue' | 'outcome' | 'withdraw'>;
+  store: Pick<OutboxStore, 'enqueue' | 'outcome' | 'withdraw' | 'postedTs'>;
   signals: Pick<OutboxSignals, 'doneOrAfter'>;
   deliverTimeoutMs?: number;
 }
@@ -57,8 +57,29 @@ export class SlackOutbox {
       }
       outcome = await this.waitFor(id, WAIT_POLL_MS);
     }
-    if (outcome.state === 'sent' && outcome.ts) return outcome.ts;
-    throw new MessageNotSent(outcome.error ?? outcome.state);
+    return sentTs(outcome);
+  }
+
+  /**
+   * Queues a post ahead of its channel's backlog, like `deliver`, without waiting; `posted` waits for it.
+   * Returns its outbox id.
+   */
+  queueAhead(post: NewPost): Promise<string> {
+    return this.deps.store.enqueue(post, true);
+  }
+
+  /**
+   * Waits as long as `deliver` for Slack to take a queued message: its ts, or undefined when Slack has not
+   * taken it yet (it stays queued, and goes out once Slack answers). Throws MessageNotSent when Slack refused it.
+   */
+  async posted(id: string): Promise<string | undefined> {
+    const outcome = await this.waitFor(id, this.timeoutMs);
+    return outcome.state === 'pending' ? undefined : sentTs(outcome);
+  }
+
+  /** The ts of the post queued under `key` in `channel`, once Slack took it. */
+  postedTs(channel: string, key: string): Promise<string | undefined> {
+    return this.deps.store.postedTs(channel, key);
   }
 
   /** The message's outcome once it is done, or its pending state after `ms`. */
@@ -73,4 +94,10 @@ export class SlackOutbox {
       await signalled;
     }
   }
+}
+
+/** A done message's ts; MessageNotSent when it was refused, given up or withdrawn. */
+function sentTs(outcome: OutboxOutcome): string {
+  if (outcome.state === 'sent' && outcome.ts) return outcome.ts;
+  throw new MessageNotSent(outcome.error ?? outcome.state);
 }
