@@ -6,7 +6,7 @@ import type { OpsConfig } from './config/ops-config.js';
 import type { CoreSlack, CoreStores, CoreTargets } from './core-parts.js';
 import { type CoreServices, createServices } from './core-services.js';
 import { migrate } from './db/migrate.js';
-import { createPool } from './db/pool.js';
+import { createPool, probePostgres } from './db/pool.js';
 import { dependency } from './dependency.js';
 import { UnavailableError } from './errors.js';
 import { knownSecrets, Redactor } from './exec/redactor.js';
@@ -14,6 +14,7 @@ import { HealthStore } from './health/health-store.js';
 import { PostgresCounterWindows } from './health/postgres-counter-windows.js';
 import { PostgresSustainedLevels } from './health/sustained-postgres.js';
 import { Metrics } from './http/metrics.js';
+import { dependencyChecks } from './http/readiness-checks.js';
 import { operationalRoutes, type Route } from './http/routes.js';
 import { withIncidentTimeline } from './incidents/run-timeline.js';
 import { IncidentStore } from './incidents/store.js';
@@ -33,7 +34,7 @@ import {
   RUNBOOKS_QUEUE,
   type TypedQueue,
 } from './queue/queues.js';
-import { createRedis, type RedisConnection } from './queue/redis.js';
+import { createRedis, type RedisConnection, servesOpsbotKeys } from './queue/redis.js';
 import { describeRedis, redisTarget } from './queue/redis-target.js';
 import { RunStore } from './runs/store.js';
 import { slackAlertCards } from './slack/adapters/alert-cards.js';
@@ -94,9 +95,12 @@ export async function buildCore(
   log: Logger,
   options: StartOptions,
 ): Promise<Core> {
-  // The probes run only after a failure, when pool and redis exist.
-  const outages = createOutages(log, { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() });
-  const pool = createPool(env.DATABASE_URL, log, 10, outages.postgres);
+  // The probes run only after a failure, when redis exists; PostgreSQL's uses a connection of its own.
+  const outages = createOutages(log, {
+    postgres: () => probePostgres(env.DATABASE_URL),
+    redis: () => servesOpsbotKeys(redis, env.OPSBOT_QUEUE_PREFIX),
+  });
+  const pool = createPool(env.DATABASE_URL, log, 10, outages);
   const applied = await dependency(`PostgreSQL at ${redactUrl(env.DATABASE_URL)}`, migrate(pool));
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
@@ -186,12 +190,7 @@ export async function buildCore(
       (await healthStore.levels()).filter(({ service }) => Object.hasOwn(config.services, service)),
   });
   const routes = operationalRoutes(metrics, {
-    postgres: async () => {
-      await pool.query('SELECT 1');
-    },
-    redis: async () => {
-      await redis.ping();
-    },
+    ...dependencyChecks(env.DATABASE_URL, redis, env.OPSBOT_QUEUE_PREFIX),
     slack: cachedCheck(async () => {
       await client.auth.test();
     }, 30_000),

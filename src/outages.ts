@@ -1,14 +1,23 @@
+import { BusyPool, isPoolWaitTimeout } from './db/busy-pool.js';
 import { describeError } from './describe-error.js';
 import type { Logger } from './log.js';
+
+/** What a request that met an unavailable dependency is told, and the name it is logged under. */
+export interface Unavailable {
+  readonly name: string;
+  readonly sentence: string;
+}
 
 /**
  * One dependency's outage as this process sees it, logged once: its first failure as an error, then its
  * recovery with how long it lasted and how many failures were only counted. Every part of the process that
  * meets the outage reports here instead of logging, so a thousand requests during an outage are one line.
  */
-export class Outage {
+export class Outage implements Unavailable {
   private since: number | undefined;
   private failures = 0;
+  /** The probe under way, shared by every failure that asks meanwhile (a burst of them probes once). */
+  private probing: Promise<boolean> | undefined;
 
   constructor(
     readonly name: string,
@@ -53,27 +62,37 @@ export class Outage {
    * does not answer a probe now either. A connection error from elsewhere (a target database) is not.
    */
   async confirms(error: unknown): Promise<boolean> {
-    if (this.down) {
-      this.failed(error);
-      return true;
-    }
-    try {
-      await this.probe();
-      return false;
-    } catch {
-      this.failed(error);
-      return true;
-    }
+    if (!this.down && !(await this.probeFails())) return false;
+    this.failed(error);
+    return true;
+  }
+
+  /** Whether the dependency fails a probe now; failures arriving while one runs wait for it, not a probe each. */
+  private probeFails(): Promise<boolean> {
+    if (this.probing) return this.probing;
+    const probing = this.probe().then(
+      () => false,
+      () => true,
+    );
+    this.probing = probing.finally(() => {
+      this.probing = undefined;
+    });
+    return this.probing;
   }
 }
 
-/** The outages of the two dependencies every opsbot process needs. */
+/** The outages of the two dependencies every opsbot process needs, and opsbot's own pool being busy. */
 export interface Outages {
   postgres: Outage;
   redis: Outage;
+  /** Not an outage: opsbot's pool is busy (createPool attaches it). */
+  pool: BusyPool;
 }
 
-/** The two outages; each probe resolves when its dependency answers. */
+/**
+ * The two outages; each probe resolves when its dependency answers. PostgreSQL's must not use opsbot's pool
+ * (a connection of its own): a pool whose clients are all busy would make it fail while PostgreSQL answers.
+ */
 export function createOutages(
   log: Logger,
   probes: { postgres: () => Promise<unknown>; redis: () => Promise<unknown> },
@@ -93,7 +112,21 @@ export function createOutages(
       log,
       probes.redis,
     ),
+    pool: new BusyPool(log),
   };
+}
+
+/**
+ * What a failure that looks like PostgreSQL's is: its outage (counted there) when PostgreSQL does not answer a
+ * probe either; opsbot's pool being busy (counted there) when it answered and the failure was a wait for a
+ * client of that pool, full now; else nothing of opsbot's (a target database, a client an administrator ended).
+ */
+export async function postgresFailure(outages: Outages, error: unknown): Promise<Unavailable | undefined> {
+  if (!isPostgresUnreachable(error)) return undefined;
+  if (await outages.postgres.confirms(error)) return outages.postgres;
+  if (!isPoolWaitTimeout(error) || !outages.pool.full()) return undefined;
+  outages.pool.waitedTooLong();
+  return outages.pool;
 }
 
 const NETWORK_CODES = new Set([
@@ -150,10 +183,13 @@ export function warnUnlessOutage(
   unlessOutage(outages, error, () => log.warn({ err: error }, message));
 }
 
-/** Calls `otherwise` (which logs) unless `error` is an outage of opsbot's PostgreSQL or Redis, counted there. */
+/**
+ * Calls `otherwise` (which logs) unless `error` is an outage of opsbot's PostgreSQL or Redis, or its pool being
+ * busy, counted there.
+ */
 export function unlessOutage(outages: Outages | undefined, error: unknown, otherwise: () => void): void {
   if (outages && isRedisUnreachable(error)) outages.redis.failed(error);
   else if (outages && isPostgresUnreachable(error)) {
-    void outages.postgres.confirms(error).then((confirmed) => confirmed || otherwise());
+    void postgresFailure(outages, error).then((counted) => counted || otherwise());
   } else otherwise();
 }

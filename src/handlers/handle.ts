@@ -2,14 +2,17 @@ import { OpsError } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { isPostgresUnreachable, isRedisUnreachable, type Outage, type Outages } from '../outages.js';
+import { isRedisUnreachable, type Outages, postgresFailure, type Unavailable } from '../outages.js';
 
 export interface HandleDeps {
   log: Logger;
   metrics: Metrics;
   /** Counts the executions under way, for those who must wait until opsbot is quiet (the console). */
   inFlight: InFlight;
-  /** PostgreSQL's and Redis's outages: a request that fails on one is told so, and it is logged once. */
+  /**
+   * PostgreSQL's and Redis's outages, and opsbot's pool being busy: a request that fails on one is told so, and
+   * it is logged once.
+   */
   outages?: Outages;
 }
 
@@ -39,8 +42,8 @@ export class InFlight {
 /**
  * The one error handler of every Slack listener: a child logger per request, metrics by verb and outcome,
  * and on failure one sentence to the user with an error id that is also logged (with the stack if unexpected).
- * A failure because PostgreSQL or Redis is away gets that outage's sentence, and is logged with the outage
- * (once), not per request.
+ * A failure because PostgreSQL or Redis is away, or because opsbot's pool is busy, gets that outage's (or the
+ * busy pool's) sentence, and is logged with it (once), not per request.
  */
 export async function handle(
   deps: HandleDeps,
@@ -72,7 +75,10 @@ async function handleOnce(
       log.info({ errorId, code: error.code, reason: error.message }, 'request refused');
     } else if (outage) {
       outcome = 'unavailable';
-      log.debug({ errorId, dependency: outage.name }, 'request failed: a dependency is away');
+      log.debug(
+        { errorId, dependency: outage.name },
+        'request failed: a dependency is away or opsbot is busy',
+      );
     } else {
       outcome = 'error';
       log.error({ err: error, errorId }, 'request failed');
@@ -88,13 +94,15 @@ async function handleOnce(
   }
 }
 
-/** The outage an unexpected error is part of, if any (counted there); a target's connection error is none. */
-async function outageOf(outages: Outages | undefined, error: unknown): Promise<Outage | undefined> {
+/**
+ * The outage (or busy pool) an unexpected error is part of, if any (counted there); a target's connection error
+ * is none.
+ */
+async function outageOf(outages: Outages | undefined, error: unknown): Promise<Unavailable | undefined> {
   if (!outages) return undefined;
   if (isRedisUnreachable(error)) {
     outages.redis.failed(error);
     return outages.redis;
   }
-  if (isPostgresUnreachable(error) && (await outages.postgres.confirms(error))) return outages.postgres;
-  return undefined;
+  return postgresFailure(outages, error);
 }

@@ -61,8 +61,7 @@ function recoverWhenSlotAnswers(cluster: Cluster, prefix: string, outage: Outage
   const probe = () => {
     if (probing || !outage.down) return;
     probing = true;
-    cluster
-      .exists(`${prefix}:reachable`)
+    servesOpsbotKeys(cluster, prefix)
       .then(
         () => outage.recovered(),
         () => undefined,
@@ -73,6 +72,16 @@ function recoverWhenSlotAnswers(cluster: Cluster, prefix: string, outage: Outage
   };
   cluster.on('ready', probe);
   cluster.on('refresh', probe);
+}
+
+/**
+ * Resolves when Redis serves opsbot's keys now: a read (EXISTS, which makes no key) of a key under the queue
+ * prefix. On a cluster it goes to the master of the prefix's hash slot, so it fails while that slot has no
+ * master (failing over, or not covered), when a PING to any node would still answer. Readiness and the Redis
+ * outage's probe use it.
+ */
+export async function servesOpsbotKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  await redis.exists(`${prefix}:reachable`);
 }
 
 /** The outages a connection made by createRedis reports to, for the queues and workers on it. */
