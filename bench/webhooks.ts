@@ -16,7 +16,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +27,7 @@ import { FakeSlack } from '../test/support/fake-slack.js';
 import { incidentEvent, PD_SECRET, pagerDutyConfigText } from '../test/support/pagerduty-webhooks.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../test/support/test-env.js';
+import { LightClient } from './light-client.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BURST = 200;
@@ -74,36 +74,22 @@ function* deliveries(): Generator<Delivery> {
   }
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: BURST + 50 });
+/** The sending client, on opsbot's port once it listens. */
+let client: LightClient | undefined;
 
-/** Sends one delivery; resolves with its latency to the end of the response (status 0: no answer). */
+/** Sends one delivery; resolves with its latency to the end of the response (status 0: no answer in 5 s). */
 function send(port: number, delivery: Delivery): Promise<Sample> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/pagerduty',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(delivery.body),
-          'x-pagerduty-signature': delivery.signature,
-          'x-webhook-id': delivery.webhookId,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0 }));
-      },
-    );
-    // PagerDuty waits 5 s for an answer.
-    req.setTimeout(5_000, () => req.destroy());
-    req.on('error', () => resolve({ ms: performance.now() - t0, status: 0 }));
-    req.end(delivery.body);
-  });
+  client ??= new LightClient(port);
+  // PagerDuty waits 5 s for an answer (the client's timeout).
+  return client.post(
+    '/webhooks/pagerduty',
+    {
+      'content-type': 'application/json',
+      'x-pagerduty-signature': delivery.signature,
+      'x-webhook-id': delivery.webhookId,
+    },
+    delivery.body,
+  );
 }
 
 /** Deliveries not answered 2xx, and PagerDuty's redeliveries of them (1 s apart here, up to 10). */
@@ -224,6 +210,12 @@ async function cpuMs(pid: number | undefined): Promise<number> {
   }
 }
 
+/** CPU time (user + system) the bench's own process has used so far, in ms. */
+function benchCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /**
  * BENCH_NICE (root only): the priority (-20 to 19) the bench, opsbot's two processes and the PostgreSQL
  * backends of the bench's database run at, so that other work on a shared machine disturbs the figures less.
@@ -276,6 +268,8 @@ interface Phase {
   webCpu: number;
   /** CPU ms of the worker process per delivery, from the load's start until every event was handled. */
   workerCpu: number;
+  /** CPU ms of the bench itself (the sending client and the fake Slack) per delivery while the load ran. */
+  benchCpu: number;
   /** The 1-minute load average when the load ended (other processes share the 2 cores). */
   loadAverage: number;
   /** How long after the last answer the worker had handled every stored event. */
@@ -288,9 +282,10 @@ async function timed(
   db: pg.Pool,
   load: () => Promise<Sample[]>,
 ): Promise<Phase> {
-  const [web0, worker0] = [await cpuMs(pids.web), await cpuMs(pids.worker)];
+  const [web0, worker0, bench0] = [await cpuMs(pids.web), await cpuMs(pids.worker), benchCpuMs()];
   const samples = await load();
   const web1 = await cpuMs(pids.web);
+  const bench1 = benchCpuMs();
   const loadAverage = os.loadavg()[0] ?? Number.NaN;
   const drainMs = await drain(db);
   const worker1 = await cpuMs(pids.worker);
@@ -300,6 +295,7 @@ async function timed(
     samples,
     webCpu: (web1 - web0) / n,
     workerCpu: (worker1 - worker0) / n,
+    benchCpu: (bench1 - bench0) / n,
     loadAverage,
     drainMs,
   };
@@ -319,6 +315,7 @@ function row(phase: Phase): string {
     max.toFixed(1),
     phase.webCpu.toFixed(2),
     phase.workerCpu.toFixed(2),
+    phase.benchCpu.toFixed(2),
     (phase.drainMs / 1000).toFixed(1),
     phase.loadAverage.toFixed(1),
   ];
@@ -424,9 +421,9 @@ async function main(): Promise<void> {
     );
     console.log('\n## Answers\n');
     console.log(
-      '| load | deliveries | 2xx | other | p50 (ms) | p99 (ms) | max (ms) | web CPU ms/delivery | worker CPU ms/delivery | all handled after (s) | load average |',
+      '| load | deliveries | 2xx | other | p50 (ms) | p99 (ms) | max (ms) | web CPU ms/delivery | worker CPU ms/delivery | bench CPU ms/delivery | all handled after (s) | load average |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     console.log(row(bursts));
     console.log(row(steady));
     console.log(`\nThe slowest answer of each burst (ms): ${slowest.map((ms) => ms.toFixed(0)).join(', ')}.`);
@@ -456,7 +453,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const child of children.reverse()) await stopChild(child);
-    agent.destroy();
+    client?.close();
     await db.end();
     await slack.stop();
     await database.drop();

@@ -5,13 +5,16 @@ interface Pending<I, O> {
 }
 
 /**
- * Hands `run` the items that arrived while earlier batches were under way, together. At rest an item goes
- * alone and at once (no timer, no added wait); under a burst, hundreds share one statement and one commit.
- * `run` returns one output per item, in order; when it throws, every item of its batch gets the error.
+ * Hands `run` the items that arrived in the same turn of the event loop, together, and those that arrived
+ * while earlier batches were under way. At rest an item goes alone at the end of its turn (no timer). Under
+ * a burst, the requests read in one turn share one statement and one commit; a batch goes as soon as it holds
+ * `maxItems`, so PostgreSQL stores it while the rest of the burst is still being read. `run` returns one
+ * output per item, in order; when it throws, every item of its batch gets the error.
  */
 export class Batcher<I, O> {
   private readonly waiting: Pending<I, O>[] = [];
   private running = 0;
+  private scheduled = false;
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
@@ -21,7 +24,15 @@ export class Batcher<I, O> {
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.next();
+      if (this.waiting.length >= this.limits.maxItems) this.next();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O callbacks of this turn: every request read with this one joins its batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.next();
+        });
+      }
     });
   }
 

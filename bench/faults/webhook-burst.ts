@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { signBody } from '../../src/pagerduty/signature.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { incidentEvent, PD_SECRET } from '../../test/support/pagerduty-webhooks.js';
+import { LightClient } from '../light-client.js';
 import { pagerDutyService } from './cluster.js';
 import { type Counted, percentile } from './tally.js';
 
@@ -42,31 +42,16 @@ function deliveries(total: number, services: number): Delivery[] {
 }
 
 /** Sends one delivery; resolves with the time to the end of its answer and the status (0: no answer). */
-function send(agent: Agent, port: number, delivery: Delivery): Promise<{ ms: number; status: number }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/pagerduty',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(delivery.body),
-          'x-pagerduty-signature': delivery.signature,
-          'x-webhook-id': delivery.webhookId,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0 }));
-      },
-    );
-    req.on('error', () => resolve({ ms: performance.now() - t0, status: 0 }));
-    req.end(delivery.body);
-  });
+function send(client: LightClient, delivery: Delivery): Promise<{ ms: number; status: number }> {
+  return client.post(
+    '/webhooks/pagerduty',
+    {
+      'content-type': 'application/json',
+      'x-pagerduty-signature': delivery.signature,
+      'x-webhook-id': delivery.webhookId,
+    },
+    delivery.body,
+  );
 }
 
 /** Events stored and not handled yet. */
@@ -131,7 +116,7 @@ async function answersTo(
   batch: Delivery[],
   concurrency: number,
 ): Promise<Answers> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const client = new LightClient(port);
   const samples: { ms: number; status: number }[] = [];
   let cursor = 0;
   const t0 = performance.now();
@@ -139,12 +124,12 @@ async function answersTo(
     Array.from({ length: concurrency }, async () => {
       while (cursor < batch.length) {
         const delivery = batch[cursor++] as Delivery;
-        samples.push(await send(agent, port, delivery));
+        samples.push(await send(client, delivery));
       }
     }),
   );
   const wallMs = performance.now() - t0;
-  agent.destroy();
+  client.close();
   const ms = samples.map((s) => s.ms);
   return {
     load,

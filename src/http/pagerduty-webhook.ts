@@ -61,9 +61,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too la
   });
 }
 
-/** Answers with JSON; `close` ends the connection, so a client still sending is not read any further. */
+/**
+ * Answers with JSON; `close` ends the connection, so a client still sending is not read any further. The
+ * length is given, so the head and body leave in one write (not chunked in several) under a burst.
+ */
 function reply(res: ServerResponse, status: number, body: unknown, close = false): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(text);
 }

@@ -16,8 +16,12 @@ export interface Delivery {
 /** What inserting one delivery came to: its new row's id (undefined for a redelivery), or its error. */
 type Inserted = { rowId: string | undefined } | { error: unknown };
 
-/** Deliveries stored by one statement at most; a burst of more takes several. */
-const BATCH_ROWS = 500;
+/**
+ * Deliveries stored by one statement at most: a burst of 200 read in one turn goes in four, the first stored
+ * while the rest are still being read.
+ */
+const BATCH_ROWS = 50;
+const BATCHES_AT_ONCE = 4;
 const COLUMNS = 6;
 
 /** An event the sweeper gave up on: ids only, never the payload. */
@@ -46,10 +50,10 @@ const OverdueRow = z.object({ retrying: z.number(), given_up: z.number() });
 
 /** pagerduty_webhook_events: each PagerDuty event once, whatever how often it is delivered. */
 export class WebhookStore {
-  /** Deliveries arriving together are stored together: one insert and one commit for a whole burst. */
+  /** Deliveries arriving together are stored together: one insert and one commit for many. */
   private readonly inserts = new Batcher<Delivery, Inserted>((deliveries) => this.insertAll(deliveries), {
     maxItems: BATCH_ROWS,
-    concurrency: 2,
+    concurrency: BATCHES_AT_ONCE,
   });
 
   constructor(private readonly pool: Pool) {}

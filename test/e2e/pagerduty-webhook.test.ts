@@ -74,6 +74,9 @@ describe('POST /webhooks/pagerduty: signatures', () => {
       incidentEvent('incident.triggered', { id: 'QSIGN1', serviceId: 'PSQSIGN1' }),
     );
     expect(response.status).toBe(202);
+    // A sized answer, not a chunked one: head and body leave in one write.
+    expect(response.headers.get('content-length')).toBe('11');
+    expect(response.headers.get('transfer-encoding')).toBeNull();
     await eventually(() => expect(cardsOf('QSIGN1')).toHaveLength(1));
   });
 

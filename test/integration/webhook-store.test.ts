@@ -55,7 +55,7 @@ describe('WebhookStore.record under a burst', () => {
     // jsonb refuses \\u0000 in a string.
     const bad = delivery('QBAD0', 'wh-bad-0', 'nul \u0000 inside');
     const good = [delivery('QGOOD1', 'wh-good-1'), delivery('QGOOD2', 'wh-good-2')];
-    // The first two go alone (two inserts at a time); the three after them wait and share one insert.
+    // Added in one turn, all five share one insert; the bad one fails it, so each is then tried alone.
     const first = [delivery('QFIRST1', 'wh-first-1'), delivery('QFIRST2', 'wh-first-2')];
     const results = await Promise.allSettled(
       [...first, good[0], bad, good[1]].map((one) => store.record(one as Delivery)),
