@@ -59,6 +59,16 @@ export function runbookRuns(h: Harness) {
    * value); resolves with what the modal was (its blocks' text) once the submission is answered.
    */
   async function answer(runId: string, name: string, value: string, user = 'U0ALICE', channel = 'C0OPS') {
+    // As a person would: once the question with its Answer button is in the thread.
+    await eventually(() => {
+      const asked = h.slack.calls.some(
+        (call) =>
+          call.method === 'chat.postMessage' &&
+          call.status === 200 &&
+          JSON.stringify(call.args.blocks ?? []).includes(`"${runId}:${name}"`),
+      );
+      expect(asked, `question ${name} posted`).toBe(true);
+    }, 20_000);
     const opened = h.slack.modals().length;
     const payload = {
       type: 'block_actions',
