@@ -16,8 +16,14 @@ export interface Answer {
  * which on a 2-core machine is taken from the server it measures; this one costs a fraction of that. PagerDuty
  * sends from its own machines, so the less the sender costs here, the closer the figures are to production.
  */
+/**
+ * A connection idle longer than this is not reused: node's server closes it after 5 s (keepAliveTimeout), and
+ * a request written as it closes would be lost to the race, not to opsbot.
+ */
+const REUSE_WITHIN_MS = 4_000;
+
 export class LightClient {
-  private readonly idle: Socket[] = [];
+  private readonly idle: { socket: Socket; since: number }[] = [];
   private readonly open = new Set<Socket>();
 
   constructor(
@@ -31,7 +37,7 @@ export class LightClient {
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
     const bytes = Buffer.from(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n${body}`);
-    const socket = this.idle.pop() ?? this.connect();
+    const socket = this.reusable() ?? this.connect();
     return new Promise((resolve) => {
       const t0 = performance.now();
       let received: Buffer = Buffer.alloc(0);
@@ -39,7 +45,7 @@ export class LightClient {
         clearTimeout(timer);
         socket.off('data', onData);
         socket.off('close', onClose);
-        if (keep) this.idle.push(socket);
+        if (keep) this.idle.push({ socket, since: performance.now() });
         else socket.destroy();
         resolve({ ms: performance.now() - t0, status });
       };
@@ -75,13 +81,22 @@ export class LightClient {
     this.idle.length = 0;
   }
 
+  /** The most recently used idle connection still safe to reuse; older ones are closed. */
+  private reusable(): Socket | undefined {
+    for (let last = this.idle.pop(); last; last = this.idle.pop()) {
+      if (performance.now() - last.since < REUSE_WITHIN_MS) return last.socket;
+      last.socket.destroy();
+    }
+    return undefined;
+  }
+
   private connect(): Socket {
     const socket = connect({ host: '127.0.0.1', port: this.port, noDelay: true });
     this.open.add(socket);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.open.delete(socket);
-      const at = this.idle.indexOf(socket);
+      const at = this.idle.findIndex((entry) => entry.socket === socket);
       if (at >= 0) this.idle.splice(at, 1);
     });
     return socket;
