@@ -5,7 +5,7 @@ import { pagerDutyWebhookRoute } from '../http/pagerduty-webhook.js';
 import type { Route } from '../http/routes.js';
 import { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
-import { isPostgresUnreachable, type Outages, unlessOutage } from '../outages.js';
+import { type Outages, unlessOutage } from '../outages.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { PAGERDUTY_STORED } from '../slack/transport/outbox/signals.js';
 import { AlertStore } from './alert-store.js';
@@ -54,10 +54,11 @@ export function pagerDutyWebhook(wiring: WebhookWiring): { route: Route } {
     requeue: async (eventRowId) => {
       await requeuePagerDutyEvent(queue, eventRowId);
     },
-    storeFailed: (error) => {
-      if (isPostgresUnreachable(error)) outages.postgres.failed(error);
-      else log.error({ err: error }, 'could not store a PagerDuty event; answered 503 so PagerDuty retries');
-    },
+    // An outage or a busy pool is counted (and logged once) where it belongs; anything else is logged here.
+    storeFailed: (error) =>
+      unlessOutage(outages, error, () =>
+        log.error({ err: error }, 'could not store a PagerDuty event; answered 503 so PagerDuty retries'),
+      ),
     // Stored already: the workers' feed finds it within seconds, the PagerDuty sweep a job that gave up.
     queueFailed: (error) =>
       unlessOutage(outages, error, () =>
