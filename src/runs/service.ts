@@ -3,7 +3,7 @@ import type { ParamValues } from '../actions/params.js';
 import { type ActionConfig, kindOf } from '../actions/registry.js';
 import type { Checkpoint } from '../auth/authorizer.js';
 import { describeError } from '../describe-error.js';
-import { ConflictError, type ForbiddenError, NotFoundError, UnavailableError } from '../errors.js';
+import { ConflictError, type ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
@@ -11,6 +11,7 @@ import { type PostedCard, showCard } from './cards.js';
 import type { RunDeps } from './executor.js';
 import { type Run, SYSTEM_ACTOR } from './run.js';
 import { TargetBusyError } from './store.js';
+import { abandonUnseen, cardRefused } from './unseen.js';
 
 export interface RunServiceDeps extends RunDeps {
   enqueue(runId: string): Promise<void>;
@@ -98,7 +99,11 @@ export class RunService {
     try {
       card = await this.deps.cards.post(current);
     } catch (error) {
-      await this.abandon(current, `The run card could not be queued: ${describeError(error)}`);
+      await abandonUnseen(
+        this.deps.store,
+        current,
+        `The run card could not be queued: ${describeError(error)}`,
+      );
       throw error;
     }
     if (current.state === 'queued') await this.deps.enqueue(current.id);
@@ -106,36 +111,9 @@ export class RunService {
     try {
       ts = await card.shown();
     } catch (error) {
-      throw await this.unseen(current, error);
+      throw await cardRefused(this.deps.store, current, error);
     }
     return { ...current, message_ts: ts ?? null };
-  }
-
-  /** Ends a run nobody can see: without its card, nobody could confirm it or know it ran. */
-  private async abandon(run: Run, error: string): Promise<boolean> {
-    const to = run.state === 'queued' ? 'failed' : 'cancelled';
-    if (run.state !== 'queued' && run.state !== 'awaiting_confirmation') return false;
-    const ended = await this.deps.store.transition(
-      run.id,
-      to,
-      SYSTEM_ACTOR,
-      { error },
-      { from: [run.state] },
-    );
-    return ended !== undefined;
-  }
-
-  /**
-   * Slack refused the card for good: the run ends unless its worker already took it (Slack answered after
-   * the job was picked up), which the person is told, so that they do not request it a second time.
-   */
-  private async unseen(run: Run, error: unknown): Promise<unknown> {
-    if (await this.abandon(run, `The run card could not be posted: ${describeError(error)}`)) return error;
-    if (!(error instanceof UnavailableError)) return error;
-    return new UnavailableError(
-      `${run.id} had already started when Slack refused its card, so it goes on without one ` +
-        `(\`/ops history\` shows how it ends). ${error.message}`,
-    );
   }
 
   /** Checks that the actor may request this action here (with these args, when known); audits a denial. */

@@ -160,13 +160,20 @@ export class RunStore {
     return rowCount === 1;
   }
 
-  /** Runs left `queued` for longer than `olderThanMs`: their job may never have reached Redis. */
-  async staleQueued(olderThanMs: number): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      "SELECT id FROM action_runs WHERE state = 'queued' AND updated_at < now() - $1 * interval '1 millisecond' LIMIT 500",
+  /**
+   * Runs left `queued` for longer than `olderThanMs`: their job may never have reached Redis. `carded` says
+   * whether their card was queued (RunService.start queues it before the job, so one without was cut off by
+   * its database mid-request, and its requester was told nothing was done).
+   */
+  async staleQueued(olderThanMs: number): Promise<{ id: string; carded: boolean }[]> {
+    const { rows } = await this.pool.query<{ id: string; carded: boolean }>(
+      `SELECT r.id, EXISTS (SELECT 1 FROM slack_outbox o WHERE o.channel = r.channel_id AND o.key = 'run:' || r.id)
+         AS carded
+       FROM action_runs r WHERE r.state = 'queued' AND r.updated_at < now() - $1 * interval '1 millisecond'
+       LIMIT 500`,
       [olderThanMs],
     );
-    return rows.map((row) => row.id);
+    return rows;
   }
 
   /** Renews a running run's heartbeat (DESIGN §4: a dead worker's run is told from a long one by it). */

@@ -4,6 +4,7 @@ import { repeatEvery } from '../repeat.js';
 import type { RunService } from './service.js';
 import { type StateExpiryDeps, sweepStateExpiry } from './state-expiry.js';
 import type { RunStore } from './store.js';
+import { dropUnseen } from './unseen.js';
 
 /**
  * A running run whose heartbeat is this old, and whose job no worker will be handed, is given its job again. Well
@@ -12,7 +13,7 @@ import type { RunStore } from './store.js';
 const ABANDONED_AFTER_MS = 60_000;
 
 /**
- * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis) and
+ * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis), ends those queued without a card, and
  * for runs left `running` by a worker that stopped beating and whose job is gone (Redis lost it), expires plans nobody confirmed, and reminds of and undoes service state whose time is up. Safe on any
  * number of replicas: every step is compare-and-set.
  */
@@ -30,7 +31,9 @@ export function startSweeper(
   everyMs = 15_000,
 ): () => Promise<void> {
   const sweep = async () => {
-    for (const runId of await deps.store.staleQueued(everyMs * 2)) await deps.enqueue(runId);
+    for (const { id, carded } of await deps.store.staleQueued(everyMs * 2)) {
+      await (carded ? deps.enqueue(id) : dropUnseen(deps.store, id));
+    }
     for (const runId of await deps.store.staleRunning(ABANDONED_AFTER_MS)) await deps.redeliver(runId);
     for (const runId of await deps.store.dueToExpire()) await deps.runs.expire(runId);
     await sweepStateExpiry(deps);

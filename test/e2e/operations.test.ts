@@ -110,6 +110,21 @@ describe('run lifecycle edges', () => {
     expect(String(reply?.text)).toContain('check the target by hand');
   });
 
+  it('never runs a run left queued without a card (its request was cut off before the card was queued)', async () => {
+    const before = await jobRows(h.bentham);
+    const runId = await request('touch bentham study_abc123');
+    // As if PostgreSQL had gone away between the run's row and its card's: no card, nobody told it runs.
+    await h.db.query(`DELETE FROM slack_outbox WHERE key = 'run:' || $1::text`, [runId]);
+    await h.db.query(
+      "UPDATE action_runs SET state = 'queued', updated_at = now() - interval '1 minute' WHERE id = $1",
+      [runId],
+    );
+    await eventually(async () => expect(await stateOf(runId)).toBe('failed'));
+    const { rows } = await h.db.query('SELECT error FROM action_runs WHERE id = $1', [runId]);
+    expect(rows[0].error).toMatch(/^Its request was cut off before its card was queued/);
+    expect(await jobRows(h.bentham)).toEqual(before);
+  });
+
   it('runs an idempotent action found mid-way again', async () => {
     const runId = await request('retry bentham study_other1');
     await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);

@@ -18,7 +18,8 @@ beforeAll(async () => {
   h = await startHarness(
     // Every loop of the worker runs every 200 ms (the harness's run sweeps, this PagerDuty sweep), so an
     // outage of a few seconds meets each many times.
-    { pagerDutySweep: { everyMs: 200 } },
+    // A short outbox claim, so a message whose claim ran out would be sent again within the test.
+    { pagerDutySweep: { everyMs: 200 }, slackOutbox: { postSpacingMs: 20, leaseMs: 3_000 } },
     {
       configText: pagerDutyConfigText(),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET },
@@ -114,5 +115,33 @@ describe('PostgreSQL goes away and comes back', () => {
     expect(warnings.map((l) => l.msg)).toEqual([
       'not hearing about queued Slack messages from PostgreSQL; polling until listening again',
     ]);
+  });
+
+  it('records a card Slack took while PostgreSQL was away once it is back, instead of posting it again', async () => {
+    const isCard = (args: Record<string, unknown>) => String(args.text).startsWith('purge on bentham');
+    h.slack.script('chat.postMessage', [{ delayMs: 3_000 }], isCard);
+    const cards = () => h.slack.calls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args));
+    await postSigned(
+      h.url(),
+      slashBody('purge bentham study_abc123', 'U0ALICE', { responseUrl: h.slack.responseUrl('pg-purge') }),
+    );
+    // Slack has the card and is slow to answer; PostgreSQL goes away before opsbot can record the answer.
+    await eventually(() => expect(cards()).toHaveLength(1));
+    await server.stop();
+    await eventually(() => expect(cards()[0]?.answer).toBeDefined(), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await server.start();
+
+    const row = await eventually(async () => {
+      const { rows } = await db.query(
+        "SELECT state, ts, attempts FROM slack_outbox WHERE key LIKE 'run:%' AND message->>'text' LIKE 'purge on%'",
+      );
+      expect(rows).toEqual([expect.objectContaining({ state: 'sent' })]);
+      return rows[0];
+    }, 15_000);
+    // Longer than a claim lasts: a message whose claim ran out would have been claimed and sent again by now.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(cards().filter((c) => c.status === 200)).toHaveLength(1);
+    expect(row).toMatchObject({ attempts: 1, ts: (cards()[0]?.answer as { ts: string }).ts });
   });
 });

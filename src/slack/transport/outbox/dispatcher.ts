@@ -99,7 +99,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       const parentTs = await resolveParent(deps.store, row);
       const ts = await deps.send(row, parentTs);
       deps.onSend?.('sent');
-      if (!(await deps.store.sent(row, ts))) {
+      if (!(await recordSent(deps.store, row, ts, tuning.leaseMs))) {
         log.warn(context, 'sent a Slack message whose claim had run out; another process may send it again');
       }
       if (row.kind === 'post') nudgeAfter(tuning.postSpacingMs);
@@ -206,4 +206,24 @@ async function resolveParent(store: OutboxStore, row: OutboxRow): Promise<string
   const ts = await store.postedTs(row.channel, row.parent_key);
   if (!ts) throw new ParentNotPosted(`the message ${row.parent_key} it refers to was not posted`);
   return ts;
+}
+
+/** How often recording a sent message is tried again while PostgreSQL does not answer. */
+const RECORD_RETRY_MS = 500;
+
+/**
+ * Records that Slack took the message, trying again while the database fails (a PostgreSQL restart): Slack has
+ * it, so giving up here would let the claim run out and the message be sent twice. Tries until the claim has run
+ * out twice over; false when another process had taken the claim.
+ */
+async function recordSent(store: OutboxStore, row: OutboxRow, ts: string, leaseMs: number): Promise<boolean> {
+  const until = Date.now() + 2 * leaseMs;
+  for (;;) {
+    try {
+      return await store.sent(row, ts);
+    } catch (error) {
+      if (Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
+    }
+  }
 }
