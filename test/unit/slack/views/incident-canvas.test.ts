@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CanvasDocument, headingOf } from '../../../../src/console/canvas-document.js';
 import type { Followup } from '../../../../src/followups/followup.js';
 import type { CanvasFacts } from '../../../../src/incidents/canvas-facts.js';
-import type { Incident, IncidentEvent } from '../../../../src/incidents/incident.js';
 import type { CatchUp } from '../../../../src/incidents/catch-up.js';
+import type { Incident, IncidentEvent } from '../../../../src/incidents/incident.js';
 import { catchUpMessage } from '../../../../src/slack/views/catch-up.js';
 import {
   CANVAS_LIMITS,
