@@ -54,6 +54,9 @@ function send(client: LightClient, delivery: Delivery): Promise<{ ms: number; st
   );
 }
 
+/** Bursts sent before the timed one, as bench:webhooks does: a web process that has served some is warm (JIT). */
+const WARM_UP_BURSTS = 3;
+
 /** Events stored and not handled yet. */
 const UNHANDLED = 'SELECT count(*)::int AS n FROM pagerduty_webhook_events WHERE processed_at IS NULL';
 /** Slack messages (cards, their edits) queued and not sent yet: Slack takes one post a second per channel. */
@@ -88,7 +91,7 @@ export interface Answers {
 
 /** What the burst measured: the answers, and what became of the events and their cards. */
 export interface BurstResult {
-  /** A burst of `concurrency` at once (after one such burst as warm-up), then `total` with `concurrency` in flight. */
+  /** A burst of `concurrency` at once (after three such bursts as warm-up), then `total` with `concurrency` in flight. */
   answers: Answers[];
   deliveries: number;
   redeliveries: number;
@@ -112,11 +115,10 @@ export interface BurstResult {
 /** Sends `batch` with `concurrency` in flight (closed loop: each answer sends the next); times each answer. */
 async function answersTo(
   load: string,
-  port: number,
+  client: LightClient,
   batch: Delivery[],
   concurrency: number,
 ): Promise<Answers> {
-  const client = new LightClient(port);
   const samples: { ms: number; status: number }[] = [];
   let cursor = 0;
   const t0 = performance.now();
@@ -129,7 +131,6 @@ async function answersTo(
     }),
   );
   const wallMs = performance.now() - t0;
-  client.close();
   const ms = samples.map((s) => s.ms);
   return {
     load,
@@ -143,7 +144,7 @@ async function answersTo(
 }
 
 /**
- * Sends signed PagerDuty deliveries: a warm-up burst of `concurrency` at once, a timed burst of as many, then
+ * Sends signed PagerDuty deliveries: three warm-up bursts of `concurrency` at once, a timed burst of as many, then
  * `total` with `concurrency` in flight. Then waits at most `drainMs` for the worker to handle every stored
  * event and for the outbox to send every card, and counts, from opsbot's database and the fake Slack, what
  * was stored, handled, lost and doubled, and how the cards were posted.
@@ -158,18 +159,31 @@ export async function webhookBurst(options: {
   drainMs: number;
 }): Promise<BurstResult> {
   const { concurrency, port } = options;
-  const batch = deliveries(options.total + 2 * concurrency, options.services);
-  await answersTo('warm-up', port, batch.slice(0, concurrency), concurrency);
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const batch = deliveries(options.total + (WARM_UP_BURSTS + 1) * concurrency, options.services);
+  // One client for every load, as bench:webhooks: its connections stay open between the warm-up and the timed
+  // burst (PagerDuty's sender keeps its own), and the timed burst waits until the warm-up's events are handled,
+  // so it measures the answers, not the worker's handling of the previous burst on the same 2 cores.
+  const client = new LightClient(port);
+  for (let burst = 0; burst < WARM_UP_BURSTS; burst++) {
+    await answersTo(
+      'warm-up',
+      client,
+      batch.slice(burst * concurrency, (burst + 1) * concurrency),
+      concurrency,
+    );
+    await within(30_000, Date.now(), options.db, UNHANDLED);
+  }
+  const timed = WARM_UP_BURSTS * concurrency;
   const answers = [
-    await answersTo(`${concurrency} at once`, port, batch.slice(concurrency, 2 * concurrency), concurrency),
+    await answersTo(`${concurrency} at once`, client, batch.slice(timed, timed + concurrency), concurrency),
     await answersTo(
       `${options.total}, ${concurrency} in flight`,
-      port,
-      batch.slice(2 * concurrency),
+      client,
+      batch.slice(timed + concurrency),
       concurrency,
     ),
   ];
+  client.close();
 
   const answeredAt = Date.now();
   const handledAfterMs = await within(
