@@ -27,7 +27,7 @@ import { FakeSlack } from '../test/support/fake-slack.js';
 import { incidentEvent, PD_SECRET, pagerDutyConfigText } from '../test/support/pagerduty-webhooks.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../test/support/test-env.js';
-import { LightClient } from './light-client.js';
+import { LightClient, postDelivery } from './light-client.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BURST = 200;
@@ -81,15 +81,7 @@ let client: LightClient | undefined;
 function send(port: number, delivery: Delivery): Promise<Sample> {
   client ??= new LightClient(port);
   // PagerDuty waits 5 s for an answer (the client's timeout).
-  return client.post(
-    '/webhooks/pagerduty',
-    {
-      'content-type': 'application/json',
-      'x-pagerduty-signature': delivery.signature,
-      'x-webhook-id': delivery.webhookId,
-    },
-    delivery.body,
-  );
+  return postDelivery(client, delivery);
 }
 
 /** Deliveries not answered 2xx, and PagerDuty's redeliveries of them (1 s apart here, up to 10). */

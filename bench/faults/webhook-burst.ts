@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { signBody } from '../../src/pagerduty/signature.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { incidentEvent, PD_SECRET } from '../../test/support/pagerduty-webhooks.js';
-import { LightClient } from '../light-client.js';
+import { LightClient, postDelivery } from '../light-client.js';
 import { pagerDutyService } from './cluster.js';
 import { type Counted, percentile } from './tally.js';
 
@@ -39,19 +39,6 @@ function deliveries(total: number, services: number): Delivery[] {
     }
   }
   return out.slice(0, total);
-}
-
-/** Sends one delivery; resolves with the time to the end of its answer and the status (0: no answer). */
-function send(client: LightClient, delivery: Delivery): Promise<{ ms: number; status: number }> {
-  return client.post(
-    '/webhooks/pagerduty',
-    {
-      'content-type': 'application/json',
-      'x-pagerduty-signature': delivery.signature,
-      'x-webhook-id': delivery.webhookId,
-    },
-    delivery.body,
-  );
 }
 
 /** Bursts sent before the timed one, as bench:webhooks does: a web process that has served some is warm (JIT). */
@@ -126,7 +113,7 @@ async function answersTo(
     Array.from({ length: concurrency }, async () => {
       while (cursor < batch.length) {
         const delivery = batch[cursor++] as Delivery;
-        samples.push(await send(client, delivery));
+        samples.push(await postDelivery(client, delivery));
       }
     }),
   );
