@@ -10,12 +10,12 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import { handle, InFlight } from '../../src/handlers/handle.js';
-import { Metrics } from '../../src/http/metrics.js';
 import { createLogger, redactUrl } from '../../src/log.js';
 import { ACTIONS_QUEUE } from '../../src/queue/queues.js';
 import { consoleTranscript } from '../support/console.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { startHarness } from '../support/harness.js';
+import { quietMetrics } from '../support/quiet-metrics.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
 import { queuePrefix, TEST_DATABASE_URL, TEST_REDIS_URL, testDatabaseUrl } from '../support/test-env.js';
@@ -149,13 +149,7 @@ describe('opsbot console beside a running opsbot', () => {
 
 describe('handle() and its in-flight count', () => {
   // Real metrics; their sources are never collected here.
-  const metrics = new Metrics({
-    runs: async () => [],
-    queues: async () => [],
-    slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
-    pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
-    serviceHealth: async () => [],
-  });
+  const metrics = quietMetrics();
 
   it('counts an execution up while it runs and down when it returns or throws', async () => {
     const inFlight = new InFlight();

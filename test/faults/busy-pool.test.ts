@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, probePostgres } from '../../src/db/pool.js';
 import { handle, InFlight } from '../../src/handlers/handle.js';
-import { Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { createOutages, type Outages } from '../../src/outages.js';
 import { type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
+import { quietMetrics } from '../support/quiet-metrics.js';
 
 // opsbot's pool (one client, a caller waits 300 ms for it) on a PostgreSQL cluster of this file's own: first
 // the client is held busy while PostgreSQL answers, then PostgreSQL is stopped. Wired as buildCore wires them:
@@ -32,13 +32,7 @@ beforeAll(async () => {
   const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   outages = createOutages(log, { postgres: () => probePostgres(server.url), redis: async () => undefined });
   pool = createPool(server.url, log, 1, outages, 300);
-  const metrics = new Metrics({
-    runs: async () => [],
-    queues: async () => [],
-    slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
-    pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
-    serviceHealth: async () => [],
-  });
+  const metrics = quietMetrics();
   deps = { log, metrics, inFlight: new InFlight(), outages };
 }, 30_000);
 afterAll(async () => {

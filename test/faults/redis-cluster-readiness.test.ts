@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Metrics } from '../../src/http/metrics.js';
 import { dependencyChecks } from '../../src/http/readiness-checks.js';
 import { operationalRoutes, serveRoutes } from '../../src/http/routes.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis, type RedisConnection } from '../../src/queue/redis.js';
 import { eventually } from '../support/databases.js';
 import { freePort } from '../support/private-servers.js';
+import { quietMetrics } from '../support/quiet-metrics.js';
 import { queuePrefix, TEST_DATABASE_URL } from '../support/test-env.js';
 
 const run = promisify(execFile);
@@ -58,13 +58,7 @@ beforeAll(async () => {
   );
   // The node answers PING through the cluster connection: the old readiness check would pass.
   await eventually(async () => expect(await redis.ping()).toBe('PONG'));
-  const metrics = new Metrics({
-    runs: async () => [],
-    queues: async () => [],
-    slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
-    pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
-    serviceHealth: async () => [],
-  });
+  const metrics = quietMetrics();
   const routes = operationalRoutes(metrics, dependencyChecks(TEST_DATABASE_URL, redis, prefix));
   server = await serveRoutes(routes, await freePort());
 });

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { ConflictError } from '../../../src/errors.js';
 import { InFlight } from '../../../src/handlers/handle.js';
 import { onSubmission, type Submitted } from '../../../src/handlers/view-submission.js';
-import { Metrics } from '../../../src/http/metrics.js';
 import { createLogger } from '../../../src/log.js';
 import { viewMetadata } from '../../../src/slack/views/view-metadata.js';
 import { FakeSlack } from '../../support/fake-slack.js';
+import { quietMetrics } from '../../support/quiet-metrics.js';
 
 /** Bolt without HTTP or a socket: the test hands it each payload with processEvent. */
 const noReceiver: Receiver = {
@@ -62,13 +62,7 @@ async function submitOnce(
     clientOptions: { slackApiUrl: slack.apiUrl },
     tokenVerificationEnabled: false,
   });
-  const metrics = new Metrics({
-    runs: async () => [],
-    queues: async () => [],
-    slackOutbox: async () => ({ pending: 0, oldestSeconds: 0 }),
-    pagerDutyOverdue: async () => ({ retrying: 0, givenUp: 0 }),
-    serviceHealth: async () => [],
-  });
+  const metrics = quietMetrics();
   const deps = { log: createLogger('silent'), metrics, inFlight: new InFlight() };
   const user = `U0${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
   const events: unknown[] = [];
