@@ -13,9 +13,10 @@ import { dropUnseen } from './unseen.js';
 const ABANDONED_AFTER_MS = 60_000;
 
 /**
- * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis), ends those queued without a card, and
- * for runs left `running` by a worker that stopped beating and whose job is gone (Redis lost it), expires plans nobody confirmed, and reminds of and undoes service state whose time is up. Safe on any
- * number of replicas: every step is compare-and-set.
+ * Keeps the outbox honest: re-adds jobs for runs left `queued` (their job may never have reached Redis), ends
+ * those queued without a card, re-adds jobs for runs left `running` by a worker that stopped beating and whose
+ * job is gone (Redis lost it), expires plans nobody confirmed, and reminds of and undoes service state whose
+ * time is up. Safe on any number of replicas: every step is compare-and-set.
  */
 export function startSweeper(
   deps: StateExpiryDeps & {

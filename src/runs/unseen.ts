@@ -3,10 +3,8 @@ import { UnavailableError } from '../errors.js';
 import { type Run, SYSTEM_ACTOR } from './run.js';
 import type { RunStore } from './store.js';
 
-/**
- * Runs nobody can see. Without its card nobody could confirm a run or know it ran, so a run whose card could
- * not be queued or was refused by Slack ends, unless a worker already took it.
- */
+// Runs nobody can see. Without its card nobody could confirm a run or know it ran, so a run whose card could
+// not be queued or was refused by Slack ends, unless a worker already took it.
 
 /** Ends a queued run, or cancels a plan awaiting Confirm, whose card will not be seen; false if it moved on. */
 export async function abandonUnseen(store: RunStore, run: Run, error: string): Promise<boolean> {
