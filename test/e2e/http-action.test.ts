@@ -197,7 +197,7 @@ async function request(text: string): Promise<Record<string, unknown>> {
   });
 }
 
-/** The latest run of an action once it has ended. */
+/** The latest run of an action once it has ended and its card is posted. */
 async function finished(action: string) {
   return eventually(async () => {
     const { rows } = await db.query(
@@ -205,6 +205,8 @@ async function finished(action: string) {
       [action],
     );
     expect(['succeeded', 'failed']).toContain(rows[0]?.state);
+    // A low-risk run may end before Slack took its card: its ts comes with the card.
+    expect(rows[0]?.message_ts).toBeTruthy();
     return rows[0] as {
       id: string;
       state: string;

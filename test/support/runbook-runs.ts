@@ -109,6 +109,8 @@ export function runbookRuns(h: Harness) {
         runId,
       ]);
       expect(rows[0].state).toBeOneOf(['succeeded', 'failed', 'cancelled', 'interrupted']);
+      // A runbook may end before Slack took its card: its ts comes with the card.
+      expect(rows[0].message_ts).toBeTruthy();
       return rows[0] as { state: string; error: string | null; message_ts: string };
     }, timeoutMs);
     const card = await eventually(() => {
