@@ -23,6 +23,7 @@ import { type SentRequest, SteadyLoad, sendRequest, sleep } from './faults/load.
 import { printFaults, printWebhooks } from './faults/report.js';
 import { type FaultRow, faultRow, outcomes, type RequestOutcome, settle } from './faults/tally.js';
 import { type BurstResult, webhookBurst } from './faults/webhook-burst.js';
+import { numberOption } from './timed-ack.js';
 
 const FAULTS = ['kill', 'term', 'redis', 'postgres', 'slack', 'webhooks'] as const;
 type Fault = (typeof FAULTS)[number];
@@ -46,12 +47,7 @@ const { values } = parseArgs({
     'keep-logs': { type: 'boolean', default: false },
   },
 });
-const number = (name: keyof typeof values) => {
-  const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`--${name} must be a number, not ${values[name]}`);
-  return value;
-};
+const number = (name: keyof typeof values) => numberOption(values, name);
 const options = {
   rate: number('rate'),
   beforeMs: number('before') * 1000,

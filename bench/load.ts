@@ -12,7 +12,6 @@
  *   npm run bench:load -- [--rate 50] [--duration 60] [--webhooks 5] [--fleets 1+1,2+2] [--pipeline 1000]
  *     [--drain 120]
  */
-import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -27,8 +26,9 @@ import type { OpsbotProcess } from '../test/support/opsbot-process.js';
 import { deliver, incidentEvent } from '../test/support/pagerduty-webhooks.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { type Fleet, startFleet } from '../test/support/replica-fleet.js';
-import { SIGNING_SECRET, slashBody } from '../test/support/signed-requests.js';
+import { postSigned, slashBody } from '../test/support/signed-requests.js';
 import { queuePrefix, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test/support/test-env.js';
+import { type Ack, numberOption, timeAck } from './timed-ack.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,12 +42,7 @@ const { values } = parseArgs({
     drain: { type: 'string', default: '120' },
   },
 });
-const number = (name: 'rate' | 'duration' | 'webhooks' | 'pipeline' | 'drain') => {
-  const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`--${name} must be a number, not ${values[name]}`);
-  return value;
-};
+const number = (name: 'rate' | 'duration' | 'webhooks' | 'pipeline' | 'drain') => numberOption(values, name);
 const options = {
   rate: number('rate'),
   durationMs: number('duration') * 1000,
@@ -110,10 +105,8 @@ function loadConfigText(): string {
 
 type Kind = 'help' | 'status' | 'show' | 'bump' | 'noop' | 'webhook';
 
-interface Sent {
+interface Sent extends Ack {
   kind: Kind;
-  status?: number;
-  ackMs?: number;
 }
 
 let sequence = 0;
@@ -126,28 +119,7 @@ function sendSlash(webUrl: string, kind: Kind, text: string, responseUrl: string
     channel: CHANNELS[n % CHANNELS.length] as string,
     responseUrl,
   });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  const t0 = performance.now();
-  sent.status = undefined;
-  void fetch(`${webUrl}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': signature,
-    },
-    body,
-    signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
-  })
-    .then(async (response) => {
-      await response.arrayBuffer();
-      sent.status = response.status;
-      sent.ackMs = performance.now() - t0;
-    })
-    .catch(() => {
-      sent.status = 0;
-    });
+  timeAck(sent, () => postSigned(webUrl, body, { signal: AbortSignal.timeout(ACK_TIMEOUT_MS) }));
   return sent;
 }
 
@@ -343,17 +315,10 @@ async function runLoad(fleet: Fleet): Promise<Sent[]> {
     while (webhooks < (elapsed / 1000) * options.webhooks) {
       const web = fleet.webs[webhooks % fleet.webs.length] as string;
       const record: Sent = { kind: 'webhook' };
-      const w0 = performance.now();
       const id = `PLD${sequence++}`;
-      deliver(web, incidentEvent('incident.triggered', { id, serviceId: SERVICE, number: webhooks + 1 }))
-        .then(async (response) => {
-          await response.arrayBuffer();
-          record.status = response.status;
-          record.ackMs = performance.now() - w0;
-        })
-        .catch(() => {
-          record.status = 0;
-        });
+      timeAck(record, () =>
+        deliver(web, incidentEvent('incident.triggered', { id, serviceId: SERVICE, number: webhooks + 1 })),
+      );
       sent.push(record);
       webhooks += 1;
     }

@@ -1,14 +1,14 @@
-import { createHmac } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
-import { SIGNING_SECRET, slashBody } from '../../test/support/signed-requests.js';
+import { postSigned, slashBody } from '../../test/support/signed-requests.js';
+import { type Ack, timeAck } from '../timed-ack.js';
 import { LOAD_CHANNELS, studyOf } from './cluster.js';
 
 /** Slack gives up on an ack after 3 s; the bench waits a little longer to tell late from never. */
 const ACK_TIMEOUT_MS = 10_000;
 
 /** One `/ops <action> bentham <study>` the bench sent: its study is its own, so counts are per request. */
-export interface SentRequest {
+/** The ack's HTTP status is 0 when none came within ACK_TIMEOUT_MS. */
+export interface SentRequest extends Ack {
   n: number;
   action: string;
   study: string;
@@ -16,9 +16,6 @@ export interface SentRequest {
   /** The response_url name its ephemeral replies go to (`respond/<reply>` at the fake Slack). */
   reply: string;
   sentAt: number;
-  /** HTTP status of the ack; 0 when none came within ACK_TIMEOUT_MS. */
-  status?: number;
-  ackMs?: number;
 }
 
 let next = 0;
@@ -38,27 +35,7 @@ export function sendRequest(webUrl: string, slack: FakeSlack, action: string): S
     channel: request.channel,
     responseUrl: slack.responseUrl(request.reply),
   });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  const t0 = performance.now();
-  fetch(`${webUrl}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': signature,
-    },
-    body,
-    signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
-  })
-    .then(async (response) => {
-      await response.arrayBuffer();
-      request.status = response.status;
-      request.ackMs = performance.now() - t0;
-    })
-    .catch(() => {
-      request.status = 0;
-    });
+  timeAck(request, () => postSigned(webUrl, body, { signal: AbortSignal.timeout(ACK_TIMEOUT_MS) }));
   return request;
 }
 

@@ -4,12 +4,19 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
 /**
  * POSTs a body to Slack's endpoint signed as Slack signs it (`v0:{ts}:{body}`, HMAC-SHA256): form-encoded,
- * or JSON for an Events API body (one starting with `{`). `headers` adds e.g. `x-slack-retry-num`.
+ * or JSON for an Events API body (one starting with `{`). `headers` adds e.g. `x-slack-retry-num`; `signal`
+ * aborts it (a bench's timeout).
  */
 export async function postSigned(
   baseUrl: string,
   body: string,
-  options: { secret?: string; timestamp?: number; signature?: string; headers?: Record<string, string> } = {},
+  options: {
+    secret?: string;
+    timestamp?: number;
+    signature?: string;
+    headers?: Record<string, string>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Response> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const signature =
@@ -26,6 +33,7 @@ export async function postSigned(
       ...options.headers,
     },
     body,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
 }
 
