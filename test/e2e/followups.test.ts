@@ -4,7 +4,8 @@ import { blockProblems } from '../support/block-limits.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { buttonBody, postSigned } from '../support/signed-requests.js';
+import { slashAnswer } from '../support/slash.js';
 
 let h: Harness;
 let replies = 0;
@@ -16,15 +17,7 @@ afterAll(async () => {
 });
 
 /** `/ops <text>` as `user` in `channel`; the ephemeral answer (its text and blocks). */
-async function ops(text: string, user: string, channel: string): Promise<Record<string, unknown>> {
-  const name = `f${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return answer as Record<string, unknown>;
-  });
-}
+const ops = (text: string, user: string, channel: string) => slashAnswer(h, text, { user, channel });
 const say = async (text: string, user: string, channel: string) =>
   String((await ops(text, user, channel)).text);
 

@@ -3,7 +3,8 @@ import { headingOf } from '../../src/console/canvas-document.js';
 import { eventually } from '../support/databases.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { buttonBody, modalSubmitBody, postSigned } from '../support/signed-requests.js';
+import { slashAnswer, slashQuietly } from '../support/slash.js';
 
 let h: Harness;
 let replies = 0;
@@ -16,21 +17,10 @@ afterAll(async () => {
 });
 
 /** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
-async function ops(text: string, channel = 'C0OPS', user = 'U0ALICE'): Promise<Record<string, unknown>> {
-  const name = `c${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return answer as Record<string, unknown>;
-  });
-}
+const ops = (text: string, channel = 'C0OPS', user = 'U0ALICE') => slashAnswer(h, text, { user, channel });
 
 /** `/ops <text>` whose success says nothing to the person (it posts in the channel instead). */
-async function quietly(text: string, channel: string, user = 'U0ALICE'): Promise<void> {
-  const body = slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(`q${++replies}`) });
-  expect((await postSigned(h.url(), body)).status).toBe(200);
-}
+const quietly = (text: string, channel: string, user = 'U0ALICE') => slashQuietly(h, text, { user, channel });
 
 /** A SEV2 incident declared by Alice: its id and channel. */
 async function declare(title: string): Promise<{ id: string; channel: string }> {

@@ -3,10 +3,10 @@ import { blockProblems } from '../support/block-limits.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { modalSubmitBody, postSigned } from '../support/signed-requests.js';
+import { slashAnswer, slashQuietly } from '../support/slash.js';
 
 let h: Harness;
-let replies = 0;
 beforeAll(async () => {
   h = await startHarness();
 });
@@ -15,20 +15,9 @@ afterAll(async () => {
 });
 
 /** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
-async function ops(text: string, channel: string, user = 'U0ALICE'): Promise<Record<string, unknown>> {
-  const name = `k${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return answer as Record<string, unknown>;
-  });
-}
+const ops = (text: string, channel: string, user = 'U0ALICE') => slashAnswer(h, text, { user, channel });
 
-async function quietly(text: string, channel: string, user = 'U0ALICE'): Promise<void> {
-  const body = slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(`q${++replies}`) });
-  expect((await postSigned(h.url(), body)).status).toBe(200);
-}
+const quietly = (text: string, channel: string, user = 'U0ALICE') => slashQuietly(h, text, { user, channel });
 
 const timeline = async (id: string) =>
   (await h.db.query('SELECT kind, text FROM incident_events WHERE incident_id = $1 ORDER BY at, id', [id]))
