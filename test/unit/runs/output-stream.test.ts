@@ -6,6 +6,7 @@ import type { FileAttachment, PostedCard, RunCards } from '../../../src/runs/car
 import { runOutputStream } from '../../../src/runs/output-stream.js';
 import type { Run } from '../../../src/runs/run.js';
 import { eventually } from '../../support/databases.js';
+import { runRow } from '../../support/run-row.js';
 
 const SECRET = 'benchmark-db-S3cret';
 
@@ -29,7 +30,7 @@ class MemoryCards implements RunCards {
 }
 
 /** A running docker.exec run of the AI Benchmark service (runbook 003's VACUUM through psql). */
-const run: Run = {
+const run = runRow({
   id: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
   service: 'ai-benchmark',
   action: 'vacuum',
@@ -37,21 +38,10 @@ const run: Run = {
   risk: 'low',
   params: {},
   state: 'running',
-  requested_by: 'U0ALICE',
   confirmed_by: 'U0ALICE',
-  approved_by: null,
-  channel_id: 'C0OPS',
   message_ts: '1700000000.000100',
   plan: null,
-  result: null,
-  error: null,
-  expires_at: null,
-  created_at: new Date(),
-  updated_at: new Date(),
-  parent_run_id: null,
-  exit_code: null,
-  cancel_requested_by: null,
-};
+});
 
 function stream(cards: MemoryCards) {
   const deps = { cards, redactor: new Redactor([SECRET]), log: createLogger('silent') };

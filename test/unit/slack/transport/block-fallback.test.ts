@@ -1,38 +1,19 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunSchema } from '../../../../src/runs/run.js';
 import { OutboxRow } from '../../../../src/slack/transport/outbox/message.js';
 import { slackSender } from '../../../../src/slack/transport/outbox/send.js';
 import { runCard } from '../../../../src/slack/views/run-card.js';
 import { FakeSlack } from '../../../support/fake-slack.js';
+import { runRow } from '../../../support/run-row.js';
 
 /** A claimed outbox row carrying a run card whose plan is a table block, with its monospaced fallback. */
 function cardRow(kind: 'post' | 'update'): OutboxRow {
-  const run = RunSchema.parse({
-    id: 'run_0123456789ab',
-    service: 'bentham',
-    action: 'retry',
-    kind: 'sql',
-    risk: 'medium',
+  const run = runRow({
     params: { study: 'study_abc123' },
-    state: 'awaiting_confirmation',
-    requested_by: 'U0ALICE',
-    confirmed_by: null,
-    approved_by: null,
-    channel_id: 'C0OPS',
-    message_ts: null,
     plan: {
       summary: '2 rows would be affected.',
       table: { columns: ['id'], rows: [['1'], ['2']], total: 2 },
     },
-    result: null,
-    error: null,
-    expires_at: null,
-    created_at: new Date(),
-    updated_at: new Date(),
-    parent_run_id: null,
-    exit_code: null,
-    cancel_requested_by: null,
   });
   // Stored and read back as the dispatcher does: through JSON and the row's schema.
   return OutboxRow.parse({

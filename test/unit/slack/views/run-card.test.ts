@@ -1,43 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { type Run, RunSchema } from '../../../../src/runs/run.js';
 import { RUN_STATES, type RunState } from '../../../../src/runs/states.js';
 import { RUN_BUTTONS } from '../../../../src/slack/views/ids.js';
 import { LIMITS } from '../../../../src/slack/views/limits.js';
 import { runCard, runOutcome, stateLabel } from '../../../../src/slack/views/run-card.js';
 import { blockProblems } from '../../../support/block-limits.js';
+import { runRow } from '../../../support/run-row.js';
 
-const created = new Date('2025-01-02T03:04:05Z');
-
-function makeRun(overrides: Partial<Run> = {}): Run {
-  return RunSchema.parse({
-    id: 'run_0123456789ab',
-    service: 'bentham',
-    action: 'retry',
-    kind: 'sql',
-    risk: 'medium',
-    params: { study: 'study_abc123', limit: 5 },
-    state: 'awaiting_confirmation',
-    requested_by: 'U0ALICE',
-    confirmed_by: null,
-    approved_by: null,
-    channel_id: 'C0OPS',
-    message_ts: null,
-    plan: {
-      summary: '3 rows would be affected.',
-      table: { columns: ['id'], rows: [['1'], ['2'], ['3']], total: 3 },
-    },
-    result: null,
-    error: null,
-    expires_at: null,
-    created_at: created,
-    updated_at: created,
-    parent_run_id: null,
-    exit_code: null,
-    cancel_requested_by: null,
-    ...overrides,
-  });
-}
+const _created = new Date('2025-01-02T03:04:05Z');
 
 const hugeTable = {
   columns: ['id', 'study_id', 'error_message', 'payload'],
@@ -93,7 +63,7 @@ const EXPECTED_BUTTONS: Partial<Record<RunState, string[]>> = {
 
 describe('runCard', () => {
   it.each(RUN_STATES)('offers the buttons state %s allows, each carrying the run id', (state) => {
-    const { blocks } = runCard(makeRun({ state }));
+    const { blocks } = runCard(runRow({ state }));
     const buttons = buttonsOf(blocks);
     expect(buttons.map((b) => b.label)).toEqual(EXPECTED_BUTTONS[state] ?? []);
     for (const button of buttons) expect(button.value).toBe('run_0123456789ab');
@@ -104,11 +74,9 @@ describe('runCard', () => {
   });
 
   it('uses the stable action ids and styles for buttons', () => {
-    const confirm = buttonsOf(runCard(makeRun({ state: 'awaiting_confirmation' })).blocks);
+    const confirm = buttonsOf(runCard(runRow({ state: 'awaiting_confirmation' })).blocks);
     expect(confirm.map((b) => b.actionId)).toEqual([RUN_BUTTONS.confirm, RUN_BUTTONS.cancel]);
-    const approval = runCard(makeRun({ state: 'awaiting_approval' })).blocks.find(
-      (b) => b.type === 'actions',
-    );
+    const approval = runCard(runRow({ state: 'awaiting_approval' })).blocks.find((b) => b.type === 'actions');
     expect(
       approval?.type === 'actions' && approval.elements.map((el) => ('style' in el ? el.style : undefined)),
     ).toEqual(['primary', 'danger', undefined]);
@@ -116,7 +84,7 @@ describe('runCard', () => {
 
   it('shows what was asked, by whom and its plan', () => {
     const { text, blocks } = runCard(
-      makeRun({ state: 'awaiting_approval', confirmed_by: 'U0ALICE', approved_by: null }),
+      runRow({ state: 'awaiting_approval', confirmed_by: 'U0ALICE', approved_by: null }),
     );
     expect(text).toBe('retry on bentham: awaiting approval');
     const shown = allText(blocks);
@@ -130,7 +98,7 @@ describe('runCard', () => {
   it.each(RUN_STATES)(
     'keeps a %s card with a huge plan, params, result and error within Block Kit limits',
     (state) => {
-      const run = makeRun({
+      const run = runRow({
         state,
         params: { study: 's'.repeat(2500), note: 'n'.repeat(2500) },
         requested_by: `U${'A'.repeat(2500)}`,
@@ -147,11 +115,11 @@ describe('runCard', () => {
   );
 
   it('leaves the plan out before there is one, and shows result and error when there are', () => {
-    const planned = runCard(makeRun({ state: 'planned', plan: null }));
+    const planned = runCard(runRow({ state: 'planned', plan: null }));
     expect(allText(planned.blocks)).not.toContain('*Plan:*');
-    const failed = runCard(makeRun({ state: 'failed', error: 'connection refused' }));
+    const failed = runCard(runRow({ state: 'failed', error: 'connection refused' }));
     expect(allText(failed.blocks)).toContain('*Error:* connection refused');
-    const done = runCard(makeRun({ state: 'succeeded', result: { summary: '3 rows affected.' } }));
+    const done = runCard(runRow({ state: 'succeeded', result: { summary: '3 rows affected.' } }));
     expect(allText(done.blocks)).toContain('*Result:* 3 rows affected.');
   });
 });
@@ -159,24 +127,22 @@ describe('runCard', () => {
 describe('runOutcome', () => {
   it('reports the result summary with the state', () => {
     const { text, blocks } = runOutcome(
-      makeRun({ state: 'succeeded', result: { summary: '3 rows affected.' } }),
+      runRow({ state: 'succeeded', result: { summary: '3 rows affected.' } }),
     );
     expect(text).toBe(`${stateLabel('succeeded')}: 3 rows affected.`);
     expect(blocks).toHaveLength(1);
   });
 
   it('reports the error, or says there are no details', () => {
-    expect(runOutcome(makeRun({ state: 'failed', error: 'boom' })).text).toBe(
-      `${stateLabel('failed')}: boom`,
-    );
-    expect(runOutcome(makeRun({ state: 'interrupted' })).text).toBe(
+    expect(runOutcome(runRow({ state: 'failed', error: 'boom' })).text).toBe(`${stateLabel('failed')}: boom`);
+    expect(runOutcome(runRow({ state: 'interrupted' })).text).toBe(
       `${stateLabel('interrupted')}: no details`,
     );
   });
 
   it('keeps a huge result within Block Kit limits and says how many rows it shows', () => {
     const { text, blocks } = runOutcome(
-      makeRun({ state: 'succeeded', result: { summary: 'r'.repeat(10_000), table: hugeTable } }),
+      runRow({ state: 'succeeded', result: { summary: 'r'.repeat(10_000), table: hugeTable } }),
     );
     expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
     expect(blocks).toHaveLength(2);
@@ -188,7 +154,7 @@ describe('runOutcome', () => {
 
 describe('a plan or result table on a card', () => {
   it('is a table block where it fits, the card with the monospaced table its fallback, both within limits', () => {
-    const card = runCard(makeRun());
+    const card = runCard(runRow());
     const table = card.blocks.find((block) => block.type === 'table');
     expect(JSON.stringify(table)).toContain('"text":"3"');
     expect(blockProblems(card.blocks)).toEqual([]);
@@ -199,15 +165,13 @@ describe('a plan or result table on a card', () => {
     expect(card.fallbackBlocks?.filter((block) => block.type !== 'section')).toEqual(
       card.blocks.filter((block) => block.type !== 'table' && block.type !== 'section'),
     );
-    const outcome = runOutcome(
-      makeRun({ state: 'succeeded', result: { summary: 'done', table: hugeTable } }),
-    );
+    const outcome = runOutcome(runRow({ state: 'succeeded', result: { summary: 'done', table: hugeTable } }));
     expect(blockProblems(outcome.blocks)).toEqual([]);
   });
 
   it('stays monospaced text when it does not fit a table block, with no fallback to keep', () => {
     const many = { columns: ['id'], rows: Array.from({ length: 150 }, (_, i) => [String(i)]), total: 150 };
-    const card = runCard(makeRun({ plan: { summary: '150 rows', table: many } }));
+    const card = runCard(runRow({ plan: { summary: '150 rows', table: many } }));
     expect(card.blocks.some((block) => block.type === 'table')).toBe(false);
     expect(card.fallbackBlocks).toBeUndefined();
     expect(blockProblems(card.blocks)).toEqual([]);
