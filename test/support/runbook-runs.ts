@@ -113,6 +113,7 @@ export function runbookRuns(h: Harness) {
       expect(rows[0].message_ts).toBeTruthy();
       return rows[0] as { state: string; error: string | null; message_ts: string };
     }, timeoutMs);
+    // As long as for the run: a worker killed while sending in the card's channel holds it for its lease (30 s).
     const card = await eventually(() => {
       const last = h.slack
         .of('chat.update')
@@ -121,7 +122,7 @@ export function runbookRuns(h: Harness) {
       // The state line under the title: step details may say `succeeded` or `failed` while it still runs.
       expect(last && blockText(last).split('\n')[1]).toBe(stateLabel(run.state as RunState));
       return blockText(last as Record<string, unknown>);
-    });
+    }, timeoutMs);
     return { state: run.state, error: run.error, card };
   }
 
