@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConfigProblem, ServiceShape } from '../config/problems.js';
 import { type Step, StepsSchema } from '../runbooks/config.js';
 import { describeStep } from '../runbooks/describe.js';
+import { fillers } from '../runbooks/template.js';
 import { type ActionKind, baseActionFields, RISKS, type Risk } from './types.js';
 
 /** An ops.yml entry of kind `runbook`: a procedure of steps, each run by its own rules (src/runbooks/). */
@@ -48,13 +49,15 @@ export const runbookKind: ActionKind<RunbookAction> = {
     }, 'low'),
   check: (config, service) => stepProblems(config.steps, service),
 
-  async plan(config) {
+  async plan(config, ctx) {
     const count = config.steps.length;
+    // The questions with the runbook's params filled in; later steps' answers are not known yet.
+    const { known } = fillers(ctx.params, []);
     return {
       summary: `${count} ${count === 1 ? 'step' : 'steps'}; each action step shows its own plan and asks as its risk requires.`,
       table: {
         columns: ['#', 'step', 'does'],
-        rows: config.steps.map((step, i) => [String(i + 1), step.name, describeStep(step)]),
+        rows: config.steps.map((step, i) => [String(i + 1), step.name, describeStep(step, known)]),
         total: count,
       },
     };

@@ -8,7 +8,7 @@ import type { RunStore } from '../runs/store.js';
 import type { Question } from './ports.js';
 import { questionOf } from './steps/ask.js';
 import type { RunbookStore, StepResult, StepRow } from './store.js';
-import { fill } from './template.js';
+import { fillers } from './template.js';
 
 /** The longest value a person may type as an answer (it may go into a later step's `with:`). */
 export const ANSWER_MAX_LENGTH = 200;
@@ -86,9 +86,10 @@ export class RunbookAnswers {
     const closed = closedBecause(actor, run, row, new Date());
     if (closed || !row?.deadline_at)
       throw new ConflictError(closed ?? 'This question has not been asked yet.');
-    const results = new Map(rows.map((each) => [each.name, each.result]));
-    const filled = (template: string) => fill(template, { params: run.params, results });
-    return { run, question: questionOf({ run, step, fill: filled }, row.deadline_at) };
+    return {
+      run,
+      question: questionOf({ run, step, fill: fillers(run.params, rows).fill }, row.deadline_at),
+    };
   }
 }
 

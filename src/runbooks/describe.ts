@@ -1,12 +1,18 @@
 import { formatDuration } from '../config/duration.js';
 import type { Step, When } from './config.js';
 
-/** What a step does, in a few words: `restart (action)`, `wait until api is healthy (at most 5m)`. */
-export function describeStep(step: Step): string {
-  return `${what(step)}${step.when ? `, if ${describeWhen(step.when)}` : ''}`;
+/**
+ * What a step does, in a few words: `restart (action)`, `wait until api is healthy (at most 5m)`. `fill` fills
+ * a question's `{param}` and `{step.field}` where their values are known (a running runbook's card).
+ */
+export function describeStep(
+  step: Step,
+  fill: (template: string) => string = (template) => template,
+): string {
+  return `${what(step, fill)}${step.when ? `, if ${describeWhen(step.when)}` : ''}`;
 }
 
-function what(step: Step): string {
+function what(step: Step, fill: (template: string) => string): string {
   switch (step.type) {
     case 'action':
       return `run ${step.action}`;
@@ -19,7 +25,7 @@ function what(step: Step): string {
         ? `wait ${formatDuration(step.wait.for)}`
         : `wait until ${step.wait.until} is healthy (at most ${formatDuration(step.wait.timeout)})`;
     case 'ask':
-      return `ask “${step.ask.text}”`;
+      return `ask “${fill(step.ask.text)}”`;
     case 'message':
       return 'post a message';
     case 'declare':

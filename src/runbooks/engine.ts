@@ -11,8 +11,8 @@ import type { RunbookTimeline, StepView } from './ports.js';
 import type { StepDeps, StepInput, StepOutcome, StepRunner } from './step-runner.js';
 import { questionOf } from './steps/ask.js';
 import { STEP_RUNNERS } from './steps/index.js';
-import type { StepResult, StepRow } from './store.js';
-import { fill } from './template.js';
+import type { StepRow } from './store.js';
+import { fillers } from './template.js';
 import { judge } from './when.js';
 
 export interface RunbookEngineDeps extends StepDeps {
@@ -120,14 +120,13 @@ export class RunbookEngine {
     fresh: boolean,
     rows: StepRow[],
   ): Promise<StepOutcome> {
-    const results = new Map<string, StepResult | null>(rows.map((each) => [each.name, each.result]));
     const input: StepInput<StepType> = {
       step,
       row,
       fresh,
       run,
       rows,
-      fill: (template) => fill(template, { params: run.params, results }),
+      fill: fillers(run.params, rows).fill,
       now: new Date(),
     };
     try {
@@ -242,10 +241,11 @@ export class RunbookEngine {
     row: StepRow,
     outcome: string,
   ): Promise<void> {
-    const results = new Map<string, StepResult | null>(rows.map((each) => [each.name, each.result]));
     try {
-      const fillIn = (template: string) => fill(template, { params: run.params, results });
-      const question = questionOf({ step, fill: fillIn, run }, row.deadline_at ?? new Date());
+      const question = questionOf(
+        { step, fill: fillers(run.params, rows).fill, run },
+        row.deadline_at ?? new Date(),
+      );
       await this.deps.posts.closeQuestion(run, question, outcome);
     } catch (error) {
       this.deps.log.warn({ err: error, runId: run.id, step: step.name }, 'could not close a question');
@@ -259,11 +259,13 @@ export class RunbookEngine {
 
   private async shown(run: Run, rows: StepRow[], final: boolean): Promise<void> {
     const config = this.configOf(run);
+    // A question as it is (or will be) asked; a value not known yet stays as its placeholder.
+    const { known } = fillers(run.params, rows);
     const views: StepView[] = rows.map((row) => {
       const step = config?.steps[row.position];
       return {
         name: row.name,
-        does: step ? describeStep(step) : row.type,
+        does: step ? describeStep(step, known) : row.type,
         state: row.state,
         detail: row.detail,
       };

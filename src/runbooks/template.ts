@@ -1,6 +1,6 @@
 import type { ParamValues } from '../actions/params.js';
 import { UserError } from '../errors.js';
-import type { StepResult } from './store.js';
+import type { StepResult, StepRow } from './store.js';
 
 /** The names a template may use: the runbook's params, and each finished step's result by its name. */
 export interface TemplateScope {
@@ -16,22 +16,55 @@ const PLACEHOLDER = /\{([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_-]*))?\}/g;
  * no value is a UserError naming it: the step fails rather than run with a hole in it.
  */
 export function fill(template: string, scope: TemplateScope): string {
-  return template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) => {
-    if (field === undefined) {
-      const value = Object.hasOwn(scope.params, name) ? scope.params[name] : undefined;
-      if (value === undefined) throw new UserError(`${whole} names no param of this runbook.`);
-      return String(value);
-    }
-    const result = scope.results.get(name);
-    const value = result ? fieldOf(result, field) : undefined;
-    if (value === undefined) {
-      const noRows = result?.columns && Object.hasOwn(result.columns, field);
-      throw new UserError(
-        `${whole} has no value: step ${name} ${noRows ? 'found no rows' : `did not record ${field}`}.`,
-      );
-    }
-    return value;
-  });
+  return template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) =>
+    placeholderValue(scope, whole, name, field),
+  );
+}
+
+/**
+ * The fillers of a runbook's templates, from its params and its steps' rows so far: `fill` as above, and
+ * `known`, which leaves a placeholder whose value is not known yet as it is (what a card shows of a step
+ * still to come).
+ */
+export function fillers(
+  params: ParamValues,
+  rows: readonly Pick<StepRow, 'name' | 'result'>[],
+): { fill(template: string): string; known(template: string): string } {
+  const scope = { params, results: new Map(rows.map((each) => [each.name, each.result])) };
+  return {
+    fill: (template) => fill(template, scope),
+    known: (template) =>
+      template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) => {
+        try {
+          return placeholderValue(scope, whole, name, field);
+        } catch (error) {
+          if (error instanceof UserError) return whole;
+          throw error;
+        }
+      }),
+  };
+}
+
+function placeholderValue(
+  scope: TemplateScope,
+  whole: string,
+  name: string,
+  field: string | undefined,
+): string {
+  if (field === undefined) {
+    const value = Object.hasOwn(scope.params, name) ? scope.params[name] : undefined;
+    if (value === undefined) throw new UserError(`${whole} names no param of this runbook.`);
+    return String(value);
+  }
+  const result = scope.results.get(name);
+  const value = result ? fieldOf(result, field) : undefined;
+  if (value === undefined) {
+    const noRows = result?.columns && Object.hasOwn(result.columns, field);
+    throw new UserError(
+      `${whole} has no value: step ${name} ${noRows ? 'found no rows' : `did not record ${field}`}.`,
+    );
+  }
+  return value;
 }
 
 function fieldOf(result: StepResult, field: string): string | undefined {

@@ -157,6 +157,9 @@ const answerOf = async (runId: string, step: string) =>
 describe('a runbook question answered in its modal', () => {
   it('takes a choice, then a typed value used by a later step, and says on each question who answered', async () => {
     const { runId } = await rb.request('triage bentham study_abc123');
+    // The plan's step list gives the questions with the runbook's params filled in.
+    const { rows: planned } = await h.db.query('SELECT plan FROM action_runs WHERE id = $1', [runId]);
+    expect(JSON.stringify(planned[0].plan)).toContain('ask “How should *study_abc123* be handled?”');
     await rb.step(runId, 'how', ['running']);
     const question = await questionMessage(runId, 'how');
     expect(blockText(question)).toContain('How should *study_abc123* be handled?');
@@ -207,6 +210,9 @@ describe('a runbook question answered in its modal', () => {
     expect(end.state).toBe('succeeded');
     expect(end.card).toContain('*bye* (done)');
     expect(end.card).toContain('*touch* (skipped)');
+    // The card's step list gives each question as it was asked, not its template.
+    expect(end.card).toContain('ask “Close the triage of study_abc123?”');
+    expect(end.card).not.toContain('{study}');
     const said = h.slack.of('chat.postMessage').map((m) => String(m.text));
     expect(said.join('\n')).toContain('Triage of study_abc123 closed by U0BOB.');
   }, 25_000);

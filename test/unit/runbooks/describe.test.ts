@@ -20,7 +20,7 @@ describe("a runbook step in words (the card's step list, the plan's table)", () 
         { name: 'declare', declare: { severity: 'SEV1', title: 'API down' } },
         { name: 'dba', escalate: { to: 'S0DBA' } },
         { name: 'lead', escalate: { to: 'U0ALICE', text: 'the gateway is down' } },
-      ]).map(describeStep),
+      ]).map((step) => describeStep(step)),
     ).toEqual([
       'run restart',
       'look up failed-jobs',
@@ -33,6 +33,13 @@ describe("a runbook step in words (the card's step list, the plan's table)", () 
       'escalate to <!subteam^S0DBA>',
       'escalate to <@U0ALICE>',
     ]);
+  });
+
+  it("gives a question's text as the filler makes it (the running runbook's card fills what it knows)", () => {
+    const [ask] = steps([{ name: 'ask', ask: { text: 'Retry {study}?' } }]);
+    expect(ask && describeStep(ask, (text) => text.replace('{study}', 'study_abc123'))).toBe(
+      'ask “Retry study_abc123?”',
+    );
   });
 
   it('adds its condition: `, if …`', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import type { StepResult } from '../../../src/runbooks/store.js';
-import { fill, type TemplateScope } from '../../../src/runbooks/template.js';
+import { fill, fillers, type TemplateScope } from '../../../src/runbooks/template.js';
 
 /** A runbook's params, and the results of its earlier steps as the engine hands them to templates. */
 const scope: TemplateScope = {
@@ -81,6 +81,19 @@ describe('runbook templates', () => {
   it('refuses a column of no rows rather than fill it with nothing', () => {
     expect(() => fill('re-sync {failed.empty}', scope)).toThrow(
       new UserError('{failed.empty} has no value: step failed found no rows.'),
+    );
+  });
+
+  it("fills what is known for a card's step list, leaving a value still to come as its placeholder", () => {
+    const rows = [
+      { name: 'how', result: { choice: 'retry', by: 'U0ALICE' } },
+      { name: 'why', result: null },
+    ];
+    const { known, fill: strict } = fillers({ study: 'study_abc123' }, rows);
+    expect(known('{how.choice} {study}? ({why.value})')).toBe('retry study_abc123? ({why.value})');
+    expect(known('{nothing}')).toBe('{nothing}');
+    expect(() => strict('{why.value}')).toThrow(
+      new UserError('{why.value} has no value: step why did not record value.'),
     );
   });
 });
