@@ -5,6 +5,7 @@ import { ForbiddenError } from '../errors.js';
 import { authorizeRun } from '../runs/authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from '../runs/cards.js';
 import { type Run, SYSTEM_ACTOR } from '../runs/run.js';
+import type { RunState } from '../runs/states.js';
 import type { Step, StepOf, StepType } from './config.js';
 import { describeStep } from './describe.js';
 import type { RunbookTimeline, StepView } from './ports.js';
@@ -14,6 +15,16 @@ import { STEP_RUNNERS } from './steps/index.js';
 import type { StepRow } from './store.js';
 import { fillers } from './template.js';
 import { judge } from './when.js';
+
+/** A step's run in these states was never queued: a Cancel of its runbook withdraws it. */
+const UNQUEUED: readonly RunState[] = [
+  'planned',
+  'awaiting_confirmation',
+  'awaiting_approval',
+  'cancelled',
+  'expired',
+  'rejected',
+];
 
 export interface RunbookEngineDeps extends StepDeps {
   cards: RunCards;
@@ -53,7 +64,8 @@ export class RunbookEngine {
       }
       await this.deps.store.begin(run.id, config.steps);
       const rows = await this.deps.store.steps(run.id);
-      if (run.cancel_requested_by) {
+      // A step's run already queued for or held by a worker cannot be stopped: the runbook ends after it.
+      if (run.cancel_requested_by && !(await this.stepRunQueued(rows))) {
         await this.end(run, rows, 'cancelled', `Cancelled by <@${run.cancel_requested_by}> between steps.`);
         return undefined;
       }
@@ -205,6 +217,19 @@ export class RunbookEngine {
       { from: ['running'] },
     );
     if (ended) await this.shown(ended, rows, true);
+  }
+
+  /**
+   * Whether the step under way has a run that was queued: nothing may stop it halfway, so the step waits for
+   * it to end and records how, as it would without a Cancel.
+   */
+  private async stepRunQueued(rows: StepRow[]): Promise<boolean> {
+    for (const row of rows) {
+      if (row.state !== 'running' || !row.child_run_id) continue;
+      const child = await this.deps.runStore.get(row.child_run_id);
+      if (child && !UNQUEUED.includes(child.state)) return true;
+    }
+    return false;
   }
 
   /**

@@ -85,6 +85,22 @@ failure-drill:
     - { name: passed-a, action: annotate, with: { message: never } }
     - { name: passed-b, message: never }
     - { name: tail, message: landed }
+slow:
+  kind: sql
+  summary: Annotate a study's failed jobs, two seconds late
+  database: main
+  params: { study: { type: string, pattern: "^study_[a-z0-9]+$" } }
+  run: UPDATE jobs SET error_message = 'slow' FROM (SELECT pg_sleep(2)) AS pause WHERE study_id = :study AND status = 'failed'
+  role: operator
+  risk: low
+cancel-run-drill:
+  kind: runbook
+  summary: Cancelled while a step's run executes
+  role: operator
+  params: { study: { type: string, pattern: "^study_[a-z0-9]+$" } }
+  steps:
+    - { name: slow, action: slow }
+    - { name: after, action: annotate, with: { message: after the cancel } }
 cancel-drill:
   kind: runbook
   summary: Cancelled while it waits
@@ -440,5 +456,27 @@ describe('on_failure and Cancel', () => {
     expect(rows[0].finished_at.getTime()).toBeLessThan(rows[0].deadline_at.getTime());
     expect(await childRuns(runId)).toEqual([]);
     expect(await errorMessages('study_abc123')).toEqual(before);
+  });
+  it("Cancel while a step's run executes ends the runbook once that run has: nothing after it runs", async () => {
+    const { runId, ts } = await runs.request('cancel-run-drill bentham study_other1');
+    await eventually(async () => {
+      const { rows } = await h.db.query('SELECT state FROM action_runs WHERE id = $1', [
+        stepRunId(runId, 'slow'),
+      ]);
+      expect(rows[0]?.state).toBe('running');
+    });
+    await press('run_cancel', runId, ts);
+    const end = await runs.ended(runId);
+    expect(end.state).toBe('cancelled');
+    expect(end.error).toBe('Cancelled by <@U0ALICE> between steps.');
+    // The run could not be stopped halfway: the runbook waited for it, recorded it, and went no further.
+    expect(await childRuns(runId)).toEqual([
+      { id: stepRunId(runId, 'slow'), action: 'slow', state: 'succeeded' },
+    ]);
+    expect((await runs.steps(runId)).map((step) => [step.name, step.state])).toEqual([
+      ['slow', 'done'],
+      ['after', 'waiting'],
+    ]);
+    expect(await errorMessages('study_other1')).not.toContain('after the cancel');
   });
 });
