@@ -28,6 +28,7 @@ import { deleteKeys } from '../test/support/redis-keys.js';
 import { type Fleet, startFleet } from '../test/support/replica-fleet.js';
 import { postSigned, slashBody } from '../test/support/signed-requests.js';
 import { queuePrefix, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test/support/test-env.js';
+import { cpuSeconds, machineCpu, machineCpuSince } from './cpu.js';
 import { type Ack, numberOption, timeAck } from './timed-ack.js';
 
 const { values } = parseArgs({
@@ -150,15 +151,6 @@ async function rssMb(pid: number | undefined): Promise<number> {
   return kb ? Number(kb) / 1024 : 0;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (0 once it has gone). */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, fields 14 and 15 of proc(5), in clock ticks of 1/100 s.
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-}
-
 /** Each opsbot process by name (web 1, worker 1, …). */
 function processesOf(fleet: Fleet): [string, OpsbotProcess][] {
   return [
@@ -279,6 +271,8 @@ interface LoadResult {
   redisPrefix: { bytes: number; keys: number };
   drained: { ms: number; done: boolean };
   backlogAtEnd: number;
+  /** The whole machine's busy share during the load (all cores). */
+  loadBusy: number;
   pipeline: PipelineResult;
 }
 
@@ -296,6 +290,13 @@ interface PipelineResult {
   replies: string;
   /** CPU seconds each opsbot process and the bench itself used during the opsbot half, and its wall seconds. */
   cpu: string;
+  /** The whole machine's busy share and core-ms per run (opsbot) and per job (raw), PostgreSQL and Redis included. */
+  machine: { opsbot: CpuPerItem; raw: CpuPerItem };
+}
+
+interface CpuPerItem {
+  share: number;
+  msPerItem: number;
 }
 
 /** The open loop: `rate` requests a second over the web processes, and `webhooks` PagerDuty events a second. */
@@ -341,6 +342,7 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
   const processes = processesOf(fleet);
   const cpuBefore = await Promise.all(processes.map(([, p]) => cpuSeconds(p.child.pid)));
   const benchBefore = process.cpuUsage();
+  const machineBefore = await machineCpu();
   const t0 = Date.now();
   let next = 0;
   const acks: number[] = [];
@@ -378,6 +380,7 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
     result = await finished();
   }
   const opsbotPerSecond = result.done / ((Number(result.last) - t0) / 1000);
+  const opsbotMachine = await machineCpuSince(machineBefore);
   // What opsbot answered the requests that made no run (or the runs that failed), by its first words.
   const replies = new Map<string, number>();
   for (const call of fleet.slack.calls) {
@@ -419,6 +422,7 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
     });
   }
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  const rawMachineBefore = await machineCpu();
   const r0 = Date.now();
   next = 0;
   const add = async () => {
@@ -430,6 +434,7 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
   await Promise.all(Array.from({ length: 32 }, add));
   while (completed < jobs && Date.now() - r0 < options.drainMs) await sleep(20);
   const rawPerSecond = completed / ((lastAt - r0) / 1000);
+  const rawMachine = await machineCpuSince(rawMachineBefore);
   await Promise.all(workers.map((worker) => worker.close()));
   await queue.close();
   await target.end();
@@ -446,6 +451,13 @@ async function pipeline(fleet: Fleet): Promise<PipelineResult> {
     created: result.created,
     replies: answered || 'none',
     cpu,
+    machine: {
+      opsbot: {
+        share: opsbotMachine.share,
+        msPerItem: (1000 * opsbotMachine.busy) / Math.max(1, result.done),
+      },
+      raw: { share: rawMachine.share, msPerItem: (1000 * rawMachine.busy) / Math.max(1, completed) },
+    },
   };
 }
 
@@ -474,11 +486,13 @@ async function measureFleet(webs: number, workers: number): Promise<LoadResult> 
     const redisBefore = await usedMemory(redis);
     const watch = sampler(fleet, admin, redis, { own, target });
     const since = Date.now();
+    const machineBefore = await machineCpu();
     log(
       `${size}: ${options.rate} requests/s and ${options.webhooks} webhooks/s for ${options.durationMs / 1000} s`,
     );
     const sent = await runLoad(fleet);
     const loadEnd = Date.now();
+    const loadBusy = (await machineCpuSince(machineBefore)).share;
     const redisPrefix = await prefixMemory(redis, fleet.prefix);
     const backlog = await fleet.db.query(
       "SELECT count(*)::int AS n FROM slack_outbox WHERE state = 'pending'",
@@ -522,6 +536,7 @@ async function measureFleet(webs: number, workers: number): Promise<LoadResult> 
       redisPrefix,
       drained,
       backlogAtEnd: backlog.rows[0].n,
+      loadBusy,
       pipeline: pipelineResult,
     };
   } finally {
@@ -575,6 +590,7 @@ function report(results: LoadResult[], loadStart: number[], loadEnd: number[]): 
     ],
     ['request → execution start p50 / p99 (ms)', (r) => `${f(r.startP50, 1)} / ${f(r.startP99, 1)}`],
     ['runs started per second (during the load)', (r) => `${f(r.runsPerSecond, 1)} (${r.runs} runs)`],
+    ['whole machine busy during the load (all cores)', (r) => `${f(100 * r.loadBusy)}%`],
     [
       'Slack posts: max per channel in any 1 s / shortest gap (ms) / total',
       (r) => `${r.posts.maxPerSecond} / ${f(r.posts.minGapMs)} / ${r.posts.posts}`,
@@ -615,6 +631,11 @@ function report(results: LoadResult[], loadStart: number[], loadEnd: number[]): 
         `${f(r.pipeline.ackP50, 1)} / ${f(r.pipeline.queuedP50, 1)} / ${f(r.pipeline.runP50, 1)}; ${r.pipeline.created} runs, ${r.pipeline.failed} failed`,
     ],
     ['pipeline: CPU seconds during the opsbot half', (r) => r.pipeline.cpu],
+    [
+      'pipeline: whole machine busy (all cores, PostgreSQL and Redis included); core-ms per run vs per raw job',
+      ({ pipeline: { machine } }) =>
+        `${f(100 * machine.opsbot.share)}% vs ${f(100 * machine.raw.share)}%; ${f(machine.opsbot.msPerItem, 1)} vs ${f(machine.raw.msPerItem, 2)}`,
+    ],
     ['pipeline: replies to the noop requests', (r) => r.pipeline.replies],
   );
   console.log(`\n| figure | ${col((r) => r.size)} |`);
