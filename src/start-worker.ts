@@ -27,7 +27,7 @@ import { slackAccess } from './slack/adapters/access-slack.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { incidentCanvasRefresher } from './slack/adapters/incident-canvas.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
-import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
+import { createOutboxClient, slackPostFinder, slackSender } from './slack/transport/outbox/send.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
 
 /**
@@ -67,6 +67,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
     store: slack.outboxStore,
     signals: slack.outboxSignals,
     send: slackSender(outboxClient, refreshCanvas),
+    findPost: slackPostFinder(outboxClient),
     log,
     tuning: core.tuning.dispatch,
     onSend: (result) => core.metrics.outboxSends.inc({ result }),

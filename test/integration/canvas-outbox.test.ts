@@ -101,7 +101,7 @@ describe('canvas refreshes in the Slack outbox', () => {
     await note(id, 'x');
     const [row] = await claim(0);
     if (!row) throw new Error('nothing claimed');
-    const held = await outbox.rateLimited(row, 60_000, 'rate limited', 3_600_000);
+    const held = await outbox.rateLimited(row, 60_000, 'rate limited', 3_600_000, false);
     expect(held).toEqual({ outcome: 'retry', scope: 'channel' });
     await outbox.enqueue({ kind: 'post', channel: 'C0OPS', content: { text: 'still posted' } });
     const claimed = await claim(0);

@@ -11,7 +11,7 @@ import { RunStore } from '../../src/runs/store.js';
 import { startDispatcher } from '../../src/slack/transport/outbox/dispatcher.js';
 import type { OutboxMessage } from '../../src/slack/transport/outbox/message.js';
 import { SlackOutbox } from '../../src/slack/transport/outbox/outbox.js';
-import { createOutboxClient, slackSender } from '../../src/slack/transport/outbox/send.js';
+import { createOutboxClient, slackPostFinder, slackSender } from '../../src/slack/transport/outbox/send.js';
 import { OutboxSignals } from '../../src/slack/transport/outbox/signals.js';
 import { OutboxStore } from '../../src/slack/transport/outbox/store.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
@@ -111,10 +111,12 @@ describe("the sources of opsbot's metrics", () => {
     const signals = new OutboxSignals(database.url, log);
     await signals.start();
     const metrics = new Metrics(noSources);
+    const client = createOutboxClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, log);
     const dispatcher = startDispatcher({
       store: new OutboxStore(pool),
       signals,
-      send: slackSender(createOutboxClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, log)),
+      send: slackSender(client),
+      findPost: slackPostFinder(client),
       log,
       tuning: { postSpacingMs: 0, retryBaseMs: 50, retryCapMs: 200, pollMs: 50 },
       onSend: (result) => metrics.outboxSends.inc({ result }),

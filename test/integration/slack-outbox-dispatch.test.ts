@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { WebClient } from '@slack/web-api';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
@@ -12,7 +13,12 @@ import {
 } from '../../src/slack/transport/outbox/dispatcher.js';
 import type { OutboxMessage } from '../../src/slack/transport/outbox/message.js';
 import { MessageNotSent, SlackOutbox } from '../../src/slack/transport/outbox/outbox.js';
-import { createOutboxClient, type SendMessage, slackSender } from '../../src/slack/transport/outbox/send.js';
+import {
+  createOutboxClient,
+  type SendMessage,
+  slackPostFinder,
+  slackSender,
+} from '../../src/slack/transport/outbox/send.js';
 import { OutboxSignals } from '../../src/slack/transport/outbox/signals.js';
 import { OutboxStore } from '../../src/slack/transport/outbox/store.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
@@ -61,8 +67,12 @@ function pool(): pg.Pool {
   return created;
 }
 
+function client(): WebClient {
+  return createOutboxClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, log);
+}
+
 function sender(): SendMessage {
-  return slackSender(createOutboxClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, log));
+  return slackSender(client());
 }
 
 /** One dispatching process: its own pool, notifications and Slack client. */
@@ -73,6 +83,7 @@ async function dispatcher(tuning: Partial<DispatchTuning> = {}, send = sender())
     store: new OutboxStore(pool()),
     signals,
     send,
+    findPost: slackPostFinder(client()),
     log,
     tuning: { ...FAST, ...tuning },
   });
@@ -94,9 +105,12 @@ async function outbox(deliverTimeoutMs?: number): Promise<SlackOutbox> {
 const post = (channel: string, text: string, more: Partial<OutboxMessage> = {}): OutboxMessage =>
   ({ kind: 'post', channel, content: { text }, ...more }) as OutboxMessage;
 
-/** The calls Slack took (answered 200), in the order they arrived. */
+/** The posts and edits Slack took (answered 200), in the order they arrived. */
 const landed = (channel?: string): SlackCall[] =>
-  slack.calls.filter((call) => call.status === 200 && (!channel || call.args.channel === channel));
+  slack.calls.filter(
+    (call) =>
+      call.method.startsWith('chat.') && call.status === 200 && (!channel || call.args.channel === channel),
+  );
 const textsIn = (channel: string) => landed(channel).map((call) => call.args.text);
 const attemptsOf = (text: string) => slack.calls.filter((call) => call.args.text === text);
 
@@ -305,8 +319,11 @@ describe('the Slack outbox dispatcher', () => {
       id,
     ]);
     expect(rows[0]).toMatchObject({ state: 'failed', error: 'HTTP 503' });
-    expect(rows[0].attempts).toBe(attemptsOf('doomed').length);
-    expect(attemptsOf('doomed').length).toBeGreaterThanOrEqual(2);
+    // Each claim posted it, or first looked for it in the channel (a 503 may hide a post Slack made).
+    const lookups = slack.calls.filter((call) => call.method === 'conversations.history');
+    expect(rows[0].attempts).toBe(attemptsOf('doomed').length + lookups.length);
+    expect(attemptsOf('doomed').length).toBeGreaterThanOrEqual(1);
+    expect(rows[0].attempts).toBeGreaterThanOrEqual(2);
     const line = logs.find((entry) => entry.includes('gave up on a Slack message that kept failing'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 50, outboxId: id, reason: 'HTTP 503' });
   });
@@ -350,5 +367,89 @@ describe('the Slack outbox dispatcher', () => {
       { text: 'too late', state: 'withdrawn' },
       { text: 'in time', state: 'sent' },
     ]);
+  });
+});
+
+describe('a post whose answer from Slack was lost', () => {
+  /** The messages in a channel with this text, as Slack holds them (whatever opsbot was answered). */
+  const held = (channel: string, text: string) =>
+    [...slack.messages].filter(([key, message]) => key.startsWith(`${channel}:`) && message.text === text);
+  const lookups = () => slack.calls.filter((call) => call.method.startsWith('conversations.'));
+
+  it('is found in its channel by its metadata, recorded with its ts, and not posted again', async () => {
+    const queue = await outbox();
+    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'card');
+    const id = await queue.enqueue(post('C0OPS', 'card'));
+    await queue.enqueue(post('C0OPS', 'after'));
+    await dispatcher();
+    await allDone();
+
+    expect(attemptsOf('card').map((call) => call.status)).toEqual([200]);
+    const inSlack = held('C0OPS', 'card');
+    expect(inSlack).toHaveLength(1);
+    const { rows } = await pools[0]!.query('SELECT state, ts, maybe_sent FROM slack_outbox WHERE id = $1', [
+      id,
+    ]);
+    expect(rows).toEqual([{ state: 'sent', ts: inSlack[0]?.[0].slice('C0OPS:'.length), maybe_sent: true }]);
+    expect(lookups().map((call) => [call.method, call.args.include_all_metadata])).toEqual([
+      ['conversations.history', 'true'],
+    ]);
+    expect(textsIn('C0OPS')).toEqual(['card', 'after']);
+    expect(logs.join('')).toContain('Slack had taken a message whose answer was lost; not posting it again');
+  });
+
+  it('in a thread, is looked for among the replies', async () => {
+    const queue = await outbox();
+    await queue.enqueue(post('C0OPS', 'parent', { key: 'run:1' }));
+    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'outcome');
+    await queue.enqueue(post('C0OPS', 'outcome', { thread: { key: 'run:1' } }));
+    await dispatcher();
+    await allDone();
+
+    expect(held('C0OPS', 'outcome')).toHaveLength(1);
+    expect(attemptsOf('outcome')).toHaveLength(1);
+    expect(lookups().map((call) => call.method)).toEqual(['conversations.replies']);
+  });
+
+  it('is posted once more when it is not there (a 503 Slack did not act on), and never looked for after a 429', async () => {
+    const queue = await outbox();
+    slack.script('chat.postMessage', [{ status: 503 }], (args) => args.text === 'flaky');
+    slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }], (args) => args.text === 'limited');
+    await queue.enqueue(post('C0ONE', 'flaky'));
+    await queue.enqueue(post('C0TWO', 'limited'));
+    await dispatcher();
+    await allDone();
+
+    expect(held('C0ONE', 'flaky')).toHaveLength(1);
+    expect(held('C0TWO', 'limited')).toHaveLength(1);
+    expect(attemptsOf('limited').map((call) => call.status)).toEqual([429, 200]);
+    expect(lookups().map((call) => call.args.channel)).toEqual(['C0ONE']);
+  });
+
+  it('of a sender that died after Slack took it is found once the claim runs out', async () => {
+    const queue = await outbox();
+    const id = await queue.enqueue(post('C0OPS', 'orphan'));
+    // A process that claimed the message, posted it and died before recording it.
+    const [claimed] = await new OutboxStore(pool()).claim(1, 500, 0);
+    if (!claimed) throw new Error('nothing claimed');
+    const ts = await sender()(claimed, undefined);
+    await dispatcher();
+    await allDone();
+
+    expect(attemptsOf('orphan')).toHaveLength(1);
+    const { rows } = await pools[0]!.query('SELECT state, ts FROM slack_outbox WHERE id = $1', [id]);
+    expect(rows).toEqual([{ state: 'sent', ts }]);
+  });
+
+  it('is posted again, and said so, where opsbot may not read the channel', async () => {
+    const queue = await outbox();
+    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'private');
+    slack.failing.set('conversations.history', 'missing_scope');
+    await queue.enqueue(post('G0PRIVATE', 'private'));
+    await dispatcher();
+    await allDone();
+
+    expect(held('G0PRIVATE', 'private')).toHaveLength(2);
+    expect(logs.join('')).toContain('could not look for a message Slack may have taken already');
   });
 });

@@ -24,16 +24,18 @@ export interface SlackCall {
 
 /**
  * An answer a test scripts instead of the usual one: an HTTP error (429 with Retry-After), `{ ok: false, error }`,
- * a dropped connection, or the usual answer `delayMs` late (a slow Slack).
+ * a dropped connection, the usual answer `delayMs` late (a slow Slack), or `lose`: the call is done (a post is in
+ * its channel) but the connection drops before its answer.
  */
 export type ScriptedAnswer =
   | { status: number; retryAfter?: number }
   | { error: string }
   | 'drop'
+  | 'lose'
   | { delayMs: number };
 
-/** A scripted answer that replaces the usual one (not merely delays it). */
-type Failure = Exclude<ScriptedAnswer, { delayMs: number }>;
+/** A scripted answer that replaces the usual one (not merely delays or loses it). */
+type Failure = Exclude<ScriptedAnswer, { delayMs: number } | 'lose'>;
 
 interface Script {
   method: string;
@@ -41,11 +43,16 @@ interface Script {
   answers: ScriptedAnswer[];
 }
 
-/** A message in a channel, as a test puts it there; `thread_ts` makes it a reply in that thread. */
+/**
+ * A message in a channel, as a test puts it there or opsbot posted it (`bot_id`, and the `metadata` it was posted
+ * with); `thread_ts` makes it a reply in that thread.
+ */
 export interface FakeMessage {
   text: string;
   user?: string;
+  bot_id?: string;
   thread_ts?: string;
+  metadata?: Record<string, unknown>;
 }
 
 /**
@@ -88,7 +95,7 @@ export class FakeSlack {
   /** Each modal opened, by view id: what it shows now, and its hash (views.update checks it like Slack). */
   private readonly views = new Map<string, { view: Record<string, unknown>; hash: string }>();
   private server: Server | undefined;
-  private nextTs = 1_700_000_000;
+  private posts = 0;
   private nextFile = 0;
 
   get apiUrl(): string {
@@ -128,7 +135,8 @@ export class FakeSlack {
         const bearer = req.headers.authorization?.replace(/^Bearer /, '') ?? (token as string | undefined);
         const found = url.startsWith('/respond/') ? undefined : (this.down ?? this.scripted(method, args));
         const slow = typeof found === 'object' && 'delayMs' in found ? found : undefined;
-        const scripted: Failure | undefined = slow ? undefined : (found as Failure | undefined);
+        const lost = found === 'lose';
+        const scripted: Failure | undefined = slow || lost ? undefined : (found as Failure | undefined);
         const delayMs = slow?.delayMs ?? this.answerDelayMs;
         const status =
           method.startsWith('respond/') && this.refusedBlocks(method, args) ? 400 : statusOf(scripted);
@@ -145,7 +153,7 @@ export class FakeSlack {
         const send = () => {
           call.answeredAfter = this.calls.length;
           call.answer = answered;
-          if (scripted === 'drop') {
+          if (scripted === 'drop' || lost) {
             res.socket?.destroy();
             return;
           }
@@ -192,12 +200,17 @@ export class FakeSlack {
     return JSON.stringify(this.calls.map((call) => ({ method: call.method, args: call.args })));
   }
 
-  /** Like Slack: the channel's top-level messages from `latest` back, newest first; thread replies are not there. */
+  /**
+   * Like Slack: the channel's top-level messages between `oldest` and `latest`, newest first; thread replies are
+   * not there, nor metadata without `include_all_metadata`.
+   */
   private history(args: Record<string, unknown>): FakeMessage[] {
+    const oldest = args.oldest === undefined ? '' : order(String(args.oldest));
     const latest = args.latest === undefined ? LAST : order(String(args.latest));
     const inclusive = String(args.inclusive) === 'true' || args.inclusive === '1';
-    return this.inChannel(String(args.channel))
+    return this.inChannel(String(args.channel), args)
       .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
+      .filter((m) => order(m.ts) > oldest || (inclusive && order(m.ts) === oldest))
       .filter((m) => order(m.ts) < latest || (inclusive && order(m.ts) === latest))
       .reverse()
       .slice(0, args.limit === undefined ? 100 : Number(args.limit));
@@ -211,17 +224,26 @@ export class FakeSlack {
     const root = message.thread_ts ?? String(args.ts);
     const oldest = args.oldest === undefined ? '' : order(String(args.oldest));
     const latest = args.latest === undefined ? LAST : order(String(args.latest));
-    const thread = this.inChannel(channel).filter((m) => m.ts === root || m.thread_ts === root);
+    const thread = this.inChannel(channel, args).filter((m) => m.ts === root || m.thread_ts === root);
     const [parent, ...rest] = thread;
     const within = rest.filter((m) => order(m.ts) >= oldest && order(m.ts) <= latest);
     return { ok: true, messages: parent ? [parent, ...within] : within, has_more: false };
   }
 
-  /** A channel's messages, oldest first, shaped as Slack returns them. */
-  private inChannel(channel: string): (FakeMessage & { ts: string; type: string })[] {
+  /** A channel's messages, oldest first, shaped as Slack returns them to a call with these `args`. */
+  private inChannel(
+    channel: string,
+    args: Record<string, unknown>,
+  ): (FakeMessage & { ts: string; type: string })[] {
+    const metadata = String(args.include_all_metadata) === 'true';
     return [...this.messages]
       .filter(([key]) => key.startsWith(`${channel}:`))
-      .map(([key, message]) => ({ type: 'message', ...message, ts: key.slice(channel.length + 1) }))
+      .map(([key, { metadata: kept, ...message }]) => ({
+        type: 'message',
+        ...message,
+        ...(metadata && kept ? { metadata: kept } : {}),
+        ts: key.slice(channel.length + 1),
+      }))
       .sort((a, b) => (order(a.ts) < order(b.ts) ? -1 : 1));
   }
 
@@ -280,9 +302,19 @@ export class FakeSlack {
       }
       case 'auth.test':
         return { ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0TEAM' };
-      case 'chat.postMessage':
-        this.nextTs += 1;
-        return { ok: true, channel: args.channel, ts: `${this.nextTs}.000100` };
+      case 'chat.postMessage': {
+        // Now, in seconds, as Slack's are; the micros of tests' own messages (below 900000) never collide.
+        this.posts += 1;
+        const ts = `${Math.floor(Date.now() / 1000)}.${900_000 + (this.posts % 100_000)}`;
+        const metadata = typeof args.metadata === 'string' ? JSON.parse(args.metadata) : args.metadata;
+        this.messages.set(`${String(args.channel)}:${ts}`, {
+          text: String(args.text ?? ''),
+          bot_id: 'B0OPSBOT',
+          ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}),
+          ...(metadata ? { metadata } : {}),
+        });
+        return { ok: true, channel: args.channel, ts };
+      }
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
       case 'usergroups.users.list':

@@ -1,8 +1,14 @@
 import type { Logger } from '../../../log.js';
 import { type Outages, warnUnlessOutage } from '../../../outages.js';
 import type { OutboxRow } from './message.js';
-import { backoffMs, classify, ParentNotPosted, SLACK_CHANNEL_POST_INTERVAL_MS } from './retry-policy.js';
-import type { SendMessage } from './send.js';
+import {
+  backoffMs,
+  classify,
+  mayHaveLanded,
+  ParentNotPosted,
+  SLACK_CHANNEL_POST_INTERVAL_MS,
+} from './retry-policy.js';
+import type { FindPost, SendMessage } from './send.js';
 import type { OutboxSignals } from './signals.js';
 import type { OutboxStore, RetryOutcome } from './store.js';
 
@@ -48,6 +54,8 @@ export interface DispatcherDeps {
   store: OutboxStore;
   signals: Pick<OutboxSignals, 'onQueued'>;
   send: SendMessage;
+  /** Looks for a post an earlier attempt may have made, before it is posted again. */
+  findPost: FindPost;
   log: Logger;
   /** PostgreSQL's and Redis's outages: a poll failing on one is counted there, not logged each time. */
   outages?: Outages;
@@ -93,12 +101,45 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   };
 
+  /**
+   * The ts of the post when an earlier attempt turns out to have made it; undefined when it is not in Slack, or
+   * cannot be looked for (opsbot may not read the channel's history: it is posted, perhaps twice, and said so).
+   */
+  const alreadyPosted = async (row: OutboxRow, parentTs: string | undefined, context: object) => {
+    try {
+      const ts = await deps.findPost(row, parentTs);
+      if (ts)
+        log.info({ ...context, ts }, 'Slack had taken a message whose answer was lost; not posting it again');
+      return ts;
+    } catch (error) {
+      if (classify(error).kind !== 'permanent') throw error;
+      log.warn(
+        { ...context, err: error },
+        'could not look for a message Slack may have taken already; posting it (it may appear twice)',
+      );
+      return undefined;
+    }
+  };
+
   const deliver = async (row: OutboxRow) => {
     const context = { outboxId: row.id, channel: row.channel, messageKey: row.key, attempt: row.attempts };
+    // Whether Slack may hold the post when this attempt ends: as before it, until a lookup or a send says.
+    let maybeSent = row.kind === 'post' && row.unsure;
+    const post = async (parentTs: string | undefined) => {
+      maybeSent = false;
+      try {
+        const ts = await deps.send(row, parentTs);
+        deps.onSend?.('sent');
+        return ts;
+      } catch (error) {
+        maybeSent = row.kind === 'post' && mayHaveLanded(error);
+        throw error;
+      }
+    };
     try {
       const parentTs = await resolveParent(deps.store, row);
-      const ts = await deps.send(row, parentTs);
-      deps.onSend?.('sent');
+      const found = maybeSent ? await alreadyPosted(row, parentTs, context) : undefined;
+      const ts = found ?? (await post(parentTs));
       if (!(await recordSent(deps.store, row, ts, tuning.leaseMs))) {
         log.warn(context, 'sent a Slack message whose claim had run out; another process may send it again');
       }
@@ -118,6 +159,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
           verdict.retryAfterMs,
           verdict.reason,
           tuning.giveUpAfterMs,
+          maybeSent,
         );
         report(
           held.outcome,
@@ -127,7 +169,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
         nudgeAfter(verdict.retryAfterMs);
       } else {
         const delay = backoffMs(row.attempts, tuning.retryBaseMs, tuning.retryCapMs);
-        const outcome = await deps.store.retryLater(row, delay, verdict.reason, tuning.giveUpAfterMs);
+        const outcome = await deps.store.retryLater(
+          row,
+          delay,
+          verdict.reason,
+          tuning.giveUpAfterMs,
+          maybeSent,
+        );
         report(outcome, { ...context, retryInMs: delay }, verdict.reason);
         nudgeAfter(delay);
       }

@@ -58,6 +58,10 @@ const ClaimedColumns = {
   parent_ts: z.string().nullable(),
   attempts: z.number().int(),
   lease_token: z.string(),
+  /** When it was queued, in seconds since the epoch (a Slack ts's scale). */
+  queued_at: z.number(),
+  /** An earlier attempt may have posted it: look for it in the channel before posting again. */
+  unsure: z.boolean(),
 };
 
 /** A claimed row of slack_outbox: a message to post or edit, or a canvas to refresh. */

@@ -61,6 +61,22 @@ export function classify(error: unknown): Verdict {
   return { kind: 'transient', reason: describeError(error) };
 }
 
+/** `{ ok: false }` answers after which Slack says some of the operation may have succeeded. */
+const PARTLY_DONE_ERRORS = new Set(['internal_error', 'fatal_error', 'request_timeout']);
+
+/**
+ * Whether Slack may have taken a message although the call failed: no answer came (a timeout, a dropped
+ * connection), a 5xx or 408 did (a proxy may give one for a request Slack went on to handle), or Slack said it
+ * failed partway. Its other `{ ok: false }` answers, 429s and failures before any request say it was not posted.
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if (error instanceof WebAPIPlatformError) return PARTLY_DONE_ERRORS.has(error.data.error);
+  if (error instanceof WebAPIRateLimitedError) return false;
+  if (error instanceof ParentNotPosted || error instanceof CanvasesNotKept) return false;
+  if (error instanceof WebAPIHTTPError) return error.statusCode >= 500 || error.statusCode === 408;
+  return true;
+}
+
 /** Backoff after the `attempt`-th failure: doubling from `baseMs`, capped, jittered so replicas spread out. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));

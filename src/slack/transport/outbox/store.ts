@@ -10,15 +10,15 @@ import { rateLimitScope, SLACK_CHANNEL_POST_INTERVAL_MS } from './retry-policy.j
 export type RetryOutcome = 'retry' | 'given_up' | 'lost';
 
 const CLAIMED_COLUMNS = `o.id::text, o.channel, o.kind, o.key, o.parent_key, o.parent_ts, o.message,
-  o.attempts, o.lease_token::text`;
+  o.attempts, o.lease_token::text, extract(epoch FROM o.created_at)::float8 AS queued_at`;
 
 /** The pending messages whose claim is free, whose backoff is over and whose channel Slack is not holding. */
 const CLAIM = `
   WITH heads AS (
-    SELECT DISTINCT ON (channel) id, channel, kind, lease_until, next_attempt_at
+    SELECT DISTINCT ON (channel) id, channel, kind, lease_until, next_attempt_at, maybe_sent
     FROM slack_outbox WHERE state = 'pending' ORDER BY channel, waited_for DESC, id
   ), ready AS (
-    SELECT h.id FROM heads h LEFT JOIN slack_outbox_holds c ON c.scope = h.channel
+    SELECT h.id, h.maybe_sent FROM heads h LEFT JOIN slack_outbox_holds c ON c.scope = h.channel
     WHERE (h.lease_until IS NULL OR h.lease_until < now())
       -- a post that went ahead of a message being sent waits for that send to end
       AND NOT EXISTS (
@@ -33,17 +33,19 @@ const CLAIM = `
     ORDER BY h.id LIMIT $1
   )
   UPDATE slack_outbox o
-  SET lease_token = $4, lease_until = now() + ${ms('$2')}, attempts = o.attempts + 1
+  SET lease_token = $4, lease_until = now() + ${ms('$2')}, attempts = o.attempts + 1,
+    maybe_sent = o.maybe_sent OR o.kind = 'post'
   FROM ready
   WHERE o.id = ready.id AND o.state = 'pending' AND (o.lease_until IS NULL OR o.lease_until < now())
-  RETURNING ${CLAIMED_COLUMNS}`;
+  -- unsure: an earlier attempt may have posted it (the value before this claim)
+  RETURNING ${CLAIMED_COLUMNS}, ready.maybe_sent AS unsure`;
 
 /** Ends a failed attempt: back to pending after `delay`, or failed for good once the message is too old. */
 const RELEASE = `
   UPDATE slack_outbox SET
     state = CASE WHEN created_at < now() - ${ms('$4')} THEN 'failed' ELSE 'pending' END,
     done_at = CASE WHEN created_at < now() - ${ms('$4')} THEN now() END,
-    next_attempt_at = now() + ${ms('$3')}, error = $5, lease_token = NULL, lease_until = NULL
+    next_attempt_at = now() + ${ms('$3')}, error = $5, lease_token = NULL, lease_until = NULL, maybe_sent = $6
   WHERE id = $1 AND lease_token = $2 AND state = 'pending'
   RETURNING state`;
 
@@ -88,7 +90,7 @@ export class OutboxStore {
        ON CONFLICT (channel, key) DO UPDATE SET
          state = 'pending', message = EXCLUDED.message, waited_for = EXCLUDED.waited_for, attempts = 0,
          next_attempt_at = now(), created_at = now(), done_at = NULL, error = NULL, lease_token = NULL,
-         lease_until = NULL
+         lease_until = NULL, maybe_sent = false
        -- a keyed post queued again after it was withdrawn or failed is a new try (a digest's retry)
        WHERE slack_outbox.state IN ('withdrawn', 'failed')
        RETURNING id::text`,
@@ -195,12 +197,16 @@ export class OutboxStore {
     return rowCount === 1;
   }
 
-  /** Hands a message back to be tried again after `delayMs`, unless it is older than `giveUpAfterMs`. */
+  /**
+   * Hands a message back to be tried again after `delayMs`, unless it is older than `giveUpAfterMs`; `maybeSent`
+   * when Slack may have posted it all the same (see migration 0024).
+   */
   async retryLater(
     row: OutboxRow,
     delayMs: number,
     reason: string,
     giveUpAfterMs: number,
+    maybeSent: boolean,
   ): Promise<RetryOutcome> {
     const { rows } = await this.pool.query(RELEASE, [
       row.id,
@@ -208,22 +214,31 @@ export class OutboxStore {
       delayMs,
       giveUpAfterMs,
       reason,
+      maybeSent,
     ]);
     return rows[0] ? retryOutcome(Released.parse(rows[0]).state) : 'lost';
   }
 
   /**
    * Hands a rate-limited message back and holds its channel, or the whole workspace (see rateLimitScope),
-   * for `retryAfterMs`.
+   * for `retryAfterMs`. `maybeSent` as for retryLater: a 429 posted nothing, but an earlier attempt may have.
    */
   rateLimited(
     row: OutboxRow,
     retryAfterMs: number,
     reason: string,
     giveUpAfterMs: number,
+    maybeSent: boolean,
   ): Promise<{ outcome: RetryOutcome; scope: 'channel' | 'workspace' }> {
     return withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query(RELEASE, [row.id, row.lease_token, 0, giveUpAfterMs, reason]);
+      const { rows } = await client.query(RELEASE, [
+        row.id,
+        row.lease_token,
+        0,
+        giveUpAfterMs,
+        reason,
+        maybeSent,
+      ]);
       const recent = await client.query<{ recent: boolean }>(
         `SELECT last_post_at > now() - ${ms('$2')} AS recent FROM slack_outbox_holds WHERE scope = $1`,
         [row.channel, SLACK_CHANNEL_POST_INTERVAL_MS],

@@ -26,6 +26,8 @@ function cardRow(kind: 'post' | 'update'): OutboxRow {
     message: JSON.parse(JSON.stringify(runCard(run))),
     attempts: 1,
     lease_token: 'lease',
+    queued_at: 1_790_000_000,
+    unsure: false,
   });
 }
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   backoffMs,
   classify,
+  mayHaveLanded,
   ParentNotPosted,
   rateLimitScope,
 } from '../../../../../src/slack/transport/outbox/retry-policy.js';
@@ -62,5 +63,22 @@ describe('rateLimitScope', () => {
     expect(rateLimitScope('post', true)).toBe('channel');
     expect(rateLimitScope('post', false)).toBe('workspace');
     expect(rateLimitScope('update', true)).toBe('workspace');
+  });
+});
+
+describe('mayHaveLanded', () => {
+  it('is true where no answer, or a 5xx or 408, came: Slack may have acted on the request all the same', () => {
+    expect(mayHaveLanded(new WebAPIRequestError(new Error('socket hang up')))).toBe(true);
+    expect(mayHaveLanded(new Error('timeout of 10000ms exceeded'))).toBe(true);
+    expect(mayHaveLanded(new WebAPIHTTPError(504, 'Gateway Timeout', {}, ''))).toBe(true);
+    expect(mayHaveLanded(new WebAPIHTTPError(408, 'Request Timeout', {}, ''))).toBe(true);
+    expect(mayHaveLanded(new WebAPIPlatformError({ ok: false, error: 'internal_error' }))).toBe(true);
+  });
+
+  it('is false where Slack answered that it did not post: its own errors, a 429, a 4xx, or no request at all', () => {
+    expect(mayHaveLanded(new WebAPIPlatformError({ ok: false, error: 'not_in_channel' }))).toBe(false);
+    expect(mayHaveLanded(new WebAPIRateLimitedError(2))).toBe(false);
+    expect(mayHaveLanded(new WebAPIHTTPError(400, 'Bad Request', {}, ''))).toBe(false);
+    expect(mayHaveLanded(new ParentNotPosted('never posted'))).toBe(false);
   });
 });
