@@ -27,7 +27,8 @@ import { slackAccess } from './slack/adapters/access-slack.js';
 import { slackHealthPosts } from './slack/adapters/health-posts.js';
 import { incidentCanvasRefresher } from './slack/adapters/incident-canvas.js';
 import { startDispatcher } from './slack/transport/outbox/dispatcher.js';
-import { createOutboxClient, slackPostFinder, slackSender } from './slack/transport/outbox/send.js';
+import { slackPostFinder } from './slack/transport/outbox/find-post.js';
+import { createOutboxClient, slackSender } from './slack/transport/outbox/send.js';
 import { slackUserEmail } from './slack/transport/user-email.js';
 
 /**

@@ -1,132 +1,19 @@
-import { Writable } from 'node:stream';
-import type { WebClient } from '@slack/web-api';
-import type pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
-import { createPool } from '../../src/db/pool.js';
+import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
-import {
-  type Dispatcher,
-  type DispatchTuning,
-  startDispatcher,
-} from '../../src/slack/transport/outbox/dispatcher.js';
 import type { OutboxMessage } from '../../src/slack/transport/outbox/message.js';
-import { MessageNotSent, SlackOutbox } from '../../src/slack/transport/outbox/outbox.js';
-import {
-  createOutboxClient,
-  type SendMessage,
-  slackPostFinder,
-  slackSender,
-} from '../../src/slack/transport/outbox/send.js';
-import { OutboxSignals } from '../../src/slack/transport/outbox/signals.js';
+import { MessageNotSent } from '../../src/slack/transport/outbox/outbox.js';
+import type { SendMessage } from '../../src/slack/transport/outbox/send.js';
 import { OutboxStore } from '../../src/slack/transport/outbox/store.js';
-import { createTestDatabase, eventually } from '../support/databases.js';
-import { FakeSlack, type SlackCall } from '../support/fake-slack.js';
-import { BOT_TOKEN } from '../support/test-env.js';
+import { eventually } from '../support/databases.js';
+import { outboxRig, post } from '../support/outbox-rig.js';
 
-/** Short waits, so that retries happen within a test; pacing off unless a test turns it on. */
-const FAST: Partial<DispatchTuning> = { postSpacingMs: 0, retryBaseMs: 50, retryCapMs: 200, pollMs: 50 };
-
-let slack: FakeSlack;
-let database: { url: string; drop(): Promise<void> };
-let pools: pg.Pool[];
-let closers: (() => Promise<void>)[];
-let logs: string[];
-
-beforeEach(async () => {
-  slack = await new FakeSlack().start();
-  database = await createTestDatabase('opsbot_outbox');
-  pools = [];
-  closers = [];
-  logs = [];
-  await migrate(pool());
-});
-
-afterEach(async () => {
-  for (const close of closers.reverse()) await close();
-  for (const each of pools) await each.end();
-  await database.drop();
-  await slack.stop();
-});
-
-const log = createLogger(
-  'info',
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-);
-
-/** A pool of its own: each one stands for an opsbot process. */
-function pool(): pg.Pool {
-  const created = createPool(database.url, log, 4);
-  pools.push(created);
-  return created;
-}
-
-function client(): WebClient {
-  return createOutboxClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, log);
-}
-
-function sender(): SendMessage {
-  return slackSender(client());
-}
-
-/** One dispatching process: its own pool, notifications and Slack client. */
-async function dispatcher(tuning: Partial<DispatchTuning> = {}, send = sender()): Promise<Dispatcher> {
-  const signals = new OutboxSignals(database.url, log);
-  await signals.start();
-  const started = startDispatcher({
-    store: new OutboxStore(pool()),
-    signals,
-    send,
-    findPost: slackPostFinder(client()),
-    log,
-    tuning: { ...FAST, ...tuning },
-  });
-  closers.push(async () => {
-    await started.stop();
-    await signals.stop();
-  });
-  return started;
-}
-
-/** The outbox as a caller uses it, on its own pool. */
-async function outbox(deliverTimeoutMs?: number): Promise<SlackOutbox> {
-  const signals = new OutboxSignals(database.url, log);
-  await signals.start();
-  closers.push(() => signals.stop());
-  return new SlackOutbox({ store: new OutboxStore(pool()), signals, deliverTimeoutMs });
-}
-
-const post = (channel: string, text: string, more: Partial<OutboxMessage> = {}): OutboxMessage =>
-  ({ kind: 'post', channel, content: { text }, ...more }) as OutboxMessage;
-
-/** The posts and edits Slack took (answered 200), in the order they arrived. */
-const landed = (channel?: string): SlackCall[] =>
-  slack.calls.filter(
-    (call) =>
-      call.method.startsWith('chat.') && call.status === 200 && (!channel || call.args.channel === channel),
-  );
-const textsIn = (channel: string) => landed(channel).map((call) => call.args.text);
-const attemptsOf = (text: string) => slack.calls.filter((call) => call.args.text === text);
-
-async function allDone(): Promise<void> {
-  await eventually(async () => {
-    const { rows } = await pools[0]!.query(
-      "SELECT count(*)::int AS n FROM slack_outbox WHERE state = 'pending'",
-    );
-    expect(rows[0].n).toBe(0);
-  }, 20_000);
-}
+const rig = outboxRig();
+const { pool, sender, dispatcher, outbox, landed, textsIn, attemptsOf, allDone } = rig;
 
 describe('the Slack outbox dispatcher', () => {
   it('keeps one channel in order while its first message fails twice, without holding up another channel', async () => {
     const queue = await outbox();
-    slack.script('chat.postMessage', [{ status: 503 }, 'drop'], (args) => args.text === 'A');
+    rig.slack.script('chat.postMessage', [{ status: 503 }, 'drop'], (args) => args.text === 'A');
     for (const text of ['A', 'B', 'C']) await queue.enqueue(post('C0ONE', text));
     await queue.enqueue(post('C0TWO', 'X'));
     await dispatcher({ retryBaseMs: 150 });
@@ -144,7 +31,7 @@ describe('the Slack outbox dispatcher', () => {
 
   it('loses nothing while Slack is down, and edits by key land after their post with the final content', async () => {
     const queue = await outbox();
-    slack.down = { status: 503 };
+    rig.slack.down = { status: 503 };
     await dispatcher();
     await queue.enqueue(post('C0INC', 'card v0', { key: 'incident:1:card' }));
     for (const version of ['v1', 'v2', 'v3']) {
@@ -157,11 +44,11 @@ describe('the Slack outbox dispatcher', () => {
     }
     await queue.enqueue(post('C0INC', 'first reply', { thread: { key: 'incident:1:card' } }));
     await queue.enqueue(post('C0OPS', 'elsewhere'));
-    await eventually(() => expect(slack.calls.length).toBeGreaterThanOrEqual(4));
-    slack.down = 'drop';
-    const failedSoFar = slack.calls.length;
-    await eventually(() => expect(slack.calls.length).toBeGreaterThanOrEqual(failedSoFar + 2));
-    slack.down = undefined;
+    await eventually(() => expect(rig.slack.calls.length).toBeGreaterThanOrEqual(4));
+    rig.slack.down = 'drop';
+    const failedSoFar = rig.slack.calls.length;
+    await eventually(() => expect(rig.slack.calls.length).toBeGreaterThanOrEqual(failedSoFar + 2));
+    rig.slack.down = undefined;
     await allDone();
 
     expect(
@@ -178,10 +65,10 @@ describe('the Slack outbox dispatcher', () => {
     );
     const [card, edit, reply] = landed('C0INC');
     expect(card?.args.text).toBe('card v0');
-    const { rows } = await pools[0]!.query("SELECT ts FROM slack_outbox WHERE key = 'incident:1:card'");
+    const { rows } = await rig.db.query("SELECT ts FROM slack_outbox WHERE key = 'incident:1:card'");
     expect(edit).toMatchObject({ method: 'chat.update', args: { ts: rows[0].ts, text: 'card v3' } });
     expect(reply?.args).toMatchObject({ thread_ts: rows[0].ts, text: 'first reply' });
-    const states = await pools[0]!.query('SELECT kind, state FROM slack_outbox ORDER BY id');
+    const states = await rig.db.query('SELECT kind, state FROM slack_outbox ORDER BY id');
     expect(states.rows).toEqual([
       { kind: 'post', state: 'sent' },
       { kind: 'update', state: 'sent' },
@@ -196,7 +83,7 @@ describe('the Slack outbox dispatcher', () => {
     for (let i = 0; i < 10; i++) {
       for (const channel of channels) await queue.enqueue(post(channel, `${channel} ${i}`));
     }
-    slack.answerDelayMs = 20;
+    rig.slack.answerDelayMs = 20;
     const sentBy = new Map<string, string[]>();
     const recording = (name: string): SendMessage => {
       const send = sender();
@@ -211,7 +98,7 @@ describe('the Slack outbox dispatcher', () => {
     ]);
     await allDone();
 
-    expect(slack.calls).toHaveLength(30);
+    expect(rig.slack.calls).toHaveLength(30);
     for (const channel of channels) {
       expect(textsIn(channel)).toEqual(Array.from({ length: 10 }, (_, i) => `${channel} ${i}`));
     }
@@ -225,14 +112,14 @@ describe('the Slack outbox dispatcher', () => {
     // A process that claimed the message and died before sending it.
     const [claimed] = await new OutboxStore(pool()).claim(1, 500, 0);
     expect(claimed?.id).toBe(id);
-    const { rows } = await pools[0]!.query('SELECT lease_until FROM slack_outbox WHERE id = $1', [id]);
+    const { rows } = await rig.db.query('SELECT lease_until FROM slack_outbox WHERE id = $1', [id]);
     const leaseEnd = (rows[0].lease_until as Date).getTime();
     await dispatcher();
     await allDone();
 
     expect(attemptsOf('orphan')).toHaveLength(1);
     expect(attemptsOf('orphan')[0]?.at).toBeGreaterThanOrEqual(leaseEnd);
-    const done = await pools[0]!.query('SELECT state, attempts FROM slack_outbox WHERE id = $1', [id]);
+    const done = await rig.db.query('SELECT state, attempts FROM slack_outbox WHERE id = $1', [id]);
     expect(done.rows).toEqual([{ state: 'sent', attempts: 2 }]);
   });
 
@@ -272,11 +159,11 @@ describe('the Slack outbox dispatcher', () => {
 
   it('holds every channel for Retry-After when a first post to a channel is rate limited', async () => {
     const queue = await outbox();
-    slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
+    rig.slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }]);
     await queue.enqueue(post('C0ONE', 'limited'));
     await dispatcher();
     const hold = await eventually(async () => {
-      const { rows } = await pools[0]!.query("SELECT not_before FROM slack_outbox_holds WHERE scope = '*'");
+      const { rows } = await rig.db.query("SELECT not_before FROM slack_outbox_holds WHERE scope = '*'");
       expect(rows).toHaveLength(1);
       return (rows[0].not_before as Date).getTime();
     });
@@ -288,9 +175,9 @@ describe('the Slack outbox dispatcher', () => {
     expect(attemptsOf('other channel')[0]?.at).toBeGreaterThanOrEqual(hold);
   });
 
-  it('fails a message Slack refuses for good at once, logs why, and goes on with the channel', async () => {
+  it('fails a message Slack refuses for good at once, rig.logs why, and goes on with the channel', async () => {
     const queue = await outbox();
-    slack.script('chat.postMessage', [{ error: 'channel_not_found' }], (args) => args.text === 'refused');
+    rig.slack.script('chat.postMessage', [{ error: 'channel_not_found' }], (args) => args.text === 'refused');
     await dispatcher();
     await expect(queue.deliver(post('C0GONE', 'refused'))).rejects.toEqual(
       new MessageNotSent('channel_not_found'),
@@ -298,7 +185,7 @@ describe('the Slack outbox dispatcher', () => {
     expect(await queue.deliver(post('C0GONE', 'next'))).toMatch(/^\d+\.\d+$/);
 
     expect(attemptsOf('refused')).toHaveLength(1);
-    const line = logs.find((entry) => entry.includes('Slack refused a message; it will not be sent'));
+    const line = rig.logs.find((entry) => entry.includes('Slack refused a message; it will not be sent'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({
       level: 50,
       channel: 'C0GONE',
@@ -306,25 +193,25 @@ describe('the Slack outbox dispatcher', () => {
     });
   });
 
-  it('gives up on a message still failing after the give-up window, logs its id, and frees the channel', async () => {
+  it('gives up on a message still failing after the give-up window, rig.logs its id, and frees the channel', async () => {
     const queue = await outbox();
-    slack.down = { status: 503 };
+    rig.slack.down = { status: 503 };
     const id = await queue.enqueue(post('C0OPS', 'doomed'));
     await dispatcher({ giveUpAfterMs: 300 });
     await allDone();
-    slack.down = undefined;
+    rig.slack.down = undefined;
     expect(await queue.deliver(post('C0OPS', 'after'))).toMatch(/^\d+\.\d+$/);
 
-    const { rows } = await pools[0]!.query('SELECT state, attempts, error FROM slack_outbox WHERE id = $1', [
+    const { rows } = await rig.db.query('SELECT state, attempts, error FROM slack_outbox WHERE id = $1', [
       id,
     ]);
     expect(rows[0]).toMatchObject({ state: 'failed', error: 'HTTP 503' });
     // Each claim posted it, or first looked for it in the channel (a 503 may hide a post Slack made).
-    const lookups = slack.calls.filter((call) => call.method === 'conversations.history');
+    const lookups = rig.slack.calls.filter((call) => call.method === 'conversations.history');
     expect(rows[0].attempts).toBe(attemptsOf('doomed').length + lookups.length);
     expect(attemptsOf('doomed').length).toBeGreaterThanOrEqual(1);
     expect(rows[0].attempts).toBeGreaterThanOrEqual(2);
-    const line = logs.find((entry) => entry.includes('gave up on a Slack message that kept failing'));
+    const line = rig.logs.find((entry) => entry.includes('gave up on a Slack message that kept failing'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 50, outboxId: id, reason: 'HTTP 503' });
   });
 
@@ -334,7 +221,7 @@ describe('the Slack outbox dispatcher', () => {
     await expect(queue.deliver(digest)).rejects.toBeInstanceOf(UnavailableError);
     await dispatcher();
     expect(await queue.deliver(digest)).toMatch(/^\d+\.\d+$/);
-    slack.script('chat.postMessage', [{ error: 'not_in_channel' }], (args) => args.text === 'weekly');
+    rig.slack.script('chat.postMessage', [{ error: 'not_in_channel' }], (args) => args.text === 'weekly');
     const weekly = post('C0OPS', 'weekly', { key: 'digest:weekly:1' } as Partial<OutboxMessage>);
     await expect(queue.deliver(weekly)).rejects.toBeInstanceOf(MessageNotSent);
     expect(await queue.deliver(weekly)).toMatch(/^\d+\.\d+$/);
@@ -344,7 +231,7 @@ describe('the Slack outbox dispatcher', () => {
     // The digest once; the weekly refused once (not_in_channel), then posted once.
     expect(attemptsOf('digest')).toHaveLength(1);
     expect(attemptsOf('weekly')).toHaveLength(2);
-    const { rows } = await pools[0]!.query('SELECT key, state, attempts FROM slack_outbox ORDER BY id');
+    const { rows } = await rig.db.query('SELECT key, state, attempts FROM slack_outbox ORDER BY id');
     expect(rows).toEqual([
       { key: 'digest:daily:1', state: 'sent', attempts: 1 },
       { key: 'digest:weekly:1', state: 'sent', attempts: 1 },
@@ -359,97 +246,12 @@ describe('the Slack outbox dispatcher', () => {
 
     expect(after).toMatch(/^\d+\.\d+$/);
     expect(attemptsOf('too late')).toEqual([]);
-    const { rows } = await pools[0]!.query(
-      'SELECT message->>$1 AS text, state FROM slack_outbox ORDER BY id',
-      ['text'],
-    );
+    const { rows } = await rig.db.query('SELECT message->>$1 AS text, state FROM slack_outbox ORDER BY id', [
+      'text',
+    ]);
     expect(rows).toEqual([
       { text: 'too late', state: 'withdrawn' },
       { text: 'in time', state: 'sent' },
     ]);
-  });
-});
-
-describe('a post whose answer from Slack was lost', () => {
-  /** The messages in a channel with this text, as Slack holds them (whatever opsbot was answered). */
-  const held = (channel: string, text: string) =>
-    [...slack.messages].filter(([key, message]) => key.startsWith(`${channel}:`) && message.text === text);
-  const lookups = () => slack.calls.filter((call) => call.method.startsWith('conversations.'));
-
-  it('is found in its channel by its metadata, recorded with its ts, and not posted again', async () => {
-    const queue = await outbox();
-    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'card');
-    const id = await queue.enqueue(post('C0OPS', 'card'));
-    await queue.enqueue(post('C0OPS', 'after'));
-    await dispatcher();
-    await allDone();
-
-    expect(attemptsOf('card').map((call) => call.status)).toEqual([200]);
-    const inSlack = held('C0OPS', 'card');
-    expect(inSlack).toHaveLength(1);
-    const { rows } = await pools[0]!.query('SELECT state, ts, maybe_sent FROM slack_outbox WHERE id = $1', [
-      id,
-    ]);
-    expect(rows).toEqual([{ state: 'sent', ts: inSlack[0]?.[0].slice('C0OPS:'.length), maybe_sent: true }]);
-    expect(lookups().map((call) => [call.method, call.args.include_all_metadata])).toEqual([
-      ['conversations.history', 'true'],
-    ]);
-    expect(textsIn('C0OPS')).toEqual(['card', 'after']);
-    expect(logs.join('')).toContain('Slack had taken a message whose answer was lost; not posting it again');
-  });
-
-  it('in a thread, is looked for among the replies', async () => {
-    const queue = await outbox();
-    await queue.enqueue(post('C0OPS', 'parent', { key: 'run:1' }));
-    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'outcome');
-    await queue.enqueue(post('C0OPS', 'outcome', { thread: { key: 'run:1' } }));
-    await dispatcher();
-    await allDone();
-
-    expect(held('C0OPS', 'outcome')).toHaveLength(1);
-    expect(attemptsOf('outcome')).toHaveLength(1);
-    expect(lookups().map((call) => call.method)).toEqual(['conversations.replies']);
-  });
-
-  it('is posted once more when it is not there (a 503 Slack did not act on), and never looked for after a 429', async () => {
-    const queue = await outbox();
-    slack.script('chat.postMessage', [{ status: 503 }], (args) => args.text === 'flaky');
-    slack.script('chat.postMessage', [{ status: 429, retryAfter: 1 }], (args) => args.text === 'limited');
-    await queue.enqueue(post('C0ONE', 'flaky'));
-    await queue.enqueue(post('C0TWO', 'limited'));
-    await dispatcher();
-    await allDone();
-
-    expect(held('C0ONE', 'flaky')).toHaveLength(1);
-    expect(held('C0TWO', 'limited')).toHaveLength(1);
-    expect(attemptsOf('limited').map((call) => call.status)).toEqual([429, 200]);
-    expect(lookups().map((call) => call.args.channel)).toEqual(['C0ONE']);
-  });
-
-  it('of a sender that died after Slack took it is found once the claim runs out', async () => {
-    const queue = await outbox();
-    const id = await queue.enqueue(post('C0OPS', 'orphan'));
-    // A process that claimed the message, posted it and died before recording it.
-    const [claimed] = await new OutboxStore(pool()).claim(1, 500, 0);
-    if (!claimed) throw new Error('nothing claimed');
-    const ts = await sender()(claimed, undefined);
-    await dispatcher();
-    await allDone();
-
-    expect(attemptsOf('orphan')).toHaveLength(1);
-    const { rows } = await pools[0]!.query('SELECT state, ts FROM slack_outbox WHERE id = $1', [id]);
-    expect(rows).toEqual([{ state: 'sent', ts }]);
-  });
-
-  it('is posted again, and said so, where opsbot may not read the channel', async () => {
-    const queue = await outbox();
-    slack.script('chat.postMessage', ['lose'], (args) => args.text === 'private');
-    slack.failing.set('conversations.history', 'missing_scope');
-    await queue.enqueue(post('G0PRIVATE', 'private'));
-    await dispatcher();
-    await allDone();
-
-    expect(held('G0PRIVATE', 'private')).toHaveLength(2);
-    expect(logs.join('')).toContain('could not look for a message Slack may have taken already');
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../log.js';
 import { type Outages, warnUnlessOutage } from '../../../outages.js';
+import type { FindPost } from './find-post.js';
 import type { OutboxRow } from './message.js';
 import {
   backoffMs,
@@ -8,7 +9,7 @@ import {
   ParentNotPosted,
   SLACK_CHANNEL_POST_INTERVAL_MS,
 } from './retry-policy.js';
-import type { FindPost, SendMessage } from './send.js';
+import type { SendMessage } from './send.js';
 import type { OutboxSignals } from './signals.js';
 import type { OutboxStore, RetryOutcome } from './store.js';
 
