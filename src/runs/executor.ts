@@ -2,6 +2,7 @@ import { findAction, requireAction } from '../actions/catalog.js';
 import { kindOf } from '../actions/registry.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { OpsConfig } from '../config/ops-config.js';
+import { retryWhilePostgresAway } from '../db/while-away.js';
 import { describeError } from '../describe-error.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { CommandExitError } from '../exec/command-exit.js';
@@ -24,6 +25,9 @@ export const HEARTBEAT_EVERY_MS = 5_000;
 export const HEARTBEAT_STALE_MS = 15_000;
 /** How often a redelivered job looks again at a heartbeat still fresh. */
 const STALE_POLL_MS = 1_000;
+
+/** How long a worker keeps trying to record how a run ended while PostgreSQL cannot be reached. */
+const RECORD_END_FOR_MS = 60_000;
 
 const INTERRUPTED =
   'The worker running this action stopped mid-way; check the target by hand before requesting it again.';
@@ -161,7 +165,11 @@ export class RunExecutor {
     changes: RunChanges,
     from: 'running' | 'queued' = 'running',
   ): Promise<void> {
-    const run = await this.deps.store.transition(runId, state, SYSTEM_ACTOR, changes, { from: [from] });
+    // The run has done what it did: a PostgreSQL restart must not leave it to be called interrupted.
+    const run = await retryWhilePostgresAway(
+      () => this.deps.store.transition(runId, state, SYSTEM_ACTOR, changes, { from: [from] }),
+      RECORD_END_FOR_MS,
+    );
     if (!run) return;
     await showCard(this.deps.cards, this.deps.log, run);
     await replyOnCard(this.deps.cards, this.deps.log, run);

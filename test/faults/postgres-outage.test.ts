@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
@@ -9,6 +10,21 @@ import { postSigned, slashBody } from '../support/signed-requests.js';
 // opsbot (web and worker in one process) with its database on a PostgreSQL cluster of this file's own, which
 // the test stops and starts; Redis and Bentham's database are the shared ones.
 let server: PrivateServer;
+
+/** Bentham with PagerDuty, and a low-risk action that runs for 3 s on Bentham's (shared) database. */
+function configText(): string {
+  const config = parse(pagerDutyConfigText());
+  config.services.bentham.actions.sleepy = {
+    kind: 'sql',
+    summary: "Touch a study's jobs after three seconds",
+    database: 'main',
+    params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
+    run: 'UPDATE jobs SET attempt_count = attempt_count + 1 FROM (SELECT pg_sleep(3)) AS pause WHERE study_id = :study',
+    role: 'operator',
+    risk: 'low',
+  };
+  return stringify(config);
+}
 let h: Harness;
 /** The test's own view of opsbot's database (not the harness's pool, whose idle clients would log the outage). */
 let db: pg.Pool;
@@ -21,7 +37,7 @@ beforeAll(async () => {
     // A short outbox claim, so a message whose claim ran out would be sent again within the test.
     { pagerDutySweep: { everyMs: 200 }, slackOutbox: { postSpacingMs: 20, leaseMs: 3_000 } },
     {
-      configText: pagerDutyConfigText(),
+      configText: configText(),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET },
       databaseServer: server.url,
     },
@@ -143,5 +159,43 @@ describe('PostgreSQL goes away and comes back', () => {
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect(cards().filter((c) => c.status === 200)).toHaveLength(1);
     expect(row).toMatchObject({ attempts: 1, ts: (cards()[0]?.answer as { ts?: string } | undefined)?.ts });
+  });
+  it('records the end of a run that finished while PostgreSQL was away once it is back: succeeded, not interrupted', async () => {
+    const before = await h.bentham.query(
+      "SELECT sum(attempt_count)::int AS n FROM jobs WHERE study_id = 'study_other1'",
+    );
+    await postSigned(
+      h.url(),
+      slashBody('sleepy bentham study_other1', 'U0ALICE', { responseUrl: h.slack.responseUrl('pg-sleepy') }),
+    );
+    const runId = await eventually(async () => {
+      const { rows } = await db.query("SELECT id, state FROM action_runs WHERE action = 'sleepy'");
+      expect(rows[0]?.state).toBe('running');
+      return rows[0].id as string;
+    }, 10_000);
+    // Away before the action ends (3 s on Bentham's database, which stays up), back after it did.
+    await server.stop();
+    await eventually(async () => {
+      const { rows } = await h.bentham.query(
+        "SELECT sum(attempt_count)::int AS n FROM jobs WHERE study_id = 'study_other1'",
+      );
+      expect(rows[0].n).toBeGreaterThan(before.rows[0].n);
+    }, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await server.start();
+
+    const run = await eventually(async () => {
+      const { rows } = await db.query('SELECT state, error FROM action_runs WHERE id = $1', [runId]);
+      expect(rows[0]?.state).not.toBe('running');
+      return rows[0];
+    }, 20_000);
+    expect(run).toEqual({ state: 'succeeded', error: null });
+    await eventually(() =>
+      expect(
+        h.slack
+          .of('chat.update')
+          .some((m) => JSON.stringify(m).includes(runId) && JSON.stringify(m).includes('Succeeded')),
+      ).toBe(true),
+    );
   });
 });
