@@ -72,6 +72,12 @@ export async function outcomes(
     [studies],
   );
   const executions = new Map(counts.rows.map((row) => [row.study_id as string, row.n as number]));
+  // Cards still queued (a card may come after its run ended; one claimed by a killed worker waits out its lease).
+  const queued = await db.query(
+    "SELECT substr(key, 5) AS run_id FROM slack_outbox WHERE state = 'pending' AND key = ANY($1)",
+    [runs.rows.map((row) => `run:${row.id}`)],
+  );
+  const cardQueued = new Set(queued.rows.map((row) => row.run_id as string));
   const index = slackIndex(slack);
   return requests.map((request) => {
     const own = runs.rows.filter((row) => row.study === request.study);
@@ -83,8 +89,9 @@ export async function outcomes(
     let settledAt: number | undefined;
     const finishedAt = (run?.finished_at as Date | null | undefined)?.getTime() ?? Date.now();
     if (run) {
-      // A run whose card was never posted has no thread to post its outcome in: it is done when it ended.
-      if (ended && (!OUTCOME_STATES.has(state) || !run.message_ts)) settledAt = finishedAt;
+      // A run whose card was never posted (and is not queued) has no thread for its outcome: done when it ended.
+      if (ended && !OUTCOME_STATES.has(state)) settledAt = finishedAt;
+      else if (ended && !run.message_ts && !cardQueued.has(run.id as string)) settledAt = finishedAt;
       else if (ended && thread) settledAt = thread.firstAt;
     } else if (reply) settledAt = reply.at;
     else if (request.status !== undefined && request.status !== 200) settledAt = request.sentAt;

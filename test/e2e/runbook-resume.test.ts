@@ -85,7 +85,7 @@ failure-drill:
     - { name: passed-a, action: annotate, with: { message: never } }
     - { name: passed-b, message: never }
     - { name: tail, message: landed }
-slow:
+late-annotate:
   kind: sql
   summary: Annotate a study's failed jobs, two seconds late
   database: main
@@ -99,7 +99,7 @@ cancel-run-drill:
   role: operator
   params: { study: { type: string, pattern: "^study_[a-z0-9]+$" } }
   steps:
-    - { name: slow, action: slow }
+    - { name: slow, action: late-annotate }
     - { name: after, action: annotate, with: { message: after the cancel } }
 cancel-drill:
   kind: runbook
@@ -471,7 +471,7 @@ describe('on_failure and Cancel', () => {
     expect(end.error).toBe('Cancelled by <@U0ALICE> between steps.');
     // The run could not be stopped halfway: the runbook waited for it, recorded it, and went no further.
     expect(await childRuns(runId)).toEqual([
-      { id: stepRunId(runId, 'slow'), action: 'slow', state: 'succeeded' },
+      { id: stepRunId(runId, 'slow'), action: 'late-annotate', state: 'succeeded' },
     ]);
     expect((await runs.steps(runId)).map((step) => [step.name, step.state])).toEqual([
       ['slow', 'done'],
