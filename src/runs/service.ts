@@ -5,6 +5,7 @@ import type { Checkpoint } from '../auth/authorizer.js';
 import { describeError } from '../describe-error.js';
 import { ConflictError, type ForbiddenError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { isPostgresUnreachable } from '../outages.js';
 import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type PostedCard, showCard } from './cards.js';
@@ -111,7 +112,9 @@ export class RunService {
     try {
       ts = await card.shown();
     } catch (error) {
-      throw await cardRefused(this.deps.store, current, error);
+      // PostgreSQL went away while Slack was waited for: the run and its card are queued all the same, and go
+      // ahead once it is back (telling the requester that nothing was done would be untrue).
+      if (!isPostgresUnreachable(error)) throw await cardRefused(this.deps.store, current, error);
     }
     return { ...current, message_ts: ts ?? null };
   }

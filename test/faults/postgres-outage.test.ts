@@ -198,4 +198,37 @@ describe('PostgreSQL goes away and comes back', () => {
       ).toBe(true),
     );
   });
+  it('tells a requester whose card Slack was still taking when PostgreSQL went away that it comes late, and runs the run once it is back', async () => {
+    const isCard = (args: Record<string, unknown>) => String(args.text).startsWith('annotate on bentham');
+    h.slack.script('chat.postMessage', [{ delayMs: 2_000 }], isCard);
+    const cards = () => h.slack.calls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args));
+    await postSigned(
+      h.url(),
+      slashBody('annotate bentham study_abc123 while-away', 'U0ALICE', {
+        responseUrl: h.slack.responseUrl('pg-late'),
+      }),
+    );
+    await eventually(() => expect(cards()).toHaveLength(1));
+    await server.stop();
+    const reply = await eventually(() => {
+      const text = h.slack.of('respond/pg-late')[0]?.text;
+      expect(text).toBeDefined();
+      return String(text);
+    }, 20_000);
+    expect(reply).toMatch(
+      /^Slack has not taken opsbot's messages yet, so the card of run_\w+ will appear here late; the run is queued meanwhile\.$/,
+    );
+    await server.start();
+
+    const runId = reply.match(/run_\w+/)?.[0];
+    await eventually(async () => {
+      const { rows } = await db.query('SELECT state FROM action_runs WHERE id = $1', [runId]);
+      expect(rows[0]?.state).toBe('succeeded');
+    }, 60_000);
+    const { rows } = await db.query(
+      "SELECT count(*)::int AS n FROM audit_log WHERE run_id = $1 AND event = 'run.running'",
+      [runId],
+    );
+    expect(rows[0].n).toBe(1);
+  }, 90_000);
 });
