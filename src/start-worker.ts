@@ -96,7 +96,6 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
       outages: core.outages,
       store: stores.runs,
       runs: services.runs,
-      enqueue: core.enqueue,
       redeliver: (runId) => redeliverRun(core.queues.actions, core.enqueue, runId),
       log,
       pool,

@@ -4,8 +4,9 @@ import type { ACTIONS_QUEUE, TypedQueue } from '../queue/queues.js';
 const DELIVERABLE = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
- * Gives a running run whose heartbeat stopped its job again when no worker will be handed the old one (Redis
- * lost it, or it ended without settling the run); the executor then re-runs it if idempotent, else interrupts it.
+ * Gives a run its job again when no worker will be handed the old one (Redis lost it, or it ended without
+ * settling the run): a queued run then runs; a running one whose heartbeat stopped is re-run by the executor if
+ * idempotent, else interrupted.
  */
 export async function redeliverRun(
   queue: TypedQueue<typeof ACTIONS_QUEUE>,

@@ -125,6 +125,26 @@ describe('run lifecycle edges', () => {
     expect(await jobRows(h.bentham)).toEqual(before);
   });
 
+  it('runs a run left queued whose job ended without running it (its worker could not read it while PostgreSQL was away)', async () => {
+    const runId = await request('annotate bentham study_other1 swept');
+    await eventually(async () => expect(await stateOf(runId)).toBe('succeeded'));
+    // Its job is over (BullMQ keeps the finished job's id), and the row says queued: adding the job again by id
+    // alone would do nothing.
+    await h.db.query(
+      "UPDATE action_runs SET state = 'queued', updated_at = now() - interval '1 minute' WHERE id = $1",
+      [runId],
+    );
+    const ran = async () =>
+      (
+        await h.db.query(
+          "SELECT count(*)::int AS n FROM audit_log WHERE run_id = $1 AND event = 'run.running'",
+          [runId],
+        )
+      ).rows[0].n;
+    await eventually(async () => expect(await ran()).toBe(2));
+    await eventually(async () => expect(await stateOf(runId)).toBe('succeeded'));
+  });
+
   it('runs an idempotent action found mid-way again', async () => {
     const runId = await request('retry bentham study_other1');
     await h.db.query("UPDATE action_runs SET state = 'running' WHERE id = $1", [runId]);
