@@ -1,3 +1,4 @@
+import { retryWhilePostgresAway } from '../../../db/while-away.js';
 import type { Logger } from '../../../log.js';
 import { type Outages, warnUnlessOutage } from '../../../outages.js';
 import type { FindPost } from './find-post.js';
@@ -257,22 +258,11 @@ async function resolveParent(store: OutboxStore, row: OutboxRow): Promise<string
   return ts;
 }
 
-/** How often recording a sent message is tried again while PostgreSQL does not answer. */
-const RECORD_RETRY_MS = 500;
-
 /**
- * Records that Slack took the message, trying again while the database fails (a PostgreSQL restart): Slack has
- * it, so giving up here would let the claim run out and the message be sent twice. Tries until the claim has run
+ * Records that Slack took the message, trying again while PostgreSQL cannot be reached (a restart): Slack has it,
+ * so giving up here would let the claim run out and the message be sent twice. Tries until the claim has run
  * out twice over; false when another process had taken the claim.
  */
-async function recordSent(store: OutboxStore, row: OutboxRow, ts: string, leaseMs: number): Promise<boolean> {
-  const until = Date.now() + 2 * leaseMs;
-  for (;;) {
-    try {
-      return await store.sent(row, ts);
-    } catch (error) {
-      if (Date.now() >= until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
-    }
-  }
+function recordSent(store: OutboxStore, row: OutboxRow, ts: string, leaseMs: number): Promise<boolean> {
+  return retryWhilePostgresAway(() => store.sent(row, ts), 2 * leaseMs);
 }
