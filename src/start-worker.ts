@@ -111,6 +111,7 @@ export async function startWorker(core: Core): Promise<() => Promise<boolean>> {
       slack: slackAccess(slack.outbox, slack.client, config.workspace.timezone),
       timeZone: config.workspace.timezone,
       log,
+      outages: core.outages,
       warnBeforeMs: options.accessWarnBeforeMs ?? WARN_BEFORE_MS,
       pendingTtlMs: PENDING_TTL_MS,
     },

@@ -1,6 +1,7 @@
 import { untilText } from '../auth/until-text.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
+import { type Outages, warnUnlessOutage } from '../outages.js';
 import { repeatEvery } from '../repeat.js';
 import { type AccessGrant, scopeText } from './grant.js';
 import type { AccessSlack } from './ports.js';
@@ -14,6 +15,8 @@ export interface AccessSweepDeps {
   slack: AccessSlack;
   timeZone: string;
   log: Logger;
+  /** PostgreSQL's and Redis's outages: a pass failing on one is counted there, not logged each time. */
+  outages?: Outages;
   warnBeforeMs: number;
   pendingTtlMs: number;
 }
@@ -66,11 +69,14 @@ export async function sweepAccess(deps: AccessSweepDeps): Promise<void> {
   }
 }
 
-/** Runs sweepAccess every `everyMs` in this process until stopped; a failed pass is logged and tried again. */
+/**
+ * Runs sweepAccess every `everyMs` in this process until stopped; a failed pass is logged (unless an outage
+ * counts it) and tried again.
+ */
 export function startAccessSweep(deps: AccessSweepDeps, everyMs: number): () => Promise<void> {
   return repeatEvery(
     everyMs,
     () => sweepAccess(deps),
-    (error) => deps.log.warn({ err: error }, 'access sweep failed'),
+    (error) => warnUnlessOutage(deps.outages, deps.log, error, 'access sweep failed'),
   );
 }

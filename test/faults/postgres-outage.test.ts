@@ -32,10 +32,14 @@ let db: pg.Pool;
 beforeAll(async () => {
   server = await startPrivatePostgres();
   h = await startHarness(
-    // Every loop of the worker runs every 200 ms (the harness's run sweeps, this PagerDuty sweep), so an
+    // Every loop of the worker runs every 200 ms (the harness's run sweeps, the PagerDuty and access sweeps), so an
     // outage of a few seconds meets each many times.
     // A short outbox claim, so a message whose claim ran out would be sent again within the test.
-    { pagerDutySweep: { everyMs: 200 }, slackOutbox: { postSpacingMs: 20, leaseMs: 3_000 } },
+    {
+      pagerDutySweep: { everyMs: 200 },
+      accessSweepEveryMs: 200,
+      slackOutbox: { postSpacingMs: 20, leaseMs: 3_000 },
+    },
     {
       configText: configText(),
       env: { PAGERDUTY_WEBHOOK_SECRET: PD_SECRET },
