@@ -1,12 +1,23 @@
 import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
 import type { OutboxRow } from './message.js';
 
 /** The event_type of opsbot's posts' message metadata. */
 const OUTBOX_EVENT = 'opsbot_outbox';
 
+/** Message metadata as Slack gives it back: opsbot's own, or anything else (which does not match). */
+const OutboxMetadata = z.object({
+  event_type: z.literal(OUTBOX_EVENT),
+  event_payload: z.object({ outbox_id: z.string(), queued_at: z.string() }),
+});
+
 /** The metadata every post carries, so that a later attempt can tell whether an earlier one reached Slack. */
 export function outboxMetadata(row: Pick<OutboxRow, 'id' | 'queued_at'>) {
-  return { event_type: OUTBOX_EVENT, event_payload: { outbox_id: row.id, queued_at: row.queued_at } };
+  // Strings, as Slack keeps them: a number could come back written differently.
+  return {
+    event_type: OUTBOX_EVENT,
+    event_payload: { outbox_id: row.id, queued_at: row.queued_at.toFixed(6) },
+  };
 }
 
 /** Looks in Slack for a post an earlier attempt may have made (its answer was lost): its ts when it is there. */
@@ -37,10 +48,9 @@ export function slackPostFinder(client: WebClient): FindPost {
         ? await client.conversations.replies({ ...query, ts: parentTs })
         : await client.conversations.history(query);
       const found = answer.messages?.find((message) => {
-        const { metadata } = message as { metadata?: { event_type?: string; event_payload?: unknown } };
-        if (metadata?.event_type !== OUTBOX_EVENT) return false;
-        const payload = metadata.event_payload as Record<string, unknown> | undefined;
-        return payload?.outbox_id === wanted.outbox_id && payload?.queued_at === wanted.queued_at;
+        const metadata = OutboxMetadata.safeParse((message as { metadata?: unknown }).metadata);
+        const payload = metadata.success ? metadata.data.event_payload : undefined;
+        return payload?.outbox_id === wanted.outbox_id && payload.queued_at === wanted.queued_at;
       });
       if (found?.ts) return found.ts;
       cursor = answer.response_metadata?.next_cursor;
