@@ -26,6 +26,10 @@ export function createPool(
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
   });
+  // pg-pool takes its own error listener off a client it hands out, so a connection lost while its holder awaits
+  // something else (between a transaction's statements) would be an unhandled 'error' event, which ends the
+  // process. The holder meets the loss on its next statement instead; the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   pool.on('error', (error) => {
     const warn = () => log.warn({ err: error }, 'idle PostgreSQL client failed');
     // One client ended by an administrator is no outage: the server must not answer a probe either.
