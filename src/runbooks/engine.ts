@@ -5,26 +5,15 @@ import { ForbiddenError } from '../errors.js';
 import { authorizeRun } from '../runs/authorize-run.js';
 import { type RunCards, replyOnCard, showCard } from '../runs/cards.js';
 import { type Run, SYSTEM_ACTOR } from '../runs/run.js';
-import type { RunState } from '../runs/states.js';
-import type { Step, StepOf, StepType } from './config.js';
+import { stepRunQueued, withdrawSteps } from './cancel.js';
+import type { Step, StepType } from './config.js';
 import { describeStep } from './describe.js';
 import type { RunbookTimeline, StepView } from './ports.js';
 import type { StepDeps, StepInput, StepOutcome, StepRunner } from './step-runner.js';
-import { questionOf } from './steps/ask.js';
 import { STEP_RUNNERS } from './steps/index.js';
 import type { StepRow } from './store.js';
 import { fillers } from './template.js';
 import { judge } from './when.js';
-
-/** A step's run in these states was never queued: a Cancel of its runbook withdraws it. */
-const UNQUEUED: readonly RunState[] = [
-  'planned',
-  'awaiting_confirmation',
-  'awaiting_approval',
-  'cancelled',
-  'expired',
-  'rejected',
-];
 
 export interface RunbookEngineDeps extends StepDeps {
   cards: RunCards;
@@ -65,7 +54,7 @@ export class RunbookEngine {
       await this.deps.store.begin(run.id, config.steps);
       const rows = await this.deps.store.steps(run.id);
       // A step's run already queued for or held by a worker cannot be stopped: the runbook ends after it.
-      if (run.cancel_requested_by && !(await this.stepRunQueued(rows))) {
+      if (run.cancel_requested_by && !(await stepRunQueued(this.deps.runStore, rows))) {
         await this.end(run, rows, 'cancelled', `Cancelled by <@${run.cancel_requested_by}> between steps.`);
         return undefined;
       }
@@ -206,7 +195,7 @@ export class RunbookEngine {
   private async end(run: Run, found: StepRow[], state: 'failed' | 'cancelled', error: string): Promise<void> {
     let rows = found;
     if (state === 'cancelled') {
-      await this.withdraw(run, rows);
+      await withdrawSteps(this.deps, run, this.configOf(run), rows);
       rows = await this.deps.store.steps(run.id);
     }
     const ended = await this.deps.runStore.transition(
@@ -217,64 +206,6 @@ export class RunbookEngine {
       { from: ['running'] },
     );
     if (ended) await this.shown(ended, rows, true);
-  }
-
-  /**
-   * Whether the step under way has a run that was queued: nothing may stop it halfway, so the step waits for
-   * it to end and records how, as it would without a Cancel.
-   */
-  private async stepRunQueued(rows: StepRow[]): Promise<boolean> {
-    for (const row of rows) {
-      if (row.state !== 'running' || !row.child_run_id) continue;
-      const child = await this.deps.runStore.get(row.child_run_id);
-      if (child && !UNQUEUED.includes(child.state)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * The step a cancelled runbook was on ends with it (failed, so its card line and question are not left
-   * open), and its step run still waiting for Confirm or Approve is cancelled with it.
-   */
-  private async withdraw(run: Run, rows: StepRow[]): Promise<void> {
-    const by = run.cancel_requested_by ?? SYSTEM_ACTOR;
-    for (const row of rows) {
-      if (row.state !== 'running') continue;
-      await this.deps.store.finish(run.id, row.position, 'failed', by, {
-        detail: `stopped: <@${by}> cancelled the runbook`,
-      });
-      const step = this.configOf(run)?.steps[row.position];
-      if (step?.type === 'ask')
-        await this.closeQuestion(run, step, rows, row, `<@${by}> cancelled the runbook.`);
-      if (!row.child_run_id) continue;
-      const child = await this.deps.runStore.transition(
-        row.child_run_id,
-        'cancelled',
-        by,
-        {},
-        { from: ['awaiting_confirmation', 'awaiting_approval'] },
-      );
-      if (child) await showCard(this.deps.cards, this.deps.log, child);
-    }
-  }
-
-  /** An open question's message edited to say how it ended, without its Answer button. */
-  private async closeQuestion(
-    run: Run,
-    step: StepOf<'ask'>,
-    rows: StepRow[],
-    row: StepRow,
-    outcome: string,
-  ): Promise<void> {
-    try {
-      const question = questionOf(
-        { step, fill: fillers(run.params, rows).fill, run },
-        row.deadline_at ?? new Date(),
-      );
-      await this.deps.posts.closeQuestion(run, question, outcome);
-    } catch (error) {
-      this.deps.log.warn({ err: error, runId: run.id, step: step.name }, 'could not close a question');
-    }
   }
 
   /** The card edited with every step's state. */
