@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually } from '../support/databases.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { closeAll, type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
@@ -76,11 +77,23 @@ async function ask(text: string): Promise<string> {
     slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(name) }),
   );
   expect(acked.status).toBe(200);
+  return told(name);
+}
+
+/** What Alice was told through the response_url `name`, once she was. */
+function told(name: string, timeoutMs?: number): Promise<string> {
   return eventually(() => {
     const answer = h.slack.of(`respond/${name}`)[0];
     expect(answer).toBeDefined();
     return String(answer?.text);
-  });
+  }, timeoutMs);
+}
+
+/** Slack takes `delayMs` to answer run cards whose text starts with `start`; returns those cards' calls so far. */
+function slowCards(start: string, delayMs: number): () => SlackCall[] {
+  const isCard = (args: Record<string, unknown>) => String(args.text).startsWith(start);
+  h.slack.script('chat.postMessage', [{ delayMs }], isCard);
+  return () => h.slack.calls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args));
 }
 
 const cardsOf = (incidentId: string) =>
@@ -138,9 +151,7 @@ describe('PostgreSQL goes away and comes back', () => {
   });
 
   it('records a card Slack took while PostgreSQL was away once it is back, instead of posting it again', async () => {
-    const isCard = (args: Record<string, unknown>) => String(args.text).startsWith('purge on bentham');
-    h.slack.script('chat.postMessage', [{ delayMs: 3_000 }], isCard);
-    const cards = () => h.slack.calls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args));
+    const cards = slowCards('purge on bentham', 3_000);
     await postSigned(
       h.url(),
       slashBody('purge bentham study_abc123', 'U0ALICE', { responseUrl: h.slack.responseUrl('pg-purge') }),
@@ -164,6 +175,7 @@ describe('PostgreSQL goes away and comes back', () => {
     expect(cards().filter((c) => c.status === 200)).toHaveLength(1);
     expect(row).toMatchObject({ attempts: 1, ts: (cards()[0]?.answer as { ts?: string } | undefined)?.ts });
   });
+
   it('records the end of a run that finished while PostgreSQL was away once it is back: succeeded, not interrupted', async () => {
     const before = await h.bentham.query(
       "SELECT sum(attempt_count)::int AS n FROM jobs WHERE study_id = 'study_other1'",
@@ -202,10 +214,9 @@ describe('PostgreSQL goes away and comes back', () => {
       ).toBe(true),
     );
   });
+
   it('tells a requester whose card Slack was still taking when PostgreSQL went away that it comes late, and runs the run once it is back', async () => {
-    const isCard = (args: Record<string, unknown>) => String(args.text).startsWith('annotate on bentham');
-    h.slack.script('chat.postMessage', [{ delayMs: 2_000 }], isCard);
-    const cards = () => h.slack.calls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args));
+    const cards = slowCards('annotate on bentham', 2_000);
     await postSigned(
       h.url(),
       slashBody('annotate bentham study_abc123 while-away', 'U0ALICE', {
@@ -214,11 +225,7 @@ describe('PostgreSQL goes away and comes back', () => {
     );
     await eventually(() => expect(cards()).toHaveLength(1));
     await server.stop();
-    const reply = await eventually(() => {
-      const text = h.slack.of('respond/pg-late')[0]?.text;
-      expect(text).toBeDefined();
-      return String(text);
-    }, 20_000);
+    const reply = await told('pg-late', 20_000);
     expect(reply).toMatch(
       /^Slack has not taken opsbot's messages yet, so the card of run_\w+ will appear here late; the run is queued meanwhile\.$/,
     );
