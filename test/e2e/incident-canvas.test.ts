@@ -80,8 +80,11 @@ describe('the incident canvas', () => {
     expect(sectionText(channel, 'Roles')).toContain('- Commander: ![](@U0ALICE)');
     expect(sectionText(channel, 'Affected services')).toContain('**bentham**');
     expect(sectionText(channel, 'Timeline')).toContain('· declared ![](@U0ALICE): Declared SEV2');
-    const state = await h.db.query('SELECT canvas_id FROM incident_canvases WHERE incident_id = $1', [id]);
-    expect(state.rows[0].canvas_id).toBe(canvas.id);
+    // Recorded after Slack answered the create, which the sections above may be read before.
+    await eventually(async () => {
+      const state = await h.db.query('SELECT canvas_id FROM incident_canvases WHERE incident_id = $1', [id]);
+      expect(state.rows[0]?.canvas_id).toBe(canvas.id);
+    });
   });
 
   it('after a status change, edits opsbot’s sections only: a section a person wrote stays as they wrote it', async () => {
