@@ -125,14 +125,31 @@ describe('SIGTERM to a worker', () => {
   }, 60_000);
 });
 
+/** A directory holding package.json as it is, with dist/ as src/ (run through tsx's loader) and node_modules. */
+async function appDir(name: string): Promise<string> {
+  const app = join(dir, name);
+  await mkdir(app);
+  await writeFile(join(app, 'package.json'), await readFile(join(ROOT, 'package.json')));
+  await symlink(join(ROOT, 'src'), join(app, 'dist'));
+  await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+  return app;
+}
+
+/** What the image runs: the Dockerfile's ENTRYPOINT and CMD, both in exec form (a JSON array), or the test fails. */
+async function imageCommand(): Promise<string[]> {
+  const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+  const execForm = (instruction: string): string[] => {
+    const line = new RegExp(`^${instruction}\\s+(.*)$`, 'm').exec(dockerfile)?.[1] ?? '';
+    expect(line, `the Dockerfile's ${instruction} is not in exec form`).toMatch(/^\[.*\]$/);
+    return JSON.parse(line) as string[];
+  };
+  return [...execForm('ENTRYPOINT'), ...execForm('CMD')];
+}
+
 describe('npm start', () => {
   it('passes SIGTERM to opsbot, which shuts down cleanly: npm exits 0 and leaves no node process behind', async () => {
-    // package.json as it is, in a directory whose dist/ is src/ run through tsx; prestart (the build) is skipped.
-    const app = join(dir, 'app');
-    await mkdir(app);
-    await writeFile(join(app, 'package.json'), await readFile(join(ROOT, 'package.json')));
-    await symlink(join(ROOT, 'src'), join(app, 'dist'));
-    await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+    // prestart (the build) is skipped: dist/ is src/ through tsx.
+    const app = await appDir('npm');
     const prefix = queuePrefix('opsbot_npm');
     try {
       const npm = await spawnOpsbot('npm', ['start', '--ignore-scripts'], app, {
@@ -150,6 +167,40 @@ describe('npm start', () => {
       expect(await npm.exited, npm.output()).toBe(0);
       expect(npm.output()).toContain('"opsbot stopped"');
       for (const pid of opsbots) expect(await isAlive(pid), `process ${pid}`).toBe(false);
+    } finally {
+      await deleteKeys(prefix);
+    }
+  }, 30_000);
+});
+
+describe("the image's entrypoint", () => {
+  it('runs opsbot as PID 1, and docker stop (SIGTERM to PID 1 from outside its PID namespace) ends it with exit 0', async () => {
+    // No Docker engine here: a PID namespace of its own gives the container's PID 1, as `docker run` does.
+    const app = await appDir('image');
+    const prefix = queuePrefix('opsbot_image');
+    try {
+      const container = await spawnOpsbot(
+        'unshare',
+        ['--pid', '--fork', '--kill-child', '--', ...(await imageCommand())],
+        app,
+        {
+          ...h.vars,
+          OPSBOT_QUEUE_PREFIX: prefix,
+          OPSBOT_CONFIG: join(dir, 'ops.yml'),
+          NODE_OPTIONS: `--import ${TSX_LOADER}`,
+        },
+      );
+      processes.push(container);
+      const [init, ...others] = opsbotsUnder(Number(container.child.pid));
+      expect(others).toEqual([]);
+      strays.push(Number(init));
+      // The kernel ignores a signal to a namespace's PID 1 that has no handler for it: opsbot must have one.
+      const status = await readFile(`/proc/${init}/status`, 'utf8');
+      expect(/^NSpid:\s+\d+\s+(\d+)$/m.exec(status)?.[1], status).toBe('1');
+
+      process.kill(Number(init), 'SIGTERM');
+      expect(await container.exited, container.output()).toBe(0);
+      expect(container.output()).toContain('"opsbot stopped"');
     } finally {
       await deleteKeys(prefix);
     }
