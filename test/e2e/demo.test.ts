@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { runDemo } from '../../src/demo/run-demo.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { UserError } from '../../src/errors.js';
 import { createLogger, redactUrl } from '../../src/log.js';
+import { collectInto } from '../support/collect.js';
 import { replyTo } from '../support/console.js';
 import { createTestDatabase } from '../support/databases.js';
 import { deleteKeys } from '../support/redis-keys.js';
@@ -86,12 +87,7 @@ function spawnCli(cwd: string, env: Record<string, string>, stdin: 'pipe' | 'ign
 /** A stream that keeps what is written to it, for the demo's output and its logs. */
 function buffer() {
   const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const stream = collectInto(chunks);
   return { stream, text: () => chunks.join('') };
 }
 
@@ -292,12 +288,7 @@ describe('the demo, as a newcomer meets it', () => {
     const env = readEnv({ DATABASE_URL: own.url, REDIS_URL: TEST_REDIS_URL, OPSBOT_QUEUE_PREFIX: prefix });
     await runDemo(env, createLogger('silent'), {
       input: Readable.from(lines.map((line) => `${line}\n`)),
-      output: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          printed.push(chunk.toString('utf8'));
-          done();
-        },
-      }),
+      output: collectInto(printed),
       directory,
     });
     const out = printed.join('');

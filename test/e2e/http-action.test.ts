@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnv } from '../../src/config/env.js';
 import { parseOpsConfig } from '../../src/config/load.js';
@@ -8,6 +7,7 @@ import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
 import { type Opsbot, startOpsbot } from '../../src/opsbot.js';
 import { blockText, buttons, runIdOf } from '../support/cards.js';
+import { collectInto } from '../support/collect.js';
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { deleteKeys } from '../support/redis-keys.js';
@@ -151,15 +151,7 @@ beforeAll(async () => {
   own = await createTestDatabase('opsbot_test');
   prefix = queuePrefix('opsbot_test');
   const vars = { ...testVars(slack, own.url, prefix), RAG_ADMIN_TOKEN: API_TOKEN };
-  const log = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const log = createLogger('debug', collectInto(logs));
   const config = parseOpsConfig(configText(api.port), vars);
   bot = await startOpsbot(readEnv(vars), config, log, {
     role: 'all',

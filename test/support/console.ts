@@ -1,4 +1,4 @@
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { readEnv } from '../../src/config/env.js';
@@ -7,6 +7,7 @@ import { runConsole } from '../../src/console/run-console.js';
 import { createPool } from '../../src/db/pool.js';
 import type { Logger } from '../../src/log.js';
 import { createBenthamJobs } from './bentham-fixture.js';
+import { collectInto } from './collect.js';
 import { createTestDatabase } from './databases.js';
 import { testConfigText } from './harness.js';
 import { deleteKeys } from './redis-keys.js';
@@ -93,12 +94,7 @@ export async function consoleTranscript(
     BENTHAM_REDIS_URL: TEST_REDIS_URL,
   };
   const printed: string[] = [];
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      printed.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const output = collectInto(printed);
   await runConsole(readEnv(vars), parseOpsConfig(setup.configText ?? testConfigText(), vars), setup.log, {
     input: Readable.from(withNewlines(lines)),
     output,

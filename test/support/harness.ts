@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import type pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { readEnv } from '../../src/config/env.js';
@@ -8,6 +7,7 @@ import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
 import { type Opsbot, type StartOptions, startOpsbot } from '../../src/opsbot.js';
 import { createBenthamJobs } from './bentham-fixture.js';
+import { collectInto } from './collect.js';
 import { createTestDatabase } from './databases.js';
 import { FakeSlack } from './fake-slack.js';
 import { deleteKeys } from './redis-keys.js';
@@ -76,12 +76,7 @@ export async function startHarness(
   const target = await createTestDatabase('bentham_test');
   const bentham = await createBenthamJobs(target.url);
   const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const sink = collectInto(logs);
   const log = createLogger('debug', sink);
   const prefix = queuePrefix('opsbot_test');
   const vars = {

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { WebClient } from '@slack/web-api';
 import type pg from 'pg';
 import { afterEach, beforeEach, expect } from 'vitest';
@@ -16,6 +15,7 @@ import { SlackOutbox } from '../../src/slack/transport/outbox/outbox.js';
 import { createOutboxClient, type SendMessage, slackSender } from '../../src/slack/transport/outbox/send.js';
 import { OutboxSignals } from '../../src/slack/transport/outbox/signals.js';
 import { OutboxStore } from '../../src/slack/transport/outbox/store.js';
+import { collectInto } from './collect.js';
 import { createTestDatabase, eventually } from './databases.js';
 import { FakeSlack, type SlackCall } from './fake-slack.js';
 import { BOT_TOKEN } from './test-env.js';
@@ -36,14 +36,14 @@ export function outboxRig() {
   let database: { url: string; drop(): Promise<void> };
   let pools: pg.Pool[];
   let closers: (() => Promise<void>)[];
-  let logs: string[];
+  const logs: string[] = [];
 
   beforeEach(async () => {
     slack = await new FakeSlack().start();
     database = await createTestDatabase('opsbot_outbox');
     pools = [];
     closers = [];
-    logs = [];
+    logs.length = 0;
     await migrate(pool());
   });
 
@@ -54,15 +54,7 @@ export function outboxRig() {
     await slack.stop();
   });
 
-  const log = createLogger(
-    'info',
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const log = createLogger('info', collectInto(logs));
 
   /** A pool of its own: each one stands for an opsbot process. */
   function pool(): pg.Pool {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { LogLevel, WebClient } from '@slack/web-api';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { parseOpsConfig } from '../../../src/config/load.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { createLogger } from '../../../src/log.js';
 import { slackGroupMembers } from '../../../src/slack/transport/user-groups.js';
+import { collectInto } from '../../support/collect.js';
 import { createTestDatabase } from '../../support/databases.js';
 
 const TTL = 60_000;
@@ -29,14 +29,9 @@ function manualClock(start = 1_700_000_000_000) {
 
 /** A logger whose lines the test can read. */
 function capturedLog() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')));
-      done();
-    },
-  });
-  return { log: createLogger('debug', sink), lines };
+  const written: string[] = [];
+  const log = createLogger('debug', collectInto(written));
+  return { log, lines: () => written.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
 /** A list function over a mutable map that counts its calls and can be made to fail. */
@@ -145,7 +140,7 @@ describe('GroupMembers with a fake list function and an injected clock', () => {
 
     fake.fail(new Error('missing_scope'));
     expect(await groups.members('S0SRE')).toEqual(new Set());
-    expect(lines.some((line) => line.groupId === 'S0SRE' && line.level === 40)).toBe(true);
+    expect(lines().some((line) => line.groupId === 'S0SRE' && line.level === 40)).toBe(true);
 
     // No time passes: a failure is not cached.
     fake.fail(undefined);
@@ -282,7 +277,7 @@ describe('GroupMembers over a real WebClient and a faked Slack Web API', () => {
     const groups = new GroupMembers(slackGroupMembers(client), log, TTL, manualClock().now);
 
     expect(await groups.members('S0SRE')).toEqual(new Set());
-    expect(lines.some((line) => line.groupId === 'S0SRE')).toBe(true);
+    expect(lines().some((line) => line.groupId === 'S0SRE')).toBe(true);
     api.error = undefined;
     expect(await groups.members('S0SRE')).toEqual(new Set(['U0ALICE']));
     expect(api.calls.map((call) => call.args.usergroup)).toEqual(['S0SRE', 'S0SRE']);

@@ -1,14 +1,14 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { PagerDutyFeed } from '../../../src/pagerduty/event-feed.js';
+import { collectInto } from '../../support/collect.js';
 
 /** The feed over unhandled rows in memory; `added` records each enqueue call. */
 function setUp() {
   const unhandled: number[] = [];
   const added: string[][] = [];
   let failing = false;
-  const log = createLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() }));
+  const log = createLogger('silent', collectInto([]));
   const feed = new PagerDutyFeed(
     {
       store: {

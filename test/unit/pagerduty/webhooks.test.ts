@@ -1,9 +1,9 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { signBody } from '../../../src/pagerduty/signature.js';
 import type { Delivery } from '../../../src/pagerduty/webhook-store.js';
 import { PagerDutyWebhooks, type WebhookAnswer } from '../../../src/pagerduty/webhooks.js';
+import { collectInto } from '../../support/collect.js';
 import { incidentEvent } from '../../support/pagerduty-webhooks.js';
 
 const SECRET = 'unit-secret';
@@ -11,15 +11,7 @@ const SECRET = 'unit-secret';
 /** The webhook core with a store and queue in memory, and its log lines. */
 function setUp(options: { secrets?: string[]; failStore?: boolean; failQueue?: boolean } = {}) {
   const lines: string[] = [];
-  const log = createLogger(
-    'debug',
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const log = createLogger('debug', collectInto(lines));
   const rows = new Map<string, { rowId: string; processed: boolean }>();
   const queued: string[] = [];
   const failures: { store: unknown[]; queue: unknown[] } = { store: [], queue: [] };
