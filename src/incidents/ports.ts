@@ -37,6 +37,8 @@ export interface IncidentSlack {
   post(channel: string, message: IncidentMessage): Promise<void>;
   /** Posts the incident's card (once per incident), waits until Slack has it, and returns its ts. */
   postCard(channel: string, card: IncidentCard): Promise<string>;
+  /** The ts of the incident's card when Slack took it after postCard stopped waiting for it; else undefined. */
+  lateCard(channel: string, incidentId: string): Promise<string | undefined>;
   /** Queues an edit of the posted card. */
   updateCard(channel: string, ts: string, card: IncidentCard): Promise<void>;
   /** A direct message to a user. */

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, UserError } from '../errors.js';
 import type { Followup } from '../followups/followup.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
+import { redrawCard } from './card.js';
 import { type CatchUp, missedSince } from './catch-up.js';
 import { channelNameFor } from './channel-name.js';
 import { checkedDeclaration, type Declaration } from './declaration.js';
@@ -245,16 +246,13 @@ export class IncidentService {
     return own(this.deps.config.incidents.severities, severity)?.description ?? severity;
   }
 
-  /** Redraws the card in the ops channel; a failure is logged, the incident goes on. */
+  /** Redraws the card in the ops channel (see redrawCard); a failure is logged, the incident goes on. */
   async refreshCard(incident: Incident): Promise<void> {
-    const ts = incident.card_ts;
-    if (!ts) return;
-    await tolerate(this.deps.log, 'update the incident card', () =>
-      this.deps.slack.updateCard(this.deps.config.workspace.ops_channel, ts, {
-        incident,
-        severityText: this.severityText(incident.severity),
-      }),
-    );
+    const { slack, store, log, config } = this.deps;
+    await redrawCard({ slack, store, log }, config.workspace.ops_channel, {
+      incident,
+      severityText: this.severityText(incident.severity),
+    });
   }
 
   private async openIncident(channel: string): Promise<Incident> {

@@ -82,6 +82,29 @@ describe('a post whose answer from Slack was lost', () => {
     expect(rows).toEqual([{ state: 'sent', ts }]);
   });
 
+  it('is not withdrawn by a waiter that gave up on it: it stays queued, is found once Slack answers, and a retry under its key posts nothing more', async () => {
+    const queue = await outbox(1_000);
+    rig.slack.script('chat.postMessage', ['lose'], (args) => args.text === 'digest');
+    // Slack took the post but cannot say so, nor show its history, for as long as the waiter waits.
+    rig.slack.failing.set('conversations.history', 'internal_error');
+    await dispatcher();
+    const digest = post('C0OPS', 'digest', { key: 'digest:2026-12-05' });
+    await expect(queue.deliver(digest)).rejects.toThrow(
+      'Slack has not confirmed the message within 2 s; it may be posted already, and if not it stays queued and appears once Slack answers (never twice).',
+    );
+    expect(lookups().length).toBeGreaterThan(0);
+
+    // The digest's slot, tried again: it waits for the same message.
+    const retried = queue.deliver(digest);
+    rig.slack.failing.delete('conversations.history');
+    const ts = await retried;
+    await allDone();
+
+    expect(attemptsOf('digest')).toHaveLength(1);
+    const inSlack = held('C0OPS', 'digest');
+    expect(inSlack.map(([key]) => key)).toEqual([`C0OPS:${ts}`]);
+  });
+
   it('is posted again, and said so, where opsbot may not read the channel', async () => {
     const queue = await outbox();
     rig.slack.script('chat.postMessage', ['lose'], (args) => args.text === 'private');

@@ -9,6 +9,9 @@ import { incidentCard, incidentMessage } from '../views/incident.js';
 /** How many `-2`, `-3`… suffixes to try when an incident channel's name is taken. */
 const NAME_ATTEMPTS = 20;
 
+/** The outbox key of an incident's card in the ops channel: posted once per incident. */
+const cardKey = (incidentId: string) => `incident:${incidentId}:card`;
+
 const errorCode = (error: unknown) => (error as { data?: { error?: string } }).data?.error;
 
 /**
@@ -47,8 +50,15 @@ export function slackIncidents(client: WebClient, outbox: SlackOutbox): Incident
       await outbox.enqueue({ kind: 'post', channel, content: incidentMessage(message) });
     },
     postCard(channel, card) {
-      const key = `incident:${card.incident.id}:card`;
-      return outbox.deliver({ kind: 'post', channel, key, content: incidentCard(card) });
+      return outbox.deliver({
+        kind: 'post',
+        channel,
+        key: cardKey(card.incident.id),
+        content: incidentCard(card),
+      });
+    },
+    lateCard(channel, incidentId) {
+      return outbox.postedTs(channel, cardKey(incidentId));
     },
     async updateCard(channel, ts, card) {
       await outbox.enqueue({ kind: 'update', channel, target: { ts }, content: incidentCard(card) });

@@ -41,18 +41,26 @@ export class SlackOutbox {
   /**
    * Queues a message ahead of its channel's backlog (see OutboxStore.enqueue) and waits until Slack took
    * it; returns its ts. Throws MessageNotSent when Slack refused it, and UnavailableError when it was not
-   * sent in time: it is then withdrawn, so it never appears late.
+   * sent in time: it is then withdrawn, so it never appears late. A message that cannot be withdrawn (being
+   * sent, or perhaps in Slack already: an earlier try's answer was lost) is waited for as long again; after
+   * that it stays queued, and the UnavailableError says it may appear (once: its next try looks for it first).
    */
   async deliver(message: OutboxMessage): Promise<string> {
     const id = await this.deps.store.enqueue(message, true);
     let outcome = await this.waitFor(id, this.timeoutMs);
-    // A message being sent at the deadline cannot be withdrawn: its sender finishes or its claim runs out.
+    const seconds = Math.round(this.timeoutMs / 1000);
+    const lastLook = Date.now() + this.timeoutMs;
     while (outcome.state === 'pending') {
       if (await this.deps.store.withdraw(id)) {
-        const seconds = Math.round(this.timeoutMs / 1000);
         throw new UnavailableError(
           `Slack did not take the message within ${seconds} s, so it was not posted ` +
             '(Slack may be down, or no opsbot worker is running).',
+        );
+      }
+      if (Date.now() >= lastLook) {
+        throw new UnavailableError(
+          `Slack has not confirmed the message within ${2 * seconds} s; it may be posted already, ` +
+            'and if not it stays queued and appears once Slack answers (never twice).',
         );
       }
       outcome = await this.waitFor(id, WAIT_POLL_MS);

@@ -261,11 +261,14 @@ export class OutboxStore {
     return OutboxOutcome.parse(rows[0]);
   }
 
-  /** Takes back a message nobody is sending; false when it is being sent or is already done. */
+  /**
+   * Takes back a message nobody is sending; false when it is being sent, is already done, or may already be in
+   * Slack (an earlier try's answer was lost: only its next try, which looks for it first, can tell).
+   */
   async withdraw(id: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE slack_outbox SET state = 'withdrawn', done_at = now()
-       WHERE id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until < now())`,
+       WHERE id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until < now()) AND NOT maybe_sent`,
       [id],
     );
     return rowCount === 1;
