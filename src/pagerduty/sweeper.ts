@@ -26,6 +26,8 @@ export const SWEEP_DEFAULTS: SweepTuning = {
 
 /** Events revived by one sweep at most; the next sweep takes the rest. */
 const BATCH = 500;
+/** How many event row ids a sweep's log line names (it counts them all). */
+const LOGGED_IDS = 20;
 
 export interface SweepDeps {
   store: Pick<WebhookStore, 'giveUp' | 'unhandled' | 'prune'>;
@@ -57,22 +59,37 @@ export async function sweepPagerDutyEvents(deps: SweepDeps): Promise<void> {
         'check the incident in PagerDuty, and the earlier "PagerDuty job failed" logs for the cause',
     );
   }
+  const revived: string[] = [];
+  const how: Partial<Record<Requeued, number>> = {};
+  const failed: { eventRowIds: string[]; err?: unknown } = { eventRowIds: [] };
   for (const eventRowId of await store.unhandled(tuning.staleAfterMs, BATCH)) {
     try {
       const requeued = await deps.requeue(eventRowId);
-      if (requeued !== 'alive') {
-        log.warn(
-          { eventRowId, requeued },
-          'a PagerDuty event was not handled in time: its job is live again',
-        );
-      }
+      if (requeued === 'alive') continue;
+      revived.push(eventRowId);
+      how[requeued] = (how[requeued] ?? 0) + 1;
     } catch (error) {
       // A job changing state under us (a worker took it) refuses the retry; the next sweep looks again.
-      log.warn(
-        { err: error, eventRowId },
-        'could not revive the job of a PagerDuty event; the next sweep retries',
-      );
+      failed.eventRowIds.push(eventRowId);
+      failed.err ??= error;
     }
+  }
+  // One line a sweep, however many events (a long Redis outage leaves many): never a line per event.
+  if (revived.length > 0) {
+    log.warn(
+      { eventRowIds: revived.slice(0, LOGGED_IDS), count: revived.length, requeued: how },
+      'PagerDuty events were not handled in time: their jobs are live again',
+    );
+  }
+  if (failed.eventRowIds.length > 0) {
+    log.warn(
+      {
+        err: failed.err,
+        eventRowIds: failed.eventRowIds.slice(0, LOGGED_IDS),
+        count: failed.eventRowIds.length,
+      },
+      'could not revive the jobs of PagerDuty events; the next sweep retries',
+    );
   }
 }
 

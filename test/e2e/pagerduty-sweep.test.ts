@@ -32,6 +32,9 @@ afterAll(async () => {
   await deleteKeys(prefix);
 });
 
+/** What the sweep logs when it gives events their jobs again. */
+const REVIVED = 'PagerDuty events were not handled in time: their jobs are live again';
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface EventRow {
@@ -95,8 +98,14 @@ const logLines = (): Record<string, unknown>[] =>
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line));
+/** Log lines starting with `msg` about the event: of its own, or a sweep's naming it among others. */
 const logsAbout = (eventRowId: string, msg: string) =>
-  logLines().filter((line) => line.eventRowId === eventRowId && String(line.msg).startsWith(msg));
+  logLines().filter(
+    (line) =>
+      (line.eventRowId === eventRowId ||
+        (Array.isArray(line.eventRowIds) && line.eventRowIds.includes(eventRowId))) &&
+      String(line.msg).startsWith(msg),
+  );
 
 const overdueGauge = async () => {
   const text = await (await fetch(`${h.url()}/metrics`)).text();
@@ -139,33 +148,39 @@ describe('the PagerDuty sweeper', () => {
     await age('QSWEEP1', 2 * 60_000);
     await eventually(() => expect(cardsOf('QSWEEP1')).toHaveLength(1));
     expect((await eventRow('QSWEEP1')).processed_at).not.toBeNull();
-    expect(logsAbout(row.id, 'a PagerDuty event was not handled in time')).toMatchObject([
-      { requeued: 'retried', level: 40 },
-    ]);
+    expect(logsAbout(row.id, REVIVED)).toMatchObject([{ requeued: { retried: 1 }, level: 40 }]);
   });
 
-  it('adds the job again for an event whose job vanished from Redis', async () => {
+  it('adds the jobs again for events whose jobs vanished from Redis, in one log line', async () => {
+    const incidents = ['QSWEEP2', 'QSWEEP9', 'QSWEEP10'];
     await queue.pause();
-    expect(
-      (await deliver(h.url(), incidentEvent('incident.triggered', { id: 'QSWEEP2', serviceId: 'PSWEEP2' })))
-        .status,
-    ).toBe(202);
-    const row = await eventRow('QSWEEP2');
-    // The workers' feed adds the job once the web process has announced the event.
-    await eventually(async () => expect(await queue.getJob(eventJobId(row.id))).toBeDefined());
-    expect(await queue.remove(eventJobId(row.id))).toBe(1);
-    expect(await queue.getJob(eventJobId(row.id))).toBeUndefined();
+    for (const id of incidents) {
+      expect(
+        (await deliver(h.url(), incidentEvent('incident.triggered', { id, serviceId: 'PSWEEP2' }))).status,
+      ).toBe(202);
+    }
+    const rows = await Promise.all(incidents.map(eventRow));
+    // The workers' feed adds the jobs once the web process has announced the events.
+    for (const row of rows) {
+      await eventually(async () => expect(await queue.getJob(eventJobId(row.id))).toBeDefined());
+      expect(await queue.remove(eventJobId(row.id))).toBe(1);
+    }
     await queue.resume();
 
     await sleep(SWEEP_EVERY_MS * 3);
     expect((await eventRow('QSWEEP2')).processed_at).toBeNull();
 
-    await age('QSWEEP2', 2 * 60_000);
-    await eventually(() => expect(cardsOf('QSWEEP2')).toHaveLength(1));
-    expect((await eventRow('QSWEEP2')).processed_at).not.toBeNull();
-    expect(logsAbout(row.id, 'a PagerDuty event was not handled in time')).toMatchObject([
-      { requeued: 'added' },
-    ]);
+    // All three old at once, so that one sweep finds them together.
+    await h.db.query(
+      "UPDATE pagerduty_webhook_events SET received_at = now() - interval '2 minutes' WHERE incident_id = ANY($1)",
+      [incidents],
+    );
+    for (const id of incidents) await eventually(() => expect(cardsOf(id)).toHaveLength(1));
+    for (const id of incidents) expect((await eventRow(id)).processed_at).not.toBeNull();
+    const lines = logsAbout(rows[0]?.id ?? '', REVIVED);
+    expect(lines).toMatchObject([{ count: 3, requeued: { added: 3 } }]);
+    const named = (lines[0]?.eventRowIds ?? []) as string[];
+    expect([...named].sort()).toEqual(rows.map((row) => row.id).sort());
   });
 
   it('keeps retrying a failing event for a day, then gives up on it: logged once, never retried', async () => {
@@ -180,7 +195,7 @@ describe('the PagerDuty sweeper', () => {
     // An hour old and still failing: the sweeper keeps reviving it, and /metrics shows it waiting.
     await age('QSWEEP3', 3_600_000);
     await eventually(async () => {
-      expect(logsAbout(row.id, 'a PagerDuty event was not handled in time').length).toBeGreaterThan(0);
+      expect(logsAbout(row.id, REVIVED).length).toBeGreaterThan(0);
       expect(await overdueGauge()).toEqual({ retrying: 1, givenUp: 0 });
     });
 
@@ -193,7 +208,7 @@ describe('the PagerDuty sweeper', () => {
     expect(await after?.getState()).toBe('failed');
     expect(after?.finishedOn).toBe(job.finishedOn);
     // Each revival cost one attempt, not five.
-    const revivals = logsAbout(row.id, 'a PagerDuty event was not handled in time').length;
+    const revivals = logsAbout(row.id, REVIVED).length;
     expect(after?.attemptsMade).toBe(5 + revivals);
 
     const gaveUp = logsAbout(row.id, 'gave up on a PagerDuty event');

@@ -93,7 +93,7 @@ describe('Redis goes away and comes back empty', () => {
     // Nothing else about it at warn or above, not per request, not per reconnect attempt: at most the PagerDuty
     // sweep's line for the event, when it revives it before the workers' feed queues it, and BullMQ's for a
     // scheduled job that was running when Redis lost it (it cannot be finished).
-    const revived = 'a PagerDuty event was not handled in time: its job is live again';
+    const revived = 'PagerDuty events were not handled in time: their jobs are live again';
     const warnings = during.filter(
       (l) =>
         l.level >= 40 &&
