@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { type Harness, startHarness } from '../test/support/harness.js';
 import { postSigned, SIGNING_SECRET, slashBody } from '../test/support/signed-requests.js';
+import { percentile } from './stats.js';
 
 const CONCURRENCY = [1, 8, 32, 64];
 const REQUESTS = 400;
@@ -100,13 +101,6 @@ async function phase(baseUrl: string, body: () => string, concurrency: number): 
   const before = connects;
   const timed = await measure(baseUrl, body, REQUESTS, concurrency);
   return { ...timed, warmUp, connects: connects - before };
-}
-
-/** Nearest-rank percentile of sorted samples. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
 /** Polls (bounded) until `done()` holds, so one phase's after-ack work does not spill into the next. */

@@ -19,10 +19,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ACTIONS_QUEUE, QUEUES } from '../src/queue/queues.js';
 import { OpsbotCluster } from './faults/cluster.js';
-import { type SentRequest, SteadyLoad, sendRequest, sleep } from './faults/load.js';
+import { type SentRequest, SteadyLoad, sendRequest } from './faults/load.js';
 import { printFaults, printWebhooks } from './faults/report.js';
 import { type FaultRow, faultRow, outcomes, type RequestOutcome, settle } from './faults/tally.js';
 import { type BurstResult, webhookBurst } from './faults/webhook-burst.js';
+import { sleep } from './stats.js';
 import { numberOption } from './timed-ack.js';
 
 const FAULTS = ['kill', 'term', 'redis', 'postgres', 'slack', 'webhooks'] as const;

@@ -28,6 +28,7 @@ import { incidentEvent, PD_SECRET, pagerDutyConfigText } from '../test/support/p
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../test/support/test-env.js';
 import { LightClient, postDelivery } from './light-client.js';
+import { percentile, sleep } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BURST = 200;
@@ -151,13 +152,6 @@ async function sustained(
     pending.push(deliver(port, delivery));
   }
   return { samples: await Promise.all(pending), lateMs };
-}
-
-/** Nearest-rank percentile. */
-function percentile(samples: Sample[], p: number): number {
-  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] as number;
 }
 
 /** A child opsbot process; resolves with the port of its HTTP server once it logged 'opsbot started'. */
@@ -302,8 +296,14 @@ function row(phase: Phase): string {
     samples.length,
     ok,
     samples.length - ok,
-    percentile(samples, 50).toFixed(1),
-    percentile(samples, 99).toFixed(1),
+    percentile(
+      samples.map((s) => s.ms),
+      50,
+    ).toFixed(1),
+    percentile(
+      samples.map((s) => s.ms),
+      99,
+    ).toFixed(1),
     max.toFixed(1),
     phase.webCpu.toFixed(2),
     phase.workerCpu.toFixed(2),
@@ -313,8 +313,6 @@ function row(phase: Phase): string {
   ];
   return `| ${cells.join(' | ')} |`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const slack = await new FakeSlack().start();
@@ -399,8 +397,11 @@ async function main(): Promise<void> {
       posts.set(key, (posts.get(key) ?? 0) + 1);
     }
     const doubledPosts = [...posts.entries()].filter(([key, n]) => key !== 'other' && n > 1).length;
-    const requeued =
-      (await readFile(join(dir, 'worker.log'), 'utf8')).split('its job is live again').length - 1;
+    // The sweep logs one line a sweep with the count of the events it revived.
+    const requeued = (await readFile(join(dir, 'worker.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes('their jobs are live again'))
+      .reduce((sum, line) => sum + Number((JSON.parse(line) as { count?: number }).count ?? 0), 0);
 
     const cpus = os.cpus();
     console.log('## Machine\n');

@@ -78,5 +78,3 @@ export async function acked(requests: SentRequest[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

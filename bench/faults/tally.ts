@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { blockText } from '../../test/support/cards.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
+import { percentile } from '../stats.js';
 import type { SentRequest } from './load.js';
 
 /** States a run ends in; the first three post an outcome in the card's thread. */
@@ -176,13 +177,6 @@ function tallied(what: string, texts: string[]): string[] {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([text, n]) => `${what} ×${n}: ${text}`);
-}
-
-/** Nearest-rank percentile of `values`. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] as number;
 }
 
 /** Counts the outcomes of one fault's requests; `faultEndedAt` is when the fault was over (recovery from there). */

@@ -5,8 +5,9 @@ import { signBody } from '../../src/pagerduty/signature.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { incidentEvent, PD_SECRET } from '../../test/support/pagerduty-webhooks.js';
 import { LightClient, postDelivery } from '../light-client.js';
+import { percentile } from '../stats.js';
 import { pagerDutyService } from './cluster.js';
-import { type Counted, percentile } from './tally.js';
+import type { Counted } from './tally.js';
 
 /** One signed delivery, as PagerDuty sends it: a body, its signature, an X-Webhook-Id. */
 interface Delivery {
