@@ -14,6 +14,12 @@ import { type Run, SYSTEM_ACTOR } from './run.js';
 import { TargetBusyError } from './store.js';
 import { abandonUnseen, cardRefused } from './unseen.js';
 
+/**
+ * A run as its request left it: `message_ts` null while its card is not in Slack yet, which is Slack's doing
+ * unless `cardLateBecause` says PostgreSQL went away meanwhile.
+ */
+export type RequestedRun = Run & { cardLateBecause?: 'database' };
+
 export interface RunServiceDeps extends RunDeps {
   enqueue(runId: string): Promise<void>;
   /** How long a plan may wait for the requester's Confirm (DESIGN §4: 5 minutes). */
@@ -41,7 +47,7 @@ export class RunService {
   }
 
   /** Checks the actor, creates the run, plans it and posts its card; low risk runs go straight to the queue. */
-  async request(req: RunRequest): Promise<Run> {
+  async request(req: RunRequest): Promise<RequestedRun> {
     const config = await this.admit(req);
     await this.deps.authorizer.requireQuota(req);
     return this.start(req, config, config.risk === 'low');
@@ -75,7 +81,7 @@ export class RunService {
     config: ActionConfig,
     immediate: boolean,
     step?: { id: string; parentRunId: string },
-  ): Promise<Run> {
+  ): Promise<RequestedRun> {
     const created = await this.create(req, config, step);
     const log = this.deps.log.child({ runId: created.id });
     let run: Run | undefined;
@@ -108,15 +114,14 @@ export class RunService {
       throw error;
     }
     if (current.state === 'queued') await this.deps.enqueue(current.id);
-    let ts: string | undefined;
     try {
-      ts = await card.shown();
+      return { ...current, message_ts: (await card.shown()) ?? null };
     } catch (error) {
       // PostgreSQL went away while Slack was waited for: the run and its card are queued all the same, and go
       // ahead once it is back (telling the requester that nothing was done would be untrue).
       if (!isPostgresUnreachable(error)) throw await cardRefused(this.deps.store, current, error);
+      return { ...current, message_ts: null, cardLateBecause: 'database' };
     }
-    return { ...current, message_ts: ts ?? null };
   }
 
   /** Checks that the actor may request this action here (with these args, when known); audits a denial. */

@@ -227,7 +227,7 @@ describe('PostgreSQL goes away and comes back', () => {
     await server.stop();
     const reply = await told('pg-late', 20_000);
     expect(reply).toMatch(
-      /^Slack has not taken opsbot's messages yet, so the card of run_\w+ will appear here late; the run is queued meanwhile\.$/,
+      /^opsbot lost its database \(PostgreSQL\) while posting the card of run_\w+, so the card will appear here late, once the database is back; the run is queued meanwhile\.$/,
     );
     await server.start();
 

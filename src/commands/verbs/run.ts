@@ -1,6 +1,6 @@
 import type { ParamValues } from '../../actions/params.js';
 import { UserError } from '../../errors.js';
-import type { Run } from '../../runs/run.js';
+import type { RequestedRun } from '../../runs/service.js';
 import { PICK_MODAL_TITLE, pickActionModal } from '../../slack/views/pick-action-modal.js';
 import type { NoArgs, Verb } from './verb.js';
 
@@ -39,13 +39,16 @@ export const runVerb: Verb<NoArgs | ActionRequest, 'run'> = {
   },
 };
 
-/** What the requester is told when Slack has not taken the card yet: it comes late, and nothing is lost. */
-function cardLate(run: Run): string {
+/** What the requester is told when the card is not in Slack yet: it comes late, and nothing is lost. */
+function cardLate(run: RequestedRun): string {
   const meanwhile =
     run.state === 'queued'
       ? 'the run is queued meanwhile'
       : run.state === 'awaiting_confirmation'
         ? 'confirm it there once it appears'
         : `the run is ${run.state.replace('_', ' ')}`;
-  return `Slack has not taken opsbot's messages yet, so the card of ${run.id} will appear here late; ${meanwhile}.`;
+  return run.cardLateBecause === 'database'
+    ? `opsbot lost its database (PostgreSQL) while posting the card of ${run.id}, so the card will appear here ` +
+        `late, once the database is back; ${meanwhile}.`
+    : `Slack has not taken opsbot's messages yet, so the card of ${run.id} will appear here late; ${meanwhile}.`;
 }
