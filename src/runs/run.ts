@@ -41,3 +41,9 @@ export type Run = z.infer<typeof RunSchema>;
 
 /** The actor recorded for transitions opsbot makes itself (planning, running, expiring). */
 export const SYSTEM_ACTOR = 'opsbot';
+
+/**
+ * A run as its request left it: `message_ts` null while its card is not in Slack yet, which is Slack's doing
+ * unless `cardLateBecause` says PostgreSQL went away meanwhile.
+ */
+export type RequestedRun = Run & { cardLateBecause?: 'database' };

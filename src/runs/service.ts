@@ -10,15 +10,9 @@ import { actionContext } from './action-context.js';
 import { authorizeRun } from './authorize-run.js';
 import { type PostedCard, showCard } from './cards.js';
 import type { RunDeps } from './executor.js';
-import { type Run, SYSTEM_ACTOR } from './run.js';
+import { type RequestedRun, type Run, SYSTEM_ACTOR } from './run.js';
 import { TargetBusyError } from './store.js';
 import { abandonUnseen, cardRefused } from './unseen.js';
-
-/**
- * A run as its request left it: `message_ts` null while its card is not in Slack yet, which is Slack's doing
- * unless `cardLateBecause` says PostgreSQL went away meanwhile.
- */
-export type RequestedRun = Run & { cardLateBecause?: 'database' };
 
 export interface RunServiceDeps extends RunDeps {
   enqueue(runId: string): Promise<void>;

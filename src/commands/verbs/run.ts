@@ -1,6 +1,6 @@
 import type { ParamValues } from '../../actions/params.js';
 import { UserError } from '../../errors.js';
-import type { RequestedRun } from '../../runs/service.js';
+import type { RequestedRun } from '../../runs/run.js';
 import { PICK_MODAL_TITLE, pickActionModal } from '../../slack/views/pick-action-modal.js';
 import type { NoArgs, Verb } from './verb.js';
 
