@@ -12,224 +12,43 @@
  *   npm run bench:webhooks            # or: npx tsx bench/webhooks.ts [sustainedSeconds]
  *   BENCH_NICE=-10 npm run bench:webhooks   # as root on a shared machine: see NICE
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { signBody } from '../src/pagerduty/signature.js';
 import { createTestDatabase } from '../test/support/databases.js';
 import { FakeSlack } from '../test/support/fake-slack.js';
-import { incidentEvent, PD_SECRET, pagerDutyConfigText } from '../test/support/pagerduty-webhooks.js';
+import { PD_SECRET, pagerDutyConfigText } from '../test/support/pagerduty-webhooks.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../test/support/test-env.js';
-import { LightClient, postDelivery } from './light-client.js';
+import { cpuSeconds } from './cpu.js';
 import { percentile, sleep } from './stats.js';
+import { NICE, renice, spawnOpsbot, stopChild } from './webhooks/processes.js';
+import {
+  burst,
+  closeClient,
+  deliveries,
+  refused,
+  type Sample,
+  SERVICES,
+  sent,
+  sustained,
+} from './webhooks/sender.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BURST = 200;
 const WARMUP_BURSTS = 3;
 const TIMED_BURSTS = 10;
 const BURST_GAP_MS = 1_000;
 const PER_MINUTE = 10_000;
 const SUSTAINED_S = Number(process.argv[2] ?? 120);
-/** One delivery in this many is sent a second time (same body, same X-Webhook-Id), as PagerDuty may. */
-const REDELIVER_EVERY = 50;
-/** PagerDuty services the incidents belong to (each one rolls up into a storm after its first cards). */
-const SERVICES = 40;
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
-
-interface Delivery {
-  body: string;
-  signature: string;
-  webhookId: string;
-  eventId: string;
-}
-
-interface Sample {
-  ms: number;
-  status: number;
-}
-
-let incidents = 0;
-/** Deliveries of fresh incidents: triggered, acknowledged, resolved, round-robin over the services. */
-function* deliveries(): Generator<Delivery> {
-  for (;;) {
-    incidents += 1;
-    const id = `QB${incidents}`;
-    const serviceId = `PSBENCH${incidents % SERVICES}`;
-    for (const [type, status] of [
-      ['incident.triggered', 'triggered'],
-      ['incident.acknowledged', 'acknowledged'],
-      ['incident.resolved', 'resolved'],
-    ] as const) {
-      const envelope = incidentEvent(type, { id, number: incidents, status, serviceId }, { agent: 'Alice' });
-      const body = JSON.stringify(envelope);
-      const eventId = (envelope.event as { id: string }).id;
-      yield { body, signature: signBody(body, PD_SECRET), webhookId: randomUUID(), eventId };
-    }
-  }
-}
-
-/** The sending client, on opsbot's port once it listens. */
-let client: LightClient | undefined;
-
-/** Sends one delivery; resolves with its latency to the end of the response (status 0: no answer in 5 s). */
-function send(port: number, delivery: Delivery): Promise<Sample> {
-  client ??= new LightClient(port);
-  // PagerDuty waits 5 s for an answer (the client's timeout).
-  return postDelivery(client, delivery);
-}
-
-/** Deliveries not answered 2xx, and PagerDuty's redeliveries of them (1 s apart here, up to 10). */
-const refused = { first: new Map<number, number>(), redeliveries: 0, pending: [] as Promise<void>[] };
-
-/** Sends one delivery and, when it is not answered 2xx, delivers it again until it is, as PagerDuty does. */
-async function deliver(port: number, delivery: Delivery): Promise<Sample> {
-  const sample = await send(port, delivery);
-  if (sample.status < 200 || sample.status >= 300) {
-    refused.first.set(sample.status, (refused.first.get(sample.status) ?? 0) + 1);
-    refused.pending.push(
-      (async () => {
-        for (let attempt = 0; attempt < 10; attempt += 1) {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          refused.redeliveries += 1;
-          const again = await send(port, delivery);
-          if (again.status >= 200 && again.status < 300) return;
-        }
-      })(),
-    );
-  }
-  return sample;
-}
-
-/** Everything sent, for the counts at the end. */
-const sent = { deliveries: 0, events: new Set<string>(), redelivered: 0 };
-
-function track(delivery: Delivery): void {
-  if (sent.events.has(delivery.eventId)) sent.redelivered += 1;
-  sent.events.add(delivery.eventId);
-  sent.deliveries += 1;
-}
-
-/** `count` deliveries at once; a few of them redeliveries of the ones before. */
-async function burst(port: number, source: Generator<Delivery>, count: number): Promise<Sample[]> {
-  const batch: Delivery[] = [];
-  while (batch.length < count) {
-    const next = source.next().value as Delivery;
-    batch.push(next);
-    if (batch.length % REDELIVER_EVERY === 0 && batch.length < count) batch.push(next);
-  }
-  for (const delivery of batch) track(delivery);
-  return Promise.all(batch.map((delivery) => deliver(port, delivery)));
-}
-
-/** `perMinute` deliveries a minute, each at its slot whatever the answers before it (open loop). */
-async function sustained(
-  port: number,
-  source: Generator<Delivery>,
-  perMinute: number,
-  seconds: number,
-): Promise<{ samples: Sample[]; lateMs: number }> {
-  const intervalMs = 60_000 / perMinute;
-  const total = Math.round((perMinute * seconds) / 60);
-  const pending: Promise<Sample>[] = [];
-  const t0 = performance.now();
-  let previous: Delivery | undefined;
-  let lateMs = 0;
-  for (let i = 0; i < total; i += 1) {
-    const due = t0 + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    lateMs = Math.max(lateMs, performance.now() - due);
-    const delivery = previous && i % REDELIVER_EVERY === 0 ? previous : (source.next().value as Delivery);
-    previous = delivery;
-    track(delivery);
-    pending.push(deliver(port, delivery));
-  }
-  return { samples: await Promise.all(pending), lateMs };
-}
-
-/** A child opsbot process; resolves with the port of its HTTP server once it logged 'opsbot started'. */
-function spawnOpsbot(
-  role: 'web' | 'worker',
-  env: Record<string, string>,
-  logFile: string,
-): { child: ChildProcess; port: Promise<number> } {
-  // node itself with tsx's loader (not the tsx wrapper, which runs node as a child), so `pid` is opsbot's.
-  const args = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'start', '--role', role];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = createWriteStream(logFile);
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const port = new Promise<number>((resolve, reject) => {
-    let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const started = /"port":(\d+)[^\n]*"msg":"opsbot started"/.exec(seen);
-      if (started) resolve(Number(started[1]));
-      if (seen.length > 100_000) seen = seen.slice(-10_000);
-    });
-    child.on('exit', (code) => reject(new Error(`opsbot --role ${role} exited (${code}); see ${logFile}`)));
-  });
-  return { child, port };
-}
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-async function cpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15 of stat) in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** CPU time (user + system) the bench's own process has used so far, in ms. */
 function benchCpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-}
-
-/**
- * BENCH_NICE (root only): the priority (-20 to 19) the bench, opsbot's two processes and the PostgreSQL
- * backends of the bench's database run at, so that other work on a shared machine disturbs the figures less.
- * Unset, everything runs at its usual priority.
- */
-const NICE = process.env.BENCH_NICE === undefined ? undefined : Number(process.env.BENCH_NICE);
-
-async function renice(
-  priority: number,
-  pids: (number | undefined)[],
-  db: pg.Pool,
-  url: string,
-): Promise<void> {
-  const { rows } = await db.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
-    new URL(url).pathname.slice(1),
-  ]);
-  for (const pid of [...pids, ...rows.map((row) => Number(row.pid))]) {
-    if (pid !== undefined) os.setPriority(pid, priority);
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Polls until every stored event is handled; returns how long that took after the last delivery's answer. */
@@ -268,13 +87,17 @@ async function timed(
   db: pg.Pool,
   load: () => Promise<Sample[]>,
 ): Promise<Phase> {
-  const [web0, worker0, bench0] = [await cpuMs(pids.web), await cpuMs(pids.worker), benchCpuMs()];
+  const [web0, worker0, bench0] = [
+    1000 * (await cpuSeconds(pids.web)),
+    1000 * (await cpuSeconds(pids.worker)),
+    benchCpuMs(),
+  ];
   const samples = await load();
-  const web1 = await cpuMs(pids.web);
+  const web1 = 1000 * (await cpuSeconds(pids.web));
   const bench1 = benchCpuMs();
   const loadAverage = os.loadavg()[0] ?? Number.NaN;
   const drainMs = await drain(db);
-  const worker1 = await cpuMs(pids.worker);
+  const worker1 = 1000 * (await cpuSeconds(pids.worker));
   const n = samples.length;
   return {
     name,
@@ -446,7 +269,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const child of children.reverse()) await stopChild(child);
-    client?.close();
+    closeClient();
     await db.end();
     await slack.stop();
     await database.drop();
