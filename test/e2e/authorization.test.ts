@@ -4,7 +4,8 @@ import { jobRows } from '../support/bentham-fixture.js';
 import { blockText, nextCard, topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { buttonBody, postSigned } from '../support/signed-requests.js';
+import { slashQuietly, slashText } from '../support/slash.js';
 
 let h: Harness;
 let worker: Opsbot;
@@ -20,14 +21,8 @@ afterAll(async () => {
 
 /** Sends `/ops <text>` as `user` and returns what they were told ephemerally (if anything). */
 async function ops(text: string, user: string, expectReply = true): Promise<string> {
-  const name = `r${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  if (!expectReply) return '';
-  return eventually(() => {
-    const reply = h.slack.of(`respond/${name}`)[0];
-    expect(reply).toBeDefined();
-    return String(reply?.text);
-  });
+  if (!expectReply) return slashQuietly(h, text, { user }).then(() => '');
+  return slashText(h, text, { user });
 }
 
 /** Requests an action and returns its run id and card ts, once the card is posted. */

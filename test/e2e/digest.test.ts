@@ -7,7 +7,7 @@ import { blockProblems } from '../support/block-limits.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 /**
  * The Bentham config with a digest every 2 seconds (a 6-field cron) to C0DIGEST, a second service, billing,
@@ -23,7 +23,6 @@ function configText(): string {
 
 const HOUR = 3_600_000;
 let h: Harness;
-let replies = 0;
 // The digest counts what the whole database holds: each test starts from its own, with the fixed data.
 beforeEach(async () => {
   h = await startHarness({}, { configText: configText() });
@@ -155,13 +154,7 @@ async function insertBillingData(now: number): Promise<void> {
 
 /** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
 async function ops(text: string, user = 'U0ALICE', channel = 'C0OPS'): Promise<string> {
-  const name = `d${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  }, 20_000);
+  return slashText(h, text, { user, channel }, { timeoutMs: 20_000 });
 }
 
 const topPostsIn = (channel: string) =>

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashQuietly, slashText } from '../support/slash.js';
 
 /**
  * Bentham with two more services (ledger, whose runs are written straight into action_runs, and quiet, which
@@ -19,18 +19,11 @@ function configText(): string {
 }
 
 let h: Harness;
-let replies = 0;
 
 /** `/ops <text>` as `user` in C0OPS; returns what opsbot answered ephemerally. */
 async function ops(text: string, user: string, expectAnswer = true): Promise<string> {
-  const name = `h${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  if (!expectAnswer) return '';
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  if (!expectAnswer) return slashQuietly(h, text, { user }).then(() => '');
+  return slashText(h, text, { user });
 }
 
 const stateOf = async (action: string) =>

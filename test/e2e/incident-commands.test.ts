@@ -3,6 +3,7 @@ import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slashQuietly, slashText } from '../support/slash.js';
 
 let h: Harness;
 let replies = 0;
@@ -15,14 +16,8 @@ afterAll(async () => {
 
 /** `/ops <text>`; resolves with the ephemeral answer, or '' when the command answers in the channel. */
 async function ops(text: string, user = 'U0ALICE', channel = 'C0OPS', expectAnswer = true): Promise<string> {
-  const name = `c${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  if (!expectAnswer) return '';
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  if (!expectAnswer) return slashQuietly(h, text, { user, channel }).then(() => '');
+  return slashText(h, text, { user, channel });
 }
 
 const incident = async (title: string) => {

@@ -4,6 +4,7 @@ import { blockText, buttons } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
 import { buttonBody, modalSubmitBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 /** The Bentham config with a status update every 2 s and an escalation after 3 s. */
 function configText(): string {
@@ -24,13 +25,7 @@ afterAll(async () => {
 
 /** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
 async function ops(text: string, user = 'U0ALICE', channel = 'C0OPS'): Promise<string> {
-  const name = `i${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return slashText(h, text, { user, channel });
 }
 
 /** `/ops <text>` whose success says nothing to the user (it posts in the channel instead). */

@@ -3,9 +3,10 @@ import { eventually } from '../support/databases.js';
 import { permalinkOf } from '../support/fake-slack.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { eventBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 let h: Harness;
-let replies = 0;
+const _replies = 0;
 let events = 0;
 beforeAll(async () => {
   h = await startHarness();
@@ -20,13 +21,7 @@ afterEach(() => {
 
 /** `/ops <text>` as `user` in `channel`; returns what opsbot answered ephemerally. */
 async function ops(text: string, channel: string, user = 'U0ALICE'): Promise<string> {
-  const name = `t${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return slashText(h, text, { user, channel });
 }
 
 /** Delivers an Events API event as Slack does; Slack only needs the 200. */

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { eventually } from '../support/databases.js';
 import { FakeDocker } from '../support/fake-docker.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 const NS = 'bentham-prod';
 let h: Harness;
 let kube: FakeKubernetes;
 let docker: FakeDocker;
-let replies = 0;
 
 /**
  * Bentham (runbook 001) as the harness has it, its logs for responders and above (U0ALICE is operator, U0CAROL
@@ -53,14 +51,7 @@ beforeEach(() => {
 
 /** Sends `/ops <text>` as `user` and returns what they were told ephemerally. */
 async function ops(text: string, user = 'U0ALICE'): Promise<string> {
-  const name = `l${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const reply = h.slack.of(`respond/${name}`)[0];
-    expect(reply).toBeDefined();
-    expect(reply?.response_type).toBe('ephemeral');
-    return String(reply?.text);
-  });
+  return slashText(h, text, { user }, { ephemeral: true });
 }
 
 /**

@@ -6,13 +6,13 @@ import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { eventBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 const PD = 'http://pagerduty.test';
 const TOKEN = 'pd-oncall-roles-token';
 /** Bentham's example config says Europe/London: whoami says when a shift ends in that zone. */
 const ZONE = 'Europe/London';
 let h: Harness;
-let replies = 0;
 let events = 0;
 
 /** Who PagerDuty says is on call on bentham's escalation policy now: a test sets the shifts. */
@@ -64,13 +64,7 @@ afterAll(async () => {
 });
 
 async function ops(text: string, user: string): Promise<string> {
-  const name = `oc${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return slashText(h, text, { user });
 }
 
 /** The roles part of `user`'s App Home, as published when they open it. */

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topCards } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashQuietly, slashText } from '../support/slash.js';
 
 let h: Harness;
-let replies = 0;
 
 beforeAll(async () => {
   h = await startHarness({ incidentTickMs: 60_000 });
@@ -16,14 +15,8 @@ afterAll(async () => {
 
 /** `/ops <text>` as `user` in `channel`; resolves with the ephemeral answer, or '' when none is awaited. */
 async function ops(text: string, user: string, channel: string, expectAnswer = true): Promise<string> {
-  const name = `o${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  if (!expectAnswer) return '';
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  if (!expectAnswer) return slashQuietly(h, text, { user, channel }).then(() => '');
+  return slashText(h, text, { user, channel });
 }
 
 const denials = async (actor: string) =>

@@ -1,14 +1,12 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 const PD = 'http://pagerduty.test';
 const TOKEN = 'pd-token-must-not-leak';
 let h: Harness;
-let replies = 0;
 
 beforeAll(async () => {
   nock.disableNetConnect();
@@ -29,13 +27,7 @@ afterAll(async () => {
 });
 
 async function ops(text: string, user = 'U0ALICE'): Promise<string> {
-  const name = `o${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return slashText(h, text, { user });
 }
 
 describe('/ops oncall', () => {

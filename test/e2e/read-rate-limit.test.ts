@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 /** Three reads a minute, and fewer actions than that: reads must not spend the action budget. */
 function configText(): string {
@@ -14,7 +15,6 @@ function configText(): string {
 }
 
 let h: Harness;
-let replies = 0;
 beforeAll(async () => {
   h = await startHarness({}, { configText: configText() });
 });
@@ -24,13 +24,7 @@ afterAll(async () => {
 
 /** `/ops <text>` as `user` in C0OPS; returns what opsbot answered ephemerally. */
 async function ops(text: string, user: string): Promise<string> {
-  const name = `rl${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  }, 20_000);
+  return slashText(h, text, { user }, { timeoutMs: 20_000 });
 }
 
 const REFUSAL =

@@ -16,6 +16,7 @@ import { FakeKubeExec } from '../support/fake-kube-exec.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 /**
  * examples/abrm.ops.yml, unchanged but for its backup directory (a temporary one) and the background probe
@@ -129,13 +130,7 @@ beforeEach(async () => {
 
 /** `/ops <text>` as Alice; resolves with the ephemeral reply. */
 async function ops(text: string): Promise<string> {
-  const name = `r${++replies}`;
-  await postSigned(h.url(), slashBody(text, 'U0ALICE', { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const reply = h.slack.of(`respond/${name}`)[0];
-    expect(reply).toBeDefined();
-    return String(reply?.text);
-  });
+  return slashText(h, text, { user: 'U0ALICE' });
 }
 
 /** `/ops <text>` as Alice for an action; resolves with its run and the card first posted for it. */

@@ -11,7 +11,7 @@ import { AI_BENCHMARK_SCHEMA, FakeAiBenchmark } from '../fixtures/seeds/ai-bench
 import { createTestDatabase, eventually } from '../support/databases.js';
 import { type ExecScript, type FakeContainer, FakeDocker } from '../support/fake-docker.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env.js';
 
 /**
@@ -37,7 +37,6 @@ let staging: Awaited<ReturnType<typeof createTestDatabase>>;
 let benchmarks: pg.Pool;
 let restored: pg.Pool;
 let backups: string;
-let replies = 0;
 
 /** The example as the test runs it: the fake Engine's socket, a temp backup directory, short `sustained`. */
 function configText(): string {
@@ -163,13 +162,7 @@ beforeEach(() => {
 
 /** What `user` is told after `/ops <text>`. */
 async function ops(text: string, user = 'U0ALICE'): Promise<string> {
-  const name = `r${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const answer = h.slack.of(`respond/${name}`)[0];
-    expect(answer).toBeDefined();
-    return String(answer?.text);
-  });
+  return slashText(h, text, { user });
 }
 
 type Level = 'ok' | 'warning' | 'critical';

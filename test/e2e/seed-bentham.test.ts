@@ -10,7 +10,7 @@ import { FakeKubeExec } from '../support/fake-kube-exec.js';
 import { FakeKubernetes } from '../support/fake-kubernetes.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET } from '../support/pagerduty-webhooks.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 /**
  * examples/bentham.ops.yml, as it is, against Bentham's fixture system (test/fixtures/seeds/bentham): its
@@ -27,7 +27,6 @@ let kube: FakeKubernetes;
 let exec: FakeKubeExec;
 let gateway: FakeBenthamService;
 let redis: Awaited<ReturnType<typeof startBenthamRedis>>;
-let replies = 0;
 
 beforeAll(async () => {
   kube = await new FakeKubernetes().start();
@@ -85,13 +84,7 @@ beforeEach(async () => {
 
 /** `/ops <text>` as `user`: what they were told, ephemerally. */
 async function ops(text: string, user = 'U0ALICE'): Promise<string> {
-  const name = `b${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const reply = h.slack.of(`respond/${name}`)[0];
-    expect(reply).toBeDefined();
-    return String(reply?.text);
-  });
+  return slashText(h, text, { user });
 }
 
 /** Requests an action as Alice, confirms it, has Bob approve it when it is high-risk; its plan and end. */

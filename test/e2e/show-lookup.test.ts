@@ -3,12 +3,10 @@ import { ParamsSchema } from '../../src/actions/params.js';
 import { LookupSchema, runLookup } from '../../src/lookups/lookup.js';
 import { tableCsv } from '../../src/lookups/show.js';
 import { jobRows } from '../support/bentham-fixture.js';
-import { eventually } from '../support/databases.js';
 import { type Harness, startHarness } from '../support/harness.js';
-import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slashText } from '../support/slash.js';
 
 let h: Harness;
-let replies = 0;
 
 beforeAll(async () => {
   h = await startHarness();
@@ -19,14 +17,7 @@ afterAll(async () => {
 
 /** Sends `/ops <text>` as `user` and returns what they were told ephemerally. */
 async function ops(text: string, user: string, channel = 'C0OPS'): Promise<string> {
-  const name = `s${++replies}`;
-  await postSigned(h.url(), slashBody(text, user, { channel, responseUrl: h.slack.responseUrl(name) }));
-  return eventually(() => {
-    const reply = h.slack.of(`respond/${name}`)[0];
-    expect(reply).toBeDefined();
-    expect(reply?.response_type).toBe('ephemeral');
-    return String(reply?.text);
-  });
+  return slashText(h, text, { user, channel }, { ephemeral: true });
 }
 
 const denials = async (actor: string) =>

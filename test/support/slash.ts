@@ -10,11 +10,18 @@ export interface Typed {
   channel?: string;
 }
 
-/** `/ops <text>` as `user` (Alice) in `channel` (C0OPS); resolves with what opsbot answered ephemerally. */
+/** What a test's opsbot offers `/ops`: its URL and the fake Slack its answers go to. */
+type Typable = Pick<Harness, 'url' | 'slack'>;
+
+/**
+ * `/ops <text>` as `user` (Alice) in `channel` (C0OPS); resolves with what opsbot answered to the response_url,
+ * waiting up to `timeoutMs` (eventually's default when unset).
+ */
 export async function slashAnswer(
-  h: Harness,
+  h: Typable,
   text: string,
   typed: Typed = {},
+  timeoutMs?: number,
 ): Promise<Record<string, unknown>> {
   const name = `slash-${randomUUID()}`;
   await postSigned(h.url(), slashBody(text, typed.user ?? 'U0ALICE', replyTo(h, name, typed)));
@@ -22,15 +29,27 @@ export async function slashAnswer(
     const answer = h.slack.of(`respond/${name}`)[0];
     expect(answer).toBeDefined();
     return answer as Record<string, unknown>;
-  });
+  }, timeoutMs);
+}
+
+/** slashAnswer's text; `ephemeral` also checks that only the person saw it. */
+export async function slashText(
+  h: Typable,
+  text: string,
+  typed: Typed = {},
+  { timeoutMs, ephemeral = false }: { timeoutMs?: number; ephemeral?: boolean } = {},
+): Promise<string> {
+  const answer = await slashAnswer(h, text, typed, timeoutMs);
+  if (ephemeral) expect(answer.response_type).toBe('ephemeral');
+  return String(answer.text);
 }
 
 /** `/ops <text>` whose success says nothing to the person (it posts in the channel instead): acked 200. */
-export async function slashQuietly(h: Harness, text: string, typed: Typed = {}): Promise<void> {
+export async function slashQuietly(h: Typable, text: string, typed: Typed = {}): Promise<void> {
   const body = slashBody(text, typed.user ?? 'U0ALICE', replyTo(h, `slash-${randomUUID()}`, typed));
   expect((await postSigned(h.url(), body)).status).toBe(200);
 }
 
-function replyTo(h: Harness, name: string, typed: Typed) {
+function replyTo(h: Typable, name: string, typed: Typed) {
   return { channel: typed.channel ?? 'C0OPS', responseUrl: h.slack.responseUrl(name) };
 }
