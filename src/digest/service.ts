@@ -27,34 +27,39 @@ export class DigestService {
   constructor(private readonly deps: DigestServiceDeps) {}
 
   /**
-   * The digest of a schedule slot, once: a row in `digests` keyed by the slot is inserted first, so a
-   * redelivered or duplicated job posts nothing. Returns false when the slot was already posted.
+   * The digest of a schedule slot, once. Its post is keyed by the slot in the outbox, so a redelivered job, or
+   * one run again after its worker died mid-way, asks for the same message and posts nothing new. The slot's
+   * row in `digests` is written once Slack has the message (written first, a worker dying before the message
+   * was queued lost the slot); whoever writes it puts the chart in the thread, where it goes there. Returns
+   * false when the slot was already done.
    */
   async postSlot(schedule: DigestSchedule, slotAt: Date): Promise<boolean> {
     const { pool, config } = this.deps;
-    const claimed = await pool.query(
-      'INSERT INTO digests (schedule, slot_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING slot_at',
-      [schedule, slotAt],
-    );
-    if (claimed.rowCount === 0) return false;
+    const done = await pool.query('SELECT 1 FROM digests WHERE schedule = $1 AND slot_at = $2', [
+      schedule,
+      slotAt,
+    ]);
+    if (done.rowCount !== 0) return false;
     const days = schedule === 'weekly' ? 7 : 1;
     const channel =
       (schedule === 'weekly' ? config.digest?.weekly?.channel : undefined) ??
       config.digest?.channel ??
       config.workspace.ops_channel;
-    try {
-      await this.post(
-        { from: new Date(slotAt.getTime() - days * DAY_MS), to: slotAt },
-        channel,
-        schedule === 'weekly' ? 'Weekly ops summary' : 'Ops digest',
-        { key: `digest:${schedule}:${slotAt.getTime()}` },
-      );
-    } catch (error) {
-      // Free the slot for the job's retry; the outbox key keeps a digest Slack already took from posting twice.
-      await pool.query('DELETE FROM digests WHERE schedule = $1 AND slot_at = $2', [schedule, slotAt]);
-      throw error;
-    }
-    return true;
+    return this.post(
+      { from: new Date(slotAt.getTime() - days * DAY_MS), to: slotAt },
+      channel,
+      schedule === 'weekly' ? 'Weekly ops summary' : 'Ops digest',
+      {
+        key: `digest:${schedule}:${slotAt.getTime()}`,
+        claim: async () => {
+          const claimed = await pool.query(
+            'INSERT INTO digests (schedule, slot_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING slot_at',
+            [schedule, slotAt],
+          );
+          return claimed.rowCount === 1;
+        },
+      },
+    );
   }
 
   /**
@@ -77,14 +82,15 @@ export class DigestService {
 
   /**
    * Posts the digest (waiting for its ts, once per `key`) with its chart in the message, or, where Slack refused
-   * that, the chart as a PNG in its thread; `only` limits it to those services.
+   * that, the chart as a PNG in its thread; `only` limits it to those services. With `claim`, only a post whose
+   * claim succeeds goes on to the chart; false when it did not.
    */
   private async post(
     period: DigestPeriod,
     channel: string,
     title: string,
-    { key, only }: { key?: string; only?: string[] | undefined } = {},
-  ): Promise<void> {
+    { key, only, claim }: { key?: string; only?: string[] | undefined; claim?: () => Promise<boolean> } = {},
+  ): Promise<boolean> {
     const { pool, slack, config, log } = this.deps;
     const figures = await digestFigures(
       pool,
@@ -102,6 +108,7 @@ export class DigestService {
       );
     }
     const { ts, chartInMessage } = await slack.post(channel, { figures, title }, key);
+    if (claim && !(await claim())) return false;
     if (!chartInMessage) {
       await slack.chart(channel, ts, {
         filename: `digest-${period.to.toISOString().slice(0, 10)}.png`,
@@ -114,6 +121,7 @@ export class DigestService {
       { channel, ts, chart, from: period.from, to: period.to, services: only ?? 'all' },
       'digest posted',
     );
+    return true;
   }
 }
 

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { digestFigures } from '../../src/digest/figures.js';
+import type { HealthLevel } from '../../src/health/levels.js';
 import { RunStore } from '../../src/runs/store.js';
 import { SlackDigestService as DigestService } from '../../src/slack/adapters/digest-slack.js';
+import type { OutboxMessage } from '../../src/slack/transport/outbox/message.js';
 import { blockProblems } from '../support/block-limits.js';
 import { blockText } from '../support/cards.js';
 import { eventually } from '../support/databases.js';
@@ -320,27 +322,52 @@ describe('the scheduled digest', () => {
 });
 
 describe('a redelivered digest job', () => {
-  it('posts nothing for a slot already posted', async () => {
+  /**
+   * A stand-in for the outbox that, like the real one, takes a keyed post once: a second deliver of the key,
+   * from any process, waits for the same message. It records the posts it took.
+   */
+  function keyedOutbox() {
+    const keys = new Set<string>();
     const posts: string[] = [];
     const texts: string[] = [];
-    const config = parse(configText());
-    config.services.other = {};
-    const service = new DigestService({
-      config,
-      pool: h.db,
-      outbox: {
-        deliver: async (message) => {
+    return {
+      posts,
+      texts,
+      deliver: async (message: OutboxMessage) => {
+        const key = message.kind === 'post' ? message.key : undefined;
+        if (key === undefined || !keys.has(key)) {
+          if (key !== undefined) keys.add(key);
           posts.push(message.channel);
           if (message.kind === 'post') texts.push(blockText(message.content as never));
-          return '1.0001';
-        },
+        }
+        return '1.0001';
       },
+    };
+  }
+
+  /** A digest service on the test's database and `outbox`; `health` stands in for the health checks. */
+  function digestService(
+    outbox: ReturnType<typeof keyedOutbox>,
+    health: () => Promise<HealthLevel | 'unknown'> = async () => 'critical',
+  ) {
+    const config = parse(configText());
+    config.services.other = {};
+    return new DigestService({
+      config,
+      pool: h.db,
+      outbox,
       slack: { filesUploadV2: async () => ({ ok: true, files: [] }) },
       rolesOf: async () => ({ services: {} }),
       auditDenial: async () => undefined,
-      checkHealth: async () => 'critical',
+      checkHealth: health,
       log: { info: () => undefined } as never,
     });
+  }
+
+  it('posts nothing for a slot already posted', async () => {
+    const outbox = keyedOutbox();
+    const service = digestService(outbox);
+    const { posts, texts } = outbox;
     const slot = new Date('2030-01-01T07:00:00Z');
     expect(await service.postSlot('daily', slot)).toBe(true);
     expect(await service.postSlot('daily', slot)).toBe(false);
@@ -349,6 +376,23 @@ describe('a redelivered digest job', () => {
     // A service the probe has not recorded is checked when the digest is made.
     expect(texts[0]).toContain(':warning: bentham: warning since');
     expect(texts[0]).toContain(':red_circle: other: critical (checked now)');
+  });
+
+  it('run again after its worker died before the message was queued, posts the slot once', async () => {
+    const outbox = keyedOutbox();
+    // The first run stops in a health check, as a worker killed there would: its message is never queued.
+    const held: ((level: HealthLevel) => void)[] = [];
+    const first = digestService(outbox, () => new Promise((resolve) => held.push(resolve)));
+    const slot = new Date('2030-01-02T07:00:00Z');
+    const dying = first.postSlot('daily', slot);
+    await eventually(() => expect(held.length).toBeGreaterThan(0));
+
+    expect(await digestService(outbox).postSlot('daily', slot)).toBe(true);
+    expect(outbox.posts).toEqual(['C0DIGEST']);
+    // Had the first run lived on after all, it finds the slot done and posts nothing more.
+    for (const resume of held) resume('ok');
+    expect(await dying).toBe(false);
+    expect(outbox.posts).toEqual(['C0DIGEST']);
   });
 });
 
