@@ -6,7 +6,7 @@ import type { Fleet } from '../../test/support/replica-fleet.js';
 import { sleep } from '../stats.js';
 
 /** Resident set size of a process in MB, from /proc (0 once it has gone). */
-export async function rssMb(pid: number | undefined): Promise<number> {
+async function rssMb(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];

@@ -9,12 +9,12 @@ import { type Ack, timeAck } from '../timed-ack.js';
 import { options } from './options.js';
 
 /** Channels the load spreads over: Slack takes one post a second per channel, and opsbot's outbox paces so. */
-export const CHANNELS = Array.from({ length: 128 }, (_, i) => `C0LD${String(i).padStart(3, '0')}`);
+const CHANNELS = Array.from({ length: 128 }, (_, i) => `C0LD${String(i).padStart(3, '0')}`);
 /** Operators the load speaks for: each may make at most 1000 requests a minute (ops.yml's maximum). */
-export const USERS = Array.from({ length: 50 }, (_, i) => `U0LD${String(i).padStart(3, '0')}`);
+const USERS = Array.from({ length: 50 }, (_, i) => `U0LD${String(i).padStart(3, '0')}`);
 export const STUDIES = 50_000;
 const ALERTS = 'C0ALERTS';
-export const SERVICE = 'PSLOAD1';
+const SERVICE = 'PSLOAD1';
 const ACK_TIMEOUT_MS = 10_000;
 
 /** The tests' Bentham config with the load's channels and operators, a cheap action and a no-op, PagerDuty on. */
@@ -51,7 +51,7 @@ export function loadConfigText(): string {
 
 export type Kind = 'help' | 'status' | 'show' | 'bump' | 'noop' | 'webhook';
 
-export interface Sent extends Ack {
+interface Sent extends Ack {
   kind: Kind;
 }
 

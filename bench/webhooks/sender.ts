@@ -9,7 +9,7 @@ const REDELIVER_EVERY = 50;
 /** PagerDuty services the incidents belong to (each one rolls up into a storm after its first cards). */
 export const SERVICES = 40;
 
-export interface Delivery {
+interface Delivery {
   body: string;
   signature: string;
   webhookId: string;
