@@ -15,6 +15,7 @@ import {
   TSX_LOADER,
 } from '../../test/support/opsbot-process.js';
 import { PD_SECRET } from '../../test/support/pagerduty-webhooks.js';
+import { slowCountAction } from '../../test/support/slow-action.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../../test/support/test-env.js';
 import { PrivatePostgres, PrivateRedis } from './servers.js';
 
@@ -31,21 +32,6 @@ const STUDIES = 20_000;
 /** The study of request `n`, a row of its own whose attempt_count counts the request's executions. */
 export const studyOf = (n: number) => `study_b${n}`;
 
-/**
- * Low-risk (run on request) SQL actions that add one to a study's attempt count after `seconds`; the update
- * commits at its end, so a run cut off mid-way adds nothing and the count is the number of finished executions.
- */
-const hangAction = (seconds: number, idempotent: boolean) => ({
-  kind: 'sql',
-  summary: `Add one to a study's attempt count after ${seconds} s`,
-  database: 'main',
-  params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-  run: `UPDATE jobs SET attempt_count = attempt_count + 1 WHERE study_id = :study AND (SELECT pg_sleep(${seconds})) IS NOT NULL`,
-  idempotent,
-  role: 'operator',
-  risk: 'low',
-});
-
 /** The tests' Bentham config: the load channels allowed, the hang actions, PagerDuty cards for the bench's services. */
 function benchConfigText(services: number, hangSeconds: number): string {
   const config = parse(testConfigText());
@@ -54,9 +40,9 @@ function benchConfigText(services: number, hangSeconds: number): string {
   config.workspace.requests_per_minute = 1000;
   Object.assign(config.services.bentham.actions, {
     // The test fixture's `slow` calls pg_sleep per row scanned, too slow on the bench's 20,000 rows.
-    bump: hangAction(0.3, false),
-    hang: hangAction(hangSeconds, false),
-    'hang-idempotent': hangAction(hangSeconds, true),
+    bump: slowCountAction(0.3),
+    hang: slowCountAction(hangSeconds),
+    'hang-idempotent': slowCountAction(hangSeconds, true),
   });
   config.pagerduty = {
     channel: ALERT_CHANNEL,

@@ -3,6 +3,7 @@ import { parse, stringify } from 'yaml';
 import { ACTIONS_QUEUE, QUEUES } from '../../src/queue/queues.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
 import { slackRuns } from '../support/seed-runs.js';
+import { slowCountAction } from '../support/slow-action.js';
 
 /** As many actions as one worker runs at once. */
 const AT_ONCE = QUEUES[ACTIONS_QUEUE].concurrency;
@@ -13,15 +14,7 @@ beforeAll(async () => {
   const config = parse(testConfigText());
   // Low risk, so each runs on request; its statement holds its connection longer than the pool's 5 s
   // connect timeout.
-  config.services.bentham.actions.linger = {
-    kind: 'sql',
-    summary: "Add one to a study's attempt count after 6 s",
-    database: 'main',
-    params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-    run: 'UPDATE jobs SET attempt_count = attempt_count + 1 WHERE study_id = :study AND (SELECT pg_sleep(6)) IS NOT NULL',
-    role: 'operator',
-    risk: 'low',
-  };
+  config.services.bentham.actions.linger = slowCountAction(6);
   h = await startHarness({}, { configText: stringify(config) });
   const studies = Array.from({ length: AT_ONCE }, (_, i) => `study_p${i}`);
   await h.bentham.query("INSERT INTO jobs (study_id, status) SELECT unnest($1::text[]), 'failed'", [studies]);

@@ -7,6 +7,7 @@ import { type Harness, startHarness } from '../support/harness.js';
 import { deliver, incidentEvent, PD_SECRET, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { closeAll, type PrivateServer, startPrivatePostgres } from '../support/private-servers.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slowCountAction } from '../support/slow-action.js';
 
 // opsbot (web and worker in one process) with its database on a PostgreSQL cluster of this file's own, which
 // the test stops and starts; Redis and Bentham's database are the shared ones.
@@ -15,15 +16,7 @@ let server: PrivateServer;
 /** Bentham with PagerDuty, and a low-risk action that runs for 3 s on Bentham's (shared) database. */
 function configText(): string {
   const config = parse(pagerDutyConfigText());
-  config.services.bentham.actions.sleepy = {
-    kind: 'sql',
-    summary: "Touch a study's jobs after three seconds",
-    database: 'main',
-    params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-    run: 'UPDATE jobs SET attempt_count = attempt_count + 1 FROM (SELECT pg_sleep(3)) AS pause WHERE study_id = :study',
-    role: 'operator',
-    risk: 'low',
-  };
+  config.services.bentham.actions.sleepy = slowCountAction(3);
   return stringify(config);
 }
 let h: Harness;

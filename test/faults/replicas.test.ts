@@ -9,6 +9,7 @@ import type { SlackCall } from '../support/fake-slack.js';
 import { deliver, incidentEvent, pagerDutyConfigText } from '../support/pagerduty-webhooks.js';
 import { type Fleet, killBetweenMessages, startFleet } from '../support/replica-fleet.js';
 import { buttonBody, postSigned, slashBody } from '../support/signed-requests.js';
+import { slowCountAction } from '../support/slow-action.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 
 /** Issue 18's bound: a run whose worker died is settled within 30 s of the death. */
@@ -34,16 +35,7 @@ function configText(): string {
   config.incidents.severities.SEV2.status_update_every = `${STATUS_EVERY_S}s`;
   config.incidents.escalation = [{ after: '2s', to: 'S0DEVOPS' }];
   config.digest = { schedule: `*/${DIGEST_EVERY_S} * * * * *`, channel: 'C0DIGEST' };
-  config.services.bentham.actions.hang = {
-    kind: 'sql',
-    summary: "Add one to a study's attempt count after 6 s",
-    database: 'main',
-    params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-    run: 'UPDATE jobs SET attempt_count = attempt_count + 1 WHERE study_id = :study AND (SELECT pg_sleep(6)) IS NOT NULL',
-    idempotent: true,
-    role: 'operator',
-    risk: 'low',
-  };
+  config.services.bentham.actions.hang = slowCountAction(6, true);
   return stringify(config);
 }
 

@@ -10,26 +10,11 @@ import { eventually } from '../support/databases.js';
 import { type Harness, startHarness, testConfigText } from '../support/harness.js';
 import { type OpsbotProcess, spawnWorker } from '../support/opsbot-process.js';
 import { slackRuns } from '../support/seed-runs.js';
+import { slowCountAction } from '../support/slow-action.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 
 /** Issue 18's bound: a run whose worker died is settled within 30 s of the death. */
 const SETTLE_BOUND_MS = 30_000;
-
-/**
- * Low-risk (so they run on request) SQL actions that add one to a study's attempt counts after a pause: one
- * not idempotent, one declared idempotent, and one longer than every lock and heartbeat bound. The statement
- * commits only at its end, so a run cut off mid-way changes nothing and the counts say how many runs finished.
- */
-const slowAction = (seconds: number, idempotent: boolean) => ({
-  kind: 'sql',
-  summary: `Add one to a study's attempt counts after ${seconds} s`,
-  database: 'main',
-  params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-  run: `UPDATE jobs SET attempt_count = attempt_count + 1 WHERE study_id = :study AND (SELECT pg_sleep(${seconds})) IS NOT NULL`,
-  idempotent,
-  role: 'operator',
-  risk: 'low',
-});
 
 let h: Harness;
 let dir: string;
@@ -38,9 +23,10 @@ let worker: OpsbotProcess | undefined;
 beforeAll(async () => {
   const config = parse(testConfigText());
   Object.assign(config.services.bentham.actions, {
-    hang: slowAction(5, false),
-    'hang-idempotent': slowAction(5, true),
-    'hang-long': slowAction(18, false),
+    // One not idempotent, one declared idempotent, and one longer than every lock and heartbeat bound.
+    hang: slowCountAction(5),
+    'hang-idempotent': slowCountAction(5, true),
+    'hang-long': slowCountAction(18),
   });
   const text = stringify(config);
   h = await startHarness({ role: 'web' }, { configText: text });

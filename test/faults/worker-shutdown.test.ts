@@ -9,21 +9,11 @@ import { type Harness, startHarness, testConfigText } from '../support/harness.j
 import { type OpsbotProcess, ROOT, spawnOpsbot, spawnWorker, TSX_LOADER } from '../support/opsbot-process.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { postSigned, slashBody } from '../support/signed-requests.js';
+import { slowCountAction } from '../support/slow-action.js';
 import { queuePrefix } from '../support/test-env.js';
 
 /** The grace the stopped worker is given: longer than `hang`, shorter than `hang-long`. */
 const GRACE_MS = 4_000;
-
-/** A low-risk, not idempotent SQL action that adds one to a study's attempt counts after a pause. */
-const slowAction = (seconds: number) => ({
-  kind: 'sql',
-  summary: `Add one to a study's attempt counts after ${seconds} s`,
-  database: 'main',
-  params: { study: { type: 'string', pattern: '^study_[a-z0-9]+$' } },
-  run: `UPDATE jobs SET attempt_count = attempt_count + 1 WHERE study_id = :study AND (SELECT pg_sleep(${seconds})) IS NOT NULL`,
-  role: 'operator',
-  risk: 'low',
-});
 
 let h: Harness;
 let dir: string;
@@ -33,7 +23,10 @@ const strays: number[] = [];
 
 beforeAll(async () => {
   const config = parse(testConfigText());
-  Object.assign(config.services.bentham.actions, { hang: slowAction(2), 'hang-long': slowAction(30) });
+  Object.assign(config.services.bentham.actions, {
+    hang: slowCountAction(2),
+    'hang-long': slowCountAction(30),
+  });
   const text = stringify(config);
   h = await startHarness({ role: 'web' }, { configText: text });
   dir = await mkdtemp(join(tmpdir(), 'opsbot-worker-shutdown-'));
