@@ -16,9 +16,16 @@ const PLACEHOLDER = /\{([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_-]*))?\}/g;
  * no value is a UserError naming it: the step fails rather than run with a hole in it.
  */
 export function fill(template: string, scope: TemplateScope): string {
-  return template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) =>
-    placeholderValue(scope, whole, name, field),
-  );
+  return template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) => {
+    const value = placeholderValue(scope, name, field);
+    if (value !== undefined) return value;
+    if (field === undefined) throw new UserError(`${whole} names no param of this runbook.`);
+    const result = scope.results.get(name);
+    const noRows = result?.columns && Object.hasOwn(result.columns, field);
+    throw new UserError(
+      `${whole} has no value: step ${name} ${noRows ? 'found no rows' : `did not record ${field}`}.`,
+    );
+  });
 }
 
 /**
@@ -34,37 +41,21 @@ export function fillers(
   return {
     fill: (template) => fill(template, scope),
     known: (template) =>
-      template.replace(PLACEHOLDER, (whole, name: string, field: string | undefined) => {
-        try {
-          return placeholderValue(scope, whole, name, field);
-        } catch (error) {
-          if (error instanceof UserError) return whole;
-          throw error;
-        }
-      }),
+      template.replace(
+        PLACEHOLDER,
+        (whole, name: string, field: string | undefined) => placeholderValue(scope, name, field) ?? whole,
+      ),
   };
 }
 
-function placeholderValue(
-  scope: TemplateScope,
-  whole: string,
-  name: string,
-  field: string | undefined,
-): string {
+/** A placeholder's value: `{name}` a param, `{name.field}` a field of step `name`'s result; undefined if none. */
+function placeholderValue(scope: TemplateScope, name: string, field: string | undefined): string | undefined {
   if (field === undefined) {
     const value = Object.hasOwn(scope.params, name) ? scope.params[name] : undefined;
-    if (value === undefined) throw new UserError(`${whole} names no param of this runbook.`);
-    return String(value);
+    return value === undefined ? undefined : String(value);
   }
   const result = scope.results.get(name);
-  const value = result ? fieldOf(result, field) : undefined;
-  if (value === undefined) {
-    const noRows = result?.columns && Object.hasOwn(result.columns, field);
-    throw new UserError(
-      `${whole} has no value: step ${name} ${noRows ? 'found no rows' : `did not record ${field}`}.`,
-    );
-  }
-  return value;
+  return result ? fieldOf(result, field) : undefined;
 }
 
 function fieldOf(result: StepResult, field: string): string | undefined {
