@@ -12,20 +12,20 @@
  *   npm run bench:webhooks            # or: npx tsx bench/webhooks.ts [sustainedSeconds]
  *   BENCH_NICE=-10 npm run bench:webhooks   # as root on a shared machine: see NICE
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createTestDatabase } from '../test/support/databases.js';
 import { FakeSlack } from '../test/support/fake-slack.js';
+import { type OpsbotProcess, portOf, spawnRole, stopOpsbot } from '../test/support/opsbot-process.js';
 import { PD_SECRET, pagerDutyConfigText } from '../test/support/pagerduty-webhooks.js';
 import { deleteKeys } from '../test/support/redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from '../test/support/test-env.js';
 import { cpuSeconds } from './cpu.js';
 import { percentile, sleep } from './stats.js';
-import { NICE, renice, spawnOpsbot, stopChild } from './webhooks/processes.js';
+import { NICE, renice } from './webhooks/nice.js';
 import {
   burst,
   closeClient,
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const prefix = queuePrefix('opsbot_bench');
   const dir = await mkdtemp(join(os.tmpdir(), 'opsbot-bench-webhooks-'));
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
-  const children: ChildProcess[] = [];
+  const processes: OpsbotProcess[] = [];
   try {
     const services = Object.fromEntries(
       Array.from({ length: SERVICES }, (_, n) => [`PSBENCH${n}`, 'bentham']),
@@ -154,17 +154,14 @@ async function main(): Promise<void> {
       BENTHAM_DATABASE_URL: database.url,
       BENTHAM_URL: 'https://api.bentham.example',
       BENTHAM_REDIS_URL: TEST_REDIS_URL,
-      OPSBOT_CONFIG: join(dir, 'ops.yml'),
       PAGERDUTY_WEBHOOK_SECRET: PD_SECRET,
-      LOG_LEVEL: 'info',
     };
     // The web process migrates the fresh database first; the worker starts on it after.
-    const web = spawnOpsbot('web', env, join(dir, 'web.log'));
-    children.push(web.child);
-    const port = await web.port;
-    const worker = spawnOpsbot('worker', env, join(dir, 'worker.log'));
-    children.push(worker.child);
-    await worker.port;
+    const web = await spawnRole('web', dir, env);
+    processes.push(web);
+    const port = portOf(web);
+    const worker = await spawnRole('worker', dir, env);
+    processes.push(worker);
     const pids = { web: web.child.pid, worker: worker.child.pid };
     const nice = async () => {
       if (NICE !== undefined) await renice(NICE, [process.pid, pids.web, pids.worker], db, database.url);
@@ -221,7 +218,8 @@ async function main(): Promise<void> {
     }
     const doubledPosts = [...posts.entries()].filter(([key, n]) => key !== 'other' && n > 1).length;
     // The sweep logs one line a sweep with the count of the events it revived.
-    const requeued = (await readFile(join(dir, 'worker.log'), 'utf8'))
+    const requeued = worker
+      .output()
       .split('\n')
       .filter((line) => line.includes('their jobs are live again'))
       .reduce((sum, line) => sum + Number((JSON.parse(line) as { count?: number }).count ?? 0), 0);
@@ -268,7 +266,15 @@ async function main(): Promise<void> {
       `\nAnswered other than 2xx at first: ${statuses.join(', ') || 'none'}; redeliveries of them: ${refused.redeliveries}.`,
     );
   } finally {
-    for (const child of children.reverse()) await stopChild(child);
+    if (process.env.KEEP_BENCH_LOGS) {
+      for (const [name, proc] of [
+        ['web', processes[0]],
+        ['worker', processes[1]],
+      ] as const) {
+        if (proc) await writeFile(join(dir, `${name}.log`), proc.output());
+      }
+    }
+    for (const proc of processes.reverse()) await stopOpsbot(proc);
     closeClient();
     await db.end();
     await slack.stop();

@@ -12,6 +12,7 @@ import {
   ROOT,
   spawnOpsbot,
   spawnWorker,
+  stopOpsbot,
   TSX_LOADER,
 } from '../../test/support/opsbot-process.js';
 import { PD_SECRET } from '../../test/support/pagerduty-webhooks.js';
@@ -154,11 +155,7 @@ export class OpsbotCluster {
   async stop(keepLogs: boolean): Promise<void> {
     if (keepLogs) await this.keepLogs().catch(() => undefined);
     for (const proc of [this.web, ...this.workers.values()]) {
-      if (!proc || proc.child.exitCode !== null) continue;
-      proc.child.kill('SIGTERM');
-      const timer = setTimeout(() => proc.child.kill('SIGKILL'), 15_000);
-      await proc.exited;
-      clearTimeout(timer);
+      if (proc) await stopOpsbot(proc);
     }
     await this.db?.end().catch(() => undefined);
     await this.bentham?.end().catch(() => undefined);

@@ -98,3 +98,12 @@ export function portOf(started: OpsbotProcess): number {
   }
   throw new Error(`no port in the output of opsbot:\n${started.output()}`);
 }
+
+/** SIGTERM, as an operator stops opsbot; SIGKILL if it has not exited within `graceMs`. Resolves once it has. */
+export async function stopOpsbot(proc: OpsbotProcess, graceMs = 15_000): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}

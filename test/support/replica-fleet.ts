@@ -7,7 +7,7 @@ import { ACTIONS_QUEUE, QUEUES, type QueueName } from '../../src/queue/queues.js
 import { createBenthamJobs } from './bentham-fixture.js';
 import { createTestDatabase } from './databases.js';
 import { FakeSlack } from './fake-slack.js';
-import { type OpsbotProcess, portOf, spawnRole } from './opsbot-process.js';
+import { type OpsbotProcess, portOf, spawnRole, stopOpsbot } from './opsbot-process.js';
 import { PD_SECRET } from './pagerduty-webhooks.js';
 import { deleteKeys } from './redis-keys.js';
 import { queuePrefix, TEST_REDIS_URL, testVars } from './test-env.js';
@@ -99,9 +99,7 @@ export async function startFleet(configText: string, webs: number, workers: numb
       prefix,
       messageQueues: () => queues,
       async stop() {
-        const running = processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-        for (const p of running) p.child.kill('SIGTERM');
-        await Promise.all(running.map((p) => p.exited));
+        await Promise.all(processes.map((p) => stopOpsbot(p)));
       },
       close,
     };
